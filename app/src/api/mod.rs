@@ -1,0 +1,10 @@
+//! Server functions: the `/api/v1/<area>/<action>` JSON API used by the dashboard and by scripts.
+//! Each is thin: identify the caller, call one service, return its DTO.
+
+pub mod audit;
+pub mod auth;
+pub mod tokens;
+pub mod users;
+
+/// The prefix every server function is served under.
+pub const PREFIX: &str = "/api/v1";

@@ -1,0 +1,55 @@
+//! The HTML shell and the router.
+
+use crate::components::layout::Shell;
+use crate::pages::{audit::AuditPage, home::HomePage, login::LoginPage, not_found::NotFound, setup::SetupPage, tokens::TokensPage, users::UsersPage};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+/// Sets the theme before the first paint, so the page never flashes the wrong one.
+const THEME_BOOT: &str = r#"(function(){try{var t=localStorage.getItem('optimus-theme');if(t==='dark'||t==='light'){document.documentElement.setAttribute('data-theme',t);}}catch(e){}})();"#;
+
+/// The whole HTML document, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <script inner_html=THEME_BOOT></script>
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: public pages (setup, login) and the signed-in shell.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    crate::components::toasts::provide_toasts();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/optimus.css" />
+        <Title text="Optimus" />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/setup") view=SetupPage />
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("users") view=UsersPage />
+                    <Route path=path!("tokens") view=TokensPage />
+                    <Route path=path!("audit") view=AuditPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

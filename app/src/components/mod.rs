@@ -1,0 +1,8 @@
+//! Presentational components and the signed-in layout.
+
+pub mod layout;
+pub mod palette;
+pub mod shortcuts;
+pub mod status;
+pub mod theme;
+pub mod toasts;

@@ -1,0 +1,105 @@
+//! The live event stream: one typed enum for every state change a user may want to see.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Something that happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// An audited action was recorded.
+    AuditRecorded {
+        /// The action, e.g. `users.create`.
+        action: String,
+        /// Its target.
+        target: String,
+        /// Who did it.
+        actor: Option<String>,
+    },
+    /// A user was created, changed or removed.
+    UserChanged {
+        /// The user.
+        id: i64,
+        /// `created`, `role_changed` or `deleted`.
+        change: String,
+    },
+    /// A message for people watching the dashboard.
+    Notification {
+        /// `info`, `warning` or `error`.
+        level: String,
+        /// The text.
+        message: String,
+    },
+}
+
+impl Event {
+    /// The topic a client subscribes to in order to receive this event.
+    pub fn topic(&self) -> &'static str {
+        match self {
+            Event::AuditRecorded { .. } => "audit",
+            Event::UserChanged { .. } => "users",
+            Event::Notification { .. } => "notifications",
+        }
+    }
+}
+
+/// An event as sent over the WebSocket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EventEnvelope {
+    /// Unique id of this event.
+    pub id: String,
+    /// When it was published.
+    pub at: DateTime<Utc>,
+    /// Its topic (see [`Event::topic`]).
+    pub topic: String,
+    /// The event.
+    pub event: Event,
+}
+
+/// What a WebSocket client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Receive events of these topics (`*` for all).
+    Subscribe {
+        /// Topics.
+        topics: Vec<String>,
+    },
+    /// Stop receiving these topics.
+    Unsubscribe {
+        /// Topics.
+        topics: Vec<String>,
+    },
+}
+
+/// The topics a client may subscribe to.
+pub const TOPICS: [&str; 3] = ["audit", "users", "notifications"];
+
+/// What the server sends over the WebSocket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The subscription now in force (sent after every subscribe/unsubscribe).
+    Subscribed {
+        /// Topics.
+        topics: Vec<String>,
+    },
+    /// An event on a subscribed topic.
+    Event {
+        /// The event.
+        envelope: EventEnvelope,
+    },
+    /// The client fell behind and this many events were dropped.
+    Lagged {
+        /// How many.
+        missed: u64,
+    },
+    /// A client message could not be understood.
+    Error {
+        /// Why.
+        message: String,
+    },
+}

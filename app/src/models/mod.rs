@@ -1,0 +1,14 @@
+//! Wire types shared by the browser and the server: plain serde DTOs and parse()-newtypes.
+
+pub mod access;
+pub mod audit;
+pub mod auth;
+pub mod events;
+pub mod names;
+pub mod page;
+pub mod tokens;
+pub mod users;
+
+pub use access::{Operation, Role, Scope};
+pub use names::{Password, TokenName, Username};
+pub use page::{Page, PageRequest};

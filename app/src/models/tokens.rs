@@ -1,0 +1,57 @@
+//! API token DTOs.
+
+use super::access::Scope;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Creates an API token for the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreateTokenRequest {
+    /// A name to recognise it by.
+    pub name: String,
+    /// What it may do: `read`, `read:secrets`, `write`, `deploy`, `admin`.
+    pub scopes: Vec<String>,
+    /// Days until it expires (1–365).
+    pub expires_in_days: u32,
+}
+
+/// A token as listed (never the secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenInfo {
+    /// Token id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    /// Scopes.
+    pub scopes: Vec<Scope>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Expiry time.
+    pub expires_at: DateTime<Utc>,
+    /// Last time it was used, if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A freshly created token: the secret is shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedToken {
+    /// The secret, for `Authorization: Bearer`. It cannot be shown again.
+    pub token: String,
+    /// The stored description.
+    pub info: TokenInfo,
+}
+
+/// Names one thing by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IdRequest {
+    /// The id.
+    pub id: i64,
+}

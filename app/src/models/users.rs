@@ -1,0 +1,52 @@
+//! User management DTOs.
+
+use super::access::Role;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A user as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserInfo {
+    /// User id.
+    pub id: i64,
+    /// Username.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last successful login, if any.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// Creates a user.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreateUserRequest {
+    /// Username.
+    pub username: String,
+    /// Initial password.
+    pub password: String,
+    /// Role: `viewer`, `operator`, `admin` (only an owner may create another owner).
+    pub role: String,
+}
+
+impl std::fmt::Debug for CreateUserRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUserRequest")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes a user's role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpdateRoleRequest {
+    /// The user.
+    pub id: i64,
+    /// The new role.
+    pub role: String,
+}

@@ -1,0 +1,10 @@
+//! Pages: each owns its resources and actions.
+
+pub mod audit;
+pub mod error;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod setup;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,7 @@
+//! SeaORM entities: table rows, server-only. Wire types live in `crate::models`.
+
+pub mod api_token;
+pub mod app_meta;
+pub mod audit_event;
+pub mod session;
+pub mod user;

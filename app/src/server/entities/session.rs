@@ -1,0 +1,24 @@
+//! `sessions` table: one row per refresh token; rotation chains rows by `family`.
+
+use sea_orm::entity::prelude::*;
+
+/// A login session.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sessions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub user_id: i64,
+    pub family: String,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub created_at: ChronoDateTimeUtc,
+    pub expires_at: ChronoDateTimeUtc,
+    pub revoked_at: Option<ChronoDateTimeUtc>,
+    pub client_addr: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

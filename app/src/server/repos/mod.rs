@@ -1,0 +1,7 @@
+//! Per-aggregate data access. Each function takes `&impl ConnectionTrait`, so it works on the
+//! pool and inside a transaction alike. No SQL dialect appears here.
+
+pub mod api_tokens;
+pub mod audit;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,450 @@
+//! Configuration: defaults, then an optional `optimus.toml`, then `OPTIMUS_*` environment
+//! variables. Everything is checked before anything starts; an error names the key.
+//!
+//! Secrets (`jwt_secret`, `master_key`) that are not configured are generated on first start and
+//! kept in `<data_dir>/secrets.toml` with mode 0600, so restarts keep sessions valid.
+
+use super::secret::{redact_url, Secret};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
+/// `OPTIMUS_` followed by the key in upper case.
+pub const KEYS: [&str; 21] = [
+    "bind",
+    "data_dir",
+    "site_root",
+    "database_url",
+    "database_max_connections",
+    "redis_url",
+    "redis_prefix",
+    "jwt_secret",
+    "master_key",
+    "access_token_ttl_secs",
+    "refresh_token_ttl_days",
+    "secure_cookies",
+    "max_body_bytes",
+    "auth_rate_per_minute",
+    "api_rate_per_minute",
+    "trust_forwarded_for",
+    "log",
+    "log_format",
+    "llm_base_url",
+    "llm_api_key",
+    "llm_model",
+];
+
+/// Validated settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Where the SQLite database, generated secrets and other state live.
+    pub data_dir: PathBuf,
+    /// Where the built site (`pkg/` with wasm, js, css) is served from.
+    pub site_root: PathBuf,
+    /// `sqlite://…` or `postgres://…`; absent means SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Size of the database connection pool.
+    pub database_max_connections: u32,
+    /// `redis://…`; absent means in-process bus and rate limiter.
+    pub redis_url: Option<Secret>,
+    /// Prefix for every Redis key and channel (lets instances share or separate a Redis).
+    pub redis_prefix: String,
+    /// HMAC key for access tokens; generated when absent.
+    pub jwt_secret: Option<Secret>,
+    /// Key that encrypts secrets at rest; generated when absent.
+    pub master_key: Option<Secret>,
+    /// Lifetime of an access token, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token, in days.
+    pub refresh_token_ttl_days: u64,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Login and setup attempts allowed per client address and per username per minute.
+    pub auth_rate_per_minute: u32,
+    /// API requests allowed per token (or client address) per minute.
+    pub api_rate_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Log filter, e.g. `info` or `optimus=debug,tower_http=info`.
+    pub log: String,
+    /// `auto` (JSON unless a terminal), `json` or `pretty`.
+    pub log_format: String,
+    /// OpenAI-compatible endpoint for the council (optional).
+    pub llm_base_url: Option<String>,
+    /// API key for that endpoint.
+    pub llm_api_key: Option<Secret>,
+    /// Default model name.
+    pub llm_model: Option<String>,
+}
+
+/// The built-in defaults, as a serialisable layer under the file and the environment.
+#[derive(Serialize)]
+struct Defaults {
+    bind: &'static str,
+    data_dir: &'static str,
+    site_root: &'static str,
+    database_max_connections: u32,
+    redis_prefix: &'static str,
+    access_token_ttl_secs: u64,
+    refresh_token_ttl_days: u64,
+    secure_cookies: bool,
+    max_body_bytes: usize,
+    auth_rate_per_minute: u32,
+    api_rate_per_minute: u32,
+    trust_forwarded_for: bool,
+    log: &'static str,
+    log_format: &'static str,
+}
+
+const DEFAULTS: Defaults = Defaults {
+    bind: "127.0.0.1:8005",
+    data_dir: "./data",
+    site_root: "target/site",
+    database_max_connections: 10,
+    redis_prefix: "optimus",
+    access_token_ttl_secs: 900,
+    refresh_token_ttl_days: 30,
+    secure_cookies: false,
+    max_body_bytes: 256 * 1024,
+    auth_rate_per_minute: 10,
+    api_rate_per_minute: 1200,
+    trust_forwarded_for: false,
+    log: "info",
+    log_format: "auto",
+};
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value could not be read or has the wrong type.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A value was read but is not acceptable.
+    #[error("invalid configuration: `{key}` {reason}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The data directory or the secrets file could not be used.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl Settings {
+    /// Loads settings from the defaults, `config_file` (or `./optimus.toml` if present) and the
+    /// `OPTIMUS_*` environment variables, then validates them.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(DEFAULTS));
+        match config_file {
+            Some(path) if !path.exists() => {
+                return Err(SettingsError::Parse(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("optimus.toml")),
+        }
+        for (key, _) in std::env::vars() {
+            if let Some(rest) = key.strip_prefix("OPTIMUS_") {
+                let rest = rest.to_ascii_lowercase();
+                if !KEYS.contains(&rest.as_str()) && !rest.starts_with("test_") {
+                    eprintln!("warning: ignoring unknown environment variable {key}");
+                }
+            }
+        }
+        figment = figment.merge(Env::prefixed("OPTIMUS_").only(&KEYS));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| SettingsError::Parse(describe_figment_error(&e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that the types alone cannot.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key, reason: &str| SettingsError::Invalid {
+            key,
+            reason: reason.to_owned(),
+        };
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                return Err(invalid(
+                    "database_url",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                ));
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            let u = url.expose();
+            if !(u.starts_with("redis://") || u.starts_with("rediss://") || u.starts_with("redis+unix://")) {
+                return Err(invalid("redis_url", "must start with redis://, rediss:// or redis+unix://"));
+            }
+        }
+        if !(1..=1000).contains(&self.database_max_connections) {
+            return Err(invalid("database_max_connections", "must be between 1 and 1000"));
+        }
+        if self.redis_prefix.is_empty() || self.redis_prefix.len() > 64 {
+            return Err(invalid("redis_prefix", "must be 1 to 64 characters"));
+        }
+        if let Some(s) = &self.jwt_secret {
+            if s.expose().len() < 32 {
+                return Err(invalid("jwt_secret", "must be at least 32 characters"));
+            }
+        }
+        if let Some(s) = &self.master_key {
+            if s.expose().len() < 32 {
+                return Err(invalid("master_key", "must be at least 32 characters"));
+            }
+        }
+        if !(60..=86_400).contains(&self.access_token_ttl_secs) {
+            return Err(invalid("access_token_ttl_secs", "must be between 60 and 86400"));
+        }
+        if !(1..=365).contains(&self.refresh_token_ttl_days) {
+            return Err(invalid("refresh_token_ttl_days", "must be between 1 and 365"));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
+            return Err(invalid("max_body_bytes", "must be between 1024 and 67108864"));
+        }
+        if self.auth_rate_per_minute == 0 {
+            return Err(invalid("auth_rate_per_minute", "must be at least 1"));
+        }
+        if self.api_rate_per_minute == 0 {
+            return Err(invalid("api_rate_per_minute", "must be at least 1"));
+        }
+        if !matches!(self.log_format.as_str(), "auto" | "json" | "pretty") {
+            return Err(invalid("log_format", "must be auto, json or pretty"));
+        }
+        if tracing_filter_is_invalid(&self.log) {
+            return Err(invalid("log", "is not a valid log filter"));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("optimus.db").display()),
+        }
+    }
+
+    /// The database URL with its password hidden, for logs.
+    pub fn database_url_for_logs(&self) -> String {
+        redact_url(&self.effective_database_url())
+    }
+
+    /// Whether the embedded SQLite default is in use.
+    pub fn uses_sqlite(&self) -> bool {
+        self.effective_database_url().starts_with("sqlite:")
+    }
+
+    /// Creates the data directory and fills in generated secrets that were not configured.
+    pub fn ensure_data_dir_and_secrets(&mut self) -> Result<(), SettingsError> {
+        let dir = self.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|source| SettingsError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
+        if self.jwt_secret.is_some() && self.master_key.is_some() {
+            return Ok(());
+        }
+        let path = dir.join("secrets.toml");
+        let io_err = |source| SettingsError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        let mut stored: GeneratedSecrets = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| SettingsError::Parse(format!(
+                "{} is not valid: {e}",
+                path.display()
+            )))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => GeneratedSecrets::default(),
+            Err(e) => return Err(io_err(e)),
+        };
+        let mut changed = false;
+        if stored.jwt_secret.is_none() {
+            stored.jwt_secret = Some(random_secret());
+            changed = true;
+        }
+        if stored.master_key.is_none() {
+            stored.master_key = Some(random_secret());
+            changed = true;
+        }
+        if changed {
+            let text = toml::to_string(&stored)
+                .map_err(|e| SettingsError::Parse(format!("cannot encode secrets: {e}")))?;
+            write_private(&path, &text).map_err(io_err)?;
+        }
+        if self.jwt_secret.is_none() {
+            self.jwt_secret = stored.jwt_secret.map(Secret::new);
+        }
+        if self.master_key.is_none() {
+            self.master_key = stored.master_key.map(Secret::new);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct GeneratedSecrets {
+    jwt_secret: Option<String>,
+    master_key: Option<String>,
+}
+
+fn random_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+fn describe_figment_error(e: &figment::Error) -> String {
+    let mut out = Vec::new();
+    for err in e.clone() {
+        let key = err.path.join(".");
+        let source = if KEYS.contains(&key.as_str()) {
+            format!(" (file key `{key}` or environment variable OPTIMUS_{})", key.to_ascii_uppercase())
+        } else {
+            String::new()
+        };
+        if key.is_empty() {
+            out.push(err.kind.to_string());
+        } else {
+            out.push(format!("`{key}`: {}{source}", err.kind));
+        }
+    }
+    out.join("; ")
+}
+
+fn tracing_filter_is_invalid(filter: &str) -> bool {
+    filter.trim().is_empty() || filter.contains(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load() -> Result<Settings, String> {
+        Settings::load(None).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_bind_to_loopback_8005_on_sqlite() {
+        Jail::expect_with(|_| {
+            let s = load()?;
+            assert_eq!(s.bind.to_string(), "127.0.0.1:8005");
+            assert!(s.uses_sqlite());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file("optimus.toml", "bind = \"127.0.0.1:7000\"\nlog = \"debug\"\n")?;
+            jail.set_env("OPTIMUS_LOG", "warn");
+            jail.set_env("OPTIMUS_API_RATE_PER_MINUTE", "5");
+            let s = load()?;
+            assert_eq!(s.bind.port(), 7000);
+            assert_eq!(s.log, "warn");
+            assert_eq!(s.api_rate_per_minute, 5);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("OPTIMUS_BIND", "not-an-address");
+            let err = load().err().unwrap_or_default();
+            assert!(err.contains("bind"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_database_url_names_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("OPTIMUS_DATABASE_URL", "mysql://x");
+            let err = load().err().unwrap_or_default();
+            assert!(err.contains("database_url"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.create_file("optimus.toml", "bnid = \"127.0.0.1:7000\"\n")?;
+            let err = load().err().unwrap_or_default();
+            assert!(err.contains("bnid"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        Jail::expect_with(|jail| {
+            jail.set_env("OPTIMUS_DATABASE_URL", "postgres://u:topsecret@h/db");
+            let s = load()?;
+            assert!(!format!("{s:?}").contains("topsecret"));
+            assert!(!s.database_url_for_logs().contains("topsecret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn generated_secrets_persist_with_private_permissions() {
+        Jail::expect_with(|jail| {
+            jail.set_env("OPTIMUS_DATA_DIR", "state");
+            let mut a = load()?;
+            let mut b = load()?;
+            a.ensure_data_dir_and_secrets().map_err(|e| e.to_string())?;
+            b.ensure_data_dir_and_secrets().map_err(|e| e.to_string())?;
+            assert!(a.jwt_secret.is_some());
+            assert_eq!(a.jwt_secret, b.jwt_secret);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata("state/secrets.toml")
+                    .map(|m| m.permissions().mode() & 0o777)
+                    .map_err(|e| e.to_string())?;
+                assert_eq!(mode, 0o600);
+            }
+            Ok(())
+        });
+    }
+}

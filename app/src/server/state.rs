@@ -1,0 +1,38 @@
+//! The application state every handler and server function sees: cheap, cloneable handles.
+
+use super::bus::EventBus;
+use super::metrics::Metrics;
+use super::ratelimit::RateLimiter;
+use super::redis::RedisHandle;
+use super::settings::Settings;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// Shared state of one Optimus instance.
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated configuration.
+    pub settings: Arc<Settings>,
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Access-token signing keys.
+    pub keys: Arc<super::auth::jwt::JwtKeys>,
+    /// Publishes and fans out events (in-process or over Redis).
+    pub bus: EventBus,
+    /// Counts requests per key (in-process or in Redis).
+    pub limiter: RateLimiter,
+    /// Redis, when configured.
+    pub redis: Option<RedisHandle>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Leptos rendering options (site root, output name).
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,15 @@
+//! Optimus database migrations. One reversible file per change.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_accounts;
+
+/// Runs Optimus's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_accounts::Migration)]
+    }
+}

@@ -1,0 +1,115 @@
+//! `GET /api/v1/events`: the live event stream over a WebSocket, filtered by topic.
+
+use crate::api_guard::error_response;
+use app::models::events::{ClientMessage, ServerMessage, TOPICS};
+use app::models::Operation;
+use app::server::auth::authenticate;
+use app::server::{AppState, RequestCtx};
+use app::AppError;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
+
+/// Shutdown signal for open streams.
+#[derive(Clone)]
+pub struct StreamShutdown(pub watch::Receiver<bool>);
+
+/// Upgrades an authenticated request to the event stream.
+pub async fn events_handler(
+    State(state): State<AppState>,
+    axum::Extension(shutdown): axum::Extension<StreamShutdown>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let ctx = RequestCtx::new(headers, Some(peer), state.settings.trust_forwarded_for);
+    let caller = match authenticate(&state, &ctx).await {
+        Ok(c) => c,
+        Err(e) => return error_response(&AppError::from(e)),
+    };
+    if let Err(e) = caller.authorize(Operation::SubscribeEvents) {
+        return error_response(&e);
+    }
+    ws.on_upgrade(move |socket| stream(state, socket, shutdown.0))
+}
+
+fn encode(msg: &ServerMessage) -> Message {
+    Message::Text(serde_json::to_string(msg).unwrap_or_default().into())
+}
+
+fn apply(topics: &mut BTreeSet<String>, msg: ClientMessage) -> Result<(), String> {
+    let (add, list) = match msg {
+        ClientMessage::Subscribe { topics } => (true, topics),
+        ClientMessage::Unsubscribe { topics } => (false, topics),
+    };
+    for t in &list {
+        if t != "*" && !TOPICS.contains(&t.as_str()) {
+            return Err(format!("unknown topic `{t}` (expected one of {} or *)", TOPICS.join(", ")));
+        }
+    }
+    for t in list {
+        if add {
+            topics.insert(t);
+        } else {
+            topics.remove(&t);
+        }
+    }
+    Ok(())
+}
+
+async fn stream(state: AppState, mut socket: WebSocket, mut shutdown: watch::Receiver<bool>) {
+    state.metrics.ws_clients.inc();
+    let mut rx = state.bus.subscribe();
+    let mut topics = BTreeSet::<String>::new();
+    let mut ping = tokio::time::interval(Duration::from_secs(30));
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => {
+                let reply = match incoming {
+                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
+                        Ok(msg) => match apply(&mut topics, msg) {
+                            Ok(()) => ServerMessage::Subscribed { topics: topics.iter().cloned().collect() },
+                            Err(message) => ServerMessage::Error { message },
+                        },
+                        Err(e) => ServerMessage::Error { message: format!("expected {{\"type\":\"subscribe\",\"topics\":[…]}}: {e}") },
+                    },
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                };
+                if socket.send(encode(&reply)).await.is_err() {
+                    break;
+                }
+            }
+            event = rx.recv() => {
+                let msg = match event {
+                    Ok(envelope) if topics.contains("*") || topics.contains(&envelope.topic) => {
+                        ServerMessage::Event { envelope: (*envelope).clone() }
+                    }
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(missed)) => ServerMessage::Lagged { missed },
+                    Err(RecvError::Closed) => break,
+                };
+                if socket.send(encode(&msg)).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    state.metrics.ws_clients.dec();
+}

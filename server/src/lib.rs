@@ -1,0 +1,10 @@
+//! The Optimus server: HTTP routing, operations endpoints, the event WebSocket, the OpenAPI
+//! document, and the command line.
+
+pub mod api_guard;
+pub mod cli;
+pub mod events;
+pub mod openapi;
+pub mod ops;
+pub mod startup;
+pub mod telemetry;

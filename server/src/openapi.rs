@@ -1,0 +1,288 @@
+//! The OpenAPI 3 document of every server function, generated from the same request and response
+//! types the functions use and the same authorisation table the services check. The API guard
+//! also reads each endpoint's request schema from here to refuse unknown or mistyped fields.
+
+use app::models::access::Operation;
+use app::models::audit::{AuditEntry, AuditQuery};
+use app::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
+use app::models::page::{Page, PageRequest};
+use app::models::tokens::{CreateTokenRequest, CreatedToken, IdRequest, TokenInfo};
+use app::models::users::{CreateUserRequest, UpdateRoleRequest, UserInfo};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
+    Required, SecurityRequirement,
+};
+use utoipa::ToSchema;
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy)]
+pub enum Access {
+    /// Anyone (setup, login, refresh, status).
+    Public,
+    /// A caller allowed the operation.
+    Op(Operation),
+}
+
+/// A body type: its schema name, schema and dependencies.
+#[derive(Clone)]
+pub struct Body {
+    name: String,
+    schema: RefOr<Schema>,
+    deps: Vec<(String, RefOr<Schema>)>,
+}
+
+fn body<T: ToSchema>() -> Option<Body> {
+    let mut deps = Vec::new();
+    T::schemas(&mut deps);
+    Some(Body {
+        name: T::name().into_owned(),
+        schema: T::schema(),
+        deps,
+    })
+}
+
+/// One server function.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// Path under `/api/v1/`.
+    pub path: &'static str,
+    /// One-line description.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    request: Option<Body>,
+    response: Option<Body>,
+}
+
+fn ep(path: &'static str, summary: &'static str, access: Access, request: Option<Body>, response: Option<Body>) -> Endpoint {
+    Endpoint {
+        path,
+        summary,
+        access,
+        request,
+        response,
+    }
+}
+
+/// Every server function. A test fails if one registered with the server is missing here.
+pub fn endpoints() -> Vec<Endpoint> {
+    use Access::{Op, Public};
+    vec![
+        ep("auth/status", "Whether first-run setup is still open", Public, None, body::<SetupStatus>()),
+        ep("auth/setup", "Create the owner account (only while no user exists; 409 after)", Public, body::<Credentials>(), body::<LoginResponse>()),
+        ep("auth/login", "Sign in; returns an access token and sets session cookies", Public, body::<Credentials>(), body::<LoginResponse>()),
+        ep("auth/refresh", "Exchange a refresh token for a new pair (single use)", Public, body::<RefreshRequest>(), body::<LoginResponse>()),
+        ep("auth/logout", "End the current session", Op(Operation::Logout), None, None),
+        ep("auth/me", "The caller's identity, role and scopes", Op(Operation::ViewSelf), None, body::<Me>()),
+        ep("auth/change_password", "Change your password (ends all your sessions)", Op(Operation::ChangeOwnPassword), body::<ChangePasswordRequest>(), None),
+        ep("tokens/create", "Create an API token (the secret is returned once)", Op(Operation::CreateToken), body::<CreateTokenRequest>(), body::<CreatedToken>()),
+        ep("tokens/list", "List your API tokens, newest first", Op(Operation::ListTokens), body::<PageRequest>(), body::<Page<TokenInfo>>()),
+        ep("tokens/revoke", "Revoke one of your API tokens", Op(Operation::RevokeToken), body::<IdRequest>(), body::<TokenInfo>()),
+        ep("users/list", "List users", Op(Operation::ListUsers), body::<PageRequest>(), body::<Page<UserInfo>>()),
+        ep("users/create", "Create a user", Op(Operation::CreateUser), body::<CreateUserRequest>(), body::<UserInfo>()),
+        ep("users/update_role", "Change a user's role", Op(Operation::ChangeUserRole), body::<UpdateRoleRequest>(), body::<UserInfo>()),
+        ep("users/delete", "Delete a user", Op(Operation::DeleteUser), body::<IdRequest>(), None),
+        ep("audit/list", "Read the audit log, newest first", Op(Operation::ReadAudit), body::<AuditQuery>(), body::<Page<AuditEntry>>()),
+    ]
+}
+
+fn schema_ref(b: &Body) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(b.name.clone()))
+}
+
+fn json_content(schema: RefOr<Schema>) -> utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn empty_object() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).build()))
+}
+
+fn error_schema() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .property("error", ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)))
+            .required("error")
+            .property("field", ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)))
+            .property("message", ObjectBuilder::new().schema_type(SchemaType::Type(Type::String)))
+            .property("retry_after_secs", ObjectBuilder::new().schema_type(SchemaType::Type(Type::Integer)))
+            .description(Some("An error: `error` is one of unauthorized, forbidden, not_found, validation, conflict, payload_too_large, rate_limited, unavailable, internal"))
+            .build(),
+    ))
+}
+
+/// Builds the document.
+pub fn document() -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    let mut components = ComponentsBuilder::new()
+        .schema("Error", error_schema())
+        .security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or opt_ API token").build()));
+    for e in endpoints() {
+        let request = e.request.as_ref().map(schema_ref).unwrap_or_else(empty_object);
+        let ok = match &e.response {
+            Some(b) => ResponseBuilder::new().description("Success").content("application/json", json_content(schema_ref(b))),
+            None => ResponseBuilder::new().description("Success (JSON `null`)"),
+        };
+        let err = |d: &str| ResponseBuilder::new().description(d).content("application/json", json_content(RefOr::Ref(Ref::from_schema_name("Error")))).build();
+        let (description, security) = match e.access {
+            Access::Public => ("Public.".to_owned(), None),
+            Access::Op(op) => (
+                format!(
+                    "Requires the `{}` role or higher; an API token needs the `{}` scope.",
+                    op.required_role(),
+                    op.required_scope()
+                ),
+                Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]),
+            ),
+        };
+        let mut op = OperationBuilder::new()
+            .operation_id(Some(e.path.replace('/', "_")))
+            .summary(Some(e.summary))
+            .description(Some(description))
+            .tag(e.path.split('/').next().unwrap_or("api"))
+            .request_body(Some(RequestBodyBuilder::new().content("application/json", json_content(request)).required(Some(Required::True)).build()))
+            .response("200", ok.build())
+            .response("400", err("Invalid input; `field` names the offending field"))
+            .response("413", err("Body too large"))
+            .response("429", err("Rate limited; see the Retry-After header"))
+            .response("500", err("Internal error (details are in the server log)"));
+        if let Some(security) = security {
+            op = op
+                .securities(Some(security))
+                .response("401", err("No valid credentials"))
+                .response("403", err("Role or token scope insufficient"));
+        }
+        paths = paths.path(format!("/api/v1/{}", e.path), PathItem::new(HttpMethod::Post, op.build()));
+        for b in e.request.iter().chain(e.response.iter()) {
+            components = components.schema(b.name.clone(), b.schema.clone());
+            for (name, schema) in &b.deps {
+                components = components.schema(name.clone(), schema.clone());
+            }
+        }
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Optimus API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Every dashboard action as JSON over POST. Authenticate with `Authorization: Bearer <token>`."))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(components.build()))
+        .build()
+}
+
+/// The document as JSON, built once.
+pub fn document_json() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| document().to_json().unwrap_or_else(|_| "{}".into()))
+}
+
+/// The JSON type of a request field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRule {
+    /// JSON types accepted (`string`, `integer`, `number`, `boolean`, `array`, `object`, `null`);
+    /// empty means anything.
+    pub types: Vec<&'static str>,
+    /// Whether the field must be present.
+    pub required: bool,
+}
+
+/// The fields each endpoint's body may contain, keyed by full path.
+pub fn request_rules() -> &'static HashMap<String, BTreeMap<String, FieldRule>> {
+    static RULES: OnceLock<HashMap<String, BTreeMap<String, FieldRule>>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        endpoints()
+            .into_iter()
+            .map(|e| {
+                let fields = e.request.as_ref().map(|b| fields_of(&b.schema)).unwrap_or_default();
+                (format!("/api/v1/{}", e.path), fields)
+            })
+            .collect()
+    })
+}
+
+fn type_name(t: &Type) -> &'static str {
+    match t {
+        Type::String => "string",
+        Type::Integer => "integer",
+        Type::Number => "number",
+        Type::Boolean => "boolean",
+        Type::Array => "array",
+        Type::Object => "object",
+        Type::Null => "null",
+    }
+}
+
+fn types_of(schema: &RefOr<Schema>) -> Vec<&'static str> {
+    let st = match schema {
+        RefOr::T(Schema::Object(o)) => &o.schema_type,
+        RefOr::T(Schema::Array(_)) => return vec!["array"],
+        _ => return Vec::new(),
+    };
+    match st {
+        SchemaType::Type(t) => vec![type_name(t)],
+        SchemaType::Array(ts) => ts.iter().map(type_name).collect(),
+        SchemaType::AnyValue => Vec::new(),
+    }
+}
+
+fn fields_of(schema: &RefOr<Schema>) -> BTreeMap<String, FieldRule> {
+    let RefOr::T(Schema::Object(obj)) = schema else {
+        return BTreeMap::new();
+    };
+    obj.properties
+        .iter()
+        .map(|(name, prop)| {
+            let mut types = types_of(prop);
+            if types.contains(&"number") && !types.contains(&"integer") {
+                types.push("integer");
+            }
+            (
+                name.clone(),
+                FieldRule {
+                    types,
+                    required: obj.required.contains(name),
+                },
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_accepts_exactly_username_and_password() {
+        let rules = request_rules();
+        let login = rules.get("/api/v1/auth/login").cloned().unwrap_or_default();
+        assert_eq!(login.keys().cloned().collect::<Vec<_>>(), vec!["password", "username"]);
+        assert!(login.values().all(|r| r.required && r.types == vec!["string"]));
+    }
+
+    #[test]
+    fn optional_fields_are_not_required() {
+        let rules = request_rules();
+        let list = rules.get("/api/v1/users/list").cloned().unwrap_or_default();
+        assert!(list.values().all(|r| !r.required));
+    }
+
+    #[test]
+    fn every_endpoint_appears_in_the_document() {
+        let doc: serde_json::Value = serde_json::from_str(document_json()).unwrap_or_default();
+        for e in endpoints() {
+            assert!(doc["paths"][format!("/api/v1/{}", e.path)]["post"].is_object(), "{}", e.path);
+        }
+        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with('3')), Some(true));
+    }
+}

@@ -1,0 +1,251 @@
+//! Building and running one Optimus instance: connections, migrations, workers, the router, and
+//! graceful shutdown on SIGINT/SIGTERM.
+
+use crate::events::{events_handler, StreamShutdown};
+use crate::{api_guard, openapi, ops};
+use anyhow::Context;
+use app::server::bus::EventBus;
+use app::server::metrics::Metrics;
+use app::server::ratelimit::RateLimiter;
+use app::server::redis::RedisHandle;
+use app::server::settings::Settings;
+use app::server::{auth::jwt::JwtKeys, db, AppState};
+use app::{shell, App};
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use migration::{Migrator, MigratorTrait};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::compression::CompressionLayer;
+
+/// A built instance, bound and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    router: Router,
+    state: AppState,
+    shutdown_tx: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Connects to the database (running migrations) and Redis, starts workers, and binds.
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings.ensure_data_dir_and_secrets()?;
+        tracing::info!(database = %settings.database_url_for_logs(), redis = settings.redis_url.is_some(), "starting");
+        let db = db::connect(&settings)
+            .await
+            .with_context(|| format!("connecting to {}", settings.database_url_for_logs()))?;
+        Migrator::up(&db, None).await.context("running migrations")?;
+        let redis = match &settings.redis_url {
+            Some(url) => Some(
+                RedisHandle::connect(url, &settings.redis_prefix)
+                    .await
+                    .context("connecting to Redis (OPTIMUS_REDIS_URL)")?,
+            ),
+            None => None,
+        };
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let addr = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("optimus")
+            .site_root(settings.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let jwt_secret = settings.jwt_secret.clone().context("jwt_secret missing after generation")?;
+        let database = if settings.uses_sqlite() { "sqlite" } else { "postgres" };
+        let state = AppState {
+            keys: Arc::new(JwtKeys::new(jwt_secret.expose().as_bytes())),
+            metrics: Arc::new(Metrics::new(database, redis.is_some())),
+            bus: EventBus::new(redis.clone()),
+            limiter: RateLimiter::new(redis.clone()),
+            redis,
+            db,
+            settings: Arc::new(settings),
+            leptos_options,
+        };
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let mut workers = Vec::new();
+        if let Some(relay) = state.bus.spawn_relay(shutdown_rx.clone()) {
+            workers.push(relay);
+        }
+        if let Some(redis) = state.redis.clone() {
+            workers.push(spawn_redis_watch(redis, state.metrics.clone(), shutdown_rx.clone()));
+        }
+        let router = build_router(state.clone(), StreamShutdown(shutdown_rx));
+        Ok(Self {
+            listener,
+            port: addr.port(),
+            router,
+            state,
+            shutdown_tx,
+            workers,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests use it to publish events).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains requests and stops workers.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            router,
+            shutdown_tx,
+            workers,
+            ..
+        } = self;
+        let tx = shutdown_tx.clone();
+        let signal = async move {
+            stop.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = tx.send(true);
+        };
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(signal)
+            .await
+            .context("serving")?;
+        let _ = shutdown_tx.send(true);
+        for worker in workers {
+            let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn spawn_redis_watch(redis: RedisHandle, metrics: Arc<Metrics>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tick.tick() => {
+                    let up = redis.ping().await;
+                    metrics.redis_up.set(i64::from(up));
+                }
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi::document_json())
+}
+
+/// Labels a request by its matched route: server functions by their own path, static files and
+/// unknown paths by a fixed label, so the metric's cardinality stays bounded.
+fn route_label(req: &Request) -> String {
+    let path = req.uri().path();
+    if path.starts_with("/api/v1/") && openapi::request_rules().contains_key(path) {
+        return path.to_owned();
+    }
+    if let Some(m) = req.extensions().get::<MatchedPath>() {
+        return m.as_str().to_owned();
+    }
+    if path.starts_with("/pkg/") {
+        return "/pkg/{file}".to_owned();
+    }
+    "unmatched".to_owned()
+}
+
+async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = route_label(&req);
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let span = tracing::info_span!("request", %method, %route);
+    let res = {
+        let _guard = span.enter();
+        drop(_guard);
+        next.run(req).await
+    };
+    let elapsed = start.elapsed();
+    let status = res.status().as_u16();
+    state.metrics.observe_request(&route, &method, status, elapsed.as_secs_f64());
+    if status >= 500 {
+        tracing::warn!(%method, %route, status, latency_ms = elapsed.as_millis() as u64, "request failed");
+    } else {
+        tracing::debug!(%method, %route, status, latency_ms = elapsed.as_millis() as u64, "request");
+    }
+    res
+}
+
+/// The whole router: operations endpoints, the API, the events stream, pages and static files.
+pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
+    let options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let api = Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/events", get(events_handler))
+        .route("/api/v1/{*fn_name}", post(server_fn_handler))
+        .layer(middleware::from_fn_with_state(state.clone(), api_guard::api_guard))
+        .layer(axum::Extension(shutdown));
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .merge(api)
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
