@@ -5,7 +5,7 @@ use crate::pages::{audit::AuditPage, home::HomePage, login::LoginPage, not_found
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// Sets the theme before the first paint, so the page never flashes the wrong one.
 const THEME_BOOT: &str = r#"(function(){try{var t=localStorage.getItem('optimus-theme');if(t==='dark'||t==='light'){document.documentElement.setAttribute('data-theme',t);}}catch(e){}})();"#;
@@ -36,18 +36,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     crate::components::toasts::provide_toasts();
+    Effect::new(|_| crate::components::browser::mark_hydrated());
     view! {
         <Stylesheet id="leptos" href="/pkg/optimus.css" />
         <Title text="Optimus" />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/setup") view=SetupPage />
-                <Route path=path!("/login") view=LoginPage />
-                <ParentRoute path=path!("") view=Shell>
-                    <Route path=path!("") view=HomePage />
-                    <Route path=path!("users") view=UsersPage />
-                    <Route path=path!("tokens") view=TokensPage />
-                    <Route path=path!("audit") view=AuditPage />
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("users") view=UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("tokens") view=TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

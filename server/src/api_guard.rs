@@ -95,6 +95,9 @@ pub fn check_body(path: &str, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
 
 /// The middleware.
 pub async fn api_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
     let key = budget_key(&req, state.settings.trust_forwarded_for);
     if let Err(retry_after_secs) = state
         .limiter

@@ -229,7 +229,6 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/events", get(events_handler))
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
-        .layer(middleware::from_fn_with_state(state.clone(), api_guard::api_guard))
         .layer(axum::Extension(shutdown));
     let context = {
         let state = state.clone();
@@ -245,6 +244,8 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // Outside the routes: leptos_axum registers each server function as a route of its own.
+        .layer(middleware::from_fn_with_state(state.clone(), api_guard::api_guard))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -1,5 +1,6 @@
 //! Presentational components and the signed-in layout.
 
+pub mod browser;
 pub mod layout;
 pub mod palette;
 pub mod shortcuts;

@@ -169,11 +169,39 @@ impl Settings {
             }
         }
         figment = figment.merge(Env::prefixed("OPTIMUS_").only(&KEYS));
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .extract()
             .map_err(|e| SettingsError::Parse(describe_figment_error(&e)))?;
+        settings.drop_empty_values();
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Treats optional values set to the empty string (`OPTIMUS_REDIS_URL=`) as unset.
+    fn drop_empty_values(&mut self) {
+        fn clear(v: &mut Option<Secret>) {
+            if v.as_ref().is_some_and(|s| s.expose().trim().is_empty()) {
+                *v = None;
+            }
+        }
+        clear(&mut self.database_url);
+        clear(&mut self.redis_url);
+        clear(&mut self.jwt_secret);
+        clear(&mut self.master_key);
+        clear(&mut self.llm_api_key);
+        if self.llm_base_url.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            self.llm_base_url = None;
+        }
+        if self.llm_model.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            self.llm_model = None;
+        }
+    }
+
+    /// The built-in defaults alone (no file, no environment), for tests and tools.
+    pub fn defaults() -> Result<Self, SettingsError> {
+        Figment::from(Serialized::defaults(DEFAULTS))
+            .extract()
+            .map_err(|e| SettingsError::Parse(describe_figment_error(&e)))
     }
 
     /// Checks values that the types alone cannot.
@@ -381,6 +409,18 @@ mod tests {
             assert_eq!(s.bind.port(), 7000);
             assert_eq!(s.log, "warn");
             assert_eq!(s.api_rate_per_minute, 5);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn empty_optional_values_count_as_unset() {
+        Jail::expect_with(|jail| {
+            jail.set_env("OPTIMUS_JWT_SECRET", "");
+            jail.set_env("OPTIMUS_REDIS_URL", "");
+            let s = load()?;
+            assert!(s.jwt_secret.is_none());
+            assert!(s.redis_url.is_none());
             Ok(())
         });
     }

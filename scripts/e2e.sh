@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests: starts the release server on a free port with a fresh data dir,
+# drives it with Playwright in Debian's Chromium, stops it. Screenshots go to end2end/artifacts.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/optimus"
+DATA="$(mktemp -d)"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+mkdir -p end2end/artifacts
+log "starting the release server on 127.0.0.1:$PORT"
+OPTIMUS_DATA_DIR="$DATA" OPTIMUS_BIND="127.0.0.1:$PORT" OPTIMUS_SITE_ROOT="$ROOT/target/site" \
+  "$BIN" serve >end2end/artifacts/server.log 2>&1 &
+SERVER=$!
+cleanup() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+log "end-to-end tests"
+(cd end2end && BASE_URL="http://127.0.0.1:$PORT" node --test --test-concurrency=1 tests/)

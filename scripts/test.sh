@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The one command that runs the whole suite: unit and integration tests against PostgreSQL and
+# Redis, the same integration suite again on the embedded SQLite default, then the end-to-end
+# tests in Chromium against the release server. Installs and starts what it needs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=toolchain.sh
+source "$ROOT/scripts/toolchain.sh"
+bash "$ROOT/scripts/services.sh"
+
+export OPTIMUS_TEST_DATABASE_URL="${OPTIMUS_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+export OPTIMUS_TEST_REDIS_URL="${OPTIMUS_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+
+log "dropping test databases left by earlier runs"
+psql "$OPTIMUS_TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'optimus_test_%'" 2>/dev/null |
+  while read -r db; do psql "$OPTIMUS_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
+
+log "unit and integration tests (PostgreSQL + Redis)"
+cargo test --workspace --exclude frontend --locked
+
+log "integration tests again on the embedded default (SQLite, in-process bus and limiter)"
+env -u OPTIMUS_TEST_DATABASE_URL -u OPTIMUS_TEST_REDIS_URL cargo test -p server --test api --locked
+
+bash "$ROOT/scripts/build.sh"
+bash "$ROOT/scripts/e2e.sh"
