@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Optimus shared crate: wire models and server functions used by both the browser and the
 //! server, the Leptos UI, and (behind the `ssr` feature) the server core.
 

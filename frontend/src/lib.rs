@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! The wasm entry point: hydrates the server-rendered page.
 
 /// Called by the generated loader once the wasm module is instantiated.

@@ -4,19 +4,27 @@ use super::palette::{commands_for, CommandAction, CommandPalette};
 use super::shortcuts::ShortcutHelp;
 use super::theme::{apply_theme, ThemeSwitch};
 use super::toasts::{use_toasts, ToastStack};
-use crate::api::auth::{current_user, logout};
+use crate::api::auth::{current_user, logout, refresh_session};
 use crate::error::AppError;
-use crate::models::auth::Me;
+use crate::models::auth::{Me, RefreshRequest};
 use crate::models::Operation;
 use crate::pages::error::ErrorPage;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_navigate;
 
+/// The caller, renewing an expired access token with the refresh cookie once.
+async fn current_user_or_refresh() -> Result<Me, AppError> {
+    match current_user().await {
+        Err(AppError::Unauthorized { .. }) => refresh_session(RefreshRequest::default()).await.map(|r| r.user),
+        other => other,
+    }
+}
+
 /// Loads the caller; signed-in users get the layout, others go to the login page.
 #[component]
 pub fn Shell() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let me = Resource::new(|| (), |_| current_user_or_refresh());
     view! {
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || Suspend::new(async move {

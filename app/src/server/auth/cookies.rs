@@ -4,10 +4,11 @@ use http::header::{HeaderMap, COOKIE};
 
 /// Holds the access token.
 pub const ACCESS_COOKIE: &str = "optimus_access";
-/// Holds the refresh token; sent only to the auth endpoints.
+/// Holds the refresh token.
 pub const REFRESH_COOKIE: &str = "optimus_refresh";
-/// The path the refresh cookie is scoped to.
-pub const REFRESH_PATH: &str = "/api/v1/auth";
+/// The path the refresh cookie is scoped to: the whole site, so a server-rendered page can renew
+/// an expired access token before it renders (it is still `HttpOnly` and `SameSite=Strict`).
+pub const REFRESH_PATH: &str = "/";
 
 /// A `Set-Cookie` value.
 pub fn set(name: &str, value: &str, path: &str, max_age_secs: u64, secure: bool) -> String {
