@@ -381,6 +381,7 @@ fn tracing_filter_is_invalid(filter: &str) -> bool {
 }
 
 #[cfg(test)]
+#[expect(clippy::result_large_err, reason = "figment's Jail closures return figment's own error type")]
 mod tests {
     use super::*;
     use figment::Jail;

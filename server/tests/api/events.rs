@@ -43,7 +43,7 @@ async fn subscribe(socket: &mut Socket, topics: &[&str]) {
 async fn the_stream_refuses_anonymous_clients() {
     let app = spawn_app().await;
     let req = format!("ws://127.0.0.1:{}/api/v1/events", app.port).into_client_request().expect("request");
-    let err = tokio_tungstenite::connect_async(req).await.err().expect("refused");
+    let err = tokio_tungstenite::connect_async(req).await.expect_err("refused");
     assert!(err.to_string().contains("401"), "{err}");
 }
 

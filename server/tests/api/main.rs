@@ -1,4 +1,4 @@
-#![expect(clippy::expect_used, clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
+#![expect(clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
 //! Integration tests: each spawns Optimus on port 0 against a fresh database (PostgreSQL when
 //! `OPTIMUS_TEST_DATABASE_URL` is set, SQLite otherwise) and its own Redis key prefix (when
 //! `OPTIMUS_TEST_REDIS_URL` is set), and talks to it over HTTP and WebSocket.

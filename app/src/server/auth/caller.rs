@@ -121,7 +121,7 @@ async fn authenticate_session(state: &AppState, ctx: &RequestCtx, claims: &jwt::
     let user = repos::users::find(&state.db, claims.sub)
         .await?
         .ok_or_else(|| AppError::unauthorized("user no longer exists"))?;
-    let role = Role::parse(&user.role).map_err(|e| crate::server::ServerError::Other(e))?;
+    let role = Role::parse(&user.role).map_err(crate::server::ServerError::Other)?;
     Ok(Caller {
         user_id: user.id,
         username: user.username,
