@@ -20,7 +20,8 @@ log "unit and integration tests (PostgreSQL + Redis)"
 cargo test --workspace --exclude frontend --locked
 
 log "integration tests again on the embedded default (SQLite, in-process bus and limiter)"
-env -u OPTIMUS_TEST_DATABASE_URL -u OPTIMUS_TEST_REDIS_URL cargo test -p server --test api --locked
+# Same package selection as above, so features unify identically and nothing is rebuilt.
+env -u OPTIMUS_TEST_DATABASE_URL -u OPTIMUS_TEST_REDIS_URL cargo test --workspace --exclude frontend --test api --locked
 
 bash "$ROOT/scripts/build.sh"
 bash "$ROOT/scripts/e2e.sh"
