@@ -4,6 +4,7 @@
 
 use app::models::access::Operation;
 use app::models::audit::{AuditEntry, AuditQuery};
+use app::models::catalog::{AddWorkspaceRequest, ProjectInfo, ProjectQuery, WorkspaceInfo};
 use app::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
 use app::models::page::{Page, PageRequest};
 use app::models::tokens::{CreateTokenRequest, CreatedToken, IdRequest, TokenInfo};
@@ -90,6 +91,13 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep("users/update_role", "Change a user's role", Op(Operation::ChangeUserRole), body::<UpdateRoleRequest>(), body::<UserInfo>()),
         ep("users/delete", "Delete a user", Op(Operation::DeleteUser), body::<IdRequest>(), None),
         ep("audit/list", "Read the audit log, newest first", Op(Operation::ReadAudit), body::<AuditQuery>(), body::<Page<AuditEntry>>()),
+        ep("workspaces/add", "Add a folder to scan and start its first scan", Op(Operation::ManageWorkspaces), body::<AddWorkspaceRequest>(), body::<WorkspaceInfo>()),
+        ep("workspaces/list", "List workspaces with their scan state", Op(Operation::ReadCatalog), body::<PageRequest>(), body::<Page<WorkspaceInfo>>()),
+        ep("workspaces/get", "One workspace and its scan state", Op(Operation::ReadCatalog), body::<IdRequest>(), body::<WorkspaceInfo>()),
+        ep("workspaces/scan", "Start a rescan (409 while one runs)", Op(Operation::ManageWorkspaces), body::<IdRequest>(), body::<WorkspaceInfo>()),
+        ep("workspaces/remove", "Remove a workspace from the catalog (files are never touched)", Op(Operation::ManageWorkspaces), body::<IdRequest>(), None),
+        ep("projects/list", "List projects by name, filtered by search, stack and workspace", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<Page<ProjectInfo>>()),
+        ep("projects/get", "One project with its detected facts", Op(Operation::ReadCatalog), body::<IdRequest>(), body::<ProjectInfo>()),
     ]
 }
 

@@ -48,6 +48,10 @@ impl Application {
             .await
             .with_context(|| format!("connecting to {}", settings.database_url_for_logs()))?;
         Migrator::up(&db, None).await.context("running migrations")?;
+        let interrupted = app::server::repos::workspaces::fail_interrupted(&db).await?;
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "scans interrupted by the last stop were marked failed");
+        }
         let redis = match &settings.redis_url {
             Some(url) => Some(
                 RedisHandle::connect(url, &settings.redis_prefix)

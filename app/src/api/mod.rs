@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod tokens;
 pub mod users;
 

@@ -147,11 +147,15 @@ pub enum Operation {
     ReadAudit,
     /// Subscribe to live events.
     SubscribeEvents,
+    /// List and read workspaces and projects.
+    ReadCatalog,
+    /// Add, remove and scan workspaces.
+    ManageWorkspaces,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 14] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -164,6 +168,8 @@ impl Operation {
         Operation::DeleteUser,
         Operation::ReadAudit,
         Operation::SubscribeEvents,
+        Operation::ReadCatalog,
+        Operation::ManageWorkspaces,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -171,7 +177,8 @@ impl Operation {
     pub fn requirement(self) -> (Role, Scope) {
         use Operation::*;
         match self {
-            ViewSelf | Logout | SubscribeEvents => (Role::Viewer, Scope::Read),
+            ViewSelf | Logout | SubscribeEvents | ReadCatalog => (Role::Viewer, Scope::Read),
+            ManageWorkspaces => (Role::Operator, Scope::Write),
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
@@ -210,6 +217,8 @@ impl Operation {
             DeleteUser => "users.delete",
             ReadAudit => "audit.list",
             SubscribeEvents => "events.subscribe",
+            ReadCatalog => "catalog.read",
+            ManageWorkspaces => "workspaces.manage",
         }
     }
 }

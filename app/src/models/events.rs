@@ -24,6 +24,26 @@ pub enum Event {
         /// `created`, `role_changed` or `deleted`.
         change: String,
     },
+    /// A workspace scan started, progressed or ended.
+    ScanProgress {
+        /// The workspace.
+        workspace_id: i64,
+        /// `running`, `done` or `failed`.
+        state: String,
+        /// Folders examined so far.
+        folders_scanned: u32,
+        /// Projects found so far.
+        projects_found: u32,
+    },
+    /// A project was discovered, changed, or went missing.
+    ProjectChanged {
+        /// The project.
+        id: i64,
+        /// Its name.
+        name: String,
+        /// `discovered`, `updated`, `missing` or `returned`.
+        change: String,
+    },
     /// A message for people watching the dashboard.
     Notification {
         /// `info`, `warning` or `error`.
@@ -39,6 +59,7 @@ impl Event {
         match self {
             Event::AuditRecorded { .. } => "audit",
             Event::UserChanged { .. } => "users",
+            Event::ScanProgress { .. } | Event::ProjectChanged { .. } => "catalog",
             Event::Notification { .. } => "notifications",
         }
     }
@@ -75,7 +96,7 @@ pub enum ClientMessage {
 }
 
 /// The topics a client may subscribe to.
-pub const TOPICS: [&str; 3] = ["audit", "users", "notifications"];
+pub const TOPICS: [&str; 4] = ["audit", "users", "catalog", "notifications"];
 
 /// What the server sends over the WebSocket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bus;
+pub mod catalog;
 pub mod context;
 pub mod db;
 pub mod entities;

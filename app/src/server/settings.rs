@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 21] = [
+pub const KEYS: [&str; 22] = [
     "bind",
     "data_dir",
     "site_root",
@@ -35,6 +35,7 @@ pub const KEYS: [&str; 21] = [
     "llm_base_url",
     "llm_api_key",
     "llm_model",
+    "workspace_roots",
 ];
 
 /// Validated settings.
@@ -83,6 +84,8 @@ pub struct Settings {
     pub llm_api_key: Option<Secret>,
     /// Default model name.
     pub llm_model: Option<String>,
+    /// Folders under which workspaces may be added; empty allows any folder but system ones.
+    pub workspace_roots: Vec<std::path::PathBuf>,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.
@@ -102,6 +105,7 @@ struct Defaults {
     trust_forwarded_for: bool,
     log: &'static str,
     log_format: &'static str,
+    workspace_roots: &'static [&'static str],
 }
 
 const DEFAULTS: Defaults = Defaults {
@@ -119,6 +123,7 @@ const DEFAULTS: Defaults = Defaults {
     trust_forwarded_for: false,
     log: "info",
     log_format: "auto",
+    workspace_roots: &[],
 };
 
 /// A configuration problem, naming the key.

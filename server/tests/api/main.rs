@@ -6,6 +6,7 @@
 mod access;
 mod audit;
 mod auth;
+mod catalog;
 mod cli;
 mod deploy;
 mod events;

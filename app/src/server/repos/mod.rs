@@ -3,5 +3,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod projects;
 pub mod sessions;
 pub mod users;
+pub mod workspaces;
