@@ -1,7 +1,7 @@
 //! The HTML shell and the router.
 
 use crate::components::layout::Shell;
-use crate::pages::{audit::AuditPage, home::HomePage, login::LoginPage, not_found::NotFound, setup::SetupPage, tokens::TokensPage, users::UsersPage};
+use crate::pages::{audit::AuditPage, home::HomePage, login::LoginPage, not_found::NotFound, project::ProjectPage, projects::ProjectsPage, setup::SetupPage, tokens::TokensPage, users::UsersPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -46,6 +46,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("projects") view=ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("projects/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />

@@ -44,8 +44,9 @@ struct NavItem {
     requires: Option<Operation>,
 }
 
-const NAV: [NavItem; 4] = [
+const NAV: [NavItem; 5] = [
     NavItem { href: "/", label: "Dashboard", requires: None },
+    NavItem { href: "/projects", label: "Projects", requires: Some(Operation::ReadCatalog) },
     NavItem { href: "/tokens", label: "API tokens", requires: Some(Operation::ListTokens) },
     NavItem { href: "/users", label: "Users", requires: Some(Operation::ListUsers) },
     NavItem { href: "/audit", label: "Audit log", requires: Some(Operation::ReadAudit) },
@@ -120,7 +121,8 @@ fn SignedIn(me: Me) -> impl IntoView {
             if pending_g.get_value() {
                 pending_g.set_value(false);
                 let target = match key.as_str() {
-                    "d" | "p" => Some("/"),
+                    "d" => Some("/"),
+                    "p" => Some("/projects"),
                     "t" => Some("/tokens"),
                     "u" if Operation::ListUsers.allowed_for(role) => Some("/users"),
                     "a" if Operation::ReadAudit.allowed_for(role) => Some("/audit"),

@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod layout;
 pub mod palette;
+pub mod project_card;
 pub mod shortcuts;
 pub mod status;
 pub mod theme;

@@ -32,8 +32,10 @@ pub struct Command {
 }
 
 /// Every command.
-pub const COMMANDS: [Command; 9] = [
+pub const COMMANDS: [Command; 11] = [
     Command { id: "go-dashboard", label: "Go to dashboard", keys: "g d", requires: None, action: CommandAction::Go("/") },
+    Command { id: "go-projects", label: "Go to projects", keys: "g p", requires: Some(Operation::ReadCatalog), action: CommandAction::Go("/projects") },
+    Command { id: "add-workspace", label: "Add a workspace to scan", keys: "", requires: Some(Operation::ManageWorkspaces), action: CommandAction::Go("/projects") },
     Command { id: "go-tokens", label: "Go to API tokens", keys: "g t", requires: Some(Operation::ListTokens), action: CommandAction::Go("/tokens") },
     Command { id: "create-token", label: "Create an API token", keys: "", requires: Some(Operation::CreateToken), action: CommandAction::Go("/tokens#new") },
     Command { id: "go-users", label: "Go to users", keys: "g u", requires: Some(Operation::ListUsers), action: CommandAction::Go("/users") },

@@ -3,12 +3,14 @@
 use leptos::prelude::*;
 
 /// A shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 9] = [
+pub const SHORTCUTS: [(&str, &str); 11] = [
     ("Ctrl/⌘ K", "Open the command palette"),
     ("?", "Show this list"),
     ("Esc", "Close a dialog"),
     ("g d", "Go to the dashboard"),
-    ("g p", "Go to projects (the dashboard, until the catalog arrives)"),
+    ("g p", "Go to projects"),
+    ("/", "Search projects (on the projects page)"),
+    ("j k Enter", "Move through projects and open one"),
     ("g t", "Go to API tokens"),
     ("g u", "Go to users (admins)"),
     ("g a", "Go to the audit log (admins)"),

@@ -19,9 +19,10 @@ pub fn HomePage() -> impl IntoView {
         <div class="cards">
             <section class="card">
                 <h2>"Projects"</h2>
-                <p>
-                    "No projects yet. Point Optimus at the folders where your code lives and it will catalog every project it finds."
-                </p>
+                <p>"Point Optimus at the folders where your code lives and it catalogs every project it finds."</p>
+                <a class="button" href="/projects">
+                    "Open projects"
+                </a>
             </section>
             <section class="card">
                 <h2>"API tokens"</h2>

@@ -5,6 +5,8 @@ pub mod error;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod project;
+pub mod projects;
 pub mod setup;
 pub mod tokens;
 pub mod users;

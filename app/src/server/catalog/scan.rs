@@ -42,7 +42,7 @@ pub fn discover(workspace: &Path, progress: &mut dyn FnMut(u32)) -> (Vec<PathBuf
 
 fn walk(dir: &Path, depth: usize, roots: &mut Vec<PathBuf>, folders: &mut u32, errors: &mut Vec<String>, progress: &mut dyn FnMut(u32)) {
     *folders += 1;
-    if *folders % 64 == 0 {
+    if (*folders).is_multiple_of(64) {
         progress(*folders);
     }
     // A bare index.html makes a static-site project at discovery level only; inside a project

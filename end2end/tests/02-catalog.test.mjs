@@ -1,0 +1,96 @@
+// The catalog in the browser: add a workspace, watch it scan, see the cards, filter by stack
+// (reflected in the URL), and open a project with the keyboard only.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
+const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+const OWNER = { username: 'owner', password: 'correct horse battery staple' };
+
+let browser;
+let page;
+let workspace;
+
+function write(path, body) {
+  mkdirSync(dirname(join(workspace, path)), { recursive: true });
+  writeFileSync(join(workspace, path), body);
+}
+
+before(async () => {
+  workspace = mkdtempSync(join(tmpdir(), 'optimus-e2e-ws-'));
+  write('alpha-cli/Cargo.toml', '[package]\nname = "alpha-cli"\nversion = "0.1.0"\n');
+  write('alpha-cli/src/main.rs', 'fn main() {}\n');
+  write('beta-web/package.json', JSON.stringify({ name: 'beta-web', scripts: { dev: 'vite' }, devDependencies: { vite: '^5' } }));
+  write('gamma-api/go.mod', 'module example.com/gamma-api\n\ngo 1.22\n');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+async function hydrated() {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+test('sign in (the dashboard test created the owner)', async () => {
+  // Runs after 01-dashboard.test.mjs (node --test runs files in order with concurrency 1); set up
+  // the owner if this file runs alone.
+  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
+  await page.goto(`${BASE}/login`);
+  await hydrated();
+  await page.fill('input[name=username]', OWNER.username);
+  await page.fill('input[name=password]', OWNER.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-testid=dashboard-title]');
+});
+
+test('adding a workspace scans it and shows a card per project', async () => {
+  await hydrated();
+  await page.keyboard.press('g');
+  await page.keyboard.press('p');
+  await page.waitForURL(/\/projects$/);
+  await page.fill('[data-testid=add-workspace] input[name=path]', workspace);
+  await page.click('[data-testid=add-workspace] button[type=submit]');
+  await page.waitForSelector('[data-testid=workspace][data-state=done]', { timeout: 20_000 });
+  await page.waitForSelector('[data-project="gamma-api"]', { timeout: 10_000 });
+  const names = await page.$$eval('[data-project]', (els) => els.map((e) => e.getAttribute('data-project')));
+  assert.deepEqual(names, ['alpha-cli', 'beta-web', 'gamma-api']);
+  await page.screenshot({ path: `${ARTIFACTS}10-projects.png`, fullPage: true });
+});
+
+test('the stack filter narrows the grid and is kept in the URL', async () => {
+  await page.selectOption('select[name=stack]', 'node');
+  await page.waitForURL(/stack=node/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);
+  assert.equal(await page.getAttribute('[data-project]', 'data-project'), 'beta-web');
+  await page.reload();
+  await page.waitForSelector('[data-project="beta-web"]');
+  assert.equal(await page.$$eval('[data-project]', (els) => els.length), 1, 'the filter survives a reload');
+  await page.selectOption('select[name=stack]', '');
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 3);
+});
+
+test('a project opens with the keyboard only', async () => {
+  await hydrated();
+  await page.keyboard.press('/');
+  await page.keyboard.type('gamma');
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=project-title]');
+  assert.equal(await page.textContent('[data-testid=project-title]'), 'gamma-api');
+  assert.match(await page.textContent('[data-testid=commands]'), /go test \.\/\.\.\./);
+  await page.screenshot({ path: `${ARTIFACTS}11-project.png`, fullPage: true });
+});
