@@ -432,6 +432,16 @@ mod tests {
     }
 
     #[test]
+    fn workspace_roots_are_read_as_a_list_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.set_env("OPTIMUS_WORKSPACE_ROOTS", "[/srv/code,/home/me]");
+            let s = load()?;
+            assert_eq!(s.workspace_roots, vec![std::path::PathBuf::from("/srv/code"), std::path::PathBuf::from("/home/me")]);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_bad_bind_address_names_the_key() {
         Jail::expect_with(|jail| {
             jail.set_env("OPTIMUS_BIND", "not-an-address");
