@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_accounts;
 mod m20261124_000002_create_catalog;
+mod m20261124_000003_add_project_curation;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_accounts::Migration),
             Box::new(m20261124_000002_create_catalog::Migration),
+            Box::new(m20261124_000003_add_project_curation::Migration),
         ]
     }
 }

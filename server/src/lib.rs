@@ -4,6 +4,7 @@
 pub mod api_guard;
 pub mod cli;
 pub mod events;
+pub mod export;
 pub mod openapi;
 pub mod ops;
 pub mod startup;

@@ -4,7 +4,10 @@
 
 use app::models::access::Operation;
 use app::models::audit::{AuditEntry, AuditQuery};
-use app::models::catalog::{AddWorkspaceRequest, ProjectInfo, ProjectQuery, WorkspaceInfo};
+use app::models::catalog::{
+    AddWorkspaceRequest, CreateProjectRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    WorkspaceInfo,
+};
 use app::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
 use app::models::page::{Page, PageRequest};
 use app::models::tokens::{CreateTokenRequest, CreatedToken, IdRequest, TokenInfo};
@@ -98,6 +101,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep("workspaces/remove", "Remove a workspace from the catalog (files are never touched)", Op(Operation::ManageWorkspaces), body::<IdRequest>(), None),
         ep("projects/list", "List projects by name, filtered by search, stack and workspace", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<Page<ProjectInfo>>()),
         ep("projects/get", "One project with its detected facts", Op(Operation::ReadCatalog), body::<IdRequest>(), body::<ProjectInfo>()),
+        ep("projects/update", "Edit name, description, tags, owner, lifecycle, command overrides", Op(Operation::EditProjects), body::<UpdateProjectRequest>(), body::<ProjectInfo>()),
+        ep("projects/favorite", "Mark or unmark a favorite", Op(Operation::EditProjects), body::<ProjectFlagRequest>(), body::<ProjectInfo>()),
+        ep("projects/archive", "Archive or unarchive a project", Op(Operation::EditProjects), body::<ProjectFlagRequest>(), body::<ProjectInfo>()),
+        ep("projects/delete", "Remove a catalog entry (files are never touched)", Op(Operation::EditProjects), body::<IdRequest>(), None),
+        ep("projects/create", "Add one folder as a project", Op(Operation::EditProjects), body::<CreateProjectRequest>(), body::<ProjectInfo>()),
+        ep("projects/facets", "Counts per stack, tag and state for the filter sidebar", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<ProjectFacets>()),
     ]
 }
 
@@ -176,6 +185,19 @@ pub fn document() -> OpenApi {
             }
         }
     }
+    let export = OperationBuilder::new()
+        .operation_id(Some("projects_export"))
+        .summary(Some("Download the filtered project list as CSV or JSON"))
+        .description(Some(
+            "Query parameters: `format` (`csv`, default, or `json`), `search`, `stack`, `tag`, `favorite`, `archived`, `git`, `workspace_id` — the same filters as projects/list, all pages. Requires the `viewer` role; an API token needs the `read` scope.",
+        ))
+        .tag("projects")
+        .securities(Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]))
+        .response("200", ResponseBuilder::new().description("The file (Content-Disposition: attachment)").build())
+        .response("400", ResponseBuilder::new().description("A bad query parameter").build())
+        .response("401", ResponseBuilder::new().description("No valid credentials").build())
+        .build();
+    paths = paths.path("/api/v1/projects/export", PathItem::new(HttpMethod::Get, export));
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()

@@ -232,6 +232,7 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
     let api = Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/events", get(events_handler))
+        .route("/api/v1/projects/export", get(crate::export::export_projects))
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
         .layer(axum::Extension(shutdown));
     let context = {

@@ -1,7 +1,10 @@
 //! `/api/v1/workspaces/*` and `/api/v1/projects/*`: the project catalog.
 
 use crate::error::AppError;
-use crate::models::catalog::{AddWorkspaceRequest, ProjectInfo, ProjectQuery, WorkspaceInfo};
+use crate::models::catalog::{
+    AddWorkspaceRequest, CreateProjectRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    WorkspaceInfo,
+};
 use crate::models::page::{Page, PageRequest};
 use crate::models::tokens::IdRequest;
 use leptos::prelude::*;
@@ -61,4 +64,52 @@ pub async fn get_project(#[server(flatten)] request: IdRequest) -> Result<Projec
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::get_project(&state, &caller, request.id).await?)
+}
+
+/// Edits a project: name, description, tags, owner, lifecycle, command overrides.
+#[server(prefix = "/api/v1", endpoint = "projects/update", input = Json, output = Json)]
+pub async fn update_project(#[server(flatten)] request: UpdateProjectRequest) -> Result<ProjectInfo, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::update_project(&state, &caller, request).await?)
+}
+
+/// Marks or unmarks a favorite.
+#[server(prefix = "/api/v1", endpoint = "projects/favorite", input = Json, output = Json)]
+pub async fn favorite_project(#[server(flatten)] request: ProjectFlagRequest) -> Result<ProjectInfo, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::set_favorite(&state, &caller, request).await?)
+}
+
+/// Archives (`value: true`) or unarchives a project.
+#[server(prefix = "/api/v1", endpoint = "projects/archive", input = Json, output = Json)]
+pub async fn archive_project(#[server(flatten)] request: ProjectFlagRequest) -> Result<ProjectInfo, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::set_archived(&state, &caller, request).await?)
+}
+
+/// Removes a catalog entry; the folder on disk is never touched.
+#[server(prefix = "/api/v1", endpoint = "projects/delete", input = Json, output = Json)]
+pub async fn delete_project(#[server(flatten)] request: IdRequest) -> Result<(), AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::delete_project(&state, &caller, request.id).await?)
+}
+
+/// Adds one folder as a project, outside any workspace.
+#[server(prefix = "/api/v1", endpoint = "projects/create", input = Json, output = Json)]
+pub async fn create_project(#[server(flatten)] request: CreateProjectRequest) -> Result<ProjectInfo, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::create_project(&state, &caller, request).await?)
+}
+
+/// Counts per stack, tag and state for the filter sidebar.
+#[server(prefix = "/api/v1", endpoint = "projects/facets", input = Json, output = Json)]
+pub async fn count_project_facets(#[server(flatten)] query: ProjectQuery) -> Result<ProjectFacets, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::project_facets(&state, &caller, query).await?)
 }

@@ -28,15 +28,23 @@ pub fn ProjectCard(
     });
     let errors = project.errors.len();
     let missing = project.status == "missing";
+    let favorite = project.favorite;
+    let tags = project.tags.clone();
     view! {
         <article class="card project-card" class:selected=move || selected.get() data-project=project.name.clone()>
             <h2>
                 <a href=href>{project.name.clone()}</a>
+                <Show when=move || favorite>
+                    <span class="star" title="Favorite" aria-label="Favorite">
+                        "★"
+                    </span>
+                </Show>
             </h2>
             <p class="stacks">
                 {project.stacks.iter().map(|s| view! { <span class="badge">{s.as_str()}</span> }).collect_view()}
             </p>
             <p class="muted small">{project.description.clone().unwrap_or_default()}</p>
+            <p class="stacks">{tags.into_iter().map(|t| view! { <span class="badge subtle">{format!("#{t}")}</span> }).collect_view()}</p>
             <p class="small">
                 {git.map(|g| view! { <span class="git">{g}</span> })}
                 <Show when=move || missing>

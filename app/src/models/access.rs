@@ -151,11 +151,13 @@ pub enum Operation {
     ReadCatalog,
     /// Add, remove and scan workspaces.
     ManageWorkspaces,
+    /// Edit, tag, favorite, archive, add and remove catalog entries.
+    EditProjects,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 15] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -170,6 +172,7 @@ impl Operation {
         Operation::SubscribeEvents,
         Operation::ReadCatalog,
         Operation::ManageWorkspaces,
+        Operation::EditProjects,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -178,7 +181,7 @@ impl Operation {
         use Operation::*;
         match self {
             ViewSelf | Logout | SubscribeEvents | ReadCatalog => (Role::Viewer, Scope::Read),
-            ManageWorkspaces => (Role::Operator, Scope::Write),
+            ManageWorkspaces | EditProjects => (Role::Operator, Scope::Write),
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
@@ -219,6 +222,7 @@ impl Operation {
             SubscribeEvents => "events.subscribe",
             ReadCatalog => "catalog.read",
             ManageWorkspaces => "workspaces.manage",
+            EditProjects => "projects.edit",
         }
     }
 }

@@ -205,6 +205,96 @@ pub struct ProjectInfo {
     pub errors: Vec<String>,
     /// When it was last scanned.
     pub scanned_at: DateTime<Utc>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Who owns it (free text, e.g. a username or team).
+    pub owner: Option<String>,
+    /// `experimental`, `active`, `maintenance`, `deprecated` or `retired`.
+    pub lifecycle: Option<String>,
+    /// Marked as a favorite.
+    pub favorite: bool,
+    /// Archived (hidden from the list unless asked for).
+    pub archived: bool,
+    /// Fields the user set by hand (`name`, `description`, `commands`); rescans keep them.
+    pub overridden: Vec<String>,
+}
+
+/// The lifecycles a project may be in.
+pub const LIFECYCLES: [&str; 5] = ["experimental", "active", "maintenance", "deprecated", "retired"];
+
+/// Replaces the proposed command of one kind; an empty command removes the override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CommandOverride {
+    /// Which command.
+    pub kind: CommandKind,
+    /// The command line (empty: go back to the detected one).
+    pub command: String,
+}
+
+/// Edits a project. Absent fields are unchanged; an empty `name`, `description`, `owner` or
+/// `lifecycle` clears the value (name and description go back to what detection finds).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpdateProjectRequest {
+    /// The project.
+    pub id: i64,
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The full tag list.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    /// Owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Lifecycle.
+    #[serde(default)]
+    pub lifecycle: Option<String>,
+    /// Command overrides.
+    #[serde(default)]
+    pub commands: Option<Vec<CommandOverride>>,
+}
+
+/// Sets a yes/no flag (favorite, archived) on a project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProjectFlagRequest {
+    /// The project.
+    pub id: i64,
+    /// The new value.
+    pub value: bool,
+}
+
+/// Adds one project by path, outside any workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreateProjectRequest {
+    /// Absolute path of the project folder.
+    pub path: String,
+}
+
+/// Counts per filter value over the projects matching the other filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProjectFacets {
+    /// Projects matching.
+    pub total: u32,
+    /// Per stack id.
+    pub stacks: std::collections::BTreeMap<String, u32>,
+    /// Per tag.
+    pub tags: std::collections::BTreeMap<String, u32>,
+    /// Favorites.
+    pub favorites: u32,
+    /// Repositories with uncommitted changes.
+    pub dirty: u32,
+    /// Repositories behind their upstream.
+    pub behind: u32,
+    /// Projects missing from disk.
+    pub missing: u32,
 }
 
 /// A folder Optimus scans for projects.
@@ -250,6 +340,19 @@ pub struct ProjectQuery {
     /// Only projects of this workspace.
     #[serde(default)]
     pub workspace_id: Option<i64>,
+    /// Only projects with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Only favorites (true) or non-favorites (false).
+    #[serde(default)]
+    pub favorite: Option<bool>,
+    /// Archived projects instead of active ones (default: active only).
+    #[serde(default)]
+    pub archived: Option<bool>,
+    /// Git state: `dirty`, `clean`, `ahead`, `behind` or `none` (not a repository).
+    #[serde(default)]
+    pub git: Option<String>,
+
     /// The `next_cursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,

@@ -1,10 +1,10 @@
 //! The project overview: workspaces and their scans, search, stack filter, and the card grid.
 
-use crate::api::catalog::{add_workspace, list_projects, list_workspaces, scan_workspace};
+use crate::api::catalog::{add_workspace, favorite_project, list_projects, list_workspaces, scan_workspace};
 use crate::components::project_card::ProjectCard;
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
-use crate::models::catalog::{AddWorkspaceRequest, ProjectQuery, Stack};
+use crate::models::catalog::{AddWorkspaceRequest, ProjectFlagRequest, ProjectQuery, Stack};
 use crate::models::page::PageRequest;
 use crate::models::tokens::IdRequest;
 use crate::models::Operation;
@@ -47,6 +47,7 @@ pub fn projects_url(search: &str, stack: &str) -> String {
 pub fn ProjectsPage() -> impl IntoView {
     let toasts = use_toasts();
     let can_manage = use_context::<Me>().is_some_and(|m| Operation::ManageWorkspaces.allowed_for(m.role));
+    let can_edit = use_context::<Me>().is_some_and(|m| Operation::EditProjects.allowed_for(m.role));
     let query = use_query_map();
     let navigate = use_navigate();
     let search = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
@@ -59,9 +60,9 @@ pub fn ProjectsPage() -> impl IntoView {
             list_projects(ProjectQuery {
                 search: Some(search),
                 stack: (!stack.is_empty()).then_some(stack),
-                workspace_id: None,
                 cursor: None,
                 limit: Some(200),
+                ..Default::default()
             })
         },
     );
@@ -140,6 +141,29 @@ pub fn ProjectsPage() -> impl IntoView {
                     }
                     "j" if count > 0 => selected.update(|s| *s = (*s + 1).min(count - 1)),
                     "k" => selected.update(|s| *s = s.saturating_sub(1)),
+                    "f" if can_edit => {
+                        let target = projects
+                            .get_untracked()
+                            .and_then(Result::ok)
+                            .and_then(|p| p.items.get(selected.get_untracked()).map(|p| (p.id, !p.favorite)));
+                        if let Some((id, value)) = target {
+                            leptos::task::spawn_local(async move {
+                                if let Err(e) = favorite_project(ProjectFlagRequest { id, value }).await {
+                                    toasts.error(e.to_string());
+                                }
+                                version.update(|v| *v += 1);
+                            });
+                        }
+                    }
+                    "e" => {
+                        let id = projects
+                            .get_untracked()
+                            .and_then(Result::ok)
+                            .and_then(|p| p.items.get(selected.get_untracked()).map(|p| p.id));
+                        if let Some(id) = id {
+                            navigate(&format!("/projects/{id}#edit"), Default::default());
+                        }
+                    }
                     "Enter" => {
                         let id = projects
                             .get_untracked()
@@ -224,6 +248,21 @@ pub fn ProjectsPage() -> impl IntoView {
                 <option value="">"All stacks"</option>
                 {Stack::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
             </select>
+            <a
+                class="button ghost"
+                data-testid="export-csv"
+                download
+                href=move || format!("/api/v1/projects/export?format=csv&search={}&stack={}", encode(&search.get()), encode(&stack.get()))
+            >
+                "Export CSV"
+            </a>
+            <a
+                class="button ghost"
+                download
+                href=move || format!("/api/v1/projects/export?format=json&search={}&stack={}", encode(&search.get()), encode(&stack.get()))
+            >
+                "JSON"
+            </a>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading projects…"</p> }>
             {move || Suspend::new(async move {

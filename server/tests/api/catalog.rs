@@ -222,3 +222,157 @@ async fn workspace_paths_are_checked_naming_the_field() {
     let denied = app.post_anon("workspaces/add", json!({"path": "/tmp"}), Some(&viewer)).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
+
+async fn scanned_app() -> (TestApp, String, tempfile::TempDir, tempfile::TempDir, i64) {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let ws = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    fixture(ws.path(), outside.path());
+    let id = app.post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner)).await.body["id"].as_i64().expect("id");
+    wait_for_scan(&app, &owner, id).await;
+    (app, owner, ws, outside, id)
+}
+
+async fn project_named(app: &TestApp, token: &str, name: &str) -> Value {
+    let r = app.post_anon("projects/list", json!({"search": name, "limit": 200}), Some(token)).await;
+    r.body["items"].as_array().cloned().unwrap_or_default().into_iter().find(|p| p["name"] == name).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn user_edits_survive_rescans_and_clearing_one_brings_detection_back() {
+    let (app, owner, ws, _outside, wid) = scanned_app().await;
+    let p = project_named(&app, &owner, "rust-cli").await;
+    let r = app
+        .post_anon(
+            "projects/update",
+            json!({"id": p["id"], "name": "Renamed CLI", "tags": ["Backend", "team-a", "backend"], "lifecycle": "active",
+                   "commands": [{"kind": "run", "command": "cargo run --release"}]}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["tags"], json!(["backend", "team-a"]));
+    let run = r.body["commands"].as_array().and_then(|c| c.iter().find(|c| c["kind"] == "run")).cloned().unwrap_or_default();
+    assert_eq!(run["command"], "cargo run --release");
+    assert_eq!(run["source"], "set by a user");
+
+    write(ws.path(), "rust-cli/Cargo.toml", "[package]\nname = \"rust-cli\"\nversion = \"0.2.0\"\ndescription = \"Changed\"\n");
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    wait_for_scan(&app, &owner, wid).await;
+    let after = app.post_anon("projects/get", json!({"id": p["id"]}), Some(&owner)).await.body;
+    assert_eq!(after["name"], "Renamed CLI", "the override wins over the rescan");
+    assert_eq!(after["description"], "Changed", "fields not overridden follow the files");
+    assert_eq!(after["overridden"], json!(["name", "commands"]));
+
+    app.post_anon("projects/update", json!({"id": p["id"], "name": ""}), Some(&owner)).await;
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    wait_for_scan(&app, &owner, wid).await;
+    let reset = app.post_anon("projects/get", json!({"id": p["id"]}), Some(&owner)).await.body;
+    assert_eq!(reset["name"], "rust-cli");
+    let tagged = app.post_anon("projects/list", json!({"tag": "team-a"}), Some(&owner)).await;
+    assert_eq!(tagged.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn favorites_archive_and_delete_change_the_catalog_but_never_the_disk() {
+    let (app, owner, ws, _outside, _wid) = scanned_app().await;
+    let web = project_named(&app, &owner, "web").await;
+    let go = project_named(&app, &owner, "gosvc").await;
+    let site = project_named(&app, &owner, "site").await;
+    app.post_anon("projects/favorite", json!({"id": web["id"], "value": true}), Some(&owner)).await;
+    let favs = app.post_anon("projects/list", json!({"favorite": true}), Some(&owner)).await;
+    assert_eq!(favs.body["items"][0]["name"], "web");
+    assert_eq!(favs.body["items"].as_array().map(Vec::len), Some(1));
+
+    app.post_anon("projects/archive", json!({"id": go["id"], "value": true}), Some(&owner)).await;
+    let active = app.post_anon("projects/list", json!({"limit": 200}), Some(&owner)).await;
+    assert!(!active.body["items"].as_array().cloned().unwrap_or_default().iter().any(|p| p["name"] == "gosvc"));
+    let archived = app.post_anon("projects/list", json!({"archived": true}), Some(&owner)).await;
+    assert_eq!(archived.body["items"][0]["name"], "gosvc");
+
+    let r = app.post_anon("projects/delete", json!({"id": site["id"]}), Some(&owner)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(app.post_anon("projects/get", json!({"id": site["id"]}), Some(&owner)).await.status, StatusCode::NOT_FOUND);
+    assert!(ws.path().join("site/index.html").exists(), "deleting a catalog entry never deletes files");
+
+    let facets = app.post_anon("projects/facets", json!({}), Some(&owner)).await;
+    assert_eq!(facets.status, StatusCode::OK, "{}", facets.body);
+    assert_eq!(facets.body["total"], 6);
+    assert_eq!(facets.body["stacks"]["node"], 3);
+    assert_eq!(facets.body["favorites"], 1);
+    assert_eq!(facets.body["dirty"], 1);
+    assert_eq!(facets.body["behind"], 1);
+}
+
+#[tokio::test]
+async fn a_project_can_be_added_by_path_once() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "mix.exs", "defmodule X.MixProject do\n  def project, do: [app: :hello, deps: [{:phoenix, \"~> 1.7\"}]]\nend\n");
+    let r = app.post_anon("projects/create", json!({"path": dir.path()}), Some(&owner)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["stacks"], json!(["elixir"]));
+    assert_eq!(r.body["port"], 4000);
+    assert!(r.body["workspace_id"].is_null());
+    let again = app.post_anon("projects/create", json!({"path": dir.path()}), Some(&owner)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_filtered_list_exports_as_csv_and_json() {
+    let (app, owner, _ws, _outside, _wid) = scanned_app().await;
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/projects/export?format=csv&stack=node", app.addr))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/csv"));
+    assert!(csv.headers()["content-disposition"].to_str().unwrap_or_default().contains("attachment"));
+    let text = csv.text().await.unwrap_or_default();
+    let lines: Vec<_> = text.lines().collect();
+    assert_eq!(lines[0], "id,name,path,stacks,tags,status,favorite,archived,branch,dirty,ahead,behind,description");
+    let names: Vec<_> = lines[1..].iter().map(|l| l.split(',').nth(1).unwrap_or_default()).collect();
+    assert_eq!(names, vec!["broken", "mono", "web"]);
+
+    let json_export: Value = app
+        .client
+        .get(format!("{}/api/v1/projects/export?format=json", app.addr))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(json_export.as_array().map(Vec::len), Some(8));
+
+    let anon = reqwest::get(format!("{}/api/v1/projects/export", app.addr)).await.expect("export");
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+    let bad = app.client.get(format!("{}/api/v1/projects/export?format=xls", app.addr)).bearer_auth(&owner).send().await.expect("export");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn bad_curation_input_names_the_field() {
+    let (app, owner, _ws, _outside, _wid) = scanned_app().await;
+    let p = project_named(&app, &owner, "web").await;
+    for (body, field) in [
+        (json!({"id": p["id"], "lifecycle": "forever"}), "lifecycle"),
+        (json!({"id": p["id"], "tags": ["has space"]}), "tags"),
+        (json!({"id": p["id"], "name": "x".repeat(500)}), "name"),
+    ] {
+        let r = app.post_anon("projects/update", body, Some(&owner)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert_eq!(r.field(), Some(field));
+    }
+    let r = app.post_anon("projects/list", json!({"git": "sideways"}), Some(&owner)).await;
+    assert_eq!(r.field(), Some("git"));
+    let viewer = app.user_with_role(&owner, "vera", "viewer").await;
+    let denied = app.post_anon("projects/favorite", json!({"id": p["id"], "value": true}), Some(&viewer)).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}

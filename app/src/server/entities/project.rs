@@ -26,6 +26,18 @@ pub struct Model {
     pub search_text: String,
     pub scanned_at: ChronoDateTimeUtc,
     pub created_at: ChronoDateTimeUtc,
+    /// JSON list of tags.
+    pub tags: String,
+    pub owner: Option<String>,
+    pub lifecycle: Option<String>,
+    pub favorite: bool,
+    pub archived: bool,
+    /// JSON `Overrides`: fields the user set, which rescans keep.
+    pub overrides: String,
+    pub git_dirty: Option<bool>,
+    pub git_ahead: Option<i32>,
+    pub git_behind: Option<i32>,
+    pub last_commit_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,6 @@
 //! Projects.
 
-use crate::models::catalog::{Component, GitState, ProjectInfo, ProposedCommand, Stack};
+use crate::models::catalog::{CommandKind, Component, GitState, ProjectInfo, ProposedCommand, Stack};
 use crate::server::entities::project;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
@@ -26,14 +26,74 @@ fn from_json<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
     serde_json::from_str(s).unwrap_or_default()
 }
 
+/// What the user set by hand; rescans keep it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Overrides {
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Commands by kind.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<(CommandKind, String)>,
+}
+
+impl Overrides {
+    /// Reads the stored form.
+    pub fn parse(stored: &str) -> Self {
+        serde_json::from_str(stored).unwrap_or_default()
+    }
+
+    /// The detected commands with the user's replacing those of the same kind.
+    pub fn apply_commands(&self, detected: Vec<ProposedCommand>) -> Vec<ProposedCommand> {
+        let mut out: Vec<ProposedCommand> = detected
+            .into_iter()
+            .filter(|c| !self.commands.iter().any(|(k, _)| *k == c.kind))
+            .collect();
+        for (kind, command) in &self.commands {
+            out.push(ProposedCommand {
+                kind: *kind,
+                command: command.clone(),
+                cwd: ".".into(),
+                source: "set by a user".into(),
+            });
+        }
+        out.sort_by_key(|c| c.kind);
+        out
+    }
+
+    fn fields(&self) -> Vec<String> {
+        let mut f = Vec::new();
+        if self.name.is_some() {
+            f.push("name".to_owned());
+        }
+        if self.description.is_some() {
+            f.push("description".to_owned());
+        }
+        if !self.commands.is_empty() {
+            f.push("commands".to_owned());
+        }
+        f
+    }
+}
+
 impl From<project::Model> for ProjectInfo {
     fn from(m: project::Model) -> Self {
+        let overrides = Overrides::parse(&m.overrides);
         ProjectInfo {
             id: m.id,
             workspace_id: m.workspace_id,
             stacks: m.stacks.split_whitespace().filter_map(|s| Stack::parse(s).ok()).collect(),
             frameworks: from_json(&m.frameworks),
-            commands: from_json::<Vec<ProposedCommand>>(&m.commands),
+            commands: overrides.apply_commands(from_json::<Vec<ProposedCommand>>(&m.commands)),
+            tags: from_json(&m.tags),
+            owner: m.owner,
+            lifecycle: m.lifecycle,
+            favorite: m.favorite,
+            archived: m.archived,
+            overridden: overrides.fields(),
             port: m.port.and_then(|p| u16::try_from(p).ok()),
             components: from_json::<Vec<Component>>(&m.components),
             git: m.git.as_deref().and_then(|g| serde_json::from_str::<GitState>(g).ok()),
@@ -77,11 +137,25 @@ pub struct Scanned {
 }
 
 /// Inserts or updates a project by path; returns it and whether it was new.
-pub async fn upsert(db: &impl ConnectionTrait, s: Scanned, now: DateTime<Utc>) -> Result<(project::Model, bool), DbErr> {
-    let search_text = format!("{} {} {}", s.name, s.path, s.description.as_deref().unwrap_or_default()).to_lowercase();
+pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc>) -> Result<(project::Model, bool), DbErr> {
     let existing = project::Entity::find().filter(project::Column::Path.eq(&s.path)).one(db).await?;
+    let tags: Vec<String> = existing.as_ref().map(|e| from_json(&e.tags)).unwrap_or_default();
+    if let Some(old) = &existing {
+        let o = Overrides::parse(&old.overrides);
+        if let Some(name) = o.name {
+            s.name = name;
+        }
+        if o.description.is_some() {
+            s.description = o.description;
+        }
+    }
+    let search_text = search_text(&s.name, &s.path, s.description.as_deref(), &tags);
     let mut model = project::ActiveModel {
         workspace_id: Set(s.workspace_id),
+        git_dirty: Set(s.git.as_ref().map(|g| g.dirty)),
+        git_ahead: Set(s.git.as_ref().map(|g| i32::try_from(g.ahead).unwrap_or(i32::MAX))),
+        git_behind: Set(s.git.as_ref().map(|g| i32::try_from(g.behind).unwrap_or(i32::MAX))),
+        last_commit_at: Set(s.git.as_ref().and_then(|g| g.last_commit.as_ref().map(|c| c.time))),
         name: Set(s.name),
         path: Set(s.path),
         description: Set(s.description),
@@ -106,9 +180,94 @@ pub async fn upsert(db: &impl ConnectionTrait, s: Scanned, now: DateTime<Utc>) -
         }
         None => {
             model.created_at = Set(now);
+            model.tags = Set("[]".into());
+            model.owner = Set(None);
+            model.lifecycle = Set(None);
+            model.favorite = Set(false);
+            model.archived = Set(false);
+            model.overrides = Set("{}".into());
             Ok((model.insert(db).await?, true))
         }
     }
+}
+
+/// The lower-case text the search matches against.
+pub fn search_text(name: &str, path: &str, description: Option<&str>, tags: &[String]) -> String {
+    format!("{name} {path} {} {}", description.unwrap_or_default(), tags.join(" ")).to_lowercase()
+}
+
+/// What a user changes on a project.
+#[derive(Debug, Clone, Default)]
+pub struct Curation {
+    /// New overrides (name, description, commands).
+    pub overrides: Option<Overrides>,
+    /// Effective name after the change.
+    pub name: Option<String>,
+    /// Effective description after the change.
+    pub description: Option<Option<String>>,
+    /// Tags.
+    pub tags: Option<Vec<String>>,
+    /// Owner.
+    pub owner: Option<Option<String>>,
+    /// Lifecycle.
+    pub lifecycle: Option<Option<String>>,
+    /// Forget the fingerprint so the next scan re-detects (after an override is cleared).
+    pub rescan: bool,
+}
+
+/// Applies a curation and refreshes the search text.
+pub async fn curate(db: &impl ConnectionTrait, current: project::Model, c: Curation) -> Result<project::Model, DbErr> {
+    let name = c.name.clone().unwrap_or_else(|| current.name.clone());
+    let description = c.description.clone().unwrap_or_else(|| current.description.clone());
+    let tags: Vec<String> = c.tags.clone().unwrap_or_else(|| from_json(&current.tags));
+    let mut model: project::ActiveModel = current.clone().into();
+    model.search_text = Set(search_text(&name, &current.path, description.as_deref(), &tags));
+    model.name = Set(name);
+    model.description = Set(description);
+    model.tags = Set(json(&tags));
+    if let Some(o) = c.overrides {
+        model.overrides = Set(json(&o));
+    }
+    if let Some(owner) = c.owner {
+        model.owner = Set(owner);
+    }
+    if let Some(lifecycle) = c.lifecycle {
+        model.lifecycle = Set(lifecycle);
+    }
+    if c.rescan {
+        model.fingerprint = Set(String::new());
+    }
+    model.update(db).await
+}
+
+/// Sets the favorite flag.
+pub async fn set_favorite(db: &impl ConnectionTrait, id: i64, value: bool) -> Result<(), DbErr> {
+    project::Entity::update_many()
+        .col_expr(project::Column::Favorite, Expr::value(value))
+        .filter(project::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Sets the archived flag.
+pub async fn set_archived(db: &impl ConnectionTrait, id: i64, value: bool) -> Result<(), DbErr> {
+    project::Entity::update_many()
+        .col_expr(project::Column::Archived, Expr::value(value))
+        .filter(project::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Removes a catalog entry (never the files).
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<u64, DbErr> {
+    project::Entity::delete_by_id(id).exec(db).await.map(|r| r.rows_affected)
+}
+
+/// A project by path.
+pub async fn find_by_path(db: &impl ConnectionTrait, path: &str) -> Result<Option<project::Model>, DbErr> {
+    project::Entity::find().filter(project::Column::Path.eq(path)).one(db).await
 }
 
 /// Path → (id, fingerprint, status) of a workspace's projects.
@@ -153,6 +312,61 @@ pub struct Filter {
     pub stack: Option<Stack>,
     /// Only this workspace.
     pub workspace_id: Option<i64>,
+    /// Only this tag (already validated: no quotes or wildcards).
+    pub tag: Option<String>,
+    /// Favorites or not.
+    pub favorite: Option<bool>,
+    /// Archived (true) or active (false) projects.
+    pub archived: bool,
+    /// `dirty`, `clean`, `ahead`, `behind`, `none`.
+    pub git: Option<String>,
+}
+
+impl Filter {
+    fn condition(&self) -> Condition {
+        let mut cond = Condition::all();
+        for w in &self.words {
+            cond = cond.add(project::Column::SearchText.contains(w));
+        }
+        if let Some(stack) = self.stack {
+            cond = cond.add(project::Column::Stacks.contains(format!(" {} ", stack.as_str())));
+        }
+        if let Some(ws) = self.workspace_id {
+            cond = cond.add(project::Column::WorkspaceId.eq(ws));
+        }
+        if let Some(tag) = &self.tag {
+            cond = cond.add(project::Column::Tags.contains(format!("\"{tag}\"")));
+        }
+        if let Some(f) = self.favorite {
+            cond = cond.add(project::Column::Favorite.eq(f));
+        }
+        cond = cond.add(project::Column::Archived.eq(self.archived));
+        match self.git.as_deref() {
+            Some("dirty") => cond = cond.add(project::Column::GitDirty.eq(true)),
+            Some("clean") => cond = cond.add(project::Column::GitDirty.eq(false)),
+            Some("ahead") => cond = cond.add(project::Column::GitAhead.gt(0)),
+            Some("behind") => cond = cond.add(project::Column::GitBehind.gt(0)),
+            Some("none") => cond = cond.add(project::Column::Git.is_null()),
+            _ => {}
+        }
+        cond
+    }
+}
+
+/// The columns facets are counted from, for every project matching `filter`.
+pub async fn facet_rows(db: &impl ConnectionTrait, filter: &Filter) -> Result<Vec<(String, String, bool, Option<bool>, Option<i32>, String)>, DbErr> {
+    project::Entity::find()
+        .select_only()
+        .column(project::Column::Stacks)
+        .column(project::Column::Tags)
+        .column(project::Column::Favorite)
+        .column(project::Column::GitDirty)
+        .column(project::Column::GitBehind)
+        .column(project::Column::Status)
+        .filter(filter.condition())
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// Projects by (lower-case name, id), after the cursor position.
@@ -162,16 +376,7 @@ pub async fn page(
     after: Option<(String, i64)>,
     limit: u64,
 ) -> Result<Vec<project::Model>, DbErr> {
-    let mut cond = Condition::all();
-    for w in &filter.words {
-        cond = cond.add(project::Column::SearchText.contains(w));
-    }
-    if let Some(stack) = filter.stack {
-        cond = cond.add(project::Column::Stacks.contains(format!(" {} ", stack.as_str())));
-    }
-    if let Some(ws) = filter.workspace_id {
-        cond = cond.add(project::Column::WorkspaceId.eq(ws));
-    }
+    let mut cond = filter.condition();
     let lower_name = Func::lower(Expr::col(project::Column::Name));
     if let Some((name, id)) = after {
         cond = cond.add(

@@ -3,7 +3,10 @@
 use super::audit;
 use super::{into_page, page_limit, parse_cursor};
 use crate::error::AppError;
-use crate::models::catalog::{AddWorkspaceRequest, ProjectInfo, ProjectQuery, Stack, WorkspaceInfo};
+use crate::models::catalog::{
+    AddWorkspaceRequest, CreateProjectRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
+    UpdateProjectRequest, WorkspaceInfo, LIFECYCLES,
+};
 use crate::models::events::Event;
 use crate::models::page::{Page, PageRequest};
 use crate::models::Operation;
@@ -235,19 +238,7 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
 pub async fn list_projects(state: &AppState, caller: &Caller, query: ProjectQuery) -> ServerResult<Page<ProjectInfo>> {
     caller.authorize(Operation::ReadCatalog)?;
     let limit = page_limit(&PageRequest { cursor: None, limit: query.limit })?;
-    let stack = match query.stack.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(Stack::parse(s).map_err(|m| AppError::validation("stack", m))?),
-        None => None,
-    };
-    let search = query.search.unwrap_or_default();
-    if search.len() > 200 {
-        return Err(AppError::validation("search", "must be at most 200 characters").into());
-    }
-    let filter = repos::projects::Filter {
-        words: search.to_lowercase().split_whitespace().map(str::to_owned).collect(),
-        stack,
-        workspace_id: query.workspace_id,
-    };
+    let filter = filter_from(&query)?;
     let after = match parse_cursor(query.cursor.as_deref())? {
         Some(id) => {
             let p = repos::projects::find(&state.db, id)
@@ -288,5 +279,302 @@ mod tests {
         let tmp = std::env::temp_dir();
         assert!(check_workspace_path(&tmp.to_string_lossy(), &[]).is_ok());
         assert!(field(check_workspace_path(&tmp.to_string_lossy(), &[PathBuf::from("/srv/code")])).is_some_and(|m| m.contains("outside")));
+    }
+}
+
+/// Checks a tag: 1–32 characters of lowercase letters, digits, `-`, `_`, `.`.
+pub fn parse_tag(raw: &str) -> Result<String, AppError> {
+    let t = raw.trim().to_lowercase();
+    if t.is_empty() || t.chars().count() > 32 {
+        return Err(AppError::validation("tags", format!("`{raw}`: a tag has 1 to 32 characters")));
+    }
+    if let Some(bad) = t.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))) {
+        return Err(AppError::validation("tags", format!("`{raw}`: `{bad}` is not allowed (letters, digits, - _ .)")));
+    }
+    Ok(t)
+}
+
+fn optional_text(field: &str, raw: &str, max: usize) -> Result<Option<String>, AppError> {
+    let t = raw.trim();
+    if t.chars().count() > max {
+        return Err(AppError::validation(field, format!("must be at most {max} characters")));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(AppError::validation(field, "must not contain control characters"));
+    }
+    Ok((!t.is_empty()).then(|| t.to_owned()))
+}
+
+/// Edits a project; overrides survive rescans, clearing one re-detects on the next scan.
+pub async fn update_project(state: &AppState, caller: &Caller, input: UpdateProjectRequest) -> ServerResult<ProjectInfo> {
+    caller.authorize(Operation::EditProjects)?;
+    let current = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let mut overrides = repos::projects::Overrides::parse(&current.overrides);
+    let mut c = repos::projects::Curation::default();
+    if let Some(name) = &input.name {
+        match optional_text("name", name, 128)? {
+            Some(n) => {
+                overrides.name = Some(n.clone());
+                c.name = Some(n);
+            }
+            None => {
+                overrides.name = None;
+                c.rescan = true;
+            }
+        }
+    }
+    if let Some(description) = &input.description {
+        let d = optional_text("description", description, 1000)?;
+        if d.is_none() {
+            c.rescan = true;
+        }
+        overrides.description = d.clone();
+        c.description = Some(d);
+    }
+    if let Some(tags) = &input.tags {
+        if tags.len() > 20 {
+            return Err(AppError::validation("tags", "at most 20 tags").into());
+        }
+        let mut parsed = Vec::new();
+        for t in tags {
+            let t = parse_tag(t)?;
+            if !parsed.contains(&t) {
+                parsed.push(t);
+            }
+        }
+        c.tags = Some(parsed);
+    }
+    if let Some(owner) = &input.owner {
+        c.owner = Some(optional_text("owner", owner, 64)?);
+    }
+    if let Some(lifecycle) = &input.lifecycle {
+        let l = optional_text("lifecycle", lifecycle, 32)?.map(|l| l.to_lowercase());
+        if let Some(l) = &l {
+            if !LIFECYCLES.contains(&l.as_str()) {
+                return Err(AppError::validation("lifecycle", format!("must be one of {}", LIFECYCLES.join(", "))).into());
+            }
+        }
+        c.lifecycle = Some(l);
+    }
+    if let Some(commands) = &input.commands {
+        for o in commands {
+            let cmd = optional_text("commands", &o.command, 1000)?;
+            overrides.commands.retain(|(k, _)| *k != o.kind);
+            if let Some(cmd) = cmd {
+                overrides.commands.push((o.kind, cmd));
+            }
+        }
+    }
+    c.overrides = Some(overrides);
+    let updated = repos::projects::curate(&state.db, current, c).await?;
+    audit::record(state, caller.into(), "projects.update", &format!("project:{}", updated.path), "ok").await?;
+    state
+        .bus
+        .publish(Event::ProjectChanged { id: updated.id, name: updated.name.clone(), change: "updated".into() })
+        .await;
+    Ok(updated.into())
+}
+
+/// Marks or unmarks a favorite.
+pub async fn set_favorite(state: &AppState, caller: &Caller, input: ProjectFlagRequest) -> ServerResult<ProjectInfo> {
+    caller.authorize(Operation::EditProjects)?;
+    let p = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    repos::projects::set_favorite(&state.db, p.id, input.value).await?;
+    audit::record(state, caller.into(), "projects.favorite", &format!("project:{}:{}", p.path, input.value), "ok").await?;
+    get_project(state, caller, p.id).await
+}
+
+/// Archives or unarchives a project.
+pub async fn set_archived(state: &AppState, caller: &Caller, input: ProjectFlagRequest) -> ServerResult<ProjectInfo> {
+    caller.authorize(Operation::EditProjects)?;
+    let p = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    repos::projects::set_archived(&state.db, p.id, input.value).await?;
+    let action = if input.value { "projects.archive" } else { "projects.unarchive" };
+    audit::record(state, caller.into(), action, &format!("project:{}", p.path), "ok").await?;
+    state
+        .bus
+        .publish(Event::ProjectChanged { id: p.id, name: p.name.clone(), change: if input.value { "archived" } else { "unarchived" }.into() })
+        .await;
+    get_project(state, caller, p.id).await
+}
+
+/// Removes the catalog entry only; the folder on disk is untouched. A later scan of its
+/// workspace finds it again.
+pub async fn delete_project(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
+    caller.authorize(Operation::EditProjects)?;
+    let p = repos::projects::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    repos::projects::delete(&state.db, id).await?;
+    audit::record(state, caller.into(), "projects.delete", &format!("project:{}", p.path), "ok").await?;
+    state.bus.publish(Event::ProjectChanged { id, name: p.name, change: "deleted".into() }).await;
+    Ok(())
+}
+
+/// Adds one folder as a project, outside any workspace.
+pub async fn create_project(state: &AppState, caller: &Caller, input: CreateProjectRequest) -> ServerResult<ProjectInfo> {
+    caller.authorize(Operation::EditProjects)?;
+    let path = check_workspace_path(&input.path, &state.settings.workspace_roots)?;
+    let path_text = path.to_string_lossy().to_string();
+    if repos::projects::find_by_path(&state.db, &path_text).await?.is_some() {
+        return Err(AppError::conflict(format!("{path_text} is already in the catalog")).into());
+    }
+    let dir = path.clone();
+    let (fp, examined) = tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
+    let d = examined.detection;
+    let name = d
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path_text.clone()));
+    let (p, _) = repos::projects::upsert(
+        &state.db,
+        Scanned {
+            workspace_id: None,
+            name: name.chars().take(256).collect(),
+            path: path_text,
+            description: d.description.clone(),
+            stacks: d.stacks.iter().copied().collect(),
+            frameworks: d.frameworks.iter().cloned().collect(),
+            commands: d.commands.clone(),
+            port: d.port,
+            components: examined.components,
+            git: examined.git,
+            errors: d.errors.clone(),
+            fingerprint: fp,
+        },
+        Utc::now(),
+    )
+    .await?;
+    audit::record(state, caller.into(), "projects.create", &format!("project:{}", p.path), "ok").await?;
+    state.bus.publish(Event::ProjectChanged { id: p.id, name: p.name.clone(), change: "discovered".into() }).await;
+    Ok(p.into())
+}
+
+/// Builds the repository filter from a query, validating each field.
+pub fn filter_from(query: &ProjectQuery) -> Result<repos::projects::Filter, AppError> {
+    let stack = match query.stack.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(Stack::parse(s).map_err(|m| AppError::validation("stack", m))?),
+        None => None,
+    };
+    let search = query.search.clone().unwrap_or_default();
+    if search.len() > 200 {
+        return Err(AppError::validation("search", "must be at most 200 characters"));
+    }
+    let tag = match query.tag.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(t) => Some(parse_tag(t).map_err(|_| AppError::validation("tag", "is not a valid tag"))?),
+        None => None,
+    };
+    let git = match query.git.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(g) if ["dirty", "clean", "ahead", "behind", "none"].contains(&g) => Some(g.to_owned()),
+        Some(_) => return Err(AppError::validation("git", "must be dirty, clean, ahead, behind or none")),
+        None => None,
+    };
+    Ok(repos::projects::Filter {
+        words: search.to_lowercase().split_whitespace().map(str::to_owned).collect(),
+        stack,
+        workspace_id: query.workspace_id,
+        tag,
+        favorite: query.favorite,
+        archived: query.archived.unwrap_or(false),
+        git,
+    })
+}
+
+/// Counts per stack, tag and state over the projects matching the query (its own stack and tag
+/// filters are ignored so the sidebar shows what choosing another would give).
+pub async fn project_facets(state: &AppState, caller: &Caller, query: ProjectQuery) -> ServerResult<ProjectFacets> {
+    caller.authorize(Operation::ReadCatalog)?;
+    let mut filter = filter_from(&query)?;
+    filter.stack = None;
+    filter.tag = None;
+    let rows = repos::projects::facet_rows(&state.db, &filter).await?;
+    let mut f = ProjectFacets::default();
+    for (stacks, tags, favorite, dirty, behind, status) in rows {
+        f.total += 1;
+        for s in stacks.split_whitespace() {
+            *f.stacks.entry(s.to_owned()).or_default() += 1;
+        }
+        for t in serde_json::from_str::<Vec<String>>(&tags).unwrap_or_default() {
+            *f.tags.entry(t).or_default() += 1;
+        }
+        f.favorites += u32::from(favorite);
+        f.dirty += u32::from(dirty == Some(true));
+        f.behind += u32::from(behind.is_some_and(|b| b > 0));
+        f.missing += u32::from(status == "missing");
+    }
+    Ok(f)
+}
+
+/// Every project matching the query (all pages), for export.
+pub async fn export_projects(state: &AppState, caller: &Caller, query: ProjectQuery) -> ServerResult<Vec<ProjectInfo>> {
+    caller.authorize(Operation::ReadCatalog)?;
+    let filter = filter_from(&query)?;
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = repos::projects::page(&state.db, &filter, after.clone(), 500).await?;
+        let done = rows.len() < 500;
+        after = rows.last().map(|r| (r.name.to_lowercase(), r.id));
+        out.extend(rows.into_iter().map(ProjectInfo::from));
+        if done || out.len() >= 100_000 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Quotes one CSV field (RFC 4180), and defuses spreadsheet formulas.
+fn csv_field(value: &str) -> String {
+    let v = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+/// Projects as CSV: one row each, with the columns a spreadsheet user wants.
+pub fn projects_csv(projects: &[ProjectInfo]) -> String {
+    let mut out = String::from("id,name,path,stacks,tags,status,favorite,archived,branch,dirty,ahead,behind,description\n");
+    for p in projects {
+        let git = p.git.as_ref();
+        let row = [
+            p.id.to_string(),
+            p.name.clone(),
+            p.path.clone(),
+            p.stacks.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+            p.tags.join(" "),
+            p.status.clone(),
+            p.favorite.to_string(),
+            p.archived.to_string(),
+            git.and_then(|g| g.branch.clone()).unwrap_or_default(),
+            git.map(|g| g.dirty.to_string()).unwrap_or_default(),
+            git.map(|g| g.ahead.to_string()).unwrap_or_default(),
+            git.map(|g| g.behind.to_string()).unwrap_or_default(),
+            p.description.clone().unwrap_or_default(),
+        ];
+        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod curation_tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_normalised_and_checked() {
+        assert_eq!(parse_tag(" Backend ").ok().as_deref(), Some("backend"));
+        assert!(parse_tag("has space").is_err());
+        assert!(parse_tag("").is_err());
+        assert!(parse_tag("\"quoted\"").is_err());
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
     }
 }
