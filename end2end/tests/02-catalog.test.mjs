@@ -94,3 +94,20 @@ test('a project opens with the keyboard only', async () => {
   assert.match(await page.textContent('[data-testid=commands]'), /go test \.\/\.\.\./);
   await page.screenshot({ path: `${ARTIFACTS}11-project.png`, fullPage: true });
 });
+
+test('f favorites the selected project and the CSV export holds the filtered list', async () => {
+  await page.goto(`${BASE}/projects`);
+  await hydrated();
+  await page.waitForSelector('[data-project="alpha-cli"]');
+  await page.keyboard.press('f');
+  await page.waitForSelector('[data-project="alpha-cli"] .star', { timeout: 10_000 });
+  await page.selectOption('select[name=stack]', 'rust');
+  await page.waitForURL(/stack=rust/);
+  const href = await page.getAttribute('[data-testid=export-csv]', 'href');
+  const res = await page.request.get(`${BASE}${href}`);
+  assert.equal(res.status(), 200);
+  const lines = (await res.text()).trim().split('\n');
+  assert.equal(lines[0].split(',')[1], 'name');
+  assert.deepEqual(lines.slice(1).map((l) => l.split(',')[1]), ['alpha-cli']);
+  assert.equal(lines[1].split(',')[6], 'true', 'the favorite shows in the export');
+});
