@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_accounts;
 mod m20261124_000002_create_catalog;
 mod m20261124_000003_add_project_curation;
+mod m20261124_000004_add_project_services;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_accounts::Migration),
             Box::new(m20261124_000002_create_catalog::Migration),
             Box::new(m20261124_000003_add_project_curation::Migration),
+            Box::new(m20261124_000004_add_project_services::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
     WorkspaceInfo,
 };
 use crate::models::page::{Page, PageRequest};
@@ -112,4 +112,12 @@ pub async fn count_project_facets(#[server(flatten)] query: ProjectQuery) -> Res
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::project_facets(&state, &caller, query).await?)
+}
+
+/// Writes the project's facts to a new `optimus.toml` in its folder (409 if one exists).
+#[server(prefix = "/api/v1", endpoint = "projects/write_descriptor", input = Json, output = Json)]
+pub async fn write_descriptor(#[server(flatten)] request: IdRequest) -> Result<DescriptorWritten, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::write_descriptor(&state, &caller, request.id).await?)
 }

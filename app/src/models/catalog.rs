@@ -173,6 +173,33 @@ pub struct Component {
     pub stacks: Vec<Stack>,
 }
 
+/// A service declared in a project's `optimus.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Service name, unique in the project.
+    pub name: String,
+    /// The command line.
+    pub command: String,
+    /// Working directory relative to the project root.
+    #[serde(default = "dot")]
+    pub cwd: String,
+    /// The port it listens on, if any.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Environment variables.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Services that must be ready first.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+fn dot() -> String {
+    ".".into()
+}
+
 /// A project as listed and shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -217,6 +244,8 @@ pub struct ProjectInfo {
     pub archived: bool,
     /// Fields the user set by hand (`name`, `description`, `commands`); rescans keep them.
     pub overridden: Vec<String>,
+    /// Services declared in `optimus.toml`.
+    pub services: Vec<ServiceSpec>,
 }
 
 /// The lifecycles a project may be in.
@@ -267,6 +296,16 @@ pub struct ProjectFlagRequest {
     pub id: i64,
     /// The new value.
     pub value: bool,
+}
+
+/// The `optimus.toml` Optimus wrote into a project folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DescriptorWritten {
+    /// The file written.
+    pub path: String,
+    /// Its content.
+    pub content: String,
 }
 
 /// Adds one project by path, outside any workspace.

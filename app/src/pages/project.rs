@@ -1,6 +1,6 @@
 //! One project's detected facts, commands, git summary, components and problems.
 
-use crate::api::catalog::{archive_project, delete_project, favorite_project, get_project, update_project};
+use crate::api::catalog::{archive_project, delete_project, favorite_project, get_project, update_project, write_descriptor};
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::catalog::{ProjectFlagRequest, ProjectInfo, UpdateProjectRequest, LIFECYCLES};
@@ -63,6 +63,14 @@ fn ProjectActions(
             }
         });
     };
+    let write_file = move |_| {
+        leptos::task::spawn_local(async move {
+            match write_descriptor(IdRequest { id }).await {
+                Ok(w) => toasts.info(format!("Wrote {}", w.path)),
+                Err(e) => toasts.error(e.to_string()),
+            }
+        });
+    };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let request = UpdateProjectRequest {
@@ -86,6 +94,9 @@ fn ProjectActions(
                 </button>
                 <button class="button" on:click=toggle_archive>
                     {if archived { "Unarchive" } else { "Archive" }}
+                </button>
+                <button class="button" title="Write this project's facts to a new optimus.toml in its folder" on:click=write_file>
+                    "Write optimus.toml"
                 </button>
                 <button class="button danger" on:click=remove>
                     {move || if confirm_delete.get() { "Click again to remove from the catalog" } else { "Remove from catalog" }}
@@ -225,6 +236,39 @@ pub fn ProjectPage() -> impl IntoView {
                                         .into_any()
                                 }
                             }}
+                            {(!p.services.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <h2>"Services (optimus.toml)"</h2>
+                                        <table class="table" data-testid="services">
+                                            <thead>
+                                                <tr>
+                                                    <th>"Name"</th>
+                                                    <th>"Command"</th>
+                                                    <th>"Port"</th>
+                                                    <th>"Depends on"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>
+                                                {p.services
+                                                    .iter()
+                                                    .map(|s| {
+                                                        view! {
+                                                            <tr>
+                                                                <td>{s.name.clone()}</td>
+                                                                <td>
+                                                                    <code>{s.command.clone()}</code>
+                                                                </td>
+                                                                <td>{s.port.map(|p| p.to_string()).unwrap_or_default()}</td>
+                                                                <td>{s.depends_on.join(", ")}</td>
+                                                            </tr>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }
+                                })}
                             {(!p.components.is_empty())
                                 .then(|| {
                                     view! {

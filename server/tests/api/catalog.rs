@@ -376,3 +376,41 @@ async fn bad_curation_input_names_the_field() {
     let denied = app.post_anon("projects/favorite", json!({"id": p["id"], "value": true}), Some(&viewer)).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_optimus_toml_overrides_detection_and_can_be_written_from_the_catalog() {
+    let (app, owner, ws, _outside, wid) = scanned_app().await;
+    write(
+        ws.path(),
+        "pyapi/optimus.toml",
+        "name = \"Payments API\"\ntags = [\"payments\"]\nowner = \"team-pay\"\nlifecycle = \"active\"\n\n[commands]\nrun = \"uv run uvicorn app:app\"\n\n[[services]]\nname = \"api\"\ncommand = \"uv run uvicorn app:app\"\nport = 8100\n",
+    );
+    write(ws.path(), "web/optimus.toml", "nmae = \"typo\"\n");
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    wait_for_scan(&app, &owner, wid).await;
+
+    let pay = project_named(&app, &owner, "Payments API").await;
+    assert_eq!(pay["tags"], json!(["payments"]));
+    assert_eq!(pay["owner"], "team-pay");
+    assert_eq!(pay["port"], 8100);
+    assert_eq!(pay["services"][0]["name"], "api");
+    let run = pay["commands"].as_array().and_then(|c| c.iter().find(|c| c["kind"] == "run")).cloned().unwrap_or_default();
+    assert_eq!(run["source"], "optimus.toml");
+    let web = project_named(&app, &owner, "web").await;
+    assert!(web["errors"].as_array().is_some_and(|e| e.iter().any(|e| e.as_str().is_some_and(|e| e.contains("optimus.toml") && e.contains("nmae")))), "{web}");
+
+    // A user's tag edit wins over the file on later scans.
+    app.post_anon("projects/update", json!({"id": pay["id"], "tags": ["mine"]}), Some(&owner)).await;
+    write(ws.path(), "pyapi/optimus.toml", "name = \"Payments API\"\ntags = [\"payments\", \"v2\"]\n");
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    wait_for_scan(&app, &owner, wid).await;
+    assert_eq!(app.post_anon("projects/get", json!({"id": pay["id"]}), Some(&owner)).await.body["tags"], json!(["mine"]));
+
+    let go = project_named(&app, &owner, "gosvc").await;
+    let r = app.post_anon("projects/write_descriptor", json!({"id": go["id"]}), Some(&owner)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let text = std::fs::read_to_string(ws.path().join("clients/gosvc/optimus.toml")).expect("written");
+    assert!(text.contains("name = \"gosvc\"") && text.contains("go test ./..."), "{text}");
+    let again = app.post_anon("projects/write_descriptor", json!({"id": go["id"]}), Some(&owner)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "an existing file is never overwritten");
+}

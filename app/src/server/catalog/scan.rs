@@ -2,7 +2,7 @@
 //! a few `stat` calls on a rescan, and examining the ones that changed. Blocking: call from
 //! `spawn_blocking`. Symlinks are never followed; nothing is written.
 
-use super::{detect, git};
+use super::{descriptor, detect, git};
 use crate::models::catalog::{Component, GitState};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -120,12 +120,25 @@ pub struct Examined {
     pub git: Option<GitState>,
     /// Monorepo components.
     pub components: Vec<Component>,
+    /// The project's `optimus.toml`, when present and valid.
+    pub descriptor: Option<descriptor::Descriptor>,
 }
 
 /// Examines a project root: detection, git state and components (nested manifests up to three
 /// levels down, honouring `.gitignore`).
 pub fn examine(root: &Path) -> Examined {
     let mut detection = detect::detect(root);
+    let descriptor = match descriptor::read(root) {
+        Some(Ok(d)) => {
+            d.apply(&mut detection);
+            Some(d)
+        }
+        Some(Err(e)) => {
+            detection.errors.push(e);
+            None
+        }
+        None => None,
+    };
     let git = match git::read_state(root) {
         Ok(g) => g,
         Err(e) => {
@@ -161,7 +174,7 @@ pub fn examine(root: &Path) -> Examined {
         }
     }
     components.sort_by(|a, b| a.path.cmp(&b.path));
-    Examined { detection, git, components }
+    Examined { detection, git, components, descriptor }
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ pub struct Model {
     pub git_ahead: Option<i32>,
     pub git_behind: Option<i32>,
     pub last_commit_at: Option<ChronoDateTimeUtc>,
+    /// JSON list of `ServiceSpec` from `optimus.toml`.
+    pub services: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

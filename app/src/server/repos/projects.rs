@@ -1,6 +1,6 @@
 //! Projects.
 
-use crate::models::catalog::{CommandKind, Component, GitState, ProjectInfo, ProposedCommand, Stack};
+use crate::models::catalog::{CommandKind, Component, GitState, ProjectInfo, ProposedCommand, ServiceSpec, Stack};
 use crate::server::entities::project;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
@@ -38,6 +38,9 @@ pub struct Overrides {
     /// Commands by kind.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<(CommandKind, String)>,
+    /// Of `tags`, `owner`, `lifecycle`: those a user set, which an `optimus.toml` no longer fills.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub curated: Vec<String>,
 }
 
 impl Overrides {
@@ -94,6 +97,7 @@ impl From<project::Model> for ProjectInfo {
             favorite: m.favorite,
             archived: m.archived,
             overridden: overrides.fields(),
+            services: from_json(&m.services),
             port: m.port.and_then(|p| u16::try_from(p).ok()),
             components: from_json::<Vec<Component>>(&m.components),
             git: m.git.as_deref().and_then(|g| serde_json::from_str::<GitState>(g).ok()),
@@ -134,12 +138,25 @@ pub struct Scanned {
     pub errors: Vec<String>,
     /// Fingerprint.
     pub fingerprint: String,
+    /// Services from `optimus.toml`.
+    pub services: Vec<ServiceSpec>,
+    /// Tags from `optimus.toml`.
+    pub descriptor_tags: Option<Vec<String>>,
+    /// Owner from `optimus.toml`.
+    pub descriptor_owner: Option<String>,
+    /// Lifecycle from `optimus.toml`.
+    pub descriptor_lifecycle: Option<String>,
 }
 
 /// Inserts or updates a project by path; returns it and whether it was new.
 pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc>) -> Result<(project::Model, bool), DbErr> {
     let existing = project::Entity::find().filter(project::Column::Path.eq(&s.path)).one(db).await?;
-    let tags: Vec<String> = existing.as_ref().map(|e| from_json(&e.tags)).unwrap_or_default();
+    let curated = existing.as_ref().map(|e| Overrides::parse(&e.overrides).curated).unwrap_or_default();
+    let fills = |field: &str| !curated.iter().any(|c| c == field);
+    let descriptor_tags = s.descriptor_tags.clone().filter(|_| fills("tags"));
+    let tags: Vec<String> = descriptor_tags
+        .clone()
+        .unwrap_or_else(|| existing.as_ref().map(|e| from_json(&e.tags)).unwrap_or_default());
     if let Some(old) = &existing {
         let o = Overrides::parse(&old.overrides);
         if let Some(name) = o.name {
@@ -152,6 +169,7 @@ pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc
     let search_text = search_text(&s.name, &s.path, s.description.as_deref(), &tags);
     let mut model = project::ActiveModel {
         workspace_id: Set(s.workspace_id),
+        services: Set(json(&s.services)),
         git_dirty: Set(s.git.as_ref().map(|g| g.dirty)),
         git_ahead: Set(s.git.as_ref().map(|g| i32::try_from(g.ahead).unwrap_or(i32::MAX))),
         git_behind: Set(s.git.as_ref().map(|g| i32::try_from(g.behind).unwrap_or(i32::MAX))),
@@ -172,6 +190,15 @@ pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc
         scanned_at: Set(now),
         ..Default::default()
     };
+    if let Some(t) = descriptor_tags {
+        model.tags = Set(json(&t));
+    }
+    if let Some(o) = s.descriptor_owner.clone().filter(|_| fills("owner")) {
+        model.owner = Set(Some(o));
+    }
+    if let Some(l) = s.descriptor_lifecycle.clone().filter(|_| fills("lifecycle")) {
+        model.lifecycle = Set(Some(l));
+    }
     match existing {
         Some(old) => {
             model.id = Set(old.id);
@@ -180,9 +207,15 @@ pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc
         }
         None => {
             model.created_at = Set(now);
-            model.tags = Set("[]".into());
-            model.owner = Set(None);
-            model.lifecycle = Set(None);
+            if model.tags.is_not_set() {
+                model.tags = Set("[]".into());
+            }
+            if model.owner.is_not_set() {
+                model.owner = Set(None);
+            }
+            if model.lifecycle.is_not_set() {
+                model.lifecycle = Set(None);
+            }
             model.favorite = Set(false);
             model.archived = Set(false);
             model.overrides = Set("{}".into());

@@ -4,7 +4,7 @@ use super::audit;
 use super::{into_page, page_limit, parse_cursor};
 use crate::error::AppError;
 use crate::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
+    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
     UpdateProjectRequest, WorkspaceInfo, LIFECYCLES,
 };
 use crate::models::events::Event;
@@ -128,6 +128,39 @@ async fn publish_progress(state: &AppState, id: i64, s: &str, folders: u32, foun
         .await;
 }
 
+/// What a scan stores for one examined project root.
+fn scanned_from(root: &Path, examined: scan::Examined, workspace_id: Option<i64>, fingerprint: String) -> Scanned {
+    let path = root.to_string_lossy().to_string();
+    let d = examined.detection;
+    let name = d
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.clone()));
+    let desc = examined.descriptor;
+    Scanned {
+        workspace_id,
+        name: name.chars().take(256).collect(),
+        path,
+        description: d.description.clone(),
+        stacks: d.stacks.iter().copied().collect(),
+        frameworks: d.frameworks.iter().cloned().collect(),
+        commands: d.commands.clone(),
+        port: d.port,
+        components: examined.components,
+        git: examined.git,
+        errors: d.errors.clone(),
+        fingerprint,
+        services: desc.as_ref().map(|x| x.services.clone()).unwrap_or_default(),
+        descriptor_tags: desc
+            .as_ref()
+            .filter(|x| !x.tags.is_empty())
+            .map(|x| x.tags.iter().filter_map(|t| parse_tag(t).ok()).collect()),
+        descriptor_owner: desc.as_ref().and_then(|x| x.owner.clone()),
+        descriptor_lifecycle: desc.as_ref().and_then(|x| x.lifecycle.clone()),
+    }
+}
+
 /// The scan itself: discover roots, re-examine those whose fingerprint changed, mark vanished
 /// ones missing. Unchanged projects cost one fingerprint each.
 pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<()> {
@@ -177,31 +210,7 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
         }
         let dir = root_dir.clone();
         let examined = tokio::task::spawn_blocking(move || scan::examine(&dir)).await?;
-        let d = examined.detection;
-        let name = d
-            .name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| root_dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.clone()));
-        let (project, created) = repos::projects::upsert(
-            &state.db,
-            Scanned {
-                workspace_id: Some(id),
-                name: name.chars().take(256).collect(),
-                path,
-                description: d.description.clone(),
-                stacks: d.stacks.iter().copied().collect(),
-                frameworks: d.frameworks.iter().cloned().collect(),
-                commands: d.commands.clone(),
-                port: d.port,
-                components: examined.components,
-                git: examined.git,
-                errors: d.errors.clone(),
-                fingerprint: fp,
-            },
-            now,
-        )
-        .await?;
+        let (project, created) = repos::projects::upsert(&state.db, scanned_from(root_dir, examined, Some(id), fp), now).await?;
         seen.push(project.id);
         state
             .bus
@@ -343,9 +352,11 @@ pub async fn update_project(state: &AppState, caller: &Caller, input: UpdateProj
             }
         }
         c.tags = Some(parsed);
+        overrides.curated.push("tags".into());
     }
     if let Some(owner) = &input.owner {
         c.owner = Some(optional_text("owner", owner, 64)?);
+        overrides.curated.push("owner".into());
     }
     if let Some(lifecycle) = &input.lifecycle {
         let l = optional_text("lifecycle", lifecycle, 32)?.map(|l| l.to_lowercase());
@@ -355,7 +366,10 @@ pub async fn update_project(state: &AppState, caller: &Caller, input: UpdateProj
             }
         }
         c.lifecycle = Some(l);
+        overrides.curated.push("lifecycle".into());
     }
+    overrides.curated.sort();
+    overrides.curated.dedup();
     if let Some(commands) = &input.commands {
         for o in commands {
             let cmd = optional_text("commands", &o.command, 1000)?;
@@ -413,40 +427,48 @@ pub async fn delete_project(state: &AppState, caller: &Caller, id: i64) -> Serve
 pub async fn create_project(state: &AppState, caller: &Caller, input: CreateProjectRequest) -> ServerResult<ProjectInfo> {
     caller.authorize(Operation::EditProjects)?;
     let path = check_workspace_path(&input.path, &state.settings.workspace_roots)?;
-    let path_text = path.to_string_lossy().to_string();
-    if repos::projects::find_by_path(&state.db, &path_text).await?.is_some() {
-        return Err(AppError::conflict(format!("{path_text} is already in the catalog")).into());
+    if repos::projects::find_by_path(&state.db, &path.to_string_lossy()).await?.is_some() {
+        return Err(AppError::conflict(format!("{} is already in the catalog", path.display())).into());
     }
     let dir = path.clone();
     let (fp, examined) = tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
-    let d = examined.detection;
-    let name = d
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path_text.clone()));
-    let (p, _) = repos::projects::upsert(
-        &state.db,
-        Scanned {
-            workspace_id: None,
-            name: name.chars().take(256).collect(),
-            path: path_text,
-            description: d.description.clone(),
-            stacks: d.stacks.iter().copied().collect(),
-            frameworks: d.frameworks.iter().cloned().collect(),
-            commands: d.commands.clone(),
-            port: d.port,
-            components: examined.components,
-            git: examined.git,
-            errors: d.errors.clone(),
-            fingerprint: fp,
-        },
-        Utc::now(),
-    )
-    .await?;
+    let (p, _) = repos::projects::upsert(&state.db, scanned_from(&path, examined, None, fp), Utc::now()).await?;
     audit::record(state, caller.into(), "projects.create", &format!("project:{}", p.path), "ok").await?;
     state.bus.publish(Event::ProjectChanged { id: p.id, name: p.name.clone(), change: "discovered".into() }).await;
     Ok(p.into())
+}
+
+/// Writes the project's current facts to a new `optimus.toml` in its folder. An existing file is
+/// never overwritten (409): Optimus only creates files it was asked to.
+pub async fn write_descriptor(state: &AppState, caller: &Caller, id: i64) -> ServerResult<DescriptorWritten> {
+    caller.authorize(Operation::EditProjects)?;
+    let p: ProjectInfo = repos::projects::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("project"))?.into();
+    let content = crate::server::catalog::descriptor::Descriptor::from_project(&p).render();
+    let file = Path::new(&p.path).join(crate::server::catalog::descriptor::FILE);
+    let target = file.clone();
+    let text = content.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&target)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    })
+    .await?;
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(AppError::conflict(format!("{} already exists; Optimus never overwrites it", file.display())).into());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(AppError::conflict(format!("{} is no longer on disk", p.path)).into());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    audit::record(state, caller.into(), "projects.write_descriptor", &format!("project:{}", p.path), "ok").await?;
+    Ok(DescriptorWritten {
+        path: file.to_string_lossy().to_string(),
+        content,
+    })
 }
 
 /// Builds the repository filter from a query, validating each field.
