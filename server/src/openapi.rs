@@ -5,7 +5,7 @@
 use app::models::access::Operation;
 use app::models::audit::{AuditEntry, AuditQuery};
 use app::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
     WorkspaceInfo,
 };
 use app::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
@@ -107,6 +107,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep("projects/delete", "Remove a catalog entry (files are never touched)", Op(Operation::EditProjects), body::<IdRequest>(), None),
         ep("projects/create", "Add one folder as a project", Op(Operation::EditProjects), body::<CreateProjectRequest>(), body::<ProjectInfo>()),
         ep("projects/write_descriptor", "Write the project's facts to a new optimus.toml (never overwrites)", Op(Operation::EditProjects), body::<IdRequest>(), body::<DescriptorWritten>()),
+        ep("projects/import", "Import projects from a JSON export (existing folders only)", Op(Operation::EditProjects), body::<ImportRequest>(), body::<ImportReport>()),
         ep("projects/facets", "Counts per stack, tag and state for the filter sidebar", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<ProjectFacets>()),
     ]
 }

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
     WorkspaceInfo,
 };
 use crate::models::page::{Page, PageRequest};
@@ -120,4 +120,12 @@ pub async fn write_descriptor(#[server(flatten)] request: IdRequest) -> Result<D
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::write_descriptor(&state, &caller, request.id).await?)
+}
+
+/// Imports projects from a JSON export (`GET /api/v1/projects/export?format=json`).
+#[server(prefix = "/api/v1", endpoint = "projects/import", input = Json, output = Json)]
+pub async fn import_projects(#[server(flatten)] request: ImportRequest) -> Result<ImportReport, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::import_projects(&state, &caller, request).await?)
 }

@@ -414,3 +414,34 @@ async fn an_optimus_toml_overrides_detection_and_can_be_written_from_the_catalog
     let again = app.post_anon("projects/write_descriptor", json!({"id": go["id"]}), Some(&owner)).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "an existing file is never overwritten");
 }
+
+#[tokio::test]
+async fn a_json_export_imports_into_another_instance() {
+    let (app, owner, ws, _outside, _wid) = scanned_app().await;
+    let web = project_named(&app, &owner, "web").await;
+    app.post_anon("projects/update", json!({"id": web["id"], "name": "Web Front", "tags": ["ui"]}), Some(&owner)).await;
+    app.post_anon("projects/favorite", json!({"id": web["id"], "value": true}), Some(&owner)).await;
+    let mut export: Value = app
+        .client
+        .get(format!("{}/api/v1/projects/export?format=json", app.addr))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .unwrap_or_default();
+    export.as_array_mut().expect("array").push(json!({"path": "/no/longer/here", "name": "gone"}));
+
+    let other = spawn_app().await;
+    let token = other.setup_owner().await;
+    let r = other.post_anon("projects/import", json!({"projects": export}), Some(&token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["created"], 8);
+    assert_eq!(r.body["skipped"][0]["path"], "/no/longer/here");
+    let imported = project_named(&other, &token, "Web Front").await;
+    assert_eq!(imported["tags"], json!(["ui"]));
+    assert_eq!(imported["favorite"], true);
+    assert_eq!(imported["stacks"], json!(["node"]), "detection ran on the folder");
+    assert!(ws.path().join("web/package.json").exists());
+}

@@ -4,7 +4,7 @@ use super::audit;
 use super::{into_page, page_limit, parse_cursor};
 use crate::error::AppError;
 use crate::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
+    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ImportSkip, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
     UpdateProjectRequest, WorkspaceInfo, LIFECYCLES,
 };
 use crate::models::events::Event;
@@ -469,6 +469,74 @@ pub async fn write_descriptor(state: &AppState, caller: &Caller, id: i64) -> Ser
         path: file.to_string_lossy().to_string(),
         content,
     })
+}
+
+/// Imports a JSON export: creates the projects whose folders exist here and are not cataloged,
+/// and applies tags, owner, lifecycle, favorite, archived (and hand-set names and descriptions)
+/// to all of them. Folders that do not exist are skipped with the reason; nothing is written to
+/// disk.
+pub async fn import_projects(state: &AppState, caller: &Caller, input: ImportRequest) -> ServerResult<ImportReport> {
+    caller.authorize(Operation::EditProjects)?;
+    if input.projects.len() > 10_000 {
+        return Err(AppError::validation("projects", "at most 10,000 projects per import").into());
+    }
+    let mut report = ImportReport::default();
+    for item in input.projects {
+        let skip = |reason: String| ImportSkip { path: item.path.clone(), reason };
+        let path = match check_workspace_path(&item.path, &state.settings.workspace_roots) {
+            Ok(p) => p,
+            Err(AppError::Validation { message, .. }) => {
+                report.skipped.push(skip(format!("path {message}")));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let existing = repos::projects::find_by_path(&state.db, &path.to_string_lossy()).await?;
+        let project = match existing {
+            Some(p) => {
+                report.updated += 1;
+                p
+            }
+            None => {
+                let dir = path.clone();
+                let (fp, examined) = tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
+                let (p, _) = repos::projects::upsert(&state.db, scanned_from(&path, examined, None, fp), Utc::now()).await?;
+                report.created += 1;
+                p
+            }
+        };
+        let id = project.id;
+        let wants = |f: &str| item.overridden.iter().any(|o| o == f);
+        let update = UpdateProjectRequest {
+            id,
+            name: item.name.clone().filter(|_| wants("name")),
+            description: item.description.clone().filter(|_| wants("description")),
+            tags: Some(item.tags.clone()),
+            owner: Some(item.owner.clone().unwrap_or_default()),
+            lifecycle: Some(item.lifecycle.clone().unwrap_or_default()),
+            commands: None,
+        };
+        if let Err(e) = update_project(state, caller, update).await {
+            match AppError::from(e) {
+                AppError::Validation { field, message } => {
+                    report.skipped.push(skip(format!("{field} {message}")));
+                    continue;
+                }
+                other => return Err(other.into()),
+            }
+        }
+        repos::projects::set_favorite(&state.db, id, item.favorite).await?;
+        repos::projects::set_archived(&state.db, id, item.archived).await?;
+    }
+    audit::record(
+        state,
+        caller.into(),
+        "projects.import",
+        &format!("created:{} updated:{} skipped:{}", report.created, report.updated, report.skipped.len()),
+        "ok",
+    )
+    .await?;
+    Ok(report)
 }
 
 /// Builds the repository filter from a query, validating each field.
