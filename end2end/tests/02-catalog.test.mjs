@@ -111,3 +111,15 @@ test('f favorites the selected project and the CSV export holds the filtered lis
   assert.deepEqual(lines.slice(1).map((l) => l.split(',')[1]), ['alpha-cli']);
   assert.equal(lines[1].split(',')[6], 'true', 'the favorite shows in the export');
 });
+
+test('the dense list view is remembered across reloads', async () => {
+  await page.goto(`${BASE}/projects`);
+  await hydrated();
+  await page.click('[data-testid=toggle-view]');
+  await page.waitForSelector('.cards.dense');
+  await page.reload();
+  await hydrated();
+  await page.waitForSelector('.cards.dense', { timeout: 5_000 });
+  await page.screenshot({ path: `${ARTIFACTS}12-projects-list.png`, fullPage: true });
+  await page.click('[data-testid=toggle-view]');
+});

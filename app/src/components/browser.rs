@@ -5,8 +5,32 @@ pub fn mark_hydrated() {
     imp::mark_hydrated();
 }
 
+/// Reads a value remembered in local storage (`None` on the server).
+pub fn load(key: &str) -> Option<String> {
+    imp::load(key)
+}
+
+/// Remembers a value in local storage.
+pub fn store(key: &str, value: &str) {
+    imp::store(key, value);
+}
+
 #[cfg(feature = "hydrate")]
 mod imp {
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+    }
+
+    pub fn load(key: &str) -> Option<String> {
+        storage().and_then(|s| s.get_item(key).ok().flatten())
+    }
+
+    pub fn store(key: &str, value: &str) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(key, value);
+        }
+    }
+
     pub fn mark_hydrated() {
         if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
             let _ = body.set_attribute("data-hydrated", "true");
@@ -17,4 +41,8 @@ mod imp {
 #[cfg(not(feature = "hydrate"))]
 mod imp {
     pub fn mark_hydrated() {}
+    pub fn load(_key: &str) -> Option<String> {
+        None
+    }
+    pub fn store(_key: &str, _value: &str) {}
 }

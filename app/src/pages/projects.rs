@@ -1,6 +1,6 @@
 //! The project overview: workspaces and their scans, search, stack filter, and the card grid.
 
-use crate::api::catalog::{add_workspace, favorite_project, list_projects, list_workspaces, scan_workspace};
+use crate::api::catalog::{add_workspace, count_project_facets, favorite_project, list_projects, list_workspaces, scan_workspace};
 use crate::components::project_card::ProjectCard;
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
@@ -27,13 +27,16 @@ fn encode(value: &str) -> String {
 }
 
 /// The URL of the project list with these filters.
-pub fn projects_url(search: &str, stack: &str) -> String {
+pub fn projects_url(search: &str, stack: &str, git: &str) -> String {
     let mut parts = Vec::new();
     if !search.is_empty() {
         parts.push(format!("q={}", encode(search)));
     }
     if !stack.is_empty() {
         parts.push(format!("stack={}", encode(stack)));
+    }
+    if !git.is_empty() {
+        parts.push(format!("git={}", encode(git)));
     }
     if parts.is_empty() {
         "/projects".into()
@@ -52,19 +55,26 @@ pub fn ProjectsPage() -> impl IntoView {
     let navigate = use_navigate();
     let search = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
     let stack = Memo::new(move |_| query.with(|q| q.get("stack").unwrap_or_default()));
+    let git = Memo::new(move |_| query.with(|q| q.get("git").unwrap_or_default()));
+    let dense = RwSignal::new(false);
+    Effect::new(move |_| dense.set(crate::components::browser::load("optimus-projects-view").as_deref() == Some("list")));
     let version = RwSignal::new(0u32);
     let workspaces = Resource::new(move || version.get(), |_| list_workspaces(PageRequest { cursor: None, limit: Some(200) }));
+    let query_for = |search: String, stack: String, git: String| ProjectQuery {
+        search: Some(search),
+        stack: (!stack.is_empty()).then_some(stack),
+        git: (!git.is_empty()).then_some(git),
+        cursor: None,
+        limit: Some(200),
+        ..Default::default()
+    };
     let projects = Resource::new(
-        move || (search.get(), stack.get(), version.get()),
-        |(search, stack, _)| {
-            list_projects(ProjectQuery {
-                search: Some(search),
-                stack: (!stack.is_empty()).then_some(stack),
-                cursor: None,
-                limit: Some(200),
-                ..Default::default()
-            })
-        },
+        move || (search.get(), stack.get(), git.get(), version.get()),
+        move |(search, stack, git, _)| list_projects(query_for(search, stack, git)),
+    );
+    let facets = Resource::new(
+        move || (search.get(), git.get(), version.get()),
+        move |(search, git, _)| count_project_facets(query_for(search, String::new(), git)),
     );
     // While a scan runs, refresh twice a second so progress and new cards appear.
     Effect::new(move |_| {
@@ -101,16 +111,20 @@ pub fn ProjectsPage() -> impl IntoView {
     let search_ref = NodeRef::<leptos::html::Input>::new();
     let set_filters = {
         let navigate = navigate.clone();
-        move |q: String, s: String| {
+        move |q: String, s: String, g: String| {
             selected.set(0);
-            navigate(&projects_url(&q, &s), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+            navigate(&projects_url(&q, &s, &g), NavigateOptions { replace: true, scroll: false, ..Default::default() });
         }
     };
     let set_search = {
         let set_filters = set_filters.clone();
-        move |q: String| set_filters(q, stack.get_untracked())
+        move |q: String| set_filters(q, stack.get_untracked(), git.get_untracked())
     };
-    let set_stack = move |s: String| set_filters(search.get_untracked(), s);
+    let set_stack = {
+        let set_filters = set_filters.clone();
+        move |s: String| set_filters(search.get_untracked(), s, git.get_untracked())
+    };
+    let set_git = move |g: String| set_filters(search.get_untracked(), stack.get_untracked(), g);
 
     // Keyboard: `/` search, `j`/`k` move, Enter open.
     {
@@ -246,8 +260,41 @@ pub fn ProjectsPage() -> impl IntoView {
             />
             <select name="stack" aria-label="Stack" prop:value=move || stack.get() on:change=move |ev| set_stack(event_target_value(&ev))>
                 <option value="">"All stacks"</option>
-                {Stack::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                {move || {
+                    let counts = facets.get().and_then(Result::ok).map(|f| f.stacks).unwrap_or_default();
+                    Stack::ALL
+                        .iter()
+                        .map(|s| {
+                            let n = counts.get(s.as_str()).copied().unwrap_or(0);
+                            view! { <option value=s.as_str()>{format!("{} ({n})", s.as_str())}</option> }
+                        })
+                        .collect_view()
+                }}
             </select>
+            <select name="git" aria-label="Git state" prop:value=move || git.get() on:change=move |ev| set_git(event_target_value(&ev))>
+                <option value="">"Any git state"</option>
+                <option value="dirty">
+                    {move || format!("dirty ({})", facets.get().and_then(Result::ok).map(|f| f.dirty).unwrap_or(0))}
+                </option>
+                <option value="behind">
+                    {move || format!("behind ({})", facets.get().and_then(Result::ok).map(|f| f.behind).unwrap_or(0))}
+                </option>
+                <option value="ahead">"ahead"</option>
+                <option value="clean">"clean"</option>
+                <option value="none">"not a repository"</option>
+            </select>
+            <button
+                class="button ghost"
+                data-testid="toggle-view"
+                title="Switch between cards and a dense list"
+                on:click=move |_| {
+                    let next = !dense.get_untracked();
+                    dense.set(next);
+                    crate::components::browser::store("optimus-projects-view", if next { "list" } else { "grid" });
+                }
+            >
+                {move || if dense.get() { "Cards" } else { "List" }}
+            </button>
             <a
                 class="button ghost"
                 data-testid="export-csv"
@@ -278,7 +325,7 @@ pub fn ProjectsPage() -> impl IntoView {
                     }
                     Ok(page) => {
                         view! {
-                            <div class="cards" data-testid="project-grid">
+                            <div class="cards" class:dense=move || dense.get() data-testid="project-grid">
                                 {page
                                     .items
                                     .into_iter()
@@ -301,8 +348,8 @@ mod tests {
 
     #[test]
     fn filters_round_trip_through_the_url() {
-        assert_eq!(projects_url("", ""), "/projects");
-        assert_eq!(projects_url("my app", "rust"), "/projects?q=my%20app&stack=rust");
-        assert_eq!(projects_url("a&b", ""), "/projects?q=a%26b");
+        assert_eq!(projects_url("", "", ""), "/projects");
+        assert_eq!(projects_url("my app", "rust", ""), "/projects?q=my%20app&stack=rust");
+        assert_eq!(projects_url("a&b", "", "dirty"), "/projects?q=a%26b&git=dirty");
     }
 }

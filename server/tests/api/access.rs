@@ -17,7 +17,7 @@ fn sample_body(path: &str) -> Value {
         }
         let value = match rule.types.first().copied() {
             Some("integer") | Some("number") => Value::from(987_654),
-            Some("array") => Value::Array(vec![Value::from("read")]),
+            Some("array") => Value::Array(Vec::new()),
             Some("boolean") => Value::Bool(false),
             _ => Value::from("sample-value-x"),
         };
