@@ -123,3 +123,14 @@ test('the dense list view is remembered across reloads', async () => {
   await page.screenshot({ path: `${ARTIFACTS}12-projects-list.png`, fullPage: true });
   await page.click('[data-testid=toggle-view]');
 });
+
+test('a project discovered by a scan started elsewhere appears live, without a reload', async () => {
+  await page.goto(`${BASE}/projects`);
+  await hydrated();
+  await page.waitForSelector('[data-project="gamma-api"]');
+  write('delta-svc/Gemfile', "gem 'rails'\n");
+  const id = await page.getAttribute('[data-testid=workspace]', 'data-id');
+  const res = await page.request.post(`${BASE}/api/v1/workspaces/scan`, { data: { id: Number(id) } });
+  assert.equal(res.status(), 200);
+  await page.waitForSelector('[data-project="delta-svc"]', { timeout: 10_000 });
+});

@@ -2,6 +2,7 @@
 
 pub mod browser;
 pub mod layout;
+pub mod live;
 pub mod palette;
 pub mod project_card;
 pub mod shortcuts;

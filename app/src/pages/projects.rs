@@ -5,6 +5,7 @@ use crate::components::project_card::ProjectCard;
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::catalog::{AddWorkspaceRequest, ProjectFlagRequest, ProjectQuery, Stack};
+use crate::models::events::{Event, ServerMessage};
 use crate::models::page::PageRequest;
 use crate::models::tokens::IdRequest;
 use crate::models::Operation;
@@ -76,11 +77,34 @@ pub fn ProjectsPage() -> impl IntoView {
         move || (search.get(), git.get(), version.get()),
         move |(search, git, _)| count_project_facets(query_for(search, String::new(), git)),
     );
-    // While a scan runs, refresh twice a second so progress and new cards appear.
+    // Live: scan progress and discovered projects arrive over the event stream; refreshes are
+    // coalesced to at most one every 300 ms.
+    let live_progress = RwSignal::new(None::<(i64, u32, u32)>);
+    let refresh_pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        crate::components::live::subscribe(&["catalog"], move |msg| {
+            if let ServerMessage::Event { envelope } = msg {
+                if let Event::ScanProgress { workspace_id, folders_scanned, projects_found, .. } = envelope.event {
+                    live_progress.set(Some((workspace_id, folders_scanned, projects_found)));
+                }
+                if !refresh_pending.get_value() {
+                    refresh_pending.set_value(true);
+                    set_timeout(
+                        move || {
+                            refresh_pending.set_value(false);
+                            version.update(|v| *v += 1);
+                        },
+                        Duration::from_millis(300),
+                    );
+                }
+            }
+        });
+    });
+    // Fallback when the stream is unavailable: while a scan runs, refresh every 2 s.
     Effect::new(move |_| {
         let running = workspaces.get().and_then(Result::ok).is_some_and(|p| p.items.iter().any(|w| w.scan_state == "running"));
         if running {
-            set_timeout(move || version.update(|v| *v += 1), Duration::from_millis(500));
+            set_timeout(move || version.update(|v| *v += 1), Duration::from_secs(2));
         }
     });
 
@@ -223,14 +247,19 @@ pub fn ProjectsPage() -> impl IntoView {
                                 let id = w.id;
                                 let running = w.scan_state == "running";
                                 view! {
-                                    <div class="workspace" data-testid="workspace" data-state=w.scan_state.clone()>
+                                    <div class="workspace" data-testid="workspace" data-id=id.to_string() data-state=w.scan_state.clone()>
                                         <code>{w.path.clone()}</code>
                                         <span class="badge">{w.scan_state.clone()}</span>
                                         <Show when=move || running>
                                             <progress class="scan-progress" aria-label="Scan progress"></progress>
                                         </Show>
-                                        <span class="muted small">
-                                            {format!("{} projects · {} folders", w.projects_found, w.folders_scanned)}
+                                        <span class="muted small" data-testid="scan-counts">
+                                            {move || match live_progress.get() {
+                                                Some((ws, folders, found)) if ws == id && running => {
+                                                    format!("{found} projects · {folders} folders so far")
+                                                }
+                                                _ => format!("{} projects · {} folders", w.projects_found, w.folders_scanned),
+                                            }}
                                             {w.last_scan_ms.map(|ms| format!(" · {ms} ms"))}
                                         </span>
                                         {w.scan_error.clone().map(|e| view! { <span class="form-error">{e}</span> })}
