@@ -92,6 +92,8 @@ test('a project opens with the keyboard only', async () => {
   await page.waitForSelector('[data-testid=project-title]');
   assert.equal(await page.textContent('[data-testid=project-title]'), 'gamma-api');
   assert.match(await page.textContent('[data-testid=commands]'), /go test \.\/\.\.\./);
+  await page.waitForSelector('[data-testid=activity] li');
+  assert.match(await page.textContent('[data-testid=activity]'), /discovered/);
   await page.screenshot({ path: `${ARTIFACTS}11-project.png`, fullPage: true });
 });
 

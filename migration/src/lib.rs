@@ -6,6 +6,7 @@ mod m20261124_000001_create_accounts;
 mod m20261124_000002_create_catalog;
 mod m20261124_000003_add_project_curation;
 mod m20261124_000004_add_project_services;
+mod m20261124_000005_create_project_activity;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_catalog::Migration),
             Box::new(m20261124_000003_add_project_curation::Migration),
             Box::new(m20261124_000004_add_project_services::Migration),
+            Box::new(m20261124_000005_create_project_activity::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 use app::models::access::Operation;
 use app::models::audit::{AuditEntry, AuditQuery};
 use app::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
     WorkspaceInfo,
 };
 use app::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
@@ -108,6 +108,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep("projects/create", "Add one folder as a project", Op(Operation::EditProjects), body::<CreateProjectRequest>(), body::<ProjectInfo>()),
         ep("projects/write_descriptor", "Write the project's facts to a new optimus.toml (never overwrites)", Op(Operation::EditProjects), body::<IdRequest>(), body::<DescriptorWritten>()),
         ep("projects/import", "Import projects from a JSON export (existing folders only)", Op(Operation::EditProjects), body::<ImportRequest>(), body::<ImportReport>()),
+        ep("projects/activity", "A project's activity timeline, newest first", Op(Operation::ReadCatalog), body::<ActivityQuery>(), body::<Page<ActivityEntry>>()),
         ep("projects/facets", "Counts per stack, tag and state for the filter sidebar", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<ProjectFacets>()),
     ]
 }

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
     WorkspaceInfo,
 };
 use crate::models::page::{Page, PageRequest};
@@ -128,4 +128,12 @@ pub async fn import_projects(#[server(flatten)] request: ImportRequest) -> Resul
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::import_projects(&state, &caller, request).await?)
+}
+
+/// A project's activity timeline, newest first.
+#[server(prefix = "/api/v1", endpoint = "projects/activity", input = Json, output = Json)]
+pub async fn project_activity(#[server(flatten)] query: ActivityQuery) -> Result<Page<ActivityEntry>, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::project_activity(&state, &caller, query).await?)
 }

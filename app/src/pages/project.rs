@@ -1,9 +1,10 @@
 //! One project's detected facts, commands, git summary, components and problems.
 
-use crate::api::catalog::{archive_project, delete_project, favorite_project, get_project, update_project, write_descriptor};
+use crate::api::catalog::{archive_project, delete_project, favorite_project, get_project, project_activity, update_project, write_descriptor};
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
-use crate::models::catalog::{ProjectFlagRequest, ProjectInfo, UpdateProjectRequest, LIFECYCLES};
+use crate::models::catalog::{ActivityQuery, ProjectFlagRequest, ProjectInfo, UpdateProjectRequest, LIFECYCLES};
+use crate::models::events::{Event, ServerMessage};
 use crate::models::tokens::IdRequest;
 use crate::models::Operation;
 use crate::pages::error::ErrorPage;
@@ -125,6 +126,56 @@ fn ProjectActions(
     }
 }
 
+/// The project's timeline, refreshed live when the project changes.
+#[component]
+fn ActivityTimeline(
+    /// The project.
+    id: i64,
+    /// Bumped when the page's data reloads.
+    version: RwSignal<u32>,
+) -> impl IntoView {
+    let entries = Resource::new(move || version.get(), move |_| project_activity(ActivityQuery { id, cursor: None, limit: Some(50) }));
+    Effect::new(move |_| {
+        crate::components::live::subscribe(&["catalog"], move |msg| {
+            if let ServerMessage::Event { envelope } = msg {
+                if matches!(envelope.event, Event::ProjectChanged { id: changed, .. } if changed == id) {
+                    version.update(|v| *v += 1);
+                }
+            }
+        });
+    });
+    view! {
+        <h2>"Activity"</h2>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                entries
+                    .await
+                    .map(|page| {
+                        view! {
+                            <ol class="timeline" data-testid="activity">
+                                {page
+                                    .items
+                                    .into_iter()
+                                    .map(|e| {
+                                        view! {
+                                            <li>
+                                                <time>{e.at.format("%Y-%m-%d %H:%M").to_string()}</time>
+                                                <span class="badge subtle">{e.kind}</span>
+                                                <span>{e.summary}</span>
+                                                {e.actor.map(|a| view! { <span class="muted small">{format!(" — {a}")}</span> })}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ol>
+                        }
+                    })
+                    .ok()
+            })}
+        </Transition>
+    }
+}
+
 /// The project detail page.
 #[component]
 pub fn ProjectPage() -> impl IntoView {
@@ -152,6 +203,7 @@ pub fn ProjectPage() -> impl IntoView {
                             </p>
                             <p>{p.description.clone().unwrap_or_default()}</p>
                             <ProjectActions project=p.clone() version />
+                            <ActivityTimeline id=p.id version />
                             <p class="stacks">
                                 {p.tags.iter().map(|t| view! { <span class="badge subtle">{format!("#{t}")}</span> }).collect_view()}
                                 {p.lifecycle.clone().map(|l| view! { <span class="badge subtle">{l}</span> })}

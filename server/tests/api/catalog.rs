@@ -445,3 +445,21 @@ async fn a_json_export_imports_into_another_instance() {
     assert_eq!(imported["stacks"], json!(["node"]), "detection ran on the folder");
     assert!(ws.path().join("web/package.json").exists());
 }
+
+#[tokio::test]
+async fn the_activity_timeline_records_scans_and_edits_newest_first() {
+    let (app, owner, ws, _outside, wid) = scanned_app().await;
+    let site = project_named(&app, &owner, "site").await;
+    app.post_anon("projects/update", json!({"id": site["id"], "tags": ["docs"]}), Some(&owner)).await;
+    std::fs::remove_dir_all(ws.path().join("site")).expect("remove");
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    wait_for_scan(&app, &owner, wid).await;
+    let r = app.post_anon("projects/activity", json!({"id": site["id"]}), Some(&owner)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let kinds: Vec<_> = r.body["items"].as_array().cloned().unwrap_or_default().iter().map(|e| e["kind"].as_str().unwrap_or_default().to_owned()).collect();
+    assert_eq!(kinds, vec!["missing", "edited", "discovered"]);
+    assert_eq!(r.body["items"][1]["actor"], "owner");
+    assert_eq!(r.body["items"][1]["summary"], "Edited tags");
+    let missing = app.post_anon("projects/activity", json!({"id": 987654}), Some(&owner)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

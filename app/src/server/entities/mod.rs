@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod app_meta;
 pub mod audit_event;
 pub mod project;
+pub mod project_activity;
 pub mod session;
 pub mod user;
 pub mod workspace;

@@ -1,6 +1,7 @@
 //! Per-aggregate data access. Each function takes `&impl ConnectionTrait`, so it works on the
 //! pool and inside a transaction alike. No SQL dialect appears here.
 
+pub mod activity;
 pub mod api_tokens;
 pub mod audit;
 pub mod projects;

@@ -4,7 +4,7 @@ use super::audit;
 use super::{into_page, page_limit, parse_cursor};
 use crate::error::AppError;
 use crate::models::catalog::{
-    AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ImportSkip, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ImportSkip, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
     UpdateProjectRequest, WorkspaceInfo, LIFECYCLES,
 };
 use crate::models::events::Event;
@@ -13,7 +13,7 @@ use crate::models::Operation;
 use crate::server::auth::Caller;
 use crate::server::catalog::scan;
 use crate::server::error::{ServerError, ServerResult};
-use crate::server::repos::{self, projects::Scanned};
+use crate::server::repos::{self, activity::NewActivity, projects::Scanned};
 use crate::server::state::AppState;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -128,6 +128,27 @@ async fn publish_progress(state: &AppState, id: i64, s: &str, folders: u32, foun
         .await;
 }
 
+/// Appends one entry to a project's timeline.
+async fn note(state: &AppState, project_id: i64, kind: &str, summary: String, caller: Option<&Caller>) -> ServerResult<()> {
+    let entry = NewActivity {
+        project_id,
+        kind: kind.to_owned(),
+        summary,
+        actor: caller.map(|c| c.username.clone()),
+    };
+    Ok(repos::activity::insert_many(&state.db, vec![entry], Utc::now()).await?)
+}
+
+/// A page of a project's activity, newest first.
+pub async fn project_activity(state: &AppState, caller: &Caller, query: ActivityQuery) -> ServerResult<Page<ActivityEntry>> {
+    caller.authorize(Operation::ReadCatalog)?;
+    let limit = page_limit(&PageRequest { cursor: None, limit: query.limit })?;
+    let before = parse_cursor(query.cursor.as_deref())?;
+    repos::projects::find(&state.db, query.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let rows = repos::activity::page(&state.db, query.id, before, u64::from(limit) + 1).await?;
+    Ok(into_page(rows, limit, |r| r.id, ActivityEntry::from))
+}
+
 /// What a scan stores for one examined project root.
 fn scanned_from(root: &Path, examined: scan::Examined, workspace_id: Option<i64>, fingerprint: String) -> Scanned {
     let path = root.to_string_lossy().to_string();
@@ -194,6 +215,7 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
         .collect();
     let mut seen = Vec::new();
     let mut returned = Vec::new();
+    let mut timeline = Vec::new();
     let now = Utc::now();
     for (i, root_dir) in roots.iter().enumerate() {
         let path = root_dir.to_string_lossy().to_string();
@@ -212,6 +234,16 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
         let examined = tokio::task::spawn_blocking(move || scan::examine(&dir)).await?;
         let (project, created) = repos::projects::upsert(&state.db, scanned_from(root_dir, examined, Some(id), fp), now).await?;
         seen.push(project.id);
+        timeline.push(NewActivity {
+            project_id: project.id,
+            kind: if created { "discovered" } else { "updated" }.into(),
+            summary: if created {
+                format!("Found by a scan of {}", root.display())
+            } else {
+                "Files changed; detected again".into()
+            },
+            actor: None,
+        });
         state
             .bus
             .publish(Event::ProjectChanged {
@@ -225,6 +257,9 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
             publish_progress(state, id, "running", folders, u32::try_from(i + 1).unwrap_or(u32::MAX)).await;
         }
     }
+    for pid in &returned {
+        timeline.push(NewActivity { project_id: *pid, kind: "returned".into(), summary: "Back on disk".into(), actor: None });
+    }
     repos::projects::set_status(&state.db, returned, "present", now).await?;
     let missing: Vec<i64> = known
         .values()
@@ -233,7 +268,9 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
         .collect();
     for pid in &missing {
         state.bus.publish(Event::ProjectChanged { id: *pid, name: String::new(), change: "missing".into() }).await;
+        timeline.push(NewActivity { project_id: *pid, kind: "missing".into(), summary: "No longer found on disk".into(), actor: None });
     }
+    repos::activity::insert_many(&state.db, timeline, now).await?;
     repos::projects::set_status(&state.db, missing, "missing", now).await?;
     let found = u32::try_from(roots.len()).unwrap_or(u32::MAX);
     let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -380,7 +417,21 @@ pub async fn update_project(state: &AppState, caller: &Caller, input: UpdateProj
         }
     }
     c.overrides = Some(overrides);
+    let mut changed = Vec::new();
+    for (field, set) in [
+        ("name", input.name.is_some()),
+        ("description", input.description.is_some()),
+        ("tags", input.tags.is_some()),
+        ("owner", input.owner.is_some()),
+        ("lifecycle", input.lifecycle.is_some()),
+        ("commands", input.commands.is_some()),
+    ] {
+        if set {
+            changed.push(field);
+        }
+    }
     let updated = repos::projects::curate(&state.db, current, c).await?;
+    note(state, updated.id, "edited", format!("Edited {}", changed.join(", ")), Some(caller)).await?;
     audit::record(state, caller.into(), "projects.update", &format!("project:{}", updated.path), "ok").await?;
     state
         .bus
@@ -394,6 +445,8 @@ pub async fn set_favorite(state: &AppState, caller: &Caller, input: ProjectFlagR
     caller.authorize(Operation::EditProjects)?;
     let p = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
     repos::projects::set_favorite(&state.db, p.id, input.value).await?;
+    let what = if input.value { "Marked as a favorite" } else { "No longer a favorite" };
+    note(state, p.id, "favorite", what.into(), Some(caller)).await?;
     audit::record(state, caller.into(), "projects.favorite", &format!("project:{}:{}", p.path, input.value), "ok").await?;
     get_project(state, caller, p.id).await
 }
@@ -403,6 +456,7 @@ pub async fn set_archived(state: &AppState, caller: &Caller, input: ProjectFlagR
     caller.authorize(Operation::EditProjects)?;
     let p = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
     repos::projects::set_archived(&state.db, p.id, input.value).await?;
+    note(state, p.id, if input.value { "archived" } else { "unarchived" }, if input.value { "Archived" } else { "Unarchived" }.into(), Some(caller)).await?;
     let action = if input.value { "projects.archive" } else { "projects.unarchive" };
     audit::record(state, caller.into(), action, &format!("project:{}", p.path), "ok").await?;
     state
@@ -434,6 +488,7 @@ pub async fn create_project(state: &AppState, caller: &Caller, input: CreateProj
     let (fp, examined) = tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
     let (p, _) = repos::projects::upsert(&state.db, scanned_from(&path, examined, None, fp), Utc::now()).await?;
     audit::record(state, caller.into(), "projects.create", &format!("project:{}", p.path), "ok").await?;
+    note(state, p.id, "discovered", "Added by hand".into(), Some(caller)).await?;
     state.bus.publish(Event::ProjectChanged { id: p.id, name: p.name.clone(), change: "discovered".into() }).await;
     Ok(p.into())
 }
@@ -465,6 +520,7 @@ pub async fn write_descriptor(state: &AppState, caller: &Caller, id: i64) -> Ser
         Err(e) => return Err(e.into()),
     }
     audit::record(state, caller.into(), "projects.write_descriptor", &format!("project:{}", p.path), "ok").await?;
+    note(state, p.id, "descriptor", format!("Wrote {}", file.display()), Some(caller)).await?;
     Ok(DescriptorWritten {
         path: file.to_string_lossy().to_string(),
         content,
