@@ -202,8 +202,6 @@ pub fn ProjectPage() -> impl IntoView {
                                 {(p.status == "missing").then(|| view! { <span class="badge warn">"missing from disk"</span> })}
                             </p>
                             <p>{p.description.clone().unwrap_or_default()}</p>
-                            <ProjectActions project=p.clone() version />
-                            <ActivityTimeline id=p.id version />
                             <p class="stacks">
                                 {p.tags.iter().map(|t| view! { <span class="badge subtle">{format!("#{t}")}</span> }).collect_view()}
                                 {p.lifecycle.clone().map(|l| view! { <span class="badge subtle">{l}</span> })}
@@ -221,6 +219,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         </div>
                                     }
                                 })}
+                            <ProjectActions project=p.clone() version />
                             <h2>"Commands"</h2>
                             <table class="table" data-testid="commands">
                                 <thead>
@@ -288,6 +287,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         .into_any()
                                 }
                             }}
+                            <ActivityTimeline id=p.id version />
                             {(!p.services.is_empty())
                                 .then(|| {
                                     view! {
