@@ -136,3 +136,19 @@ test('a project discovered by a scan started elsewhere appears live, without a r
   assert.equal(res.status(), 200);
   await page.waitForSelector('[data-project="delta-svc"]', { timeout: 10_000 });
 });
+
+test('a dependency added on the project page shows both ways', async () => {
+  await page.goto(`${BASE}/projects?q=gamma`);
+  await hydrated();
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);
+  await page.click('[data-project="gamma-api"] h2 a');
+  await page.waitForSelector('[data-testid=dependencies] select[name=add-dependency]');
+  await hydrated();
+  const value = await page.$eval('select[name=add-dependency]', (s) => [...s.options].find((o) => o.textContent === 'alpha-cli').value);
+  await page.selectOption('select[name=add-dependency]', value);
+  await page.waitForSelector('[data-testid=dependencies] a:has-text("alpha-cli")', { timeout: 10_000 });
+  await page.waitForSelector('[data-testid=activity] :text("Depends on alpha-cli")', { timeout: 10_000 });
+  await page.goto(`${BASE}/projects/${value}`);
+  await page.waitForSelector('[data-testid=dependencies]');
+  assert.match(await page.textContent('[data-testid=dependencies]'), /Used by:\s*gamma-api/);
+});

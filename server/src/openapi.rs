@@ -5,7 +5,8 @@
 use app::models::access::Operation;
 use app::models::audit::{AuditEntry, AuditQuery};
 use app::models::catalog::{
-    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ProjectDependencies,
+    SetDependenciesRequest, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
     WorkspaceInfo,
 };
 use app::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
@@ -109,6 +110,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         ep("projects/write_descriptor", "Write the project's facts to a new optimus.toml (never overwrites)", Op(Operation::EditProjects), body::<IdRequest>(), body::<DescriptorWritten>()),
         ep("projects/import", "Import projects from a JSON export (existing folders only)", Op(Operation::EditProjects), body::<ImportRequest>(), body::<ImportReport>()),
         ep("projects/activity", "A project's activity timeline, newest first", Op(Operation::ReadCatalog), body::<ActivityQuery>(), body::<Page<ActivityEntry>>()),
+        ep("projects/dependencies", "What a project depends on, and what depends on it", Op(Operation::ReadCatalog), body::<IdRequest>(), body::<ProjectDependencies>()),
+        ep("projects/set_dependencies", "Replace what a project depends on (no cycles)", Op(Operation::EditProjects), body::<SetDependenciesRequest>(), body::<ProjectDependencies>()),
         ep("projects/facets", "Counts per stack, tag and state for the filter sidebar", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<ProjectFacets>()),
     ]
 }

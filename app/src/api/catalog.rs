@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::models::catalog::{
-    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, ProjectDependencies, SetDependenciesRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
     WorkspaceInfo,
 };
 use crate::models::page::{Page, PageRequest};
@@ -136,4 +136,20 @@ pub async fn project_activity(#[server(flatten)] query: ActivityQuery) -> Result
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::project_activity(&state, &caller, query).await?)
+}
+
+/// What a project depends on, and what depends on it.
+#[server(prefix = "/api/v1", endpoint = "projects/dependencies", input = Json, output = Json)]
+pub async fn get_dependencies(#[server(flatten)] request: IdRequest) -> Result<ProjectDependencies, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::dependencies(&state, &caller, request.id).await?)
+}
+
+/// Replaces what a project depends on (no self-dependency, no cycles).
+#[server(prefix = "/api/v1", endpoint = "projects/set_dependencies", input = Json, output = Json)]
+pub async fn set_dependencies(#[server(flatten)] request: SetDependenciesRequest) -> Result<ProjectDependencies, AppError> {
+    use crate::server::{api_caller, services::catalog};
+    let (state, _, caller) = api_caller().await?;
+    Ok(catalog::set_dependencies(&state, &caller, request).await?)
 }

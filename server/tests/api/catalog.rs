@@ -463,3 +463,27 @@ async fn the_activity_timeline_records_scans_and_edits_newest_first() {
     let missing = app.post_anon("projects/activity", json!({"id": 987654}), Some(&owner)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn dependencies_are_shown_both_ways_and_cycles_are_refused() {
+    let (app, owner, _ws, _outside, _wid) = scanned_app().await;
+    let web = project_named(&app, &owner, "web").await["id"].as_i64().expect("id");
+    let api = project_named(&app, &owner, "pyapi").await["id"].as_i64().expect("id");
+    let go = project_named(&app, &owner, "gosvc").await["id"].as_i64().expect("id");
+    let r = app.post_anon("projects/set_dependencies", json!({"id": web, "depends_on": [api]}), Some(&owner)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["depends_on"][0]["name"], "pyapi");
+    app.post_anon("projects/set_dependencies", json!({"id": api, "depends_on": [go]}), Some(&owner)).await;
+    let deps = app.post_anon("projects/dependencies", json!({"id": api}), Some(&owner)).await;
+    assert_eq!(deps.body["dependents"][0]["name"], "web");
+    assert_eq!(deps.body["depends_on"][0]["name"], "gosvc");
+
+    let cycle = app.post_anon("projects/set_dependencies", json!({"id": go, "depends_on": [web]}), Some(&owner)).await;
+    assert_eq!(cycle.status, StatusCode::BAD_REQUEST);
+    assert_eq!(cycle.field(), Some("depends_on"));
+    assert!(cycle.body["message"].as_str().unwrap_or_default().contains("cycle"));
+    let itself = app.post_anon("projects/set_dependencies", json!({"id": go, "depends_on": [go]}), Some(&owner)).await;
+    assert_eq!(itself.field(), Some("depends_on"));
+    let unknown = app.post_anon("projects/set_dependencies", json!({"id": go, "depends_on": [987654]}), Some(&owner)).await;
+    assert_eq!(unknown.field(), Some("depends_on"));
+}

@@ -5,6 +5,7 @@ pub mod app_meta;
 pub mod audit_event;
 pub mod project;
 pub mod project_activity;
+pub mod project_dependency;
 pub mod session;
 pub mod user;
 pub mod workspace;

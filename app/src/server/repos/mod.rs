@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod api_tokens;
 pub mod audit;
+pub mod dependencies;
 pub mod projects;
 pub mod sessions;
 pub mod users;
