@@ -1,7 +1,10 @@
 //! The HTML shell and the router.
 
 use crate::components::layout::Shell;
-use crate::pages::{audit::AuditPage, home::HomePage, login::LoginPage, not_found::NotFound, project::ProjectPage, projects::ProjectsPage, setup::SetupPage, tokens::TokensPage, users::UsersPage};
+use crate::pages::{
+    audit::AuditPage, home::HomePage, login::LoginPage, not_found::NotFound, project::ProjectPage,
+    projects::ProjectsPage, setup::SetupPage, tokens::TokensPage, users::UsersPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};

@@ -140,8 +140,8 @@ mod tests {
 
     #[test]
     fn validation_errors_name_their_field_on_the_wire() {
-        let json = serde_json::to_value(AppError::validation("password", "too short"))
-            .unwrap_or_default();
+        let json =
+            serde_json::to_value(AppError::validation("password", "too short")).unwrap_or_default();
         assert_eq!(json["error"], "validation");
         assert_eq!(json["field"], "password");
         assert_eq!(AppError::validation("x", "y").status(), 400);

@@ -48,15 +48,48 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Workspaces::Table)
-                    .col(ColumnDef::new(Workspaces::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(Workspaces::Path).string_len(1024).not_null().unique_key())
-                    .col(ColumnDef::new(Workspaces::ScanState).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(Workspaces::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Workspaces::Path)
+                            .string_len(1024)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Workspaces::ScanState)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Workspaces::ScanError).text().null())
-                    .col(ColumnDef::new(Workspaces::ProjectsFound).integer().not_null().default(0))
-                    .col(ColumnDef::new(Workspaces::FoldersScanned).integer().not_null().default(0))
-                    .col(ColumnDef::new(Workspaces::LastScanAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(Workspaces::ProjectsFound)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Workspaces::FoldersScanned)
+                            .integer()
+                            .not_null()
+                            .default(0),
+                    )
+                    .col(
+                        ColumnDef::new(Workspaces::LastScanAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .col(ColumnDef::new(Workspaces::LastScanMs).big_integer().null())
-                    .col(ColumnDef::new(Workspaces::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Workspaces::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -64,10 +97,21 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Projects::Table)
-                    .col(ColumnDef::new(Projects::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(
+                        ColumnDef::new(Projects::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Projects::WorkspaceId).big_integer().null())
                     .col(ColumnDef::new(Projects::Name).string_len(256).not_null())
-                    .col(ColumnDef::new(Projects::Path).string_len(1024).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Projects::Path)
+                            .string_len(1024)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Projects::Description).text().null())
                     .col(ColumnDef::new(Projects::Stacks).string_len(256).not_null())
                     .col(ColumnDef::new(Projects::Frameworks).text().not_null())
@@ -77,10 +121,22 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Projects::Git).text().null())
                     .col(ColumnDef::new(Projects::Status).string_len(16).not_null())
                     .col(ColumnDef::new(Projects::Errors).text().not_null())
-                    .col(ColumnDef::new(Projects::Fingerprint).string_len(64).not_null())
+                    .col(
+                        ColumnDef::new(Projects::Fingerprint)
+                            .string_len(64)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Projects::SearchText).text().not_null())
-                    .col(ColumnDef::new(Projects::ScannedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Projects::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Projects::ScannedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Projects::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(Projects::Table, Projects::WorkspaceId)
@@ -102,7 +158,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Projects::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Workspaces::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Projects::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Workspaces::Table).to_owned())
+            .await
     }
 }

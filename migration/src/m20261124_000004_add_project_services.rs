@@ -18,7 +18,12 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Projects::Table)
-                    .add_column(ColumnDef::new(Projects::Services).text().not_null().default("[]"))
+                    .add_column(
+                        ColumnDef::new(Projects::Services)
+                            .text()
+                            .not_null()
+                            .default("[]"),
+                    )
                     .to_owned(),
             )
             .await
@@ -26,7 +31,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(Projects::Table).drop_column(Projects::Services).to_owned())
+            .alter_table(
+                Table::alter()
+                    .table(Projects::Table)
+                    .drop_column(Projects::Services)
+                    .to_owned(),
+            )
             .await
     }
 }

@@ -29,11 +29,33 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ProjectActivity::Table)
-                    .col(ColumnDef::new(ProjectActivity::Id).big_integer().not_null().auto_increment().primary_key())
-                    .col(ColumnDef::new(ProjectActivity::ProjectId).big_integer().not_null())
-                    .col(ColumnDef::new(ProjectActivity::At).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(ProjectActivity::Kind).string_len(32).not_null())
-                    .col(ColumnDef::new(ProjectActivity::Summary).string_len(512).not_null())
+                    .col(
+                        ColumnDef::new(ProjectActivity::Id)
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(ProjectActivity::ProjectId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProjectActivity::At)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProjectActivity::Kind)
+                            .string_len(32)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProjectActivity::Summary)
+                            .string_len(512)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(ProjectActivity::Actor).string_len(64).null())
                     .foreign_key(
                         ForeignKey::create()
@@ -57,6 +79,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(ProjectActivity::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(ProjectActivity::Table).to_owned())
+            .await
     }
 }

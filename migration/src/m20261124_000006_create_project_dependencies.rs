@@ -25,9 +25,21 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(ProjectDependencies::Table)
-                    .col(ColumnDef::new(ProjectDependencies::ProjectId).big_integer().not_null())
-                    .col(ColumnDef::new(ProjectDependencies::DependsOnId).big_integer().not_null())
-                    .primary_key(Index::create().col(ProjectDependencies::ProjectId).col(ProjectDependencies::DependsOnId))
+                    .col(
+                        ColumnDef::new(ProjectDependencies::ProjectId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ProjectDependencies::DependsOnId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(ProjectDependencies::ProjectId)
+                            .col(ProjectDependencies::DependsOnId),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(ProjectDependencies::Table, ProjectDependencies::ProjectId)
@@ -46,6 +58,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(ProjectDependencies::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(ProjectDependencies::Table).to_owned())
+            .await
     }
 }

@@ -46,9 +46,14 @@ fn budget_key(req: &Request, trust_forwarded_for: bool) -> String {
     if let Some(token) = bearer {
         return format!("tok:{}", &opaque::digest(&token)[..24]);
     }
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let ctx = app::server::RequestCtx::new(req.headers().clone(), peer, trust_forwarded_for);
-    format!("ip:{}", ctx.client_addr().unwrap_or_else(|| "unknown".into()))
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    match app::server::context::client_ip(req.headers(), peer, trust_forwarded_for) {
+        Some(ip) => format!("ip:{ip}"),
+        None => "ip:unknown".into(),
+    }
 }
 
 /// Checks a JSON body against the endpoint's fields.
@@ -56,23 +61,31 @@ pub fn check_body(path: &str, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     let rules = request_rules()
         .get(path)
         .ok_or_else(|| AppError::not_found(format!("endpoint {path}")))?;
-    let text = std::str::from_utf8(bytes).map_err(|_| AppError::validation("body", "must be UTF-8 JSON"))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| AppError::validation("body", "must be UTF-8 JSON"))?;
     if text.trim().is_empty() {
         if let Some((name, _)) = rules.iter().find(|(_, r)| r.required) {
             return Err(AppError::validation(name.clone(), "is required"));
         }
         return Ok(b"{}".to_vec());
     }
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| AppError::validation("body", format!("malformed JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| AppError::validation("body", format!("malformed JSON: {e}")))?;
     let serde_json::Value::Object(map) = &value else {
         return Err(AppError::validation("body", "must be a JSON object"));
     };
     for (key, v) in map {
         let Some(rule) = rules.get(key) else {
             let known = rules.keys().cloned().collect::<Vec<_>>().join(", ");
-            let hint = if known.is_empty() { "this endpoint takes no fields".to_owned() } else { format!("expected one of: {known}") };
-            return Err(AppError::validation(key.clone(), format!("unknown field ({hint})")));
+            let hint = if known.is_empty() {
+                "this endpoint takes no fields".to_owned()
+            } else {
+                format!("expected one of: {known}")
+            };
+            return Err(AppError::validation(
+                key.clone(),
+                format!("unknown field ({hint})"),
+            ));
         };
         let actual = match v {
             serde_json::Value::Null => "null",
@@ -84,10 +97,16 @@ pub fn check_body(path: &str, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
             serde_json::Value::Object(_) => "object",
         };
         if !rule.types.is_empty() && !rule.types.contains(&actual) {
-            return Err(AppError::validation(key.clone(), format!("must be {} (got {actual})", rule.types.join(" or "))));
+            return Err(AppError::validation(
+                key.clone(),
+                format!("must be {} (got {actual})", rule.types.join(" or ")),
+            ));
         }
     }
-    if let Some((name, _)) = rules.iter().find(|(k, r)| r.required && !map.contains_key(*k)) {
+    if let Some((name, _)) = rules
+        .iter()
+        .find(|(k, r)| r.required && !map.contains_key(*k))
+    {
         return Err(AppError::validation(name.clone(), "is required"));
     }
     Ok(bytes.to_vec())
@@ -101,14 +120,20 @@ pub async fn api_guard(State(state): State<AppState>, req: Request, next: Next) 
     let key = budget_key(&req, state.settings.trust_forwarded_for);
     if let Err(retry_after_secs) = state
         .limiter
-        .hit(&format!("api:{key}"), state.settings.api_rate_per_minute, Duration::from_secs(60))
+        .hit(
+            &format!("api:{key}"),
+            state.settings.api_rate_per_minute,
+            Duration::from_secs(60),
+        )
         .await
     {
         return error_response(&AppError::RateLimited { retry_after_secs });
     }
     let req = if req.method() == Method::POST {
         let limit = state.settings.max_body_bytes;
-        let too_large = AppError::PayloadTooLarge { limit_bytes: limit as u64 };
+        let too_large = AppError::PayloadTooLarge {
+            limit_bytes: limit as u64,
+        };
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -125,7 +150,10 @@ pub async fn api_guard(State(state): State<AppState>, req: Request, next: Next) 
             Ok(b) => b,
             Err(e) => return error_response(&e),
         };
-        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         parts.headers.remove(header::CONTENT_LENGTH);
         Request::from_parts(parts, Body::from(checked))
     } else {
@@ -140,7 +168,8 @@ pub async fn api_guard(State(state): State<AppState>, req: Request, next: Next) 
     match serde_json::from_slice::<AppError>(&bytes) {
         Ok(err) => {
             let mut res = error_response(&err);
-            res.headers_mut().insert(SERVER_FN_ERROR_HEADER, HeaderValue::from_static("1"));
+            res.headers_mut()
+                .insert(SERVER_FN_ERROR_HEADER, HeaderValue::from_static("1"));
             res
         }
         Err(_) => Response::from_parts(parts, Body::from(bytes)),
@@ -160,7 +189,10 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_named() {
-        let r = check_body("/api/v1/auth/login", br#"{"username":"a","password":"b","admin":true}"#);
+        let r = check_body(
+            "/api/v1/auth/login",
+            br#"{"username":"a","password":"b","admin":true}"#,
+        );
         assert_eq!(field_of(r).as_deref(), Some("admin"));
     }
 
@@ -178,18 +210,30 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_400_on_body() {
-        assert_eq!(field_of(check_body("/api/v1/auth/login", b"{nope")).as_deref(), Some("body"));
-        assert_eq!(field_of(check_body("/api/v1/auth/login", b"[1]")).as_deref(), Some("body"));
+        assert_eq!(
+            field_of(check_body("/api/v1/auth/login", b"{nope")).as_deref(),
+            Some("body")
+        );
+        assert_eq!(
+            field_of(check_body("/api/v1/auth/login", b"[1]")).as_deref(),
+            Some("body")
+        );
     }
 
     #[test]
     fn an_empty_body_means_no_fields() {
-        assert_eq!(check_body("/api/v1/auth/me", b"").ok(), Some(b"{}".to_vec()));
+        assert_eq!(
+            check_body("/api/v1/auth/me", b"").ok(),
+            Some(b"{}".to_vec())
+        );
         assert!(check_body("/api/v1/auth/me", br#"{"x":1}"#).is_err());
     }
 
     #[test]
     fn unknown_endpoints_are_404() {
-        assert!(matches!(check_body("/api/v1/nope", b"{}"), Err(AppError::NotFound { .. })));
+        assert!(matches!(
+            check_body("/api/v1/nope", b"{}"),
+            Err(AppError::NotFound { .. })
+        ));
     }
 }

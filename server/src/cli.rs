@@ -66,33 +66,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(settings).await?;
-            tracing::info!(port = app.port(), "listening on http://{}", app.state().settings.bind);
+            tracing::info!(
+                port = app.port(),
+                "listening on http://{}",
+                app.state().settings.bind
+            );
             app.run_until_stopped().await
         }
         Command::Migrate => {
             settings.ensure_data_dir_and_secrets()?;
-            let conn = db::connect(&settings).await.context("connecting to the database")?;
-            Migrator::up(&conn, None).await.context("running migrations")?;
+            let conn = db::connect(&settings)
+                .await
+                .context("connecting to the database")?;
+            Migrator::up(&conn, None)
+                .await
+                .context("running migrations")?;
             println!("migrations applied");
             Ok(())
         }
         Command::User {
             action: UserCommand::Create { username, role },
         } => {
-            let username = Username::parse(&username).map_err(|m| anyhow::anyhow!("--username: {m}"))?;
+            let username =
+                Username::parse(&username).map_err(|m| anyhow::anyhow!("--username: {m}"))?;
             let role = Role::parse(&role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
             let pw = line.trim_end_matches(['\r', '\n']);
-            let pw = Password::parse(pw, username.as_str()).map_err(|m| anyhow::anyhow!("password: {m}"))?;
+            let pw = Password::parse(pw, username.as_str())
+                .map_err(|m| anyhow::anyhow!("password: {m}"))?;
             settings.ensure_data_dir_and_secrets()?;
-            let conn = db::connect(&settings).await.context("connecting to the database")?;
-            Migrator::up(&conn, None).await.context("running migrations")?;
-            if repos::users::find_by_username(&conn, username.as_str()).await?.is_some() {
+            let conn = db::connect(&settings)
+                .await
+                .context("connecting to the database")?;
+            Migrator::up(&conn, None)
+                .await
+                .context("running migrations")?;
+            if repos::users::find_by_username(&conn, username.as_str())
+                .await?
+                .is_some()
+            {
                 bail!("user `{username}` already exists");
             }
-            let hash = password::hash(pw.expose().to_owned()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = repos::users::insert(&conn, username.as_str(), &hash, role.as_str(), chrono::Utc::now()).await?;
+            let hash = password::hash(pw.expose().to_owned())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = repos::users::insert(
+                &conn,
+                username.as_str(),
+                &hash,
+                role.as_str(),
+                chrono::Utc::now(),
+            )
+            .await?;
             repos::audit::insert(
                 &conn,
                 repos::audit::NewAuditEvent {

@@ -50,7 +50,10 @@ fn apply(topics: &mut BTreeSet<String>, msg: ClientMessage) -> Result<(), String
     };
     for t in &list {
         if t != "*" && !TOPICS.contains(&t.as_str()) {
-            return Err(format!("unknown topic `{t}` (expected one of {} or *)", TOPICS.join(", ")));
+            return Err(format!(
+                "unknown topic `{t}` (expected one of {} or *)",
+                TOPICS.join(", ")
+            ));
         }
     }
     for t in list {

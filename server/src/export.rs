@@ -35,10 +35,11 @@ pub async fn export_projects(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params: ExportParams = match serde_urlencoded::from_str(query.as_deref().unwrap_or_default()) {
-        Ok(p) => p,
-        Err(e) => return error_response(&AppError::validation("query", e.to_string())),
-    };
+    let params: ExportParams =
+        match serde_urlencoded::from_str(query.as_deref().unwrap_or_default()) {
+            Ok(p) => p,
+            Err(e) => return error_response(&AppError::validation("query", e.to_string())),
+        };
     let format = params.format.clone().unwrap_or_else(|| "csv".into());
     if format != "csv" && format != "json" {
         return error_response(&AppError::validation("format", "must be csv or json"));
@@ -73,7 +74,10 @@ pub async fn export_projects(
         return (
             [
                 (header::CONTENT_TYPE, "application/json"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"optimus-projects.json\""),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"optimus-projects.json\"",
+                ),
             ],
             body,
         )
@@ -82,7 +86,10 @@ pub async fn export_projects(
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"optimus-projects.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"optimus-projects.csv\"",
+            ),
         ],
         catalog::projects_csv(&projects),
     )

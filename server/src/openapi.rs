@@ -4,12 +4,14 @@
 
 use app::models::access::Operation;
 use app::models::audit::{AuditEntry, AuditQuery};
-use app::models::catalog::{
-    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten, ProjectDependencies,
-    SetDependenciesRequest, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
-    WorkspaceInfo,
+use app::models::auth::{
+    ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus,
 };
-use app::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
+use app::models::catalog::{
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten,
+    ImportReport, ImportRequest, ProjectDependencies, ProjectFacets, ProjectFlagRequest,
+    ProjectInfo, ProjectQuery, SetDependenciesRequest, UpdateProjectRequest, WorkspaceInfo,
+};
 use app::models::page::{Page, PageRequest};
 use app::models::tokens::{CreateTokenRequest, CreatedToken, IdRequest, TokenInfo};
 use app::models::users::{CreateUserRequest, UpdateRoleRequest, UserInfo};
@@ -21,8 +23,8 @@ use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
-    Required, SecurityRequirement,
+    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder,
+    PathsBuilder, Ref, RefOr, Required, SecurityRequirement,
 };
 use utoipa::ToSchema;
 
@@ -66,7 +68,13 @@ pub struct Endpoint {
     response: Option<Body>,
 }
 
-fn ep(path: &'static str, summary: &'static str, access: Access, request: Option<Body>, response: Option<Body>) -> Endpoint {
+fn ep(
+    path: &'static str,
+    summary: &'static str,
+    access: Access,
+    request: Option<Body>,
+    response: Option<Body>,
+) -> Endpoint {
     Endpoint {
         path,
         summary,
@@ -80,39 +88,237 @@ fn ep(path: &'static str, summary: &'static str, access: Access, request: Option
 pub fn endpoints() -> Vec<Endpoint> {
     use Access::{Op, Public};
     vec![
-        ep("auth/status", "Whether first-run setup is still open", Public, None, body::<SetupStatus>()),
-        ep("auth/setup", "Create the owner account (only while no user exists; 409 after)", Public, body::<Credentials>(), body::<LoginResponse>()),
-        ep("auth/login", "Sign in; returns an access token and sets session cookies", Public, body::<Credentials>(), body::<LoginResponse>()),
-        ep("auth/refresh", "Exchange a refresh token for a new pair (single use)", Public, body::<RefreshRequest>(), body::<LoginResponse>()),
-        ep("auth/logout", "End the current session", Op(Operation::Logout), None, None),
-        ep("auth/me", "The caller's identity, role and scopes", Op(Operation::ViewSelf), None, body::<Me>()),
-        ep("auth/change_password", "Change your password (ends all your sessions)", Op(Operation::ChangeOwnPassword), body::<ChangePasswordRequest>(), None),
-        ep("tokens/create", "Create an API token (the secret is returned once)", Op(Operation::CreateToken), body::<CreateTokenRequest>(), body::<CreatedToken>()),
-        ep("tokens/list", "List your API tokens, newest first", Op(Operation::ListTokens), body::<PageRequest>(), body::<Page<TokenInfo>>()),
-        ep("tokens/revoke", "Revoke one of your API tokens", Op(Operation::RevokeToken), body::<IdRequest>(), body::<TokenInfo>()),
-        ep("users/list", "List users", Op(Operation::ListUsers), body::<PageRequest>(), body::<Page<UserInfo>>()),
-        ep("users/create", "Create a user", Op(Operation::CreateUser), body::<CreateUserRequest>(), body::<UserInfo>()),
-        ep("users/update_role", "Change a user's role", Op(Operation::ChangeUserRole), body::<UpdateRoleRequest>(), body::<UserInfo>()),
-        ep("users/delete", "Delete a user", Op(Operation::DeleteUser), body::<IdRequest>(), None),
-        ep("audit/list", "Read the audit log, newest first", Op(Operation::ReadAudit), body::<AuditQuery>(), body::<Page<AuditEntry>>()),
-        ep("workspaces/add", "Add a folder to scan and start its first scan", Op(Operation::ManageWorkspaces), body::<AddWorkspaceRequest>(), body::<WorkspaceInfo>()),
-        ep("workspaces/list", "List workspaces with their scan state", Op(Operation::ReadCatalog), body::<PageRequest>(), body::<Page<WorkspaceInfo>>()),
-        ep("workspaces/get", "One workspace and its scan state", Op(Operation::ReadCatalog), body::<IdRequest>(), body::<WorkspaceInfo>()),
-        ep("workspaces/scan", "Start a rescan (409 while one runs)", Op(Operation::ManageWorkspaces), body::<IdRequest>(), body::<WorkspaceInfo>()),
-        ep("workspaces/remove", "Remove a workspace from the catalog (files are never touched)", Op(Operation::ManageWorkspaces), body::<IdRequest>(), None),
-        ep("projects/list", "List projects by name, filtered by search, stack and workspace", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<Page<ProjectInfo>>()),
-        ep("projects/get", "One project with its detected facts", Op(Operation::ReadCatalog), body::<IdRequest>(), body::<ProjectInfo>()),
-        ep("projects/update", "Edit name, description, tags, owner, lifecycle, command overrides", Op(Operation::EditProjects), body::<UpdateProjectRequest>(), body::<ProjectInfo>()),
-        ep("projects/favorite", "Mark or unmark a favorite", Op(Operation::EditProjects), body::<ProjectFlagRequest>(), body::<ProjectInfo>()),
-        ep("projects/archive", "Archive or unarchive a project", Op(Operation::EditProjects), body::<ProjectFlagRequest>(), body::<ProjectInfo>()),
-        ep("projects/delete", "Remove a catalog entry (files are never touched)", Op(Operation::EditProjects), body::<IdRequest>(), None),
-        ep("projects/create", "Add one folder as a project", Op(Operation::EditProjects), body::<CreateProjectRequest>(), body::<ProjectInfo>()),
-        ep("projects/write_descriptor", "Write the project's facts to a new optimus.toml (never overwrites)", Op(Operation::EditProjects), body::<IdRequest>(), body::<DescriptorWritten>()),
-        ep("projects/import", "Import projects from a JSON export (existing folders only)", Op(Operation::EditProjects), body::<ImportRequest>(), body::<ImportReport>()),
-        ep("projects/activity", "A project's activity timeline, newest first", Op(Operation::ReadCatalog), body::<ActivityQuery>(), body::<Page<ActivityEntry>>()),
-        ep("projects/dependencies", "What a project depends on, and what depends on it", Op(Operation::ReadCatalog), body::<IdRequest>(), body::<ProjectDependencies>()),
-        ep("projects/set_dependencies", "Replace what a project depends on (no cycles)", Op(Operation::EditProjects), body::<SetDependenciesRequest>(), body::<ProjectDependencies>()),
-        ep("projects/facets", "Counts per stack, tag and state for the filter sidebar", Op(Operation::ReadCatalog), body::<ProjectQuery>(), body::<ProjectFacets>()),
+        ep(
+            "auth/status",
+            "Whether first-run setup is still open",
+            Public,
+            None,
+            body::<SetupStatus>(),
+        ),
+        ep(
+            "auth/setup",
+            "Create the owner account (only while no user exists; 409 after)",
+            Public,
+            body::<Credentials>(),
+            body::<LoginResponse>(),
+        ),
+        ep(
+            "auth/login",
+            "Sign in; returns an access token and sets session cookies",
+            Public,
+            body::<Credentials>(),
+            body::<LoginResponse>(),
+        ),
+        ep(
+            "auth/refresh",
+            "Exchange a refresh token for a new pair (single use)",
+            Public,
+            body::<RefreshRequest>(),
+            body::<LoginResponse>(),
+        ),
+        ep(
+            "auth/logout",
+            "End the current session",
+            Op(Operation::Logout),
+            None,
+            None,
+        ),
+        ep(
+            "auth/me",
+            "The caller's identity, role and scopes",
+            Op(Operation::ViewSelf),
+            None,
+            body::<Me>(),
+        ),
+        ep(
+            "auth/change_password",
+            "Change your password (ends all your sessions)",
+            Op(Operation::ChangeOwnPassword),
+            body::<ChangePasswordRequest>(),
+            None,
+        ),
+        ep(
+            "tokens/create",
+            "Create an API token (the secret is returned once)",
+            Op(Operation::CreateToken),
+            body::<CreateTokenRequest>(),
+            body::<CreatedToken>(),
+        ),
+        ep(
+            "tokens/list",
+            "List your API tokens, newest first",
+            Op(Operation::ListTokens),
+            body::<PageRequest>(),
+            body::<Page<TokenInfo>>(),
+        ),
+        ep(
+            "tokens/revoke",
+            "Revoke one of your API tokens",
+            Op(Operation::RevokeToken),
+            body::<IdRequest>(),
+            body::<TokenInfo>(),
+        ),
+        ep(
+            "users/list",
+            "List users",
+            Op(Operation::ListUsers),
+            body::<PageRequest>(),
+            body::<Page<UserInfo>>(),
+        ),
+        ep(
+            "users/create",
+            "Create a user",
+            Op(Operation::CreateUser),
+            body::<CreateUserRequest>(),
+            body::<UserInfo>(),
+        ),
+        ep(
+            "users/update_role",
+            "Change a user's role",
+            Op(Operation::ChangeUserRole),
+            body::<UpdateRoleRequest>(),
+            body::<UserInfo>(),
+        ),
+        ep(
+            "users/delete",
+            "Delete a user",
+            Op(Operation::DeleteUser),
+            body::<IdRequest>(),
+            None,
+        ),
+        ep(
+            "audit/list",
+            "Read the audit log, newest first",
+            Op(Operation::ReadAudit),
+            body::<AuditQuery>(),
+            body::<Page<AuditEntry>>(),
+        ),
+        ep(
+            "workspaces/add",
+            "Add a folder to scan and start its first scan",
+            Op(Operation::ManageWorkspaces),
+            body::<AddWorkspaceRequest>(),
+            body::<WorkspaceInfo>(),
+        ),
+        ep(
+            "workspaces/list",
+            "List workspaces with their scan state",
+            Op(Operation::ReadCatalog),
+            body::<PageRequest>(),
+            body::<Page<WorkspaceInfo>>(),
+        ),
+        ep(
+            "workspaces/get",
+            "One workspace and its scan state",
+            Op(Operation::ReadCatalog),
+            body::<IdRequest>(),
+            body::<WorkspaceInfo>(),
+        ),
+        ep(
+            "workspaces/scan",
+            "Start a rescan (409 while one runs)",
+            Op(Operation::ManageWorkspaces),
+            body::<IdRequest>(),
+            body::<WorkspaceInfo>(),
+        ),
+        ep(
+            "workspaces/remove",
+            "Remove a workspace from the catalog (files are never touched)",
+            Op(Operation::ManageWorkspaces),
+            body::<IdRequest>(),
+            None,
+        ),
+        ep(
+            "projects/list",
+            "List projects by name, filtered by search, stack and workspace",
+            Op(Operation::ReadCatalog),
+            body::<ProjectQuery>(),
+            body::<Page<ProjectInfo>>(),
+        ),
+        ep(
+            "projects/get",
+            "One project with its detected facts",
+            Op(Operation::ReadCatalog),
+            body::<IdRequest>(),
+            body::<ProjectInfo>(),
+        ),
+        ep(
+            "projects/update",
+            "Edit name, description, tags, owner, lifecycle, command overrides",
+            Op(Operation::EditProjects),
+            body::<UpdateProjectRequest>(),
+            body::<ProjectInfo>(),
+        ),
+        ep(
+            "projects/favorite",
+            "Mark or unmark a favorite",
+            Op(Operation::EditProjects),
+            body::<ProjectFlagRequest>(),
+            body::<ProjectInfo>(),
+        ),
+        ep(
+            "projects/archive",
+            "Archive or unarchive a project",
+            Op(Operation::EditProjects),
+            body::<ProjectFlagRequest>(),
+            body::<ProjectInfo>(),
+        ),
+        ep(
+            "projects/delete",
+            "Remove a catalog entry (files are never touched)",
+            Op(Operation::EditProjects),
+            body::<IdRequest>(),
+            None,
+        ),
+        ep(
+            "projects/create",
+            "Add one folder as a project",
+            Op(Operation::EditProjects),
+            body::<CreateProjectRequest>(),
+            body::<ProjectInfo>(),
+        ),
+        ep(
+            "projects/write_descriptor",
+            "Write the project's facts to a new optimus.toml (never overwrites)",
+            Op(Operation::EditProjects),
+            body::<IdRequest>(),
+            body::<DescriptorWritten>(),
+        ),
+        ep(
+            "projects/import",
+            "Import projects from a JSON export (existing folders only)",
+            Op(Operation::EditProjects),
+            body::<ImportRequest>(),
+            body::<ImportReport>(),
+        ),
+        ep(
+            "projects/activity",
+            "A project's activity timeline, newest first",
+            Op(Operation::ReadCatalog),
+            body::<ActivityQuery>(),
+            body::<Page<ActivityEntry>>(),
+        ),
+        ep(
+            "projects/dependencies",
+            "What a project depends on, and what depends on it",
+            Op(Operation::ReadCatalog),
+            body::<IdRequest>(),
+            body::<ProjectDependencies>(),
+        ),
+        ep(
+            "projects/set_dependencies",
+            "Replace what a project depends on (no cycles)",
+            Op(Operation::EditProjects),
+            body::<SetDependenciesRequest>(),
+            body::<ProjectDependencies>(),
+        ),
+        ep(
+            "projects/facets",
+            "Counts per stack, tag and state for the filter sidebar",
+            Op(Operation::ReadCatalog),
+            body::<ProjectQuery>(),
+            body::<ProjectFacets>(),
+        ),
     ]
 }
 
@@ -125,7 +331,11 @@ fn json_content(schema: RefOr<Schema>) -> utoipa::openapi::Content {
 }
 
 fn empty_object() -> RefOr<Schema> {
-    RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).build()))
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::Object))
+            .build(),
+    ))
 }
 
 fn error_schema() -> RefOr<Schema> {
@@ -147,14 +357,36 @@ pub fn document() -> OpenApi {
     let mut paths = PathsBuilder::new();
     let mut components = ComponentsBuilder::new()
         .schema("Error", error_schema())
-        .security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or opt_ API token").build()));
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or opt_ API token")
+                    .build(),
+            ),
+        );
     for e in endpoints() {
-        let request = e.request.as_ref().map(schema_ref).unwrap_or_else(empty_object);
+        let request = e
+            .request
+            .as_ref()
+            .map(schema_ref)
+            .unwrap_or_else(empty_object);
         let ok = match &e.response {
-            Some(b) => ResponseBuilder::new().description("Success").content("application/json", json_content(schema_ref(b))),
+            Some(b) => ResponseBuilder::new()
+                .description("Success")
+                .content("application/json", json_content(schema_ref(b))),
             None => ResponseBuilder::new().description("Success (JSON `null`)"),
         };
-        let err = |d: &str| ResponseBuilder::new().description(d).content("application/json", json_content(RefOr::Ref(Ref::from_schema_name("Error")))).build();
+        let err = |d: &str| {
+            ResponseBuilder::new()
+                .description(d)
+                .content(
+                    "application/json",
+                    json_content(RefOr::Ref(Ref::from_schema_name("Error"))),
+                )
+                .build()
+        };
         let (description, security) = match e.access {
             Access::Public => ("Public.".to_owned(), None),
             Access::Op(op) => (
@@ -163,7 +395,10 @@ pub fn document() -> OpenApi {
                     op.required_role(),
                     op.required_scope()
                 ),
-                Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]),
+                Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]),
             ),
         };
         let mut op = OperationBuilder::new()
@@ -171,9 +406,17 @@ pub fn document() -> OpenApi {
             .summary(Some(e.summary))
             .description(Some(description))
             .tag(e.path.split('/').next().unwrap_or("api"))
-            .request_body(Some(RequestBodyBuilder::new().content("application/json", json_content(request)).required(Some(Required::True)).build()))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", json_content(request))
+                    .required(Some(Required::True))
+                    .build(),
+            ))
             .response("200", ok.build())
-            .response("400", err("Invalid input; `field` names the offending field"))
+            .response(
+                "400",
+                err("Invalid input; `field` names the offending field"),
+            )
             .response("413", err("Body too large"))
             .response("429", err("Rate limited; see the Retry-After header"))
             .response("500", err("Internal error (details are in the server log)"));
@@ -183,7 +426,10 @@ pub fn document() -> OpenApi {
                 .response("401", err("No valid credentials"))
                 .response("403", err("Role or token scope insufficient"));
         }
-        paths = paths.path(format!("/api/v1/{}", e.path), PathItem::new(HttpMethod::Post, op.build()));
+        paths = paths.path(
+            format!("/api/v1/{}", e.path),
+            PathItem::new(HttpMethod::Post, op.build()),
+        );
         for b in e.request.iter().chain(e.response.iter()) {
             components = components.schema(b.name.clone(), b.schema.clone());
             for (name, schema) in &b.deps {
@@ -203,7 +449,10 @@ pub fn document() -> OpenApi {
         .response("400", ResponseBuilder::new().description("A bad query parameter").build())
         .response("401", ResponseBuilder::new().description("No valid credentials").build())
         .build();
-    paths = paths.path("/api/v1/projects/export", PathItem::new(HttpMethod::Get, export));
+    paths = paths.path(
+        "/api/v1/projects/export",
+        PathItem::new(HttpMethod::Get, export),
+    );
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -240,7 +489,11 @@ pub fn request_rules() -> &'static HashMap<String, BTreeMap<String, FieldRule>> 
         endpoints()
             .into_iter()
             .map(|e| {
-                let fields = e.request.as_ref().map(|b| fields_of(&b.schema)).unwrap_or_default();
+                let fields = e
+                    .request
+                    .as_ref()
+                    .map(|b| fields_of(&b.schema))
+                    .unwrap_or_default();
                 (format!("/api/v1/{}", e.path), fields)
             })
             .collect()
@@ -302,8 +555,13 @@ mod tests {
     fn login_accepts_exactly_username_and_password() {
         let rules = request_rules();
         let login = rules.get("/api/v1/auth/login").cloned().unwrap_or_default();
-        assert_eq!(login.keys().cloned().collect::<Vec<_>>(), vec!["password", "username"]);
-        assert!(login.values().all(|r| r.required && r.types == vec!["string"]));
+        assert_eq!(
+            login.keys().cloned().collect::<Vec<_>>(),
+            vec!["password", "username"]
+        );
+        assert!(login
+            .values()
+            .all(|r| r.required && r.types == vec!["string"]));
     }
 
     #[test]
@@ -317,8 +575,15 @@ mod tests {
     fn every_endpoint_appears_in_the_document() {
         let doc: serde_json::Value = serde_json::from_str(document_json()).unwrap_or_default();
         for e in endpoints() {
-            assert!(doc["paths"][format!("/api/v1/{}", e.path)]["post"].is_object(), "{}", e.path);
+            assert!(
+                doc["paths"][format!("/api/v1/{}", e.path)]["post"].is_object(),
+                "{}",
+                e.path
+            );
         }
-        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with('3')), Some(true));
+        assert_eq!(
+            doc["openapi"].as_str().map(|v| v.starts_with('3')),
+            Some(true)
+        );
     }
 }

@@ -50,7 +50,10 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         state.metrics.redis_up.set(i64::from(redis.is_healthy()));
     }
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
 }

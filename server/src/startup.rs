@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tower_http::compression::CompressionLayer;
+use tracing::Instrument;
 
 /// A built instance, bound and ready to serve.
 pub struct Application {
@@ -47,10 +48,15 @@ impl Application {
         let db = db::connect(&settings)
             .await
             .with_context(|| format!("connecting to {}", settings.database_url_for_logs()))?;
-        Migrator::up(&db, None).await.context("running migrations")?;
+        Migrator::up(&db, None)
+            .await
+            .context("running migrations")?;
         let interrupted = app::server::repos::workspaces::fail_interrupted(&db).await?;
         if interrupted > 0 {
-            tracing::warn!(interrupted, "scans interrupted by the last stop were marked failed");
+            tracing::warn!(
+                interrupted,
+                "scans interrupted by the last stop were marked failed"
+            );
         }
         let redis = match &settings.redis_url {
             Some(url) => Some(
@@ -70,8 +76,15 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
-        let jwt_secret = settings.jwt_secret.clone().context("jwt_secret missing after generation")?;
-        let database = if settings.uses_sqlite() { "sqlite" } else { "postgres" };
+        let jwt_secret = settings
+            .jwt_secret
+            .clone()
+            .context("jwt_secret missing after generation")?;
+        let database = if settings.uses_sqlite() {
+            "sqlite"
+        } else {
+            "postgres"
+        };
         let state = AppState {
             keys: Arc::new(JwtKeys::new(jwt_secret.expose().as_bytes())),
             metrics: Arc::new(Metrics::new(database, redis.is_some())),
@@ -88,7 +101,11 @@ impl Application {
             workers.push(relay);
         }
         if let Some(redis) = state.redis.clone() {
-            workers.push(spawn_redis_watch(redis, state.metrics.clone(), shutdown_rx.clone()));
+            workers.push(spawn_redis_watch(
+                redis,
+                state.metrics.clone(),
+                shutdown_rx.clone(),
+            ));
         }
         let router = build_router(state.clone(), StreamShutdown(shutdown_rx));
         Ok(Self {
@@ -117,7 +134,10 @@ impl Application {
     }
 
     /// Serves until `stop` completes.
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Self {
             listener,
             router,
@@ -131,10 +151,13 @@ impl Application {
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = tx.send(true);
         };
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(signal)
-            .await
-            .context("serving")?;
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
+        .context("serving")?;
         let _ = shutdown_tx.send(true);
         for worker in workers {
             let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
@@ -144,7 +167,11 @@ impl Application {
     }
 }
 
-fn spawn_redis_watch(redis: RedisHandle, metrics: Arc<Metrics>, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+fn spawn_redis_watch(
+    redis: RedisHandle,
+    metrics: Arc<Metrics>,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
@@ -185,7 +212,10 @@ async fn server_fn_handler(State(state): State<AppState>, req: Request) -> impl 
 }
 
 async fn openapi_json() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi::document_json())
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi::document_json(),
+    )
 }
 
 /// Labels a request by its matched route: server functions by their own path, static files and
@@ -209,14 +239,12 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
     let method = req.method().to_string();
     let start = Instant::now();
     let span = tracing::info_span!("request", %method, %route);
-    let res = {
-        let _guard = span.enter();
-        drop(_guard);
-        next.run(req).await
-    };
+    let res = next.run(req).instrument(span).await;
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
-    state.metrics.observe_request(&route, &method, status, elapsed.as_secs_f64());
+    state
+        .metrics
+        .observe_request(&route, &method, status, elapsed.as_secs_f64());
     if status >= 500 {
         tracing::warn!(%method, %route, status, latency_ms = elapsed.as_millis() as u64, "request failed");
     } else {
@@ -232,7 +260,10 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
     let api = Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/events", get(events_handler))
-        .route("/api/v1/projects/export", get(crate::export::export_projects))
+        .route(
+            "/api/v1/projects/export",
+            get(crate::export::export_projects),
+        )
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
         .layer(axum::Extension(shutdown));
     let context = {
@@ -248,9 +279,15 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         // Outside the routes: leptos_axum registers each server function as a route of its own.
-        .layer(middleware::from_fn_with_state(state.clone(), api_guard::api_guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            api_guard::api_guard,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(CompressionLayer::new())
         .with_state(state)

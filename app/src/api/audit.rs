@@ -8,7 +8,9 @@ use leptos::server_fn::codec::Json;
 
 /// Lists audit entries, newest first, optionally of one action.
 #[server(prefix = "/api/v1", endpoint = "audit/list", input = Json, output = Json)]
-pub async fn list_audit(#[server(flatten)] query: AuditQuery) -> Result<Page<AuditEntry>, AppError> {
+pub async fn list_audit(
+    #[server(flatten)] query: AuditQuery,
+) -> Result<Page<AuditEntry>, AppError> {
     use crate::server::{api_caller, services::audit};
     let (state, _, caller) = api_caller().await?;
     Ok(audit::list(&state, &caller, query).await?)

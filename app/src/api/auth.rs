@@ -1,7 +1,9 @@
 //! `/api/v1/auth/*`: setup, login, refresh, logout, identity.
 
 use crate::error::AppError;
-use crate::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus};
+use crate::models::auth::{
+    ChangePasswordRequest, Credentials, LoginResponse, Me, RefreshRequest, SetupStatus,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -15,7 +17,9 @@ pub async fn get_setup_status() -> Result<SetupStatus, AppError> {
 
 /// Creates the owner account while no user exists (409 afterwards) and signs them in. Public.
 #[server(prefix = "/api/v1", endpoint = "auth/setup", input = Json, output = Json)]
-pub async fn setup_owner(#[server(flatten)] credentials: Credentials) -> Result<LoginResponse, AppError> {
+pub async fn setup_owner(
+    #[server(flatten)] credentials: Credentials,
+) -> Result<LoginResponse, AppError> {
     use crate::server::{api_context, services::auth, set_cookies};
     let (state, ctx) = api_context()?;
     let issued = auth::setup(&state, &ctx, credentials).await?;
@@ -35,7 +39,9 @@ pub async fn login(#[server(flatten)] credentials: Credentials) -> Result<LoginR
 
 /// Exchanges a refresh token (body or cookie) for a new access and refresh token. Public.
 #[server(prefix = "/api/v1", endpoint = "auth/refresh", input = Json, output = Json)]
-pub async fn refresh_session(#[server(flatten)] request: RefreshRequest) -> Result<LoginResponse, AppError> {
+pub async fn refresh_session(
+    #[server(flatten)] request: RefreshRequest,
+) -> Result<LoginResponse, AppError> {
     use crate::server::{api_context, services::auth, set_cookies};
     let (state, ctx) = api_context()?;
     let issued = auth::refresh(&state, &ctx, request).await?;
@@ -65,7 +71,9 @@ pub async fn current_user() -> Result<Me, AppError> {
 
 /// Changes the caller's password; every session of theirs ends.
 #[server(prefix = "/api/v1", endpoint = "auth/change_password", input = Json, output = Json)]
-pub async fn change_password(#[server(flatten)] request: ChangePasswordRequest) -> Result<(), AppError> {
+pub async fn change_password(
+    #[server(flatten)] request: ChangePasswordRequest,
+) -> Result<(), AppError> {
     use crate::server::{api_caller, services::auth};
     let (state, _, caller) = api_caller().await?;
     Ok(auth::change_password(&state, &caller, request).await?)

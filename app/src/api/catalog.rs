@@ -2,8 +2,9 @@
 
 use crate::error::AppError;
 use crate::models::catalog::{
-    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, ProjectDependencies, SetDependenciesRequest, DescriptorWritten, ImportReport, ImportRequest, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, UpdateProjectRequest,
-    WorkspaceInfo,
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten,
+    ImportReport, ImportRequest, ProjectDependencies, ProjectFacets, ProjectFlagRequest,
+    ProjectInfo, ProjectQuery, SetDependenciesRequest, UpdateProjectRequest, WorkspaceInfo,
 };
 use crate::models::page::{Page, PageRequest};
 use crate::models::tokens::IdRequest;
@@ -12,7 +13,9 @@ use leptos::server_fn::codec::Json;
 
 /// Adds a folder to scan and starts its first scan.
 #[server(prefix = "/api/v1", endpoint = "workspaces/add", input = Json, output = Json)]
-pub async fn add_workspace(#[server(flatten)] request: AddWorkspaceRequest) -> Result<WorkspaceInfo, AppError> {
+pub async fn add_workspace(
+    #[server(flatten)] request: AddWorkspaceRequest,
+) -> Result<WorkspaceInfo, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::add_workspace(&state, &caller, request).await?)
@@ -20,7 +23,9 @@ pub async fn add_workspace(#[server(flatten)] request: AddWorkspaceRequest) -> R
 
 /// Lists workspaces with their scan state.
 #[server(prefix = "/api/v1", endpoint = "workspaces/list", input = Json, output = Json)]
-pub async fn list_workspaces(#[server(flatten)] page: PageRequest) -> Result<Page<WorkspaceInfo>, AppError> {
+pub async fn list_workspaces(
+    #[server(flatten)] page: PageRequest,
+) -> Result<Page<WorkspaceInfo>, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::list_workspaces(&state, &caller, page).await?)
@@ -28,7 +33,9 @@ pub async fn list_workspaces(#[server(flatten)] page: PageRequest) -> Result<Pag
 
 /// One workspace and its scan state (`idle`, `running`, `done`, `failed`).
 #[server(prefix = "/api/v1", endpoint = "workspaces/get", input = Json, output = Json)]
-pub async fn get_workspace(#[server(flatten)] request: IdRequest) -> Result<WorkspaceInfo, AppError> {
+pub async fn get_workspace(
+    #[server(flatten)] request: IdRequest,
+) -> Result<WorkspaceInfo, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::get_workspace(&state, &caller, request.id).await?)
@@ -36,7 +43,9 @@ pub async fn get_workspace(#[server(flatten)] request: IdRequest) -> Result<Work
 
 /// Starts a rescan (409 while one runs); progress arrives as `scan_progress` events.
 #[server(prefix = "/api/v1", endpoint = "workspaces/scan", input = Json, output = Json)]
-pub async fn scan_workspace(#[server(flatten)] request: IdRequest) -> Result<WorkspaceInfo, AppError> {
+pub async fn scan_workspace(
+    #[server(flatten)] request: IdRequest,
+) -> Result<WorkspaceInfo, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::start_scan(&state, &caller, request.id).await?)
@@ -52,7 +61,9 @@ pub async fn remove_workspace(#[server(flatten)] request: IdRequest) -> Result<(
 
 /// Lists projects by name, filtered by search words, stack and workspace.
 #[server(prefix = "/api/v1", endpoint = "projects/list", input = Json, output = Json)]
-pub async fn list_projects(#[server(flatten)] query: ProjectQuery) -> Result<Page<ProjectInfo>, AppError> {
+pub async fn list_projects(
+    #[server(flatten)] query: ProjectQuery,
+) -> Result<Page<ProjectInfo>, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::list_projects(&state, &caller, query).await?)
@@ -68,7 +79,9 @@ pub async fn get_project(#[server(flatten)] request: IdRequest) -> Result<Projec
 
 /// Edits a project: name, description, tags, owner, lifecycle, command overrides.
 #[server(prefix = "/api/v1", endpoint = "projects/update", input = Json, output = Json)]
-pub async fn update_project(#[server(flatten)] request: UpdateProjectRequest) -> Result<ProjectInfo, AppError> {
+pub async fn update_project(
+    #[server(flatten)] request: UpdateProjectRequest,
+) -> Result<ProjectInfo, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::update_project(&state, &caller, request).await?)
@@ -76,7 +89,9 @@ pub async fn update_project(#[server(flatten)] request: UpdateProjectRequest) ->
 
 /// Marks or unmarks a favorite.
 #[server(prefix = "/api/v1", endpoint = "projects/favorite", input = Json, output = Json)]
-pub async fn favorite_project(#[server(flatten)] request: ProjectFlagRequest) -> Result<ProjectInfo, AppError> {
+pub async fn favorite_project(
+    #[server(flatten)] request: ProjectFlagRequest,
+) -> Result<ProjectInfo, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::set_favorite(&state, &caller, request).await?)
@@ -84,7 +99,9 @@ pub async fn favorite_project(#[server(flatten)] request: ProjectFlagRequest) ->
 
 /// Archives (`value: true`) or unarchives a project.
 #[server(prefix = "/api/v1", endpoint = "projects/archive", input = Json, output = Json)]
-pub async fn archive_project(#[server(flatten)] request: ProjectFlagRequest) -> Result<ProjectInfo, AppError> {
+pub async fn archive_project(
+    #[server(flatten)] request: ProjectFlagRequest,
+) -> Result<ProjectInfo, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::set_archived(&state, &caller, request).await?)
@@ -100,7 +117,9 @@ pub async fn delete_project(#[server(flatten)] request: IdRequest) -> Result<(),
 
 /// Adds one folder as a project, outside any workspace.
 #[server(prefix = "/api/v1", endpoint = "projects/create", input = Json, output = Json)]
-pub async fn create_project(#[server(flatten)] request: CreateProjectRequest) -> Result<ProjectInfo, AppError> {
+pub async fn create_project(
+    #[server(flatten)] request: CreateProjectRequest,
+) -> Result<ProjectInfo, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::create_project(&state, &caller, request).await?)
@@ -108,7 +127,9 @@ pub async fn create_project(#[server(flatten)] request: CreateProjectRequest) ->
 
 /// Counts per stack, tag and state for the filter sidebar.
 #[server(prefix = "/api/v1", endpoint = "projects/facets", input = Json, output = Json)]
-pub async fn count_project_facets(#[server(flatten)] query: ProjectQuery) -> Result<ProjectFacets, AppError> {
+pub async fn count_project_facets(
+    #[server(flatten)] query: ProjectQuery,
+) -> Result<ProjectFacets, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::project_facets(&state, &caller, query).await?)
@@ -116,7 +137,9 @@ pub async fn count_project_facets(#[server(flatten)] query: ProjectQuery) -> Res
 
 /// Writes the project's facts to a new `optimus.toml` in its folder (409 if one exists).
 #[server(prefix = "/api/v1", endpoint = "projects/write_descriptor", input = Json, output = Json)]
-pub async fn write_descriptor(#[server(flatten)] request: IdRequest) -> Result<DescriptorWritten, AppError> {
+pub async fn write_descriptor(
+    #[server(flatten)] request: IdRequest,
+) -> Result<DescriptorWritten, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::write_descriptor(&state, &caller, request.id).await?)
@@ -124,7 +147,9 @@ pub async fn write_descriptor(#[server(flatten)] request: IdRequest) -> Result<D
 
 /// Imports projects from a JSON export (`GET /api/v1/projects/export?format=json`).
 #[server(prefix = "/api/v1", endpoint = "projects/import", input = Json, output = Json)]
-pub async fn import_projects(#[server(flatten)] request: ImportRequest) -> Result<ImportReport, AppError> {
+pub async fn import_projects(
+    #[server(flatten)] request: ImportRequest,
+) -> Result<ImportReport, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::import_projects(&state, &caller, request).await?)
@@ -132,7 +157,9 @@ pub async fn import_projects(#[server(flatten)] request: ImportRequest) -> Resul
 
 /// A project's activity timeline, newest first.
 #[server(prefix = "/api/v1", endpoint = "projects/activity", input = Json, output = Json)]
-pub async fn project_activity(#[server(flatten)] query: ActivityQuery) -> Result<Page<ActivityEntry>, AppError> {
+pub async fn project_activity(
+    #[server(flatten)] query: ActivityQuery,
+) -> Result<Page<ActivityEntry>, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::project_activity(&state, &caller, query).await?)
@@ -140,7 +167,9 @@ pub async fn project_activity(#[server(flatten)] query: ActivityQuery) -> Result
 
 /// What a project depends on, and what depends on it.
 #[server(prefix = "/api/v1", endpoint = "projects/dependencies", input = Json, output = Json)]
-pub async fn get_dependencies(#[server(flatten)] request: IdRequest) -> Result<ProjectDependencies, AppError> {
+pub async fn get_dependencies(
+    #[server(flatten)] request: IdRequest,
+) -> Result<ProjectDependencies, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::dependencies(&state, &caller, request.id).await?)
@@ -148,7 +177,9 @@ pub async fn get_dependencies(#[server(flatten)] request: IdRequest) -> Result<P
 
 /// Replaces what a project depends on (no self-dependency, no cycles).
 #[server(prefix = "/api/v1", endpoint = "projects/set_dependencies", input = Json, output = Json)]
-pub async fn set_dependencies(#[server(flatten)] request: SetDependenciesRequest) -> Result<ProjectDependencies, AppError> {
+pub async fn set_dependencies(
+    #[server(flatten)] request: SetDependenciesRequest,
+) -> Result<ProjectDependencies, AppError> {
     use crate::server::{api_caller, services::catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::set_dependencies(&state, &caller, request).await?)

@@ -8,7 +8,9 @@ use leptos::server_fn::codec::Json;
 
 /// Creates an API token; the secret is in the response and never shown again.
 #[server(prefix = "/api/v1", endpoint = "tokens/create", input = Json, output = Json)]
-pub async fn create_token(#[server(flatten)] request: CreateTokenRequest) -> Result<CreatedToken, AppError> {
+pub async fn create_token(
+    #[server(flatten)] request: CreateTokenRequest,
+) -> Result<CreatedToken, AppError> {
     use crate::server::{api_caller, services::tokens};
     let (state, _, caller) = api_caller().await?;
     Ok(tokens::create(&state, &caller, request).await?)
@@ -16,7 +18,9 @@ pub async fn create_token(#[server(flatten)] request: CreateTokenRequest) -> Res
 
 /// Lists the caller's tokens, newest first.
 #[server(prefix = "/api/v1", endpoint = "tokens/list", input = Json, output = Json)]
-pub async fn list_tokens(#[server(flatten)] page: PageRequest) -> Result<Page<TokenInfo>, AppError> {
+pub async fn list_tokens(
+    #[server(flatten)] page: PageRequest,
+) -> Result<Page<TokenInfo>, AppError> {
     use crate::server::{api_caller, services::tokens};
     let (state, _, caller) = api_caller().await?;
     Ok(tokens::list(&state, &caller, page).await?)

@@ -17,7 +17,9 @@ pub async fn list_users(#[server(flatten)] page: PageRequest) -> Result<Page<Use
 
 /// Creates a user.
 #[server(prefix = "/api/v1", endpoint = "users/create", input = Json, output = Json)]
-pub async fn create_user(#[server(flatten)] request: CreateUserRequest) -> Result<UserInfo, AppError> {
+pub async fn create_user(
+    #[server(flatten)] request: CreateUserRequest,
+) -> Result<UserInfo, AppError> {
     use crate::server::{api_caller, services::users};
     let (state, _, caller) = api_caller().await?;
     Ok(users::create(&state, &caller, request).await?)
@@ -25,7 +27,9 @@ pub async fn create_user(#[server(flatten)] request: CreateUserRequest) -> Resul
 
 /// Changes a user's role.
 #[server(prefix = "/api/v1", endpoint = "users/update_role", input = Json, output = Json)]
-pub async fn update_user_role(#[server(flatten)] request: UpdateRoleRequest) -> Result<UserInfo, AppError> {
+pub async fn update_user_role(
+    #[server(flatten)] request: UpdateRoleRequest,
+) -> Result<UserInfo, AppError> {
     use crate::server::{api_caller, services::users};
     let (state, _, caller) = api_caller().await?;
     Ok(users::update_role(&state, &caller, request).await?)

@@ -15,6 +15,11 @@ pub fn store(key: &str, value: &str) {
     imp::store(key, value);
 }
 
+/// Forgets a value in local storage.
+pub fn forget(key: &str) {
+    imp::forget(key);
+}
+
 #[cfg(feature = "hydrate")]
 mod imp {
     fn storage() -> Option<web_sys::Storage> {
@@ -31,8 +36,17 @@ mod imp {
         }
     }
 
+    pub fn forget(key: &str) {
+        if let Some(s) = storage() {
+            let _ = s.remove_item(key);
+        }
+    }
+
     pub fn mark_hydrated() {
-        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     }
@@ -45,4 +59,5 @@ mod imp {
         None
     }
     pub fn store(_key: &str, _value: &str) {}
+    pub fn forget(_key: &str) {}
 }

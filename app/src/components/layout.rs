@@ -16,7 +16,9 @@ use leptos_router::hooks::use_navigate;
 /// The caller, renewing an expired access token with the refresh cookie once.
 async fn current_user_or_refresh() -> Result<Me, AppError> {
     match current_user().await {
-        Err(AppError::Unauthorized { .. }) => refresh_session(RefreshRequest::default()).await.map(|r| r.user),
+        Err(AppError::Unauthorized { .. }) => refresh_session(RefreshRequest::default())
+            .await
+            .map(|r| r.user),
         other => other,
     }
 }
@@ -45,18 +47,42 @@ struct NavItem {
 }
 
 const NAV: [NavItem; 5] = [
-    NavItem { href: "/", label: "Dashboard", requires: None },
-    NavItem { href: "/projects", label: "Projects", requires: Some(Operation::ReadCatalog) },
-    NavItem { href: "/tokens", label: "API tokens", requires: Some(Operation::ListTokens) },
-    NavItem { href: "/users", label: "Users", requires: Some(Operation::ListUsers) },
-    NavItem { href: "/audit", label: "Audit log", requires: Some(Operation::ReadAudit) },
+    NavItem {
+        href: "/",
+        label: "Dashboard",
+        requires: None,
+    },
+    NavItem {
+        href: "/projects",
+        label: "Projects",
+        requires: Some(Operation::ReadCatalog),
+    },
+    NavItem {
+        href: "/tokens",
+        label: "API tokens",
+        requires: Some(Operation::ListTokens),
+    },
+    NavItem {
+        href: "/users",
+        label: "Users",
+        requires: Some(Operation::ListUsers),
+    },
+    NavItem {
+        href: "/audit",
+        label: "Audit log",
+        requires: Some(Operation::ReadAudit),
+    },
 ];
 
-fn is_typing(ev: &leptos::ev::KeyboardEvent) -> bool {
+/// Whether a key went to a form field (shortcuts then stay out of the way).
+pub(crate) fn is_typing(ev: &leptos::ev::KeyboardEvent) -> bool {
     use leptos::wasm_bindgen::JsCast;
     ev.target()
         .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-        .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable"))
+        .map(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.has_attribute("contenteditable")
+        })
         .unwrap_or(false)
 }
 

@@ -19,11 +19,19 @@ mod imp {
     use web_sys::{MessageEvent, WebSocket};
 
     pub fn subscribe(topics: &[&str], on_message: impl Fn(ServerMessage) + 'static) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let location = window.location();
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
+        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+            "wss"
+        } else {
+            "ws"
+        };
         let Ok(host) = location.host() else { return };
-        let Ok(ws) = WebSocket::new(&format!("{scheme}://{host}/api/v1/events")) else { return };
+        let Ok(ws) = WebSocket::new(&format!("{scheme}://{host}/api/v1/events")) else {
+            return;
+        };
         let subscribe = serde_json::json!({"type": "subscribe", "topics": topics}).to_string();
         let opened = {
             let ws = ws.clone();

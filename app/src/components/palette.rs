@@ -33,17 +33,83 @@ pub struct Command {
 
 /// Every command.
 pub const COMMANDS: [Command; 11] = [
-    Command { id: "go-dashboard", label: "Go to dashboard", keys: "g d", requires: None, action: CommandAction::Go("/") },
-    Command { id: "go-projects", label: "Go to projects", keys: "g p", requires: Some(Operation::ReadCatalog), action: CommandAction::Go("/projects") },
-    Command { id: "add-workspace", label: "Add a workspace to scan", keys: "", requires: Some(Operation::ManageWorkspaces), action: CommandAction::Go("/projects") },
-    Command { id: "go-tokens", label: "Go to API tokens", keys: "g t", requires: Some(Operation::ListTokens), action: CommandAction::Go("/tokens") },
-    Command { id: "create-token", label: "Create an API token", keys: "", requires: Some(Operation::CreateToken), action: CommandAction::Go("/tokens#new") },
-    Command { id: "go-users", label: "Go to users", keys: "g u", requires: Some(Operation::ListUsers), action: CommandAction::Go("/users") },
-    Command { id: "create-user", label: "Create a user", keys: "", requires: Some(Operation::CreateUser), action: CommandAction::Go("/users#new") },
-    Command { id: "go-audit", label: "Go to audit log", keys: "g a", requires: Some(Operation::ReadAudit), action: CommandAction::Go("/audit") },
-    Command { id: "cycle-theme", label: "Switch theme (system → light → dark)", keys: "", requires: None, action: CommandAction::CycleTheme },
-    Command { id: "shortcuts", label: "Show keyboard shortcuts", keys: "?", requires: None, action: CommandAction::ShowShortcuts },
-    Command { id: "sign-out", label: "Sign out", keys: "", requires: Some(Operation::Logout), action: CommandAction::SignOut },
+    Command {
+        id: "go-dashboard",
+        label: "Go to dashboard",
+        keys: "g d",
+        requires: None,
+        action: CommandAction::Go("/"),
+    },
+    Command {
+        id: "go-projects",
+        label: "Go to projects",
+        keys: "g p",
+        requires: Some(Operation::ReadCatalog),
+        action: CommandAction::Go("/projects"),
+    },
+    Command {
+        id: "add-workspace",
+        label: "Add a workspace to scan",
+        keys: "",
+        requires: Some(Operation::ManageWorkspaces),
+        action: CommandAction::Go("/projects"),
+    },
+    Command {
+        id: "go-tokens",
+        label: "Go to API tokens",
+        keys: "g t",
+        requires: Some(Operation::ListTokens),
+        action: CommandAction::Go("/tokens"),
+    },
+    Command {
+        id: "create-token",
+        label: "Create an API token",
+        keys: "",
+        requires: Some(Operation::CreateToken),
+        action: CommandAction::Go("/tokens#new"),
+    },
+    Command {
+        id: "go-users",
+        label: "Go to users",
+        keys: "g u",
+        requires: Some(Operation::ListUsers),
+        action: CommandAction::Go("/users"),
+    },
+    Command {
+        id: "create-user",
+        label: "Create a user",
+        keys: "",
+        requires: Some(Operation::CreateUser),
+        action: CommandAction::Go("/users#new"),
+    },
+    Command {
+        id: "go-audit",
+        label: "Go to audit log",
+        keys: "g a",
+        requires: Some(Operation::ReadAudit),
+        action: CommandAction::Go("/audit"),
+    },
+    Command {
+        id: "cycle-theme",
+        label: "Switch theme (system → light → dark)",
+        keys: "",
+        requires: None,
+        action: CommandAction::CycleTheme,
+    },
+    Command {
+        id: "shortcuts",
+        label: "Show keyboard shortcuts",
+        keys: "?",
+        requires: None,
+        action: CommandAction::ShowShortcuts,
+    },
+    Command {
+        id: "sign-out",
+        label: "Sign out",
+        keys: "",
+        requires: Some(Operation::Logout),
+        action: CommandAction::SignOut,
+    },
 ];
 
 /// The commands a user with `role` may run.
@@ -179,6 +245,9 @@ mod tests {
     #[test]
     fn filtering_matches_every_word() {
         let found = filter_commands(&COMMANDS, "go aud");
-        assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec!["go-audit"]);
+        assert_eq!(
+            found.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec!["go-audit"]
+        );
     }
 }

@@ -14,7 +14,13 @@ pub fn ProjectCard(
 ) -> impl IntoView {
     let href = format!("/projects/{}", project.id);
     let git = project.git.clone().map(|g| {
-        let mut parts = vec![g.branch.clone().unwrap_or_else(|| if g.detached { "detached".into() } else { "no branch".into() })];
+        let mut parts = vec![g.branch.clone().unwrap_or_else(|| {
+            if g.detached {
+                "detached".into()
+            } else {
+                "no branch".into()
+            }
+        })];
         if g.dirty {
             parts.push("dirty".into());
         }

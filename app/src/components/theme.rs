@@ -7,27 +7,28 @@ pub const STORAGE_KEY: &str = "optimus-theme";
 
 /// Applies and remembers a theme choice (`dark`, `light` or `system`).
 pub fn apply_theme(choice: &str) {
+    if choice == "system" {
+        super::browser::forget(STORAGE_KEY);
+    } else {
+        super::browser::store(STORAGE_KEY, choice);
+    }
     imp::apply(choice);
 }
 
-/// The remembered choice (`system` when none).
+/// The remembered choice (`system` when none, and always on the server).
 pub fn stored_theme() -> String {
-    imp::stored()
+    super::browser::load(STORAGE_KEY)
+        .filter(|t| t == "dark" || t == "light")
+        .unwrap_or_else(|| "system".into())
 }
 
 #[cfg(feature = "hydrate")]
 mod imp {
-    use super::STORAGE_KEY;
-
+    /// Sets or removes `<html data-theme>`.
     pub fn apply(choice: &str) {
-        let Some(window) = web_sys::window() else { return };
-        if let Ok(Some(storage)) = window.local_storage() {
-            let _ = if choice == "system" {
-                storage.remove_item(STORAGE_KEY)
-            } else {
-                storage.set_item(STORAGE_KEY, choice)
-            };
-        }
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         if let Some(root) = window.document().and_then(|d| d.document_element()) {
             let _ = if choice == "system" {
                 root.remove_attribute("data-theme")
@@ -36,22 +37,11 @@ mod imp {
             };
         }
     }
-
-    pub fn stored() -> String {
-        web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-            .filter(|t| t == "dark" || t == "light")
-            .unwrap_or_else(|| "system".into())
-    }
 }
 
 #[cfg(not(feature = "hydrate"))]
 mod imp {
     pub fn apply(_choice: &str) {}
-    pub fn stored() -> String {
-        "system".into()
-    }
 }
 
 /// A select that switches the theme.

@@ -41,7 +41,9 @@ impl Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| format!("unknown role `{s}` (expected viewer, operator, admin or owner)"))
+            .ok_or_else(|| {
+                format!("unknown role `{s}` (expected viewer, operator, admin or owner)")
+            })
     }
 
     /// The scopes a token owned by a user of this role may carry.

@@ -249,7 +249,13 @@ pub struct ProjectInfo {
 }
 
 /// The lifecycles a project may be in.
-pub const LIFECYCLES: [&str; 5] = ["experimental", "active", "maintenance", "deprecated", "retired"];
+pub const LIFECYCLES: [&str; 5] = [
+    "experimental",
+    "active",
+    "maintenance",
+    "deprecated",
+    "retired",
+];
 
 /// Replaces the proposed command of one kind; an empty command removes the override.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,10 +23,9 @@ impl Username {
         if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
             return Err("must start with a letter".into());
         }
-        if let Some(bad) = s
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
-        {
+        if let Some(bad) = s.chars().find(|c| {
+            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        }) {
             return Err(format!(
                 "may only contain lowercase letters, digits, `.`, `_` and `-` (found `{bad}`)"
             ));

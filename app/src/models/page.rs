@@ -25,7 +25,10 @@ impl PageRequest {
         match self.limit {
             None => Ok(Self::DEFAULT_LIMIT),
             Some(n) if (1..=Self::MAX_LIMIT).contains(&n) => Ok(n),
-            Some(n) => Err(format!("must be between 1 and {} (got {n})", Self::MAX_LIMIT)),
+            Some(n) => Err(format!(
+                "must be between 1 and {} (got {n})",
+                Self::MAX_LIMIT
+            )),
         }
     }
 }
@@ -47,7 +50,17 @@ mod tests {
     #[test]
     fn limit_defaults_and_is_bounded() {
         assert_eq!(PageRequest::default().limit(), Ok(50));
-        assert!(PageRequest { cursor: None, limit: Some(0) }.limit().is_err());
-        assert!(PageRequest { cursor: None, limit: Some(201) }.limit().is_err());
+        assert!(PageRequest {
+            cursor: None,
+            limit: Some(0)
+        }
+        .limit()
+        .is_err());
+        assert!(PageRequest {
+            cursor: None,
+            limit: Some(201)
+        }
+        .limit()
+        .is_err());
     }
 }

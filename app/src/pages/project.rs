@@ -1,13 +1,14 @@
 //! One project's detected facts, commands, git summary, components and problems.
 
 use crate::api::catalog::{
-    archive_project, delete_project, favorite_project, get_dependencies, get_project, list_projects, project_activity, set_dependencies,
-    update_project, write_descriptor,
+    archive_project, delete_project, favorite_project, get_dependencies, get_project,
+    list_projects, project_activity, set_dependencies, update_project, write_descriptor,
 };
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::catalog::{
-    ActivityQuery, ProjectFlagRequest, ProjectInfo, ProjectQuery, SetDependenciesRequest, UpdateProjectRequest, LIFECYCLES,
+    ActivityQuery, ProjectFlagRequest, ProjectInfo, ProjectQuery, SetDependenciesRequest,
+    UpdateProjectRequest, LIFECYCLES,
 };
 use crate::models::events::{Event, ServerMessage};
 use crate::models::tokens::IdRequest;
@@ -46,12 +47,28 @@ fn ProjectActions(
     };
     let toggle_favorite = move |_| {
         leptos::task::spawn_local(async move {
-            after(favorite_project(ProjectFlagRequest { id, value: !favorite }).await.map(|_| ()), "Saved");
+            after(
+                favorite_project(ProjectFlagRequest {
+                    id,
+                    value: !favorite,
+                })
+                .await
+                .map(|_| ()),
+                "Saved",
+            );
         });
     };
     let toggle_archive = move |_| {
         leptos::task::spawn_local(async move {
-            after(archive_project(ProjectFlagRequest { id, value: !archived }).await.map(|_| ()), if archived { "Unarchived" } else { "Archived" });
+            after(
+                archive_project(ProjectFlagRequest {
+                    id,
+                    value: !archived,
+                })
+                .await
+                .map(|_| ()),
+                if archived { "Unarchived" } else { "Archived" },
+            );
         });
     };
     let remove = move |_| {
@@ -83,7 +100,14 @@ fn ProjectActions(
             id,
             name: Some(name.get_untracked()),
             description: Some(description.get_untracked()),
-            tags: Some(tags.get_untracked().split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()),
+            tags: Some(
+                tags.get_untracked()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
             owner: Some(owner.get_untracked()),
             lifecycle: Some(lifecycle.get_untracked()),
             commands: None,
@@ -141,11 +165,27 @@ fn Dependencies(
 ) -> impl IntoView {
     let toasts = use_toasts();
     let can_edit = use_context::<Me>().is_some_and(|m| Operation::EditProjects.allowed_for(m.role));
-    let deps = Resource::new(move || version.get(), move |_| get_dependencies(IdRequest { id }));
-    let candidates = Resource::new(|| (), |_| list_projects(ProjectQuery { limit: Some(200), ..Default::default() }));
+    let deps = Resource::new(
+        move || version.get(),
+        move |_| get_dependencies(IdRequest { id }),
+    );
+    let candidates = Resource::new(
+        || (),
+        |_| {
+            list_projects(ProjectQuery {
+                limit: Some(200),
+                ..Default::default()
+            })
+        },
+    );
     let save = move |next: Vec<i64>| {
         leptos::task::spawn_local(async move {
-            if let Err(e) = set_dependencies(SetDependenciesRequest { id, depends_on: next }).await {
+            if let Err(e) = set_dependencies(SetDependenciesRequest {
+                id,
+                depends_on: next,
+            })
+            .await
+            {
                 toasts.error(e.to_string());
             }
             version.update(|v| *v += 1);
@@ -227,11 +267,21 @@ fn ActivityTimeline(
     /// Bumped when the page's data reloads.
     version: RwSignal<u32>,
 ) -> impl IntoView {
-    let entries = Resource::new(move || version.get(), move |_| project_activity(ActivityQuery { id, cursor: None, limit: Some(50) }));
+    let entries = Resource::new(
+        move || version.get(),
+        move |_| {
+            project_activity(ActivityQuery {
+                id,
+                cursor: None,
+                limit: Some(50),
+            })
+        },
+    );
     Effect::new(move |_| {
         crate::components::live::subscribe(&["catalog"], move |msg| {
             if let ServerMessage::Event { envelope } = msg {
-                if matches!(envelope.event, Event::ProjectChanged { id: changed, .. } if changed == id) {
+                if matches!(envelope.event, Event::ProjectChanged { id: changed, .. } if changed == id)
+                {
                     version.update(|v| *v += 1);
                 }
             }
@@ -275,12 +325,15 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok())));
     let version = RwSignal::new(0u32);
-    let project = Resource::new(move || (id.get(), version.get()), |(id, _)| async move {
-        match id {
-            Some(id) => get_project(IdRequest { id }).await,
-            None => Err(AppError::not_found("project")),
-        }
-    });
+    let project = Resource::new(
+        move || (id.get(), version.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_project(IdRequest { id }).await,
+                None => Err(AppError::not_found("project")),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

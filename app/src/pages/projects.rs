@@ -1,6 +1,9 @@
 //! The project overview: workspaces and their scans, search, stack filter, and the card grid.
 
-use crate::api::catalog::{add_workspace, count_project_facets, favorite_project, list_projects, list_workspaces, scan_workspace};
+use crate::api::catalog::{
+    add_workspace, count_project_facets, favorite_project, list_projects, list_workspaces,
+    scan_workspace,
+};
 use crate::components::project_card::ProjectCard;
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
@@ -21,7 +24,9 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -50,7 +55,8 @@ pub fn projects_url(search: &str, stack: &str, git: &str) -> String {
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     let toasts = use_toasts();
-    let can_manage = use_context::<Me>().is_some_and(|m| Operation::ManageWorkspaces.allowed_for(m.role));
+    let can_manage =
+        use_context::<Me>().is_some_and(|m| Operation::ManageWorkspaces.allowed_for(m.role));
     let can_edit = use_context::<Me>().is_some_and(|m| Operation::EditProjects.allowed_for(m.role));
     let query = use_query_map();
     let navigate = use_navigate();
@@ -58,9 +64,21 @@ pub fn ProjectsPage() -> impl IntoView {
     let stack = Memo::new(move |_| query.with(|q| q.get("stack").unwrap_or_default()));
     let git = Memo::new(move |_| query.with(|q| q.get("git").unwrap_or_default()));
     let dense = RwSignal::new(false);
-    Effect::new(move |_| dense.set(crate::components::browser::load("optimus-projects-view").as_deref() == Some("list")));
+    Effect::new(move |_| {
+        dense.set(
+            crate::components::browser::load("optimus-projects-view").as_deref() == Some("list"),
+        )
+    });
     let version = RwSignal::new(0u32);
-    let workspaces = Resource::new(move || version.get(), |_| list_workspaces(PageRequest { cursor: None, limit: Some(200) }));
+    let workspaces = Resource::new(
+        move || version.get(),
+        |_| {
+            list_workspaces(PageRequest {
+                cursor: None,
+                limit: Some(200),
+            })
+        },
+    );
     let query_for = |search: String, stack: String, git: String| ProjectQuery {
         search: Some(search),
         stack: (!stack.is_empty()).then_some(stack),
@@ -84,7 +102,13 @@ pub fn ProjectsPage() -> impl IntoView {
     Effect::new(move |_| {
         crate::components::live::subscribe(&["catalog"], move |msg| {
             if let ServerMessage::Event { envelope } = msg {
-                if let Event::ScanProgress { workspace_id, folders_scanned, projects_found, .. } = envelope.event {
+                if let Event::ScanProgress {
+                    workspace_id,
+                    folders_scanned,
+                    projects_found,
+                    ..
+                } = envelope.event
+                {
                     live_progress.set(Some((workspace_id, folders_scanned, projects_found)));
                 }
                 if !refresh_pending.get_value() {
@@ -102,7 +126,10 @@ pub fn ProjectsPage() -> impl IntoView {
     });
     // Fallback when the stream is unavailable: while a scan runs, refresh every 2 s.
     Effect::new(move |_| {
-        let running = workspaces.get().and_then(Result::ok).is_some_and(|p| p.items.iter().any(|w| w.scan_state == "running"));
+        let running = workspaces
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|p| p.items.iter().any(|w| w.scan_state == "running"));
         if running {
             set_timeout(move || version.update(|v| *v += 1), Duration::from_secs(2));
         }
@@ -137,7 +164,14 @@ pub fn ProjectsPage() -> impl IntoView {
         let navigate = navigate.clone();
         move |q: String, s: String, g: String| {
             selected.set(0);
-            navigate(&projects_url(&q, &s, &g), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+            navigate(
+                &projects_url(&q, &s, &g),
+                NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                },
+            );
         }
     };
     let set_search = {
@@ -156,11 +190,7 @@ pub fn ProjectsPage() -> impl IntoView {
         Effect::new(move |_| {
             let navigate = navigate.clone();
             let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-                use leptos::wasm_bindgen::JsCast;
-                let typing = ev
-                    .target()
-                    .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
-                    .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                let typing = crate::components::layout::is_typing(&ev);
                 if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
                     if typing && ev.key() == "Escape" {
                         if let Some(input) = search_ref.get_untracked() {
@@ -169,7 +199,11 @@ pub fn ProjectsPage() -> impl IntoView {
                     }
                     return;
                 }
-                let count = projects.get_untracked().and_then(Result::ok).map(|p| p.items.len()).unwrap_or(0);
+                let count = projects
+                    .get_untracked()
+                    .and_then(Result::ok)
+                    .map(|p| p.items.len())
+                    .unwrap_or(0);
                 match ev.key().as_str() {
                     "/" => {
                         ev.prevent_default();
@@ -180,13 +214,16 @@ pub fn ProjectsPage() -> impl IntoView {
                     "j" if count > 0 => selected.update(|s| *s = (*s + 1).min(count - 1)),
                     "k" => selected.update(|s| *s = s.saturating_sub(1)),
                     "f" if can_edit => {
-                        let target = projects
-                            .get_untracked()
-                            .and_then(Result::ok)
-                            .and_then(|p| p.items.get(selected.get_untracked()).map(|p| (p.id, !p.favorite)));
+                        let target = projects.get_untracked().and_then(Result::ok).and_then(|p| {
+                            p.items
+                                .get(selected.get_untracked())
+                                .map(|p| (p.id, !p.favorite))
+                        });
                         if let Some((id, value)) = target {
                             leptos::task::spawn_local(async move {
-                                if let Err(e) = favorite_project(ProjectFlagRequest { id, value }).await {
+                                if let Err(e) =
+                                    favorite_project(ProjectFlagRequest { id, value }).await
+                                {
                                     toasts.error(e.to_string());
                                 }
                                 version.update(|v| *v += 1);
@@ -378,7 +415,13 @@ mod tests {
     #[test]
     fn filters_round_trip_through_the_url() {
         assert_eq!(projects_url("", "", ""), "/projects");
-        assert_eq!(projects_url("my app", "rust", ""), "/projects?q=my%20app&stack=rust");
-        assert_eq!(projects_url("a&b", "", "dirty"), "/projects?q=a%26b&git=dirty");
+        assert_eq!(
+            projects_url("my app", "rust", ""),
+            "/projects?q=my%20app&stack=rust"
+        );
+        assert_eq!(
+            projects_url("a&b", "", "dirty"),
+            "/projects?q=a%26b&git=dirty"
+        );
     }
 }

@@ -43,7 +43,10 @@ pub fn SetupPage() -> impl IntoView {
             return;
         }
         error.set(None);
-        submit.dispatch(Credentials { username: u, password: p });
+        submit.dispatch(Credentials {
+            username: u,
+            password: p,
+        });
     };
     view! {
         <Title text="Welcome · Optimus" />

@@ -13,9 +13,19 @@ use leptos_meta::Title;
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let toasts = use_toasts();
-    let grantable = use_context::<Me>().map(|m| m.role.grantable_scopes().to_vec()).unwrap_or_default();
+    let grantable = use_context::<Me>()
+        .map(|m| m.role.grantable_scopes().to_vec())
+        .unwrap_or_default();
     let version = RwSignal::new(0u32);
-    let tokens = Resource::new(move || version.get(), |_| list_tokens(PageRequest { cursor: None, limit: Some(200) }));
+    let tokens = Resource::new(
+        move || version.get(),
+        |_| {
+            list_tokens(PageRequest {
+                cursor: None,
+                limit: Some(200),
+            })
+        },
+    );
     let name = RwSignal::new(String::new());
     let days = RwSignal::new("30".to_string());
     let chosen = RwSignal::new(vec!["read".to_string()]);

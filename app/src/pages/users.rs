@@ -17,9 +17,19 @@ pub fn UsersPage() -> impl IntoView {
     let toasts = use_toasts();
     let me = use_context::<Me>();
     let my_id = me.as_ref().map(|m| m.id).unwrap_or_default();
-    let can_create = me.as_ref().is_some_and(|m| Operation::CreateUser.allowed_for(m.role));
+    let can_create = me
+        .as_ref()
+        .is_some_and(|m| Operation::CreateUser.allowed_for(m.role));
     let version = RwSignal::new(0u32);
-    let users = Resource::new(move || version.get(), |_| list_users(PageRequest { cursor: None, limit: Some(200) }));
+    let users = Resource::new(
+        move || version.get(),
+        |_| {
+            list_users(PageRequest {
+                cursor: None,
+                limit: Some(200),
+            })
+        },
+    );
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());

@@ -77,7 +77,10 @@ impl EventBus {
 
     /// With Redis, listens for other instances' events and delivers them locally until
     /// `shutdown` turns true; reconnects with backoff when Redis drops.
-    pub fn spawn_relay(&self, mut shutdown: watch::Receiver<bool>) -> Option<tokio::task::JoinHandle<()>> {
+    pub fn spawn_relay(
+        &self,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
         let redis = self.redis.clone()?;
         let tx = self.tx.clone();
         let instance = self.instance.clone();

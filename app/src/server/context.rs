@@ -17,14 +17,8 @@ pub struct RequestCtx {
 impl RequestCtx {
     /// Builds the context from headers and the peer address.
     pub fn new(headers: HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> Self {
-        let forwarded = trust_forwarded_for
-            .then(|| headers.get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok());
         Self {
-            client_ip: forwarded.or(peer.map(|p| p.ip())),
+            client_ip: client_ip(&headers, peer, trust_forwarded_for),
             headers,
         }
     }
@@ -33,6 +27,22 @@ impl RequestCtx {
     pub fn client_addr(&self) -> Option<String> {
         self.client_ip.map(|ip| ip.to_string())
     }
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` entry behind a trusted
+/// proxy.
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<IpAddr> {
+    let forwarded = trust_forwarded_for
+        .then(|| headers.get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    forwarded.or(peer.map(|p| p.ip()))
 }
 
 /// The state and request context of the server function being run; an error, never a panic,

@@ -21,15 +21,17 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(false);
     let db = Database::connect(options).await?;
     if settings.uses_sqlite() {
-        db.execute_unprepared("PRAGMA journal_mode=WAL")
-            .await?;
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
     Ok(db)
 }
 
 /// Whether the database answers a trivial query within two seconds.
 pub async fn ping(db: &DatabaseConnection) -> bool {
-    matches!(tokio::time::timeout(Duration::from_secs(2), db.ping()).await, Ok(Ok(())))
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), db.ping()).await,
+        Ok(Ok(()))
+    )
 }
 
 /// Pool usage: (open connections, idle connections, max connections).
@@ -37,11 +39,19 @@ pub fn pool_usage(db: &DatabaseConnection) -> (u32, u32, u32) {
     match db {
         DatabaseConnection::SqlxSqlitePoolConnection(_) => {
             let p = db.get_sqlite_connection_pool();
-            (p.size(), u32::try_from(p.num_idle()).unwrap_or(0), p.options().get_max_connections())
+            (
+                p.size(),
+                u32::try_from(p.num_idle()).unwrap_or(0),
+                p.options().get_max_connections(),
+            )
         }
         DatabaseConnection::SqlxPostgresPoolConnection(_) => {
             let p = db.get_postgres_connection_pool();
-            (p.size(), u32::try_from(p.num_idle()).unwrap_or(0), p.options().get_max_connections())
+            (
+                p.size(),
+                u32::try_from(p.num_idle()).unwrap_or(0),
+                p.options().get_max_connections(),
+            )
         }
         _ => (0, 0, 0),
     }

@@ -36,7 +36,9 @@ impl From<ServerError> for AppError {
     fn from(err: ServerError) -> Self {
         match err {
             ServerError::App(app) => app,
-            ServerError::Db(e @ (sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_))) => {
+            ServerError::Db(
+                e @ (sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)),
+            ) => {
                 tracing::error!(error = %e, "database unavailable");
                 AppError::Unavailable {
                     message: "database unavailable".into(),

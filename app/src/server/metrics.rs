@@ -58,7 +58,11 @@ impl Metrics {
     pub fn new(database: &str, redis: bool) -> Self {
         let mut registry = Registry::with_prefix("optimus");
         let http_requests = Family::<HttpLabels, Counter>::default();
-        registry.register("http_requests", "HTTP requests served", http_requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests served",
+            http_requests.clone(),
+        );
         let http_duration = Family::<HttpLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
@@ -68,11 +72,23 @@ impl Metrics {
             http_duration.clone(),
         );
         let db_pool = Family::<PoolLabels, Gauge>::default();
-        registry.register("db_pool_connections", "Database pool connections by state", db_pool.clone());
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by state",
+            db_pool.clone(),
+        );
         let redis_up = Gauge::default();
-        registry.register("redis_up", "1 when Redis answers, 0 when not (absent without Redis)", redis_up.clone());
+        registry.register(
+            "redis_up",
+            "1 when Redis answers, 0 when not (absent without Redis)",
+            redis_up.clone(),
+        );
         let ws_clients = Gauge::default();
-        registry.register("websocket_clients", "Connected event-stream clients", ws_clients.clone());
+        registry.register(
+            "websocket_clients",
+            "Connected event-stream clients",
+            ws_clients.clone(),
+        );
         let build_info = Family::<BuildLabels, Gauge>::default();
         registry.register("build_info", "Build information", build_info.clone());
         build_info
@@ -108,7 +124,9 @@ impl Metrics {
     pub fn set_pool(&self, open: u32, idle: u32, max: u32) {
         let set = |state: &str, v: u32| {
             self.db_pool
-                .get_or_create(&PoolLabels { state: state.to_owned() })
+                .get_or_create(&PoolLabels {
+                    state: state.to_owned(),
+                })
                 .set(i64::from(v));
         };
         set("in_use", open.saturating_sub(idle));

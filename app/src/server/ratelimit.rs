@@ -62,8 +62,13 @@ impl RateLimiter {
         let Ok(mut local) = self.local.lock() else {
             return Ok(());
         };
-        if local.last_sweep.is_none_or(|t| now.duration_since(t) > Duration::from_secs(60)) {
-            local.windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(3600));
+        if local
+            .last_sweep
+            .is_none_or(|t| now.duration_since(t) > Duration::from_secs(60))
+        {
+            local
+                .windows
+                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(3600));
             local.last_sweep = Some(now);
         }
         let entry = local.windows.entry(key.to_owned()).or_insert((now, 0));

@@ -47,7 +47,9 @@ impl RedisHandle {
         let ok = result.is_ok();
         let was = self.healthy.swap(ok, Ordering::Relaxed);
         match (was, ok, result) {
-            (true, false, Err(e)) => tracing::warn!(error = %e, "redis unavailable; running degraded"),
+            (true, false, Err(e)) => {
+                tracing::warn!(error = %e, "redis unavailable; running degraded")
+            }
             (false, true, _) => tracing::info!("redis available again"),
             _ => {}
         }

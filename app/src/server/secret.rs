@@ -58,6 +58,9 @@ mod tests {
             redact_url("postgres://app:pw@db:5432/optimus"),
             "postgres://app:***@db:5432/optimus"
         );
-        assert_eq!(redact_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(
+            redact_url("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
     }
 }

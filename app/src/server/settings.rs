@@ -194,10 +194,18 @@ impl Settings {
         clear(&mut self.jwt_secret);
         clear(&mut self.master_key);
         clear(&mut self.llm_api_key);
-        if self.llm_base_url.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        if self
+            .llm_base_url
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
             self.llm_base_url = None;
         }
-        if self.llm_model.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        if self
+            .llm_model
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
             self.llm_model = None;
         }
     }
@@ -217,7 +225,10 @@ impl Settings {
         };
         if let Some(url) = &self.database_url {
             let u = url.expose();
-            if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+            if !(u.starts_with("sqlite:")
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://"))
+            {
                 return Err(invalid(
                     "database_url",
                     "must start with sqlite:, postgres:// or postgresql://",
@@ -226,12 +237,21 @@ impl Settings {
         }
         if let Some(url) = &self.redis_url {
             let u = url.expose();
-            if !(u.starts_with("redis://") || u.starts_with("rediss://") || u.starts_with("redis+unix://")) {
-                return Err(invalid("redis_url", "must start with redis://, rediss:// or redis+unix://"));
+            if !(u.starts_with("redis://")
+                || u.starts_with("rediss://")
+                || u.starts_with("redis+unix://"))
+            {
+                return Err(invalid(
+                    "redis_url",
+                    "must start with redis://, rediss:// or redis+unix://",
+                ));
             }
         }
         if !(1..=1000).contains(&self.database_max_connections) {
-            return Err(invalid("database_max_connections", "must be between 1 and 1000"));
+            return Err(invalid(
+                "database_max_connections",
+                "must be between 1 and 1000",
+            ));
         }
         if self.redis_prefix.is_empty() || self.redis_prefix.len() > 64 {
             return Err(invalid("redis_prefix", "must be 1 to 64 characters"));
@@ -247,13 +267,22 @@ impl Settings {
             }
         }
         if !(60..=86_400).contains(&self.access_token_ttl_secs) {
-            return Err(invalid("access_token_ttl_secs", "must be between 60 and 86400"));
+            return Err(invalid(
+                "access_token_ttl_secs",
+                "must be between 60 and 86400",
+            ));
         }
         if !(1..=365).contains(&self.refresh_token_ttl_days) {
-            return Err(invalid("refresh_token_ttl_days", "must be between 1 and 365"));
+            return Err(invalid(
+                "refresh_token_ttl_days",
+                "must be between 1 and 365",
+            ));
         }
         if !(1024..=64 * 1024 * 1024).contains(&self.max_body_bytes) {
-            return Err(invalid("max_body_bytes", "must be between 1024 and 67108864"));
+            return Err(invalid(
+                "max_body_bytes",
+                "must be between 1024 and 67108864",
+            ));
         }
         if self.auth_rate_per_minute == 0 {
             return Err(invalid("auth_rate_per_minute", "must be at least 1"));
@@ -274,7 +303,10 @@ impl Settings {
     pub fn effective_database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.expose().to_owned(),
-            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("optimus.db").display()),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("optimus.db").display()
+            ),
         }
     }
 
@@ -304,10 +336,9 @@ impl Settings {
             source,
         };
         let mut stored: GeneratedSecrets = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| SettingsError::Parse(format!(
-                "{} is not valid: {e}",
-                path.display()
-            )))?,
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                SettingsError::Parse(format!("{} is not valid: {e}", path.display()))
+            })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => GeneratedSecrets::default(),
             Err(e) => return Err(io_err(e)),
         };
@@ -368,7 +399,10 @@ fn describe_figment_error(e: &figment::Error) -> String {
     for err in e.clone() {
         let key = err.path.join(".");
         let source = if KEYS.contains(&key.as_str()) {
-            format!(" (file key `{key}` or environment variable OPTIMUS_{})", key.to_ascii_uppercase())
+            format!(
+                " (file key `{key}` or environment variable OPTIMUS_{})",
+                key.to_ascii_uppercase()
+            )
         } else {
             String::new()
         };
@@ -386,7 +420,10 @@ fn tracing_filter_is_invalid(filter: &str) -> bool {
 }
 
 #[cfg(test)]
-#[expect(clippy::result_large_err, reason = "figment's Jail closures return figment's own error type")]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's Jail closures return figment's own error type"
+)]
 mod tests {
     use super::*;
     use figment::Jail;
@@ -408,7 +445,10 @@ mod tests {
     #[test]
     fn environment_overrides_the_file_which_overrides_defaults() {
         Jail::expect_with(|jail| {
-            jail.create_file("optimus.toml", "bind = \"127.0.0.1:7000\"\nlog = \"debug\"\n")?;
+            jail.create_file(
+                "optimus.toml",
+                "bind = \"127.0.0.1:7000\"\nlog = \"debug\"\n",
+            )?;
             jail.set_env("OPTIMUS_LOG", "warn");
             jail.set_env("OPTIMUS_API_RATE_PER_MINUTE", "5");
             let s = load()?;
@@ -436,7 +476,13 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("OPTIMUS_WORKSPACE_ROOTS", "[/srv/code,/home/me]");
             let s = load()?;
-            assert_eq!(s.workspace_roots, vec![std::path::PathBuf::from("/srv/code"), std::path::PathBuf::from("/home/me")]);
+            assert_eq!(
+                s.workspace_roots,
+                vec![
+                    std::path::PathBuf::from("/srv/code"),
+                    std::path::PathBuf::from("/home/me")
+                ]
+            );
             Ok(())
         });
     }

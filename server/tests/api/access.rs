@@ -29,15 +29,32 @@ fn sample_body(path: &str) -> Value {
 #[tokio::test]
 async fn every_server_function_is_in_the_openapi_document() {
     let app = spawn_app().await;
-    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap_or_default();
-    let mut registered: Vec<_> = server_fn::axum::server_fn_paths().map(|(p, _)| p.to_owned()).collect();
+    let doc: Value = app
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    let mut registered: Vec<_> = server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_owned())
+        .collect();
     registered.sort();
     assert!(registered.len() >= 15, "{registered:?}");
     for path in &registered {
-        assert!(doc["paths"][path]["post"].is_object(), "{path} is missing from /api/v1/openapi.json");
+        assert!(
+            doc["paths"][path]["post"].is_object(),
+            "{path} is missing from /api/v1/openapi.json"
+        );
     }
-    let documented = doc["paths"].as_object().map(|m| m.values().filter(|p| p["post"].is_object()).count()).unwrap_or_default();
-    assert_eq!(documented, registered.len(), "the document lists server functions that do not exist");
+    let documented = doc["paths"]
+        .as_object()
+        .map(|m| m.values().filter(|p| p["post"].is_object()).count())
+        .unwrap_or_default();
+    assert_eq!(
+        documented,
+        registered.len(),
+        "the document lists server functions that do not exist"
+    );
     assert!(doc["paths"]["/api/v1/projects/export"]["get"].is_object());
 }
 
@@ -46,7 +63,11 @@ async fn every_endpoint_answers_each_role_as_the_table_says() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let mut tokens = vec![(Role::Owner, owner.clone())];
-    for (name, role) in [("vic", Role::Viewer), ("oscar", Role::Operator), ("ada", Role::Admin)] {
+    for (name, role) in [
+        ("vic", Role::Viewer),
+        ("oscar", Role::Operator),
+        ("ada", Role::Admin),
+    ] {
         tokens.push((role, app.user_with_role(&owner, name, role.as_str()).await));
     }
     // Logout last: it ends the session it is called with.
@@ -56,20 +77,48 @@ async fn every_endpoint_answers_each_role_as_the_table_says() {
         let path = format!("/api/v1/{}", e.path);
         let body = sample_body(&path);
         let anonymous = app.post_anon(e.path, body.clone(), None).await;
-        assert!(!anonymous.status.is_server_error(), "{path} anonymous: {}", anonymous.status);
+        assert!(
+            !anonymous.status.is_server_error(),
+            "{path} anonymous: {}",
+            anonymous.status
+        );
         let Access::Op(op) = e.access else {
             assert_ne!(anonymous.status, StatusCode::FORBIDDEN, "{path} is public");
             continue;
         };
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path} without credentials");
+        assert_eq!(
+            anonymous.status,
+            StatusCode::UNAUTHORIZED,
+            "{path} without credentials"
+        );
         for (role, token) in &tokens {
             let r = app.post_anon(e.path, body.clone(), Some(token)).await;
-            assert!(!r.status.is_server_error(), "{path} as {role}: {} {}", r.status, r.body);
+            assert!(
+                !r.status.is_server_error(),
+                "{path} as {role}: {} {}",
+                r.status,
+                r.body
+            );
             if op.allowed_for(*role) {
-                assert_ne!(r.status, StatusCode::FORBIDDEN, "{path} as {role}: {}", r.body);
-                assert_ne!(r.status, StatusCode::UNAUTHORIZED, "{path} as {role}: {}", r.body);
+                assert_ne!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{path} as {role}: {}",
+                    r.body
+                );
+                assert_ne!(
+                    r.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{path} as {role}: {}",
+                    r.body
+                );
             } else {
-                assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} as {role}: {}", r.body);
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{path} as {role}: {}",
+                    r.body
+                );
             }
         }
     }
@@ -84,10 +133,27 @@ async fn an_admin_cannot_make_anyone_an_admin_or_touch_the_owner() {
         .post_anon("users/create", serde_json::json!({"username": "bob", "password": crate::helpers::PASSWORD, "role": "admin"}), Some(&admin))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let owner_id = app.post_anon("auth/me", serde_json::json!({}), Some(&owner)).await.body["id"].as_i64().unwrap_or_default();
-    let r = app.post_anon("users/delete", serde_json::json!({"id": owner_id}), Some(&admin)).await;
+    let owner_id = app
+        .post_anon("auth/me", serde_json::json!({}), Some(&owner))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let r = app
+        .post_anon(
+            "users/delete",
+            serde_json::json!({"id": owner_id}),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.post_anon("users/update_role", serde_json::json!({"id": owner_id, "role": "viewer"}), Some(&admin)).await;
+    let r = app
+        .post_anon(
+            "users/update_role",
+            serde_json::json!({"id": owner_id, "role": "viewer"}),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -96,9 +162,30 @@ async fn a_demotion_applies_to_existing_sessions_at_once() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let ada = app.user_with_role(&owner, "ada", "admin").await;
-    assert_eq!(app.post_anon("users/list", serde_json::json!({}), Some(&ada)).await.status, StatusCode::OK);
-    let id = app.post_anon("auth/me", serde_json::json!({}), Some(&ada)).await.body["id"].as_i64().unwrap_or_default();
-    let r = app.post_anon("users/update_role", serde_json::json!({"id": id, "role": "viewer"}), Some(&owner)).await;
+    assert_eq!(
+        app.post_anon("users/list", serde_json::json!({}), Some(&ada))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let id = app
+        .post_anon("auth/me", serde_json::json!({}), Some(&ada))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap_or_default();
+    let r = app
+        .post_anon(
+            "users/update_role",
+            serde_json::json!({"id": id, "role": "viewer"}),
+            Some(&owner),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(app.post_anon("users/list", serde_json::json!({}), Some(&ada)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post_anon("users/list", serde_json::json!({}), Some(&ada))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }

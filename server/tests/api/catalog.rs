@@ -15,12 +15,23 @@ fn write(root: &Path, path: &str, body: &str) {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A workspace of one project per ecosystem, a monorepo, a broken manifest, a dependency folder
@@ -28,32 +39,79 @@ fn git(dir: &Path, args: &[&str]) {
 fn fixture(ws: &Path, outside: &Path) {
     write(ws, "rust-cli/Cargo.toml", "[package]\nname = \"rust-cli\"\nversion = \"0.1.0\"\ndescription = \"A command line tool\"\n");
     write(ws, "rust-cli/src/main.rs", "fn main() {}\n");
-    write(ws, "web/package.json", r#"{"name":"web","scripts":{"dev":"vite","build":"vite build"},"devDependencies":{"vite":"^5"}}"#);
+    write(
+        ws,
+        "web/package.json",
+        r#"{"name":"web","scripts":{"dev":"vite","build":"vite build"},"devDependencies":{"vite":"^5"}}"#,
+    );
     write(ws, "web/pnpm-lock.yaml", "");
-    write(ws, "web/node_modules/left-pad/package.json", r#"{"name":"left-pad"}"#);
-    write(ws, "pyapi/pyproject.toml", "[project]\nname = \"pyapi\"\ndependencies = [\"fastapi\"]\n");
+    write(
+        ws,
+        "web/node_modules/left-pad/package.json",
+        r#"{"name":"left-pad"}"#,
+    );
+    write(
+        ws,
+        "pyapi/pyproject.toml",
+        "[project]\nname = \"pyapi\"\ndependencies = [\"fastapi\"]\n",
+    );
     write(ws, "pyapi/uv.lock", "");
-    write(ws, "clients/gosvc/go.mod", "module example.com/gosvc\n\ngo 1.22\n");
+    write(
+        ws,
+        "clients/gosvc/go.mod",
+        "module example.com/gosvc\n\ngo 1.22\n",
+    );
     write(ws, "clients/gosvc/main.go", "package main\n");
     write(ws, "broken/package.json", "{ this is not json");
-    write(ws, "mono/package.json", r#"{"name":"mono","private":true,"workspaces":["packages/*"]}"#);
-    write(ws, "mono/packages/ui/package.json", r#"{"name":"@mono/ui"}"#);
-    write(ws, "mono/services/api/Cargo.toml", "[package]\nname = \"mono-api\"\nversion = \"0.1.0\"\n");
+    write(
+        ws,
+        "mono/package.json",
+        r#"{"name":"mono","private":true,"workspaces":["packages/*"]}"#,
+    );
+    write(
+        ws,
+        "mono/packages/ui/package.json",
+        r#"{"name":"@mono/ui"}"#,
+    );
+    write(
+        ws,
+        "mono/services/api/Cargo.toml",
+        "[package]\nname = \"mono-api\"\nversion = \"0.1.0\"\n",
+    );
     write(ws, "site/index.html", "<h1>hi</h1>");
     write(ws, "notes/readme.txt", "not a project");
 
     let repo = ws.join("repo");
-    write(&repo, "Gemfile", "source 'https://rubygems.org'\ngem 'rails'\n");
+    write(
+        &repo,
+        "Gemfile",
+        "source 'https://rubygems.org'\ngem 'rails'\n",
+    );
     write(&repo, "README.md", "one\n");
     git(&repo, &["init", "-q"]);
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-qm", "first"]);
     let remote = outside.join("remote.git");
-    git(outside, &["clone", "-q", "--bare", repo.to_str().expect("utf8"), "remote.git"]);
-    git(&repo, &["remote", "add", "origin", remote.to_str().expect("utf8")]);
+    git(
+        outside,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            repo.to_str().expect("utf8"),
+            "remote.git",
+        ],
+    );
+    git(
+        &repo,
+        &["remote", "add", "origin", remote.to_str().expect("utf8")],
+    );
     git(&repo, &["fetch", "-q", "origin"]);
     git(&repo, &["branch", "-q", "-u", "origin/main", "main"]);
-    git(outside, &["clone", "-q", remote.to_str().expect("utf8"), "other"]);
+    git(
+        outside,
+        &["clone", "-q", remote.to_str().expect("utf8"), "other"],
+    );
     write(&outside.join("other"), "other.txt", "theirs\n");
     git(&outside.join("other"), &["add", "."]);
     git(&outside.join("other"), &["commit", "-qm", "theirs"]);
@@ -68,7 +126,9 @@ fn fixture(ws: &Path, outside: &Path) {
 
 async fn wait_for_scan(app: &TestApp, token: &str, id: i64) -> Value {
     for _ in 0..200 {
-        let r = app.post_anon("workspaces/get", json!({"id": id}), Some(token)).await;
+        let r = app
+            .post_anon("workspaces/get", json!({"id": id}), Some(token))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         if r.body["scan_state"] != "running" {
             return r.body;
@@ -79,7 +139,10 @@ async fn wait_for_scan(app: &TestApp, token: &str, id: i64) -> Value {
 }
 
 fn by_name<'a>(items: &'a [Value], name: &str) -> &'a Value {
-    items.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("no project {name} in {items:?}"))
+    items
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no project {name} in {items:?}"))
 }
 
 #[tokio::test]
@@ -90,43 +153,70 @@ async fn a_scan_catalogs_every_project_with_stacks_commands_and_git_state() {
     let outside = tempfile::tempdir().expect("tempdir");
     fixture(ws.path(), outside.path());
 
-    let added = app.post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner)).await;
+    let added = app
+        .post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner))
+        .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     let id = added.body["id"].as_i64().expect("id");
     let done = wait_for_scan(&app, &owner, id).await;
     assert_eq!(done["scan_state"], "done", "{done}");
     assert_eq!(done["projects_found"], 8);
 
-    let list = app.post_anon("projects/list", json!({"limit": 200}), Some(&owner)).await;
+    let list = app
+        .post_anon("projects/list", json!({"limit": 200}), Some(&owner))
+        .await;
     assert_eq!(list.status, StatusCode::OK);
     let items = list.body["items"].as_array().cloned().unwrap_or_default();
-    let mut names: Vec<_> = items.iter().map(|p| p["name"].as_str().unwrap_or_default().to_owned()).collect();
+    let mut names: Vec<_> = items
+        .iter()
+        .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
     names.sort();
-    assert_eq!(names, vec!["broken", "gosvc", "mono", "pyapi", "repo", "rust-cli", "site", "web"]);
+    assert_eq!(
+        names,
+        vec!["broken", "gosvc", "mono", "pyapi", "repo", "rust-cli", "site", "web"]
+    );
 
     let rust = by_name(&items, "rust-cli");
     assert_eq!(rust["stacks"], json!(["rust"]));
     assert_eq!(rust["description"], "A command line tool");
     assert!(rust["git"].is_null());
-    let run = rust["commands"].as_array().and_then(|c| c.iter().find(|c| c["kind"] == "run")).cloned().unwrap_or_default();
+    let run = rust["commands"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["kind"] == "run"))
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(run["command"], "cargo run");
     assert_eq!(run["source"], "Cargo.toml");
 
     let web = by_name(&items, "web");
     assert_eq!(web["stacks"], json!(["node"]));
     assert_eq!(web["port"], 5173);
-    assert!(web["frameworks"].as_array().is_some_and(|f| f.contains(&json!("vite")) && f.contains(&json!("pnpm"))));
+    assert!(web["frameworks"]
+        .as_array()
+        .is_some_and(|f| f.contains(&json!("vite")) && f.contains(&json!("pnpm"))));
 
     assert_eq!(by_name(&items, "pyapi")["stacks"], json!(["python"]));
     assert_eq!(by_name(&items, "gosvc")["stacks"], json!(["go"]));
     assert_eq!(by_name(&items, "site")["stacks"], json!(["static"]));
 
     let broken = by_name(&items, "broken");
-    assert!(broken["errors"][0].as_str().is_some_and(|e| e.starts_with("package.json")), "{broken}");
+    assert!(
+        broken["errors"][0]
+            .as_str()
+            .is_some_and(|e| e.starts_with("package.json")),
+        "{broken}"
+    );
 
     let mono = by_name(&items, "mono");
     assert_eq!(mono["stacks"], json!(["rust", "node"]));
-    let comps: Vec<_> = mono["components"].as_array().cloned().unwrap_or_default().iter().map(|c| c["path"].as_str().unwrap_or_default().to_owned()).collect();
+    let comps: Vec<_> = mono["components"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap_or_default().to_owned())
+        .collect();
     assert_eq!(comps, vec!["packages/ui", "services/api"]);
 
     let repo = by_name(&items, "repo");
@@ -151,22 +241,49 @@ async fn filters_search_and_stack_and_refuses_an_unknown_stack() {
     let ws = tempfile::tempdir().expect("tempdir");
     let outside = tempfile::tempdir().expect("tempdir");
     fixture(ws.path(), outside.path());
-    let id = app.post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner)).await.body["id"].as_i64().expect("id");
+    let id = app
+        .post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner))
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("id");
     wait_for_scan(&app, &owner, id).await;
 
-    let rust = app.post_anon("projects/list", json!({"stack": "rust"}), Some(&owner)).await;
-    let names: Vec<_> = rust.body["items"].as_array().cloned().unwrap_or_default().iter().map(|p| p["name"].as_str().unwrap_or_default().to_owned()).collect();
+    let rust = app
+        .post_anon("projects/list", json!({"stack": "rust"}), Some(&owner))
+        .await;
+    let names: Vec<_> = rust.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
     assert_eq!(names, vec!["mono", "rust-cli"]);
-    let found = app.post_anon("projects/list", json!({"search": "COMMAND line"}), Some(&owner)).await;
+    let found = app
+        .post_anon(
+            "projects/list",
+            json!({"search": "COMMAND line"}),
+            Some(&owner),
+        )
+        .await;
     assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1));
-    let bad = app.post_anon("projects/list", json!({"stack": "cobol"}), Some(&owner)).await;
+    let bad = app
+        .post_anon("projects/list", json!({"stack": "cobol"}), Some(&owner))
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.field(), Some("stack"));
 
     let mut seen = Vec::new();
     let mut cursor = Value::Null;
     loop {
-        let page = app.post_anon("projects/list", json!({"limit": 3, "cursor": cursor}), Some(&owner)).await;
+        let page = app
+            .post_anon(
+                "projects/list",
+                json!({"limit": 3, "cursor": cursor}),
+                Some(&owner),
+            )
+            .await;
         for p in page.body["items"].as_array().cloned().unwrap_or_default() {
             seen.push(p["name"].as_str().unwrap_or_default().to_lowercase());
         }
@@ -188,20 +305,44 @@ async fn a_rescan_skips_unchanged_projects_and_marks_vanished_ones_missing() {
     let ws = tempfile::tempdir().expect("tempdir");
     let outside = tempfile::tempdir().expect("tempdir");
     fixture(ws.path(), outside.path());
-    let id = app.post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner)).await.body["id"].as_i64().expect("id");
+    let id = app
+        .post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner))
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("id");
     wait_for_scan(&app, &owner, id).await;
-    let before = app.post_anon("projects/list", json!({"search": "rust-cli"}), Some(&owner)).await.body["items"][0].clone();
+    let before = app
+        .post_anon("projects/list", json!({"search": "rust-cli"}), Some(&owner))
+        .await
+        .body["items"][0]
+        .clone();
 
     std::fs::remove_dir_all(ws.path().join("site")).expect("remove");
-    let r = app.post_anon("workspaces/scan", json!({"id": id}), Some(&owner)).await;
+    let r = app
+        .post_anon("workspaces/scan", json!({"id": id}), Some(&owner))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let done = wait_for_scan(&app, &owner, id).await;
     assert_eq!(done["projects_found"], 7);
 
-    let after = app.post_anon("projects/get", json!({"id": before["id"]}), Some(&owner)).await.body;
-    assert_eq!(after["scanned_at"], before["scanned_at"], "an unchanged project is not re-examined");
-    let site = app.post_anon("projects/list", json!({"search": "site"}), Some(&owner)).await.body["items"][0].clone();
-    assert_eq!(site["status"], "missing", "vanished projects are kept and marked, never deleted");
+    let after = app
+        .post_anon("projects/get", json!({"id": before["id"]}), Some(&owner))
+        .await
+        .body;
+    assert_eq!(
+        after["scanned_at"], before["scanned_at"],
+        "an unchanged project is not re-examined"
+    );
+    let site = app
+        .post_anon("projects/list", json!({"search": "site"}), Some(&owner))
+        .await
+        .body["items"][0]
+        .clone();
+    assert_eq!(
+        site["status"], "missing",
+        "vanished projects are kept and marked, never deleted"
+    );
 }
 
 #[tokio::test]
@@ -209,17 +350,25 @@ async fn workspace_paths_are_checked_naming_the_field() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     for path in ["relative/path", "/no/such/folder/anywhere", "/"] {
-        let r = app.post_anon("workspaces/add", json!({"path": path}), Some(&owner)).await;
+        let r = app
+            .post_anon("workspaces/add", json!({"path": path}), Some(&owner))
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
         assert_eq!(r.field(), Some("path"));
     }
     let ws = tempfile::tempdir().expect("tempdir");
-    let first = app.post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner)).await;
+    let first = app
+        .post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner))
+        .await;
     assert_eq!(first.status, StatusCode::OK);
-    let again = app.post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner)).await;
+    let again = app
+        .post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner))
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     let viewer = app.user_with_role(&owner, "vera", "viewer").await;
-    let denied = app.post_anon("workspaces/add", json!({"path": "/tmp"}), Some(&viewer)).await;
+    let denied = app
+        .post_anon("workspaces/add", json!({"path": "/tmp"}), Some(&viewer))
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
 
@@ -229,14 +378,31 @@ async fn scanned_app() -> (TestApp, String, tempfile::TempDir, tempfile::TempDir
     let ws = tempfile::tempdir().expect("tempdir");
     let outside = tempfile::tempdir().expect("tempdir");
     fixture(ws.path(), outside.path());
-    let id = app.post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner)).await.body["id"].as_i64().expect("id");
+    let id = app
+        .post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner))
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("id");
     wait_for_scan(&app, &owner, id).await;
     (app, owner, ws, outside, id)
 }
 
 async fn project_named(app: &TestApp, token: &str, name: &str) -> Value {
-    let r = app.post_anon("projects/list", json!({"search": name, "limit": 200}), Some(token)).await;
-    r.body["items"].as_array().cloned().unwrap_or_default().into_iter().find(|p| p["name"] == name).unwrap_or(Value::Null)
+    let r = app
+        .post_anon(
+            "projects/list",
+            json!({"search": name, "limit": 200}),
+            Some(token),
+        )
+        .await;
+    r.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or(Value::Null)
 }
 
 #[tokio::test]
@@ -253,24 +419,53 @@ async fn user_edits_survive_rescans_and_clearing_one_brings_detection_back() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["tags"], json!(["backend", "team-a"]));
-    let run = r.body["commands"].as_array().and_then(|c| c.iter().find(|c| c["kind"] == "run")).cloned().unwrap_or_default();
+    let run = r.body["commands"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["kind"] == "run"))
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(run["command"], "cargo run --release");
     assert_eq!(run["source"], "set by a user");
 
-    write(ws.path(), "rust-cli/Cargo.toml", "[package]\nname = \"rust-cli\"\nversion = \"0.2.0\"\ndescription = \"Changed\"\n");
-    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    write(
+        ws.path(),
+        "rust-cli/Cargo.toml",
+        "[package]\nname = \"rust-cli\"\nversion = \"0.2.0\"\ndescription = \"Changed\"\n",
+    );
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner))
+        .await;
     wait_for_scan(&app, &owner, wid).await;
-    let after = app.post_anon("projects/get", json!({"id": p["id"]}), Some(&owner)).await.body;
-    assert_eq!(after["name"], "Renamed CLI", "the override wins over the rescan");
-    assert_eq!(after["description"], "Changed", "fields not overridden follow the files");
+    let after = app
+        .post_anon("projects/get", json!({"id": p["id"]}), Some(&owner))
+        .await
+        .body;
+    assert_eq!(
+        after["name"], "Renamed CLI",
+        "the override wins over the rescan"
+    );
+    assert_eq!(
+        after["description"], "Changed",
+        "fields not overridden follow the files"
+    );
     assert_eq!(after["overridden"], json!(["name", "commands"]));
 
-    app.post_anon("projects/update", json!({"id": p["id"], "name": ""}), Some(&owner)).await;
-    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    app.post_anon(
+        "projects/update",
+        json!({"id": p["id"], "name": ""}),
+        Some(&owner),
+    )
+    .await;
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner))
+        .await;
     wait_for_scan(&app, &owner, wid).await;
-    let reset = app.post_anon("projects/get", json!({"id": p["id"]}), Some(&owner)).await.body;
+    let reset = app
+        .post_anon("projects/get", json!({"id": p["id"]}), Some(&owner))
+        .await
+        .body;
     assert_eq!(reset["name"], "rust-cli");
-    let tagged = app.post_anon("projects/list", json!({"tag": "team-a"}), Some(&owner)).await;
+    let tagged = app
+        .post_anon("projects/list", json!({"tag": "team-a"}), Some(&owner))
+        .await;
     assert_eq!(tagged.body["items"].as_array().map(Vec::len), Some(1));
 }
 
@@ -280,23 +475,56 @@ async fn favorites_archive_and_delete_change_the_catalog_but_never_the_disk() {
     let web = project_named(&app, &owner, "web").await;
     let go = project_named(&app, &owner, "gosvc").await;
     let site = project_named(&app, &owner, "site").await;
-    app.post_anon("projects/favorite", json!({"id": web["id"], "value": true}), Some(&owner)).await;
-    let favs = app.post_anon("projects/list", json!({"favorite": true}), Some(&owner)).await;
+    app.post_anon(
+        "projects/favorite",
+        json!({"id": web["id"], "value": true}),
+        Some(&owner),
+    )
+    .await;
+    let favs = app
+        .post_anon("projects/list", json!({"favorite": true}), Some(&owner))
+        .await;
     assert_eq!(favs.body["items"][0]["name"], "web");
     assert_eq!(favs.body["items"].as_array().map(Vec::len), Some(1));
 
-    app.post_anon("projects/archive", json!({"id": go["id"], "value": true}), Some(&owner)).await;
-    let active = app.post_anon("projects/list", json!({"limit": 200}), Some(&owner)).await;
-    assert!(!active.body["items"].as_array().cloned().unwrap_or_default().iter().any(|p| p["name"] == "gosvc"));
-    let archived = app.post_anon("projects/list", json!({"archived": true}), Some(&owner)).await;
+    app.post_anon(
+        "projects/archive",
+        json!({"id": go["id"], "value": true}),
+        Some(&owner),
+    )
+    .await;
+    let active = app
+        .post_anon("projects/list", json!({"limit": 200}), Some(&owner))
+        .await;
+    assert!(!active.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .any(|p| p["name"] == "gosvc"));
+    let archived = app
+        .post_anon("projects/list", json!({"archived": true}), Some(&owner))
+        .await;
     assert_eq!(archived.body["items"][0]["name"], "gosvc");
 
-    let r = app.post_anon("projects/delete", json!({"id": site["id"]}), Some(&owner)).await;
+    let r = app
+        .post_anon("projects/delete", json!({"id": site["id"]}), Some(&owner))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(app.post_anon("projects/get", json!({"id": site["id"]}), Some(&owner)).await.status, StatusCode::NOT_FOUND);
-    assert!(ws.path().join("site/index.html").exists(), "deleting a catalog entry never deletes files");
+    assert_eq!(
+        app.post_anon("projects/get", json!({"id": site["id"]}), Some(&owner))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        ws.path().join("site/index.html").exists(),
+        "deleting a catalog entry never deletes files"
+    );
 
-    let facets = app.post_anon("projects/facets", json!({}), Some(&owner)).await;
+    let facets = app
+        .post_anon("projects/facets", json!({}), Some(&owner))
+        .await;
     assert_eq!(facets.status, StatusCode::OK, "{}", facets.body);
     assert_eq!(facets.body["total"], 6);
     assert_eq!(facets.body["stacks"]["node"], 3);
@@ -311,12 +539,16 @@ async fn a_project_can_be_added_by_path_once() {
     let owner = app.setup_owner().await;
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "mix.exs", "defmodule X.MixProject do\n  def project, do: [app: :hello, deps: [{:phoenix, \"~> 1.7\"}]]\nend\n");
-    let r = app.post_anon("projects/create", json!({"path": dir.path()}), Some(&owner)).await;
+    let r = app
+        .post_anon("projects/create", json!({"path": dir.path()}), Some(&owner))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["stacks"], json!(["elixir"]));
     assert_eq!(r.body["port"], 4000);
     assert!(r.body["workspace_id"].is_null());
-    let again = app.post_anon("projects/create", json!({"path": dir.path()}), Some(&owner)).await;
+    let again = app
+        .post_anon("projects/create", json!({"path": dir.path()}), Some(&owner))
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }
 
@@ -325,18 +557,33 @@ async fn the_filtered_list_exports_as_csv_and_json() {
     let (app, owner, _ws, _outside, _wid) = scanned_app().await;
     let csv = app
         .client
-        .get(format!("{}/api/v1/projects/export?format=csv&stack=node", app.addr))
+        .get(format!(
+            "{}/api/v1/projects/export?format=csv&stack=node",
+            app.addr
+        ))
         .bearer_auth(&owner)
         .send()
         .await
         .expect("export");
     assert_eq!(csv.status(), StatusCode::OK);
-    assert!(csv.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/csv"));
-    assert!(csv.headers()["content-disposition"].to_str().unwrap_or_default().contains("attachment"));
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/csv"));
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap_or_default()
+        .contains("attachment"));
     let text = csv.text().await.unwrap_or_default();
     let lines: Vec<_> = text.lines().collect();
-    assert_eq!(lines[0], "id,name,path,stacks,tags,status,favorite,archived,branch,dirty,ahead,behind,description");
-    let names: Vec<_> = lines[1..].iter().map(|l| l.split(',').nth(1).unwrap_or_default()).collect();
+    assert_eq!(
+        lines[0],
+        "id,name,path,stacks,tags,status,favorite,archived,branch,dirty,ahead,behind,description"
+    );
+    let names: Vec<_> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap_or_default())
+        .collect();
     assert_eq!(names, vec!["broken", "mono", "web"]);
 
     let json_export: Value = app
@@ -351,9 +598,17 @@ async fn the_filtered_list_exports_as_csv_and_json() {
         .unwrap_or_default();
     assert_eq!(json_export.as_array().map(Vec::len), Some(8));
 
-    let anon = reqwest::get(format!("{}/api/v1/projects/export", app.addr)).await.expect("export");
+    let anon = reqwest::get(format!("{}/api/v1/projects/export", app.addr))
+        .await
+        .expect("export");
     assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
-    let bad = app.client.get(format!("{}/api/v1/projects/export?format=xls", app.addr)).bearer_auth(&owner).send().await.expect("export");
+    let bad = app
+        .client
+        .get(format!("{}/api/v1/projects/export?format=xls", app.addr))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("export");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -370,10 +625,18 @@ async fn bad_curation_input_names_the_field() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
         assert_eq!(r.field(), Some(field));
     }
-    let r = app.post_anon("projects/list", json!({"git": "sideways"}), Some(&owner)).await;
+    let r = app
+        .post_anon("projects/list", json!({"git": "sideways"}), Some(&owner))
+        .await;
     assert_eq!(r.field(), Some("git"));
     let viewer = app.user_with_role(&owner, "vera", "viewer").await;
-    let denied = app.post_anon("projects/favorite", json!({"id": p["id"], "value": true}), Some(&viewer)).await;
+    let denied = app
+        .post_anon(
+            "projects/favorite",
+            json!({"id": p["id"], "value": true}),
+            Some(&viewer),
+        )
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
 
@@ -386,7 +649,8 @@ async fn an_optimus_toml_overrides_detection_and_can_be_written_from_the_catalog
         "name = \"Payments API\"\ntags = [\"payments\"]\nowner = \"team-pay\"\nlifecycle = \"active\"\n\n[commands]\nrun = \"uv run uvicorn app:app\"\n\n[[services]]\nname = \"api\"\ncommand = \"uv run uvicorn app:app\"\nport = 8100\n",
     );
     write(ws.path(), "web/optimus.toml", "nmae = \"typo\"\n");
-    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner))
+        .await;
     wait_for_scan(&app, &owner, wid).await;
 
     let pay = project_named(&app, &owner, "Payments API").await;
@@ -394,33 +658,87 @@ async fn an_optimus_toml_overrides_detection_and_can_be_written_from_the_catalog
     assert_eq!(pay["owner"], "team-pay");
     assert_eq!(pay["port"], 8100);
     assert_eq!(pay["services"][0]["name"], "api");
-    let run = pay["commands"].as_array().and_then(|c| c.iter().find(|c| c["kind"] == "run")).cloned().unwrap_or_default();
+    let run = pay["commands"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["kind"] == "run"))
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(run["source"], "optimus.toml");
     let web = project_named(&app, &owner, "web").await;
-    assert!(web["errors"].as_array().is_some_and(|e| e.iter().any(|e| e.as_str().is_some_and(|e| e.contains("optimus.toml") && e.contains("nmae")))), "{web}");
+    assert!(
+        web["errors"].as_array().is_some_and(|e| e.iter().any(|e| e
+            .as_str()
+            .is_some_and(|e| e.contains("optimus.toml") && e.contains("nmae")))),
+        "{web}"
+    );
 
     // A user's tag edit wins over the file on later scans.
-    app.post_anon("projects/update", json!({"id": pay["id"], "tags": ["mine"]}), Some(&owner)).await;
-    write(ws.path(), "pyapi/optimus.toml", "name = \"Payments API\"\ntags = [\"payments\", \"v2\"]\n");
-    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    app.post_anon(
+        "projects/update",
+        json!({"id": pay["id"], "tags": ["mine"]}),
+        Some(&owner),
+    )
+    .await;
+    write(
+        ws.path(),
+        "pyapi/optimus.toml",
+        "name = \"Payments API\"\ntags = [\"payments\", \"v2\"]\n",
+    );
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner))
+        .await;
     wait_for_scan(&app, &owner, wid).await;
-    assert_eq!(app.post_anon("projects/get", json!({"id": pay["id"]}), Some(&owner)).await.body["tags"], json!(["mine"]));
+    assert_eq!(
+        app.post_anon("projects/get", json!({"id": pay["id"]}), Some(&owner))
+            .await
+            .body["tags"],
+        json!(["mine"])
+    );
 
     let go = project_named(&app, &owner, "gosvc").await;
-    let r = app.post_anon("projects/write_descriptor", json!({"id": go["id"]}), Some(&owner)).await;
+    let r = app
+        .post_anon(
+            "projects/write_descriptor",
+            json!({"id": go["id"]}),
+            Some(&owner),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let text = std::fs::read_to_string(ws.path().join("clients/gosvc/optimus.toml")).expect("written");
-    assert!(text.contains("name = \"gosvc\"") && text.contains("go test ./..."), "{text}");
-    let again = app.post_anon("projects/write_descriptor", json!({"id": go["id"]}), Some(&owner)).await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "an existing file is never overwritten");
+    let text =
+        std::fs::read_to_string(ws.path().join("clients/gosvc/optimus.toml")).expect("written");
+    assert!(
+        text.contains("name = \"gosvc\"") && text.contains("go test ./..."),
+        "{text}"
+    );
+    let again = app
+        .post_anon(
+            "projects/write_descriptor",
+            json!({"id": go["id"]}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "an existing file is never overwritten"
+    );
 }
 
 #[tokio::test]
 async fn a_json_export_imports_into_another_instance() {
     let (app, owner, ws, _outside, _wid) = scanned_app().await;
     let web = project_named(&app, &owner, "web").await;
-    app.post_anon("projects/update", json!({"id": web["id"], "name": "Web Front", "tags": ["ui"]}), Some(&owner)).await;
-    app.post_anon("projects/favorite", json!({"id": web["id"], "value": true}), Some(&owner)).await;
+    app.post_anon(
+        "projects/update",
+        json!({"id": web["id"], "name": "Web Front", "tags": ["ui"]}),
+        Some(&owner),
+    )
+    .await;
+    app.post_anon(
+        "projects/favorite",
+        json!({"id": web["id"], "value": true}),
+        Some(&owner),
+    )
+    .await;
     let mut export: Value = app
         .client
         .get(format!("{}/api/v1/projects/export?format=json", app.addr))
@@ -431,18 +749,27 @@ async fn a_json_export_imports_into_another_instance() {
         .json()
         .await
         .unwrap_or_default();
-    export.as_array_mut().expect("array").push(json!({"path": "/no/longer/here", "name": "gone"}));
+    export
+        .as_array_mut()
+        .expect("array")
+        .push(json!({"path": "/no/longer/here", "name": "gone"}));
 
     let other = spawn_app().await;
     let token = other.setup_owner().await;
-    let r = other.post_anon("projects/import", json!({"projects": export}), Some(&token)).await;
+    let r = other
+        .post_anon("projects/import", json!({"projects": export}), Some(&token))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["created"], 8);
     assert_eq!(r.body["skipped"][0]["path"], "/no/longer/here");
     let imported = project_named(&other, &token, "Web Front").await;
     assert_eq!(imported["tags"], json!(["ui"]));
     assert_eq!(imported["favorite"], true);
-    assert_eq!(imported["stacks"], json!(["node"]), "detection ran on the folder");
+    assert_eq!(
+        imported["stacks"],
+        json!(["node"]),
+        "detection ran on the folder"
+    );
     assert!(ws.path().join("web/package.json").exists());
 }
 
@@ -450,40 +777,96 @@ async fn a_json_export_imports_into_another_instance() {
 async fn the_activity_timeline_records_scans_and_edits_newest_first() {
     let (app, owner, ws, _outside, wid) = scanned_app().await;
     let site = project_named(&app, &owner, "site").await;
-    app.post_anon("projects/update", json!({"id": site["id"], "tags": ["docs"]}), Some(&owner)).await;
+    app.post_anon(
+        "projects/update",
+        json!({"id": site["id"], "tags": ["docs"]}),
+        Some(&owner),
+    )
+    .await;
     std::fs::remove_dir_all(ws.path().join("site")).expect("remove");
-    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner)).await;
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner))
+        .await;
     wait_for_scan(&app, &owner, wid).await;
-    let r = app.post_anon("projects/activity", json!({"id": site["id"]}), Some(&owner)).await;
+    let r = app
+        .post_anon("projects/activity", json!({"id": site["id"]}), Some(&owner))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let kinds: Vec<_> = r.body["items"].as_array().cloned().unwrap_or_default().iter().map(|e| e["kind"].as_str().unwrap_or_default().to_owned()).collect();
+    let kinds: Vec<_> = r.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect();
     assert_eq!(kinds, vec!["missing", "edited", "discovered"]);
     assert_eq!(r.body["items"][1]["actor"], "owner");
     assert_eq!(r.body["items"][1]["summary"], "Edited tags");
-    let missing = app.post_anon("projects/activity", json!({"id": 987654}), Some(&owner)).await;
+    let missing = app
+        .post_anon("projects/activity", json!({"id": 987654}), Some(&owner))
+        .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn dependencies_are_shown_both_ways_and_cycles_are_refused() {
     let (app, owner, _ws, _outside, _wid) = scanned_app().await;
-    let web = project_named(&app, &owner, "web").await["id"].as_i64().expect("id");
-    let api = project_named(&app, &owner, "pyapi").await["id"].as_i64().expect("id");
-    let go = project_named(&app, &owner, "gosvc").await["id"].as_i64().expect("id");
-    let r = app.post_anon("projects/set_dependencies", json!({"id": web, "depends_on": [api]}), Some(&owner)).await;
+    let web = project_named(&app, &owner, "web").await["id"]
+        .as_i64()
+        .expect("id");
+    let api = project_named(&app, &owner, "pyapi").await["id"]
+        .as_i64()
+        .expect("id");
+    let go = project_named(&app, &owner, "gosvc").await["id"]
+        .as_i64()
+        .expect("id");
+    let r = app
+        .post_anon(
+            "projects/set_dependencies",
+            json!({"id": web, "depends_on": [api]}),
+            Some(&owner),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["depends_on"][0]["name"], "pyapi");
-    app.post_anon("projects/set_dependencies", json!({"id": api, "depends_on": [go]}), Some(&owner)).await;
-    let deps = app.post_anon("projects/dependencies", json!({"id": api}), Some(&owner)).await;
+    app.post_anon(
+        "projects/set_dependencies",
+        json!({"id": api, "depends_on": [go]}),
+        Some(&owner),
+    )
+    .await;
+    let deps = app
+        .post_anon("projects/dependencies", json!({"id": api}), Some(&owner))
+        .await;
     assert_eq!(deps.body["dependents"][0]["name"], "web");
     assert_eq!(deps.body["depends_on"][0]["name"], "gosvc");
 
-    let cycle = app.post_anon("projects/set_dependencies", json!({"id": go, "depends_on": [web]}), Some(&owner)).await;
+    let cycle = app
+        .post_anon(
+            "projects/set_dependencies",
+            json!({"id": go, "depends_on": [web]}),
+            Some(&owner),
+        )
+        .await;
     assert_eq!(cycle.status, StatusCode::BAD_REQUEST);
     assert_eq!(cycle.field(), Some("depends_on"));
-    assert!(cycle.body["message"].as_str().unwrap_or_default().contains("cycle"));
-    let itself = app.post_anon("projects/set_dependencies", json!({"id": go, "depends_on": [go]}), Some(&owner)).await;
+    assert!(cycle.body["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("cycle"));
+    let itself = app
+        .post_anon(
+            "projects/set_dependencies",
+            json!({"id": go, "depends_on": [go]}),
+            Some(&owner),
+        )
+        .await;
     assert_eq!(itself.field(), Some("depends_on"));
-    let unknown = app.post_anon("projects/set_dependencies", json!({"id": go, "depends_on": [987654]}), Some(&owner)).await;
+    let unknown = app
+        .post_anon(
+            "projects/set_dependencies",
+            json!({"id": go, "depends_on": [987654]}),
+            Some(&owner),
+        )
+        .await;
     assert_eq!(unknown.field(), Some("depends_on"));
 }

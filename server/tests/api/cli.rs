@@ -42,16 +42,32 @@ fn a_bad_setting_stops_start_up_naming_the_key() {
 fn user_create_reads_the_password_from_stdin() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = optimus()
-        .args(["user", "create", "--username", "ci-admin", "--role", "admin"])
+        .args([
+            "user",
+            "create",
+            "--username",
+            "ci-admin",
+            "--role",
+            "admin",
+        ])
         .env("OPTIMUS_DATA_DIR", dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(b"correct horse battery staple\n").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"correct horse battery staple\n")
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ci-admin"));
     assert!(dir.path().join("optimus.db").exists());
     assert!(dir.path().join("secrets.toml").exists());
@@ -63,7 +79,11 @@ fn user_create_reads_the_password_from_stdin() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    weak.stdin.take().expect("stdin").write_all(b"short\n").expect("write");
+    weak.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"short\n")
+        .expect("write");
     let out = weak.wait_with_output().expect("wait");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
@@ -87,15 +107,25 @@ async fn serve_honours_bind_and_data_dir_and_exits_0_on_sigterm() {
     let url = format!("http://127.0.0.1:{port}/healthz");
     let mut up = false;
     for _ in 0..100 {
-        if reqwest::get(&url).await.map(|r| r.status().is_success()).unwrap_or(false) {
+        if reqwest::get(&url)
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+        {
             up = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(up, "optimus serve answered on OPTIMUS_BIND");
-    assert!(dir.path().join("optimus.db").exists(), "the database lives in OPTIMUS_DATA_DIR");
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(
+        dir.path().join("optimus.db").exists(),
+        "the database lives in OPTIMUS_DATA_DIR"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
     let mut code = None;
     for _ in 0..100 {

@@ -9,15 +9,22 @@ fn repo_file(path: &str) -> String {
 
 #[test]
 fn compose_runs_optimus_with_postgres_and_redis() {
-    let doc: Value = serde_yaml_ng::from_str(&repo_file("deploy/docker-compose.yml")).expect("valid YAML");
+    let doc: Value =
+        serde_yaml_ng::from_str(&repo_file("deploy/docker-compose.yml")).expect("valid YAML");
     let services = doc["services"].as_mapping().expect("services");
     for name in ["optimus", "postgres", "redis"] {
         assert!(services.contains_key(name), "service {name}");
     }
     let optimus = &doc["services"]["optimus"];
     let env = serde_yaml_ng::to_string(&optimus["environment"]).unwrap_or_default();
-    assert!(env.contains("OPTIMUS_DATABASE_URL") && env.contains("postgres://"), "{env}");
-    assert!(env.contains("OPTIMUS_REDIS_URL") && env.contains("redis://"), "{env}");
+    assert!(
+        env.contains("OPTIMUS_DATABASE_URL") && env.contains("postgres://"),
+        "{env}"
+    );
+    assert!(
+        env.contains("OPTIMUS_REDIS_URL") && env.contains("redis://"),
+        "{env}"
+    );
     assert!(env.contains("OPTIMUS_BIND"), "{env}");
     let depends = serde_yaml_ng::to_string(&optimus["depends_on"]).unwrap_or_default();
     assert!(depends.contains("postgres") && depends.contains("redis"));
@@ -28,7 +35,10 @@ fn compose_runs_optimus_with_postgres_and_redis() {
 #[test]
 fn the_image_builds_with_the_readme_script_runs_as_non_root_and_checks_health() {
     let dockerfile = repo_file("Dockerfile");
-    assert!(dockerfile.contains("scripts/build.sh"), "the image uses the same build script as the README");
+    assert!(
+        dockerfile.contains("scripts/build.sh"),
+        "the image uses the same build script as the README"
+    );
     assert!(dockerfile.contains("debian") && dockerfile.contains("slim"));
     assert!(dockerfile.contains("USER optimus"));
     assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("/healthz"));

@@ -27,7 +27,9 @@ async fn metrics_count_requests_by_route_and_status() {
     app.post_anon("auth/me", json!({}), None).await;
     let text = app.get("/metrics").await.text().await.unwrap_or_default();
     assert!(
-        text.contains(r#"optimus_http_requests_total{route="/api/v1/auth/me",method="POST",status="401"} 2"#),
+        text.contains(
+            r#"optimus_http_requests_total{route="/api/v1/auth/me",method="POST",status="401"} 2"#
+        ),
         "{text}"
     );
     assert!(text.contains("optimus_http_request_duration_seconds_bucket{"));
@@ -42,7 +44,11 @@ async fn unknown_pages_are_404_and_the_login_page_renders() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let login = app.get("/login").await;
     assert_eq!(login.status(), StatusCode::OK);
-    assert!(login.text().await.unwrap_or_default().contains("Sign in to Optimus"));
+    assert!(login
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Sign in to Optimus"));
 }
 
 #[tokio::test]
@@ -54,15 +60,27 @@ async fn readyz_is_503_naming_the_database_when_it_is_unreachable() {
     };
     let app = spawn_app().await;
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
-    let name = app.database_url.rsplit('/').next().unwrap_or_default().to_owned();
+    let name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let admin = sea_orm::Database::connect(&admin_url).await.expect("admin");
     use sea_orm::ConnectionTrait;
-    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop");
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
     let r = app.get("/readyz").await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = r.json().await.unwrap_or_default();
     assert_eq!(body["database"], "unreachable");
-    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK, "the process is still up");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        StatusCode::OK,
+        "the process is still up"
+    );
 }
 
 /// A TCP proxy to Redis that the test can cut and restore.
@@ -73,7 +91,9 @@ struct Proxy {
 
 impl Proxy {
     async fn start(port: u16, upstream: String) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind proxy");
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
         let tasks = Arc::new(Mutex::new(Vec::new()));
         let inner = tasks.clone();
@@ -103,10 +123,15 @@ impl Proxy {
 #[tokio::test]
 async fn when_redis_drops_optimus_keeps_serving_reports_it_and_recovers() {
     let redis = crate::helpers::redis_url().unwrap_or_else(|| "redis://127.0.0.1:6379".into());
-    let upstream = redis.trim_start_matches("redis://").trim_end_matches('/').to_owned();
+    let upstream = redis
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_owned();
     let proxy = Proxy::start(0, upstream.clone()).await;
     let port = proxy.port;
-    let app = spawn_app_with(|s| s.redis_url = Some(Secret::new(format!("redis://127.0.0.1:{port}")))).await;
+    let app =
+        spawn_app_with(|s| s.redis_url = Some(Secret::new(format!("redis://127.0.0.1:{port}"))))
+            .await;
     let token = app.setup_owner().await;
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
 
@@ -119,7 +144,13 @@ async fn when_redis_drops_optimus_keeps_serving_reports_it_and_recovers() {
     // Degraded, not down: sign-in, rate limiting and events fall back to in-process.
     let me = app.post_anon("auth/me", json!({}), Some(&token)).await;
     assert_eq!(me.status, StatusCode::OK);
-    let r = app.post_anon("users/create", json!({"username": "vera", "password": PASSWORD, "role": "viewer"}), Some(&token)).await;
+    let r = app
+        .post_anon(
+            "users/create",
+            json!({"username": "vera", "password": PASSWORD, "role": "viewer"}),
+            Some(&token),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
     let _restored = Proxy::start(port, upstream).await;

@@ -38,21 +38,31 @@ impl Reply {
 
 /// The Redis URL for tests, if any.
 pub fn redis_url() -> Option<String> {
-    std::env::var("OPTIMUS_TEST_REDIS_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("OPTIMUS_TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// Creates a fresh database: a new PostgreSQL database, or a SQLite file in `dir`.
 pub async fn fresh_database(dir: &std::path::Path) -> String {
-    match std::env::var("OPTIMUS_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+    match std::env::var("OPTIMUS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
         Some(admin_url) => {
             let name = format!("optimus_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url).await.expect("connect to the admin database");
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to the admin database");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create a test database");
             let _ = admin.close().await;
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url);
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .unwrap_or(admin_url);
             format!("{base}/{name}")
         }
         None => format!("sqlite://{}?mode=rwc", dir.join("optimus.db").display()),
@@ -112,7 +122,12 @@ pub fn client() -> reqwest::Client {
 
 impl TestApp {
     /// POSTs raw bytes to an API path, with an optional Bearer token.
-    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>, bearer: Option<&str>) -> Reply {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        bearer: Option<&str>,
+    ) -> Reply {
         let mut req = self
             .client
             .post(format!("{}/api/v1/{path}", self.addr))
@@ -126,7 +141,11 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// POSTs JSON to an API path.
@@ -136,7 +155,9 @@ impl TestApp {
 
     /// POSTs with a fresh, cookie-less client (an API script).
     pub async fn post_anon(&self, path: &str, body: Value, bearer: Option<&str>) -> Reply {
-        let mut req = reqwest::Client::new().post(format!("{}/api/v1/{path}", self.addr)).json(&body);
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/api/v1/{path}", self.addr))
+            .json(&body);
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
         }
@@ -144,24 +165,49 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.json().await.unwrap_or(Value::Null);
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// GETs a path (not under the API).
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.addr)).send().await.expect("request")
+        self.client
+            .get(format!("{}{path}", self.addr))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Creates the owner `owner` and returns their access token.
     pub async fn setup_owner(&self) -> String {
-        let r = self.post_anon("auth/setup", json!({"username": "owner", "password": PASSWORD}), None).await;
-        assert!(r.status.is_success(), "setup failed: {} {}", r.status, r.body);
+        let r = self
+            .post_anon(
+                "auth/setup",
+                json!({"username": "owner", "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert!(
+            r.status.is_success(),
+            "setup failed: {} {}",
+            r.status,
+            r.body
+        );
         r.body["token"].as_str().expect("token").to_owned()
     }
 
     /// Logs in and returns the access token.
     pub async fn login(&self, username: &str) -> String {
-        let r = self.post_anon("auth/login", json!({"username": username, "password": PASSWORD}), None).await;
+        let r = self
+            .post_anon(
+                "auth/login",
+                json!({"username": username, "password": PASSWORD}),
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.body);
         r.body["token"].as_str().expect("token").to_owned()
     }
@@ -169,7 +215,11 @@ impl TestApp {
     /// Creates a user with `role` (as the owner) and returns their access token.
     pub async fn user_with_role(&self, owner_token: &str, username: &str, role: &str) -> String {
         let r = self
-            .post_anon("users/create", json!({"username": username, "password": PASSWORD, "role": role}), Some(owner_token))
+            .post_anon(
+                "users/create",
+                json!({"username": username, "password": PASSWORD, "role": role}),
+                Some(owner_token),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "create {username}: {}", r.body);
         self.login(username).await
@@ -178,7 +228,11 @@ impl TestApp {
     /// Creates an API token with `scopes` for the holder of `token`.
     pub async fn api_token(&self, token: &str, scopes: &[&str]) -> String {
         let r = self
-            .post_anon("tokens/create", json!({"name": "test", "scopes": scopes, "expires_in_days": 7}), Some(token))
+            .post_anon(
+                "tokens/create",
+                json!({"name": "test", "scopes": scopes, "expires_in_days": 7}),
+                Some(token),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "create token: {}", r.body);
         r.body["token"].as_str().expect("token").to_owned()

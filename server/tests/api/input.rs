@@ -11,16 +11,34 @@ async fn malformed_json_wrong_types_and_unknown_fields_are_400_naming_the_field(
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.field(), Some("body"));
 
-    let r = app.post("auth/login", json!({"username": 42, "password": PASSWORD}), None).await;
+    let r = app
+        .post(
+            "auth/login",
+            json!({"username": 42, "password": PASSWORD}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.field(), Some("username"));
 
-    let r = app.post("auth/setup", json!({"username": "owner", "password": PASSWORD, "role": "owner"}), None).await;
+    let r = app
+        .post(
+            "auth/setup",
+            json!({"username": "owner", "password": PASSWORD, "role": "owner"}),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.field(), Some("role"));
-    assert_eq!(app.post("auth/status", json!({}), None).await.body["needs_setup"], true, "nothing changed");
+    assert_eq!(
+        app.post("auth/status", json!({}), None).await.body["needs_setup"],
+        true,
+        "nothing changed"
+    );
 
-    let r = app.post("auth/login", json!({"username": "owner"}), None).await;
+    let r = app
+        .post("auth/login", json!({"username": "owner"}), None)
+        .await;
     assert_eq!(r.field(), Some("password"));
 
     let r = app.post_raw("auth/login", "[]", None).await;
@@ -32,20 +50,37 @@ async fn invalid_values_name_their_field() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     for (body, field) in [
-        (json!({"username": "1bad", "password": PASSWORD, "role": "viewer"}), "username"),
-        (json!({"username": "good", "password": "aaaaaaaaaaaaaaaa", "role": "viewer"}), "password"),
-        (json!({"username": "good", "password": PASSWORD, "role": "emperor"}), "role"),
+        (
+            json!({"username": "1bad", "password": PASSWORD, "role": "viewer"}),
+            "username",
+        ),
+        (
+            json!({"username": "good", "password": "aaaaaaaaaaaaaaaa", "role": "viewer"}),
+            "password",
+        ),
+        (
+            json!({"username": "good", "password": PASSWORD, "role": "emperor"}),
+            "role",
+        ),
     ] {
         let r = app.post_anon("users/create", body, Some(&owner)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
         assert_eq!(r.field(), Some(field));
     }
-    let r = app.post_anon("users/list", json!({"limit": 0}), Some(&owner)).await;
+    let r = app
+        .post_anon("users/list", json!({"limit": 0}), Some(&owner))
+        .await;
     assert_eq!(r.field(), Some("limit"));
-    let r = app.post_anon("users/list", json!({"cursor": "garbage"}), Some(&owner)).await;
+    let r = app
+        .post_anon("users/list", json!({"cursor": "garbage"}), Some(&owner))
+        .await;
     assert_eq!(r.field(), Some("cursor"));
     let users = app.post_anon("users/list", json!({}), Some(&owner)).await;
-    assert_eq!(users.body["items"].as_array().map(Vec::len), Some(1), "nothing was created");
+    assert_eq!(
+        users.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -85,14 +120,24 @@ async fn pages_follow_cursors_in_a_stable_order() {
     let owner = app.setup_owner().await;
     for i in 0..4 {
         let r = app
-            .post_anon("users/create", json!({"username": format!("user{i}"), "password": PASSWORD, "role": "viewer"}), Some(&owner))
+            .post_anon(
+                "users/create",
+                json!({"username": format!("user{i}"), "password": PASSWORD, "role": "viewer"}),
+                Some(&owner),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK);
     }
     let mut seen = Vec::new();
     let mut cursor = serde_json::Value::Null;
     loop {
-        let r = app.post_anon("users/list", json!({"limit": 2, "cursor": cursor}), Some(&owner)).await;
+        let r = app
+            .post_anon(
+                "users/list",
+                json!({"limit": 2, "cursor": cursor}),
+                Some(&owner),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         for u in r.body["items"].as_array().cloned().unwrap_or_default() {
             seen.push(u["username"].as_str().unwrap_or_default().to_owned());

@@ -101,7 +101,9 @@ fn bearer(ctx: &RequestCtx) -> Option<String> {
 pub async fn authenticate(state: &AppState, ctx: &RequestCtx) -> ServerResult<Caller> {
     let presented = bearer(ctx).or_else(|| cookies::get(&ctx.headers, cookies::ACCESS_COOKIE));
     let Some(token) = presented else {
-        return Err(AppError::unauthorized("no credentials: send a Bearer token or sign in").into());
+        return Err(
+            AppError::unauthorized("no credentials: send a Bearer token or sign in").into(),
+        );
     };
     if token.starts_with(opaque::API_TOKEN_PREFIX) {
         return authenticate_api_token(state, ctx, &token).await;
@@ -113,7 +115,11 @@ pub async fn authenticate(state: &AppState, ctx: &RequestCtx) -> ServerResult<Ca
     authenticate_session(state, ctx, &claims).await
 }
 
-async fn authenticate_session(state: &AppState, ctx: &RequestCtx, claims: &jwt::Claims) -> ServerResult<Caller> {
+async fn authenticate_session(
+    state: &AppState,
+    ctx: &RequestCtx,
+    claims: &jwt::Claims,
+) -> ServerResult<Caller> {
     let session = repos::sessions::find(&state.db, claims.sid)
         .await?
         .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none())
@@ -126,12 +132,18 @@ async fn authenticate_session(state: &AppState, ctx: &RequestCtx, claims: &jwt::
         user_id: user.id,
         username: user.username,
         role,
-        credential: Credential::Session { session_id: session.id },
+        credential: Credential::Session {
+            session_id: session.id,
+        },
         client_addr: ctx.client_addr(),
     })
 }
 
-async fn authenticate_api_token(state: &AppState, ctx: &RequestCtx, token: &str) -> ServerResult<Caller> {
+async fn authenticate_api_token(
+    state: &AppState,
+    ctx: &RequestCtx,
+    token: &str,
+) -> ServerResult<Caller> {
     let row = repos::api_tokens::find_by_hash(&state.db, &opaque::digest(token))
         .await?
         .ok_or_else(|| AppError::unauthorized("unknown API token"))?;
@@ -146,7 +158,10 @@ async fn authenticate_api_token(state: &AppState, ctx: &RequestCtx, token: &str)
         .await?
         .ok_or_else(|| AppError::unauthorized("user no longer exists"))?;
     let role = Role::parse(&user.role).map_err(crate::server::ServerError::Other)?;
-    if row.last_used_at.is_none_or(|t| now - t > chrono::Duration::seconds(60)) {
+    if row
+        .last_used_at
+        .is_none_or(|t| now - t > chrono::Duration::seconds(60))
+    {
         repos::api_tokens::touch(&state.db, row.id, now).await?;
     }
     Ok(Caller {
@@ -180,14 +195,24 @@ mod tests {
         for role in Role::ALL {
             let c = caller(role, Credential::Session { session_id: 1 });
             for op in Operation::ALL {
-                assert_eq!(c.authorize(op).is_ok(), role >= op.required_role(), "{role} {op:?}");
+                assert_eq!(
+                    c.authorize(op).is_ok(),
+                    role >= op.required_role(),
+                    "{role} {op:?}"
+                );
             }
         }
     }
 
     #[test]
     fn a_token_without_the_scope_is_refused_even_for_an_owner() {
-        let c = caller(Role::Owner, Credential::ApiToken { token_id: 1, scopes: vec![Scope::Read] });
+        let c = caller(
+            Role::Owner,
+            Credential::ApiToken {
+                token_id: 1,
+                scopes: vec![Scope::Read],
+            },
+        );
         assert!(c.authorize(Operation::ViewSelf).is_ok());
         let err = c.authorize(Operation::CreateUser).err();
         assert!(matches!(err, Some(AppError::Forbidden { message }) if message.contains("admin")));

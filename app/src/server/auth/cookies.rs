@@ -13,7 +13,9 @@ pub const REFRESH_PATH: &str = "/";
 /// A `Set-Cookie` value.
 pub fn set(name: &str, value: &str, path: &str, max_age_secs: u64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}")
+    format!(
+        "{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}"
+    )
 }
 
 /// A `Set-Cookie` value that removes the cookie.
@@ -50,7 +52,10 @@ mod tests {
     #[test]
     fn reads_one_cookie_among_several() {
         let mut h = HeaderMap::new();
-        h.insert(COOKIE, HeaderValue::from_static("a=1; optimus_access=tok; b=2"));
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; optimus_access=tok; b=2"),
+        );
         assert_eq!(get(&h, ACCESS_COOKIE).as_deref(), Some("tok"));
         assert_eq!(get(&h, "missing"), None);
     }

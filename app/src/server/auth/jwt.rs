@@ -43,7 +43,12 @@ impl JwtKeys {
     }
 
     /// Signs an access token valid for `ttl_secs`.
-    pub fn issue(&self, user_id: i64, session_id: i64, ttl_secs: u64) -> ServerResult<(String, DateTime<Utc>)> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        session_id: i64,
+        ttl_secs: u64,
+    ) -> ServerResult<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let exp = now + chrono::Duration::seconds(i64::try_from(ttl_secs).unwrap_or(900));
         let claims = Claims {
@@ -83,7 +88,13 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef");
-        let claims = Claims { sub: 1, sid: 1, iat: 0, exp: 10, iss: ISSUER.into() };
+        let claims = Claims {
+            sub: 1,
+            sid: 1,
+            iat: 0,
+            exp: 10,
+            iss: ISSUER.into(),
+        };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
             .unwrap_or_default();
         assert!(keys.verify(&token).is_none());

@@ -31,7 +31,9 @@ pub async fn verify(password: String, phc: Option<String>) -> ServerResult<bool>
         let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
         let parsed = PasswordHash::new(&phc)
             .map_err(|e| ServerError::Other(format!("stored hash unreadable: {e}")))?;
-        let ok = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(ok && known)
     })
     .await?
@@ -56,12 +58,18 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let h = hash("correct horse battery".into()).await.ok();
         assert!(h.as_deref().is_some_and(|h| h.starts_with("$argon2id$")));
-        assert!(verify("correct horse battery".into(), h.clone()).await.unwrap_or(false));
-        assert!(!verify("wrong horse battery".into(), h).await.unwrap_or(true));
+        assert!(verify("correct horse battery".into(), h.clone())
+            .await
+            .unwrap_or(false));
+        assert!(!verify("wrong horse battery".into(), h)
+            .await
+            .unwrap_or(true));
     }
 
     #[tokio::test]
     async fn unknown_users_never_verify() {
-        assert!(!verify("optimus-dummy-password".into(), None).await.unwrap_or(true));
+        assert!(!verify("optimus-dummy-password".into(), None)
+            .await
+            .unwrap_or(true));
     }
 }

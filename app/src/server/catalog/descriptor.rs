@@ -66,7 +66,10 @@ impl Descriptor {
         let d: Descriptor = toml::from_str(text).map_err(|e| e.message().to_owned())?;
         if let Some(l) = &d.lifecycle {
             if !LIFECYCLES.contains(&l.as_str()) {
-                return Err(format!("lifecycle `{l}` must be one of {}", LIFECYCLES.join(", ")));
+                return Err(format!(
+                    "lifecycle `{l}` must be one of {}",
+                    LIFECYCLES.join(", ")
+                ));
             }
         }
         let mut names = BTreeSet::new();
@@ -80,7 +83,10 @@ impl Descriptor {
         }
         for s in &d.services {
             if let Some(dep) = s.depends_on.iter().find(|d| !names.contains(d.as_str())) {
-                return Err(format!("service `{}` depends on unknown service `{dep}`", s.name));
+                return Err(format!(
+                    "service `{}` depends on unknown service `{dep}`",
+                    s.name
+                ));
             }
         }
         Ok(d)
@@ -117,7 +123,12 @@ impl Descriptor {
 
     /// The file for a cataloged project, as a user would want it exported.
     pub fn from_project(p: &ProjectInfo) -> Self {
-        let first = |kind: CommandKind| p.commands.iter().find(|c| c.kind == kind).map(|c| c.command.clone());
+        let first = |kind: CommandKind| {
+            p.commands
+                .iter()
+                .find(|c| c.kind == kind)
+                .map(|c| c.command.clone())
+        };
         Descriptor {
             name: Some(p.name.clone()),
             description: p.description.clone(),
@@ -177,21 +188,38 @@ depends_on = ["db"]
     #[test]
     fn a_descriptor_overrides_detection() {
         let desc = Descriptor::parse(SAMPLE).unwrap_or_default();
-        let mut d = Detection { name: Some("billing".into()), ..Detection::default() };
-        d.commands.push(ProposedCommand { kind: CommandKind::Run, command: "cargo run".into(), cwd: ".".into(), source: "Cargo.toml".into() });
+        let mut d = Detection {
+            name: Some("billing".into()),
+            ..Detection::default()
+        };
+        d.commands.push(ProposedCommand {
+            kind: CommandKind::Run,
+            command: "cargo run".into(),
+            cwd: ".".into(),
+            source: "Cargo.toml".into(),
+        });
         desc.apply(&mut d);
         assert_eq!(d.name.as_deref(), Some("Billing API"));
-        let run: Vec<_> = d.commands.iter().filter(|c| c.kind == CommandKind::Run).collect();
+        let run: Vec<_> = d
+            .commands
+            .iter()
+            .filter(|c| c.kind == CommandKind::Run)
+            .collect();
         assert_eq!(run.len(), 1);
         assert_eq!(run[0].source, "optimus.toml");
         assert_eq!(desc.services.len(), 2);
-        assert_eq!(desc.services[1].env.get("RUST_LOG").map(String::as_str), Some("info"));
+        assert_eq!(
+            desc.services[1].env.get("RUST_LOG").map(String::as_str),
+            Some("info")
+        );
     }
 
     #[test]
     fn mistakes_are_reported_with_the_reason() {
         assert!(Descriptor::parse("nmae = \"x\"").is_err_and(|e| e.contains("nmae")));
-        assert!(Descriptor::parse("lifecycle = \"forever\"").is_err_and(|e| e.contains("lifecycle")));
+        assert!(
+            Descriptor::parse("lifecycle = \"forever\"").is_err_and(|e| e.contains("lifecycle"))
+        );
         let dangling = "[[services]]\nname = \"a\"\ncommand = \"x\"\ndepends_on = [\"b\"]\n";
         assert!(Descriptor::parse(dangling).is_err_and(|e| e.contains("unknown service `b`")));
     }

@@ -48,10 +48,19 @@ pub struct Detection {
 }
 
 impl Detection {
-    fn propose(&mut self, kind: CommandKind, command: impl Into<String>, source: impl Into<String>) {
+    fn propose(
+        &mut self,
+        kind: CommandKind,
+        command: impl Into<String>,
+        source: impl Into<String>,
+    ) {
         // The first proposal of a kind wins; later ones are alternatives only if distinct.
         let command = command.into();
-        if self.commands.iter().any(|c| c.kind == kind && c.command == command) {
+        if self
+            .commands
+            .iter()
+            .any(|c| c.kind == kind && c.command == command)
+        {
             return;
         }
         self.commands.push(ProposedCommand {
@@ -114,43 +123,66 @@ pub fn detect(dir: &Path) -> Detection {
     make_and_just(dir, &mut d);
     if d.stacks.is_empty() && exists(dir, "index.html") {
         d.stacks.insert(Stack::Static);
-        d.propose(CommandKind::Run, "python3 -m http.server 8080", "index.html");
+        d.propose(
+            CommandKind::Run,
+            "python3 -m http.server 8080",
+            "index.html",
+        );
         d.port(8080);
     }
     d
 }
 
 fn rust(dir: &Path, d: &mut Detection) {
-    let Some(text) = read(dir, "Cargo.toml") else { return };
+    let Some(text) = read(dir, "Cargo.toml") else {
+        return;
+    };
     d.stacks.insert(Stack::Rust);
     match text.parse::<toml::Table>() {
         Ok(doc) => {
             if let Some(pkg) = doc.get("package").and_then(|p| p.as_table()) {
                 d.name = pkg.get("name").and_then(|v| v.as_str()).map(str::to_owned);
-                d.description = pkg.get("description").and_then(|v| v.as_str()).map(str::to_owned);
+                d.description = pkg
+                    .get("description")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned);
             }
             if doc.contains_key("workspace") {
                 d.frameworks.insert("cargo-workspace".into());
             }
             for dep in ["axum", "actix-web", "rocket", "leptos", "tauri"] {
-                if text.contains(&format!("\n{dep} ")) || text.contains(&format!("\n{dep}=")) || text.contains(&format!("\n{dep}.")) {
+                if text.contains(&format!("\n{dep} "))
+                    || text.contains(&format!("\n{dep}="))
+                    || text.contains(&format!("\n{dep}."))
+                {
                     d.frameworks.insert(dep.into());
                 }
             }
             let bins: Vec<String> = doc
                 .get("bin")
                 .and_then(|b| b.as_array())
-                .map(|a| a.iter().filter_map(|b| b.get("name")?.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|b| b.get("name")?.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             d.propose(CommandKind::Build, "cargo build", "Cargo.toml");
             d.propose(CommandKind::Test, "cargo test", "Cargo.toml");
             if bins.len() > 1 {
-                d.propose(CommandKind::Run, format!("cargo run --bin {}", bins[0]), "Cargo.toml [[bin]]");
-            } else if doc.contains_key("package") && (exists(dir, "src/main.rs") || bins.len() == 1) {
+                d.propose(
+                    CommandKind::Run,
+                    format!("cargo run --bin {}", bins[0]),
+                    "Cargo.toml [[bin]]",
+                );
+            } else if doc.contains_key("package") && (exists(dir, "src/main.rs") || bins.len() == 1)
+            {
                 d.propose(CommandKind::Run, "cargo run", "Cargo.toml");
             }
         }
-        Err(e) => d.errors.push(format!("Cargo.toml: {}", first_line(&e.to_string()))),
+        Err(e) => d
+            .errors
+            .push(format!("Cargo.toml: {}", first_line(&e.to_string()))),
     }
 }
 
@@ -159,7 +191,9 @@ fn first_line(s: &str) -> String {
 }
 
 fn node(dir: &Path, d: &mut Detection) {
-    let Some(text) = read(dir, "package.json") else { return };
+    let Some(text) = read(dir, "package.json") else {
+        return;
+    };
     d.stacks.insert(Stack::Node);
     let doc: serde_json::Value = match serde_json::from_str(&text) {
         Ok(v) => v,
@@ -186,14 +220,26 @@ fn node(dir: &Path, d: &mut Detection) {
         "npm".into()
     };
     d.frameworks.insert(pm.clone());
-    let has_dep = |name: &str| doc["dependencies"].get(name).is_some() || doc["devDependencies"].get(name).is_some();
-    for (dep, fw, port) in [("next", "next", 3000), ("astro", "astro", 4321), ("vite", "vite", 5173), ("@sveltejs/kit", "sveltekit", 5173), ("nuxt", "nuxt", 3000), ("express", "express", 3000)] {
+    let has_dep = |name: &str| {
+        doc["dependencies"].get(name).is_some() || doc["devDependencies"].get(name).is_some()
+    };
+    for (dep, fw, port) in [
+        ("next", "next", 3000),
+        ("astro", "astro", 4321),
+        ("vite", "vite", 5173),
+        ("@sveltejs/kit", "sveltekit", 5173),
+        ("nuxt", "nuxt", 3000),
+        ("express", "express", 3000),
+    ] {
         if has_dep(dep) {
             d.frameworks.insert(fw.into());
             d.port(port);
         }
     }
-    if doc["workspaces"].is_array() || doc["workspaces"].is_object() || exists(dir, "pnpm-workspace.yaml") {
+    if doc["workspaces"].is_array()
+        || doc["workspaces"].is_object()
+        || exists(dir, "pnpm-workspace.yaml")
+    {
         d.frameworks.insert("node-workspaces".into());
     }
     let source = |s: &str| format!("package.json scripts.{s}");
@@ -202,7 +248,11 @@ fn node(dir: &Path, d: &mut Detection) {
         "npm" => format!("npm run {script}"),
         other => format!("{other} run {script}"),
     };
-    d.propose(CommandKind::Install, format!("{pm} install"), format!("package.json ({pm})"));
+    d.propose(
+        CommandKind::Install,
+        format!("{pm} install"),
+        format!("package.json ({pm})"),
+    );
     let scripts = doc["scripts"].as_object().cloned().unwrap_or_default();
     if scripts.contains_key("build") {
         d.propose(CommandKind::Build, run("build"), source("build"));
@@ -219,17 +269,33 @@ fn node(dir: &Path, d: &mut Detection) {
 }
 
 fn deno(dir: &Path, d: &mut Detection) {
-    let Some((file, text)) = ["deno.json", "deno.jsonc"].iter().find_map(|f| read(dir, f).map(|t| (*f, t))) else {
+    let Some((file, text)) = ["deno.json", "deno.jsonc"]
+        .iter()
+        .find_map(|f| read(dir, f).map(|t| (*f, t)))
+    else {
         return;
     };
     d.stacks.insert(Stack::Deno);
-    let stripped: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+    let stripped: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
     match serde_json::from_str::<serde_json::Value>(&stripped) {
         Ok(doc) => {
             if let Some(tasks) = doc["tasks"].as_object() {
-                for (task, kind) in [("dev", CommandKind::Run), ("start", CommandKind::Run), ("build", CommandKind::Build), ("test", CommandKind::Test)] {
+                for (task, kind) in [
+                    ("dev", CommandKind::Run),
+                    ("start", CommandKind::Run),
+                    ("build", CommandKind::Build),
+                    ("test", CommandKind::Test),
+                ] {
                     if tasks.contains_key(task) && !d.has(kind) {
-                        d.propose(kind, format!("deno task {task}"), format!("{file} tasks.{task}"));
+                        d.propose(
+                            kind,
+                            format!("deno task {task}"),
+                            format!("{file} tasks.{task}"),
+                        );
                     }
                 }
             }
@@ -245,7 +311,11 @@ fn python(dir: &Path, d: &mut Detection) {
     let pyproject = read(dir, "pyproject.toml");
     let requirements = read(dir, "requirements.txt");
     let pipfile = read(dir, "Pipfile");
-    if pyproject.is_none() && requirements.is_none() && pipfile.is_none() && !exists(dir, "setup.py") {
+    if pyproject.is_none()
+        && requirements.is_none()
+        && pipfile.is_none()
+        && !exists(dir, "setup.py")
+    {
         return;
     }
     d.stacks.insert(Stack::Python);
@@ -254,16 +324,27 @@ fn python(dir: &Path, d: &mut Detection) {
         match text.parse::<toml::Table>() {
             Ok(doc) => {
                 let project = doc.get("project").and_then(|p| p.as_table());
-                let poetry = doc.get("tool").and_then(|t| t.get("poetry")).and_then(|p| p.as_table());
+                let poetry = doc
+                    .get("tool")
+                    .and_then(|t| t.get("poetry"))
+                    .and_then(|p| p.as_table());
                 let meta = project.or(poetry);
                 if d.name.is_none() {
-                    d.name = meta.and_then(|m| m.get("name")).and_then(|v| v.as_str()).map(str::to_owned);
+                    d.name = meta
+                        .and_then(|m| m.get("name"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
                 }
                 if d.description.is_none() {
-                    d.description = meta.and_then(|m| m.get("description")).and_then(|v| v.as_str()).map(str::to_owned);
+                    d.description = meta
+                        .and_then(|m| m.get("description"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
                 }
             }
-            Err(e) => d.errors.push(format!("pyproject.toml: {}", first_line(&e.to_string()))),
+            Err(e) => d
+                .errors
+                .push(format!("pyproject.toml: {}", first_line(&e.to_string()))),
         }
         deps_text.push_str(text);
         if text.contains("[tool.poetry]") {
@@ -293,29 +374,63 @@ fn python(dir: &Path, d: &mut Detection) {
         _ if requirements.is_some() => ("pip install -r requirements.txt".to_owned(), ""),
         _ => ("pip install -e .".to_owned(), ""),
     };
-    d.propose(CommandKind::Install, install, if tool == "pip" && requirements.is_some() { "requirements.txt" } else { "pyproject.toml" });
+    d.propose(
+        CommandKind::Install,
+        install,
+        if tool == "pip" && requirements.is_some() {
+            "requirements.txt"
+        } else {
+            "pyproject.toml"
+        },
+    );
     if exists(dir, "manage.py") || deps.contains("django") {
         d.frameworks.insert("django".into());
-        d.propose(CommandKind::Run, format!("{prefix}python manage.py runserver"), "manage.py (Django)");
-        d.propose(CommandKind::Test, format!("{prefix}python manage.py test"), "manage.py (Django)");
+        d.propose(
+            CommandKind::Run,
+            format!("{prefix}python manage.py runserver"),
+            "manage.py (Django)",
+        );
+        d.propose(
+            CommandKind::Test,
+            format!("{prefix}python manage.py test"),
+            "manage.py (Django)",
+        );
         d.port(8000);
     } else if deps.contains("fastapi") {
         d.frameworks.insert("fastapi".into());
-        let module = if exists(dir, "app/main.py") { "app.main:app" } else { "main:app" };
-        d.propose(CommandKind::Run, format!("{prefix}uvicorn {module} --reload"), "fastapi dependency");
+        let module = if exists(dir, "app/main.py") {
+            "app.main:app"
+        } else {
+            "main:app"
+        };
+        d.propose(
+            CommandKind::Run,
+            format!("{prefix}uvicorn {module} --reload"),
+            "fastapi dependency",
+        );
         d.port(8000);
     } else if deps.contains("flask") {
         d.frameworks.insert("flask".into());
-        d.propose(CommandKind::Run, format!("{prefix}flask run"), "flask dependency");
+        d.propose(
+            CommandKind::Run,
+            format!("{prefix}flask run"),
+            "flask dependency",
+        );
         d.port(5000);
     }
     if !d.has(CommandKind::Test) {
-        d.propose(CommandKind::Test, format!("{prefix}pytest"), "Python convention");
+        d.propose(
+            CommandKind::Test,
+            format!("{prefix}pytest"),
+            "Python convention",
+        );
     }
 }
 
 fn go(dir: &Path, d: &mut Detection) {
-    let Some(text) = read(dir, "go.mod") else { return };
+    let Some(text) = read(dir, "go.mod") else {
+        return;
+    };
     d.stacks.insert(Stack::Go);
     match text.lines().find_map(|l| l.trim().strip_prefix("module ")) {
         Some(module) => {
@@ -325,7 +440,11 @@ fn go(dir: &Path, d: &mut Detection) {
         }
         None => d.errors.push("go.mod: no module line".into()),
     }
-    for (dep, fw) in [("github.com/gin-gonic/gin", "gin"), ("github.com/labstack/echo", "echo"), ("github.com/gofiber/fiber", "fiber")] {
+    for (dep, fw) in [
+        ("github.com/gin-gonic/gin", "gin"),
+        ("github.com/labstack/echo", "echo"),
+        ("github.com/gofiber/fiber", "fiber"),
+    ] {
         if text.contains(dep) {
             d.frameworks.insert(fw.into());
             d.port(8080);
@@ -354,11 +473,17 @@ fn jvm(dir: &Path, d: &mut Detection) {
         d.propose(CommandKind::Test, format!("{mvn} test"), "pom.xml");
         if pom.contains("spring-boot") {
             d.frameworks.insert("spring-boot".into());
-            d.propose(CommandKind::Run, format!("{mvn} spring-boot:run"), "pom.xml (Spring Boot)");
+            d.propose(
+                CommandKind::Run,
+                format!("{mvn} spring-boot:run"),
+                "pom.xml (Spring Boot)",
+            );
             d.port(8080);
         }
     }
-    let gradle = read(dir, "build.gradle.kts").map(|t| (true, t)).or_else(|| read(dir, "build.gradle").map(|t| (false, t)));
+    let gradle = read(dir, "build.gradle.kts")
+        .map(|t| (true, t))
+        .or_else(|| read(dir, "build.gradle").map(|t| (false, t)));
     if let Some((kts, text)) = gradle {
         d.frameworks.insert("gradle".into());
         if kts || text.contains("kotlin(") || text.contains("org.jetbrains.kotlin") {
@@ -367,15 +492,31 @@ fn jvm(dir: &Path, d: &mut Detection) {
         if !kts || text.contains("java") {
             d.stacks.insert(Stack::Java);
         }
-        let file = if kts { "build.gradle.kts" } else { "build.gradle" };
-        let gradle = if exists(dir, "gradlew") { "./gradlew" } else { "gradle" };
+        let file = if kts {
+            "build.gradle.kts"
+        } else {
+            "build.gradle"
+        };
+        let gradle = if exists(dir, "gradlew") {
+            "./gradlew"
+        } else {
+            "gradle"
+        };
         d.propose(CommandKind::Build, format!("{gradle} build"), file);
         d.propose(CommandKind::Test, format!("{gradle} test"), file);
         if text.contains("application") {
-            d.propose(CommandKind::Run, format!("{gradle} run"), format!("{file} (application plugin)"));
+            d.propose(
+                CommandKind::Run,
+                format!("{gradle} run"),
+                format!("{file} (application plugin)"),
+            );
         } else if text.contains("org.springframework.boot") {
             d.frameworks.insert("spring-boot".into());
-            d.propose(CommandKind::Run, format!("{gradle} bootRun"), format!("{file} (Spring Boot)"));
+            d.propose(
+                CommandKind::Run,
+                format!("{gradle} bootRun"),
+                format!("{file} (Spring Boot)"),
+            );
             d.port(8080);
         }
     }
@@ -394,11 +535,16 @@ fn xml_tag(text: &str, tag: &str) -> Option<String> {
 }
 
 fn ruby(dir: &Path, d: &mut Detection) {
-    let Some(gemfile) = read(dir, "Gemfile") else { return };
+    let Some(gemfile) = read(dir, "Gemfile") else {
+        return;
+    };
     d.stacks.insert(Stack::Ruby);
     d.frameworks.insert("bundler".into());
     d.propose(CommandKind::Install, "bundle install", "Gemfile");
-    if gemfile.contains("'rails'") || gemfile.contains("\"rails\"") || exists(dir, "config/application.rb") {
+    if gemfile.contains("'rails'")
+        || gemfile.contains("\"rails\"")
+        || exists(dir, "config/application.rb")
+    {
         d.frameworks.insert("rails".into());
         d.propose(CommandKind::Run, "bin/rails server", "Gemfile (Rails)");
         d.propose(CommandKind::Test, "bin/rails test", "Gemfile (Rails)");
@@ -411,12 +557,17 @@ fn ruby(dir: &Path, d: &mut Detection) {
 }
 
 fn php(dir: &Path, d: &mut Detection) {
-    let Some(text) = read(dir, "composer.json") else { return };
+    let Some(text) = read(dir, "composer.json") else {
+        return;
+    };
     d.stacks.insert(Stack::Php);
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(doc) => {
             if d.name.is_none() {
-                d.name = doc["name"].as_str().and_then(|n| n.rsplit('/').next()).map(str::to_owned);
+                d.name = doc["name"]
+                    .as_str()
+                    .and_then(|n| n.rsplit('/').next())
+                    .map(str::to_owned);
             }
             if d.description.is_none() {
                 d.description = doc["description"].as_str().map(str::to_owned);
@@ -448,7 +599,9 @@ fn dotnet(dir: &Path, d: &mut Detection) {
 }
 
 fn elixir(dir: &Path, d: &mut Detection) {
-    let Some(text) = read(dir, "mix.exs") else { return };
+    let Some(text) = read(dir, "mix.exs") else {
+        return;
+    };
     d.stacks.insert(Stack::Elixir);
     d.propose(CommandKind::Install, "mix deps.get", "mix.exs");
     d.propose(CommandKind::Build, "mix compile", "mix.exs");
@@ -470,7 +623,12 @@ fn docker(dir: &Path, d: &mut Detection) {
     if exists(dir, "Dockerfile") {
         d.stacks.insert(Stack::Docker);
     }
-    for file in ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"] {
+    for file in [
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+    ] {
         if exists(dir, file) {
             d.stacks.insert(Stack::Docker);
             d.frameworks.insert("compose".into());
@@ -483,7 +641,9 @@ fn docker(dir: &Path, d: &mut Detection) {
 }
 
 fn procfile(dir: &Path, d: &mut Detection) {
-    let Some(text) = read(dir, "Procfile") else { return };
+    let Some(text) = read(dir, "Procfile") else {
+        return;
+    };
     d.frameworks.insert("procfile".into());
     for line in text.lines() {
         let line = line.trim();
@@ -506,28 +666,52 @@ fn procfile(dir: &Path, d: &mut Detection) {
                     d.commands.push(proposal);
                 }
             }
-            _ => d.errors.push(format!("Procfile: cannot read line `{line}`")),
+            _ => d
+                .errors
+                .push(format!("Procfile: cannot read line `{line}`")),
         }
     }
 }
 
 fn make_and_just(dir: &Path, d: &mut Detection) {
-    let makefile = ["Makefile", "makefile", "GNUmakefile"].iter().find_map(|f| read(dir, f).map(|t| (*f, t)));
+    let makefile = ["Makefile", "makefile", "GNUmakefile"]
+        .iter()
+        .find_map(|f| read(dir, f).map(|t| (*f, t)));
     if let Some((file, text)) = makefile {
         d.frameworks.insert("make".into());
         let targets = make_targets(&text);
-        for (target, kind) in [("install", CommandKind::Install), ("build", CommandKind::Build), ("test", CommandKind::Test), ("run", CommandKind::Run), ("dev", CommandKind::Run)] {
+        for (target, kind) in [
+            ("install", CommandKind::Install),
+            ("build", CommandKind::Build),
+            ("test", CommandKind::Test),
+            ("run", CommandKind::Run),
+            ("dev", CommandKind::Run),
+        ] {
             if targets.iter().any(|t| t == target) && !d.has(kind) {
-                d.propose(kind, format!("make {target}"), format!("{file} target {target}"));
+                d.propose(
+                    kind,
+                    format!("make {target}"),
+                    format!("{file} target {target}"),
+                );
             }
         }
     }
     if let Some(text) = read(dir, "justfile").or_else(|| read(dir, "Justfile")) {
         d.frameworks.insert("just".into());
         let recipes = make_targets(&text);
-        for (recipe, kind) in [("install", CommandKind::Install), ("build", CommandKind::Build), ("test", CommandKind::Test), ("run", CommandKind::Run), ("dev", CommandKind::Run)] {
+        for (recipe, kind) in [
+            ("install", CommandKind::Install),
+            ("build", CommandKind::Build),
+            ("test", CommandKind::Test),
+            ("run", CommandKind::Run),
+            ("dev", CommandKind::Run),
+        ] {
             if recipes.iter().any(|t| t == recipe) && !d.has(kind) {
-                d.propose(kind, format!("just {recipe}"), format!("justfile recipe {recipe}"));
+                d.propose(
+                    kind,
+                    format!("just {recipe}"),
+                    format!("justfile recipe {recipe}"),
+                );
             }
         }
     }
@@ -540,20 +724,30 @@ fn make_targets(text: &str) -> Vec<String> {
         .filter_map(|l| l.split_once(':').map(|(head, _)| head))
         .filter(|head| !head.contains('='))
         .filter_map(|head| head.split_whitespace().next())
-        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|n| {
+            n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(str::to_owned)
         .collect()
 }
 
 /// A component entry for a nested manifest folder.
 pub fn component(root: &Path, dir: &Path) -> Option<Component> {
-    let rel = dir.strip_prefix(root).ok()?.to_string_lossy().replace('\\', "/");
+    let rel = dir
+        .strip_prefix(root)
+        .ok()?
+        .to_string_lossy()
+        .replace('\\', "/");
     let found = detect(dir);
     if found.stacks.is_empty() {
         return None;
     }
     Some(Component {
-        name: found.name.clone().unwrap_or_else(|| rel.rsplit('/').next().unwrap_or(&rel).to_owned()),
+        name: found
+            .name
+            .clone()
+            .unwrap_or_else(|| rel.rsplit('/').next().unwrap_or(&rel).to_owned()),
         path: rel,
         stacks: found.stacks.into_iter().collect(),
     })
@@ -581,7 +775,8 @@ mod tests {
         pub struct Dir(std::path::PathBuf);
         impl Dir {
             pub fn new() -> Self {
-                let p = std::env::temp_dir().join(format!("optimus-detect-{}", uuid::Uuid::new_v4()));
+                let p =
+                    std::env::temp_dir().join(format!("optimus-detect-{}", uuid::Uuid::new_v4()));
                 let _ = std::fs::create_dir_all(&p);
                 Self(p)
             }
@@ -597,19 +792,31 @@ mod tests {
     }
 
     fn cmd(d: &Detection, kind: CommandKind) -> Option<String> {
-        d.commands.iter().find(|c| c.kind == kind).map(|c| c.command.clone())
+        d.commands
+            .iter()
+            .find(|c| c.kind == kind)
+            .map(|c| c.command.clone())
     }
 
     #[test]
     fn a_vite_app_with_pnpm_runs_its_dev_script() {
         let t = tree(&[
-            ("package.json", r#"{"name":"web","scripts":{"dev":"vite","build":"vite build","test":"vitest"},"devDependencies":{"vite":"^5"}}"#),
+            (
+                "package.json",
+                r#"{"name":"web","scripts":{"dev":"vite","build":"vite build","test":"vitest"},"devDependencies":{"vite":"^5"}}"#,
+            ),
             ("pnpm-lock.yaml", ""),
         ]);
         let d = detect(t.path());
-        assert_eq!(d.stacks.iter().copied().collect::<Vec<_>>(), vec![Stack::Node]);
+        assert_eq!(
+            d.stacks.iter().copied().collect::<Vec<_>>(),
+            vec![Stack::Node]
+        );
         assert!(d.frameworks.contains("vite") && d.frameworks.contains("pnpm"));
-        assert_eq!(cmd(&d, CommandKind::Install).as_deref(), Some("pnpm install"));
+        assert_eq!(
+            cmd(&d, CommandKind::Install).as_deref(),
+            Some("pnpm install")
+        );
         assert_eq!(cmd(&d, CommandKind::Run).as_deref(), Some("pnpm run dev"));
         assert_eq!(d.port, Some(5173));
         assert_eq!(d.name.as_deref(), Some("web"));
@@ -626,15 +833,30 @@ mod tests {
 
     #[test]
     fn a_procfile_web_line_wins_over_framework_defaults() {
-        let t = tree(&[("Gemfile", "gem 'rails'\n"), ("Procfile", "web: bundle exec puma -p $PORT\nworker: bundle exec sidekiq\n")]);
+        let t = tree(&[
+            ("Gemfile", "gem 'rails'\n"),
+            (
+                "Procfile",
+                "web: bundle exec puma -p $PORT\nworker: bundle exec sidekiq\n",
+            ),
+        ]);
         let d = detect(t.path());
-        assert_eq!(cmd(&d, CommandKind::Run).as_deref(), Some("bundle exec puma -p $PORT"));
+        assert_eq!(
+            cmd(&d, CommandKind::Run).as_deref(),
+            Some("bundle exec puma -p $PORT")
+        );
         assert!(d.commands.iter().any(|c| c.source == "Procfile worker"));
     }
 
     #[test]
     fn kotlin_gradle_and_django_and_go_are_recognised() {
-        let k = tree(&[("build.gradle.kts", "plugins { kotlin(\"jvm\") version \"2.0.0\"\n application }\n"), ("gradlew", "")]);
+        let k = tree(&[
+            (
+                "build.gradle.kts",
+                "plugins { kotlin(\"jvm\") version \"2.0.0\"\n application }\n",
+            ),
+            ("gradlew", ""),
+        ]);
         let d = detect(k.path());
         assert!(d.stacks.contains(&Stack::Kotlin));
         assert_eq!(cmd(&d, CommandKind::Run).as_deref(), Some("./gradlew run"));
@@ -642,9 +864,15 @@ mod tests {
         let p = tree(&[("manage.py", ""), ("requirements.txt", "Django==5.0\n")]);
         let d = detect(p.path());
         assert!(d.frameworks.contains("django"));
-        assert_eq!(cmd(&d, CommandKind::Run).as_deref(), Some("python manage.py runserver"));
+        assert_eq!(
+            cmd(&d, CommandKind::Run).as_deref(),
+            Some("python manage.py runserver")
+        );
 
-        let g = tree(&[("go.mod", "module example.com/acme/api\n\ngo 1.22\n"), ("main.go", "package main")]);
+        let g = tree(&[
+            ("go.mod", "module example.com/acme/api\n\ngo 1.22\n"),
+            ("main.go", "package main"),
+        ]);
         let d = detect(g.path());
         assert_eq!(d.name.as_deref(), Some("api"));
         assert_eq!(cmd(&d, CommandKind::Test).as_deref(), Some("go test ./..."));
@@ -652,8 +880,14 @@ mod tests {
 
     #[test]
     fn makefile_targets_fill_in_missing_commands() {
-        assert_eq!(make_targets("build:\n\tcc x\ntest: build\n\t./t\nX = 1\n.PHONY: all\n"), vec!["build", "test"]);
+        assert_eq!(
+            make_targets("build:\n\tcc x\ntest: build\n\t./t\nX = 1\n.PHONY: all\n"),
+            vec!["build", "test"]
+        );
         let t = tree(&[("Makefile", "run:\n\t./serve\n")]);
-        assert_eq!(cmd(&detect(t.path()), CommandKind::Run).as_deref(), Some("make run"));
+        assert_eq!(
+            cmd(&detect(t.path()), CommandKind::Run).as_deref(),
+            Some("make run")
+        );
     }
 }

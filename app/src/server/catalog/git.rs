@@ -40,8 +40,16 @@ pub fn read_state(dir: &Path) -> Result<Option<GitState>, String> {
             state.last_commit = Some(CommitInfo {
                 hash: commit.id().to_string(),
                 author: author.name().unwrap_or_default().to_owned(),
-                time: Utc.timestamp_opt(commit.time().seconds(), 0).single().unwrap_or_default(),
-                subject: commit.summary().ok().flatten().unwrap_or_default().to_owned(),
+                time: Utc
+                    .timestamp_opt(commit.time().seconds(), 0)
+                    .single()
+                    .unwrap_or_default(),
+                subject: commit
+                    .summary()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .to_owned(),
             });
         }
         if let (Some(name), Some(local)) = (state.branch.clone(), head.target()) {
@@ -59,21 +67,32 @@ pub fn read_state(dir: &Path) -> Result<Option<GitState>, String> {
         }
     } else {
         // An unborn branch: HEAD names a branch that has no commit yet.
-        state.branch = repo
-            .find_reference("HEAD")
-            .ok()
-            .and_then(|r| r.symbolic_target().ok().flatten().map(|t| t.trim_start_matches("refs/heads/").to_owned()));
+        state.branch = repo.find_reference("HEAD").ok().and_then(|r| {
+            r.symbolic_target()
+                .ok()
+                .flatten()
+                .map(|t| t.trim_start_matches("refs/heads/").to_owned())
+        });
     }
     let mut opts = StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(false).include_ignored(false);
-    let statuses = repo.statuses(Some(&mut opts)).map_err(|e| format!("git status: {}", e.message()))?;
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(false)
+        .include_ignored(false);
+    let statuses = repo
+        .statuses(Some(&mut opts))
+        .map_err(|e| format!("git status: {}", e.message()))?;
     for entry in statuses.iter() {
         let s = entry.status();
         if s.is_wt_new() {
             state.untracked += 1;
             continue;
         }
-        if s.is_index_new() || s.is_index_modified() || s.is_index_deleted() || s.is_index_renamed() || s.is_index_typechange() {
+        if s.is_index_new()
+            || s.is_index_modified()
+            || s.is_index_deleted()
+            || s.is_index_renamed()
+            || s.is_index_typechange()
+        {
             state.staged += 1;
         }
         if s.is_wt_modified() || s.is_wt_deleted() || s.is_wt_renamed() || s.is_wt_typechange() {
@@ -109,8 +128,17 @@ mod tests {
 
     #[test]
     fn credentials_are_stripped_from_remote_urls() {
-        assert_eq!(strip_credentials("https://user:tok@github.com/a/b.git"), "https://github.com/a/b.git");
-        assert_eq!(strip_credentials("https://github.com/a/b.git"), "https://github.com/a/b.git");
-        assert_eq!(strip_credentials("git@github.com:a/b.git"), "git@github.com:a/b.git");
+        assert_eq!(
+            strip_credentials("https://user:tok@github.com/a/b.git"),
+            "https://github.com/a/b.git"
+        );
+        assert_eq!(
+            strip_credentials("https://github.com/a/b.git"),
+            "https://github.com/a/b.git"
+        );
+        assert_eq!(
+            strip_credentials("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
     }
 }

@@ -31,16 +31,33 @@ pub const MAX_DEPTH: usize = 6;
 
 /// Project roots under `workspace`, and how many folders were examined. `progress` is called
 /// with the running folder count.
-pub fn discover(workspace: &Path, progress: &mut dyn FnMut(u32)) -> (Vec<PathBuf>, u32, Vec<String>) {
+pub fn discover(
+    workspace: &Path,
+    progress: &mut dyn FnMut(u32),
+) -> (Vec<PathBuf>, u32, Vec<String>) {
     let mut roots = Vec::new();
     let mut errors = Vec::new();
     let mut folders = 0u32;
-    walk(workspace, 0, &mut roots, &mut folders, &mut errors, progress);
+    walk(
+        workspace,
+        0,
+        &mut roots,
+        &mut folders,
+        &mut errors,
+        progress,
+    );
     roots.sort();
     (roots, folders, errors)
 }
 
-fn walk(dir: &Path, depth: usize, roots: &mut Vec<PathBuf>, folders: &mut u32, errors: &mut Vec<String>, progress: &mut dyn FnMut(u32)) {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    roots: &mut Vec<PathBuf>,
+    folders: &mut u32,
+    errors: &mut Vec<String>,
+    progress: &mut dyn FnMut(u32),
+) {
     *folders += 1;
     if (*folders).is_multiple_of(64) {
         progress(*folders);
@@ -81,7 +98,12 @@ fn walk(dir: &Path, depth: usize, roots: &mut Vec<PathBuf>, folders: &mut u32, e
 fn stat_line(path: &Path) -> String {
     match std::fs::metadata(path) {
         Ok(m) => {
-            let mtime = m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
             format!("{}:{}:{mtime}\n", path.display(), m.len())
         }
         Err(_) => format!("{}:-\n", path.display()),
@@ -93,12 +115,32 @@ fn stat_line(path: &Path) -> String {
 pub fn fingerprint(root: &Path) -> String {
     let mut h = Sha256::new();
     h.update(stat_line(root));
-    for m in detect::MANIFESTS.iter().chain(["package-lock.json", "pnpm-lock.yaml", "yarn.lock", "uv.lock", "Makefile", "justfile", "index.html", "manage.py", "artisan"].iter()) {
+    for m in detect::MANIFESTS.iter().chain(
+        [
+            "package-lock.json",
+            "pnpm-lock.yaml",
+            "yarn.lock",
+            "uv.lock",
+            "Makefile",
+            "justfile",
+            "index.html",
+            "manage.py",
+            "artisan",
+        ]
+        .iter(),
+    ) {
         h.update(stat_line(&root.join(m)));
     }
     let git_dir = root.join(".git");
     if git_dir.is_dir() {
-        for f in ["HEAD", "index", "packed-refs", "FETCH_HEAD", "refs/heads", "refs/remotes/origin"] {
+        for f in [
+            "HEAD",
+            "index",
+            "packed-refs",
+            "FETCH_HEAD",
+            "refs/heads",
+            "refs/remotes/origin",
+        ] {
             h.update(stat_line(&git_dir.join(f)));
         }
         if let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) {
@@ -174,7 +216,12 @@ pub fn examine(root: &Path) -> Examined {
         }
     }
     components.sort_by(|a, b| a.path.cmp(&b.path));
-    Examined { detection, git, components, descriptor }
+    Examined {
+        detection,
+        git,
+        components,
+        descriptor,
+    }
 }
 
 #[cfg(test)]
@@ -195,7 +242,14 @@ mod tests {
         mk("group/b", "go.mod");
         mk("target/c", "Cargo.toml");
         let (roots, folders, errors) = discover(&base, &mut |_| {});
-        let names: Vec<_> = roots.iter().map(|r| r.strip_prefix(&base).map(|p| p.display().to_string()).unwrap_or_default()).collect();
+        let names: Vec<_> = roots
+            .iter()
+            .map(|r| {
+                r.strip_prefix(&base)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
         assert_eq!(names, vec!["a", "group/b"]);
         assert!(folders >= 3);
         assert!(errors.is_empty());

@@ -3,7 +3,9 @@
 use crate::models::catalog::ActivityEntry;
 use crate::server::entities::project_activity;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 impl From<project_activity::Model> for ActivityEntry {
     fn from(m: project_activity::Model) -> Self {
@@ -31,7 +33,11 @@ pub struct NewActivity {
 }
 
 /// Appends entries in one statement.
-pub async fn insert_many(db: &impl ConnectionTrait, entries: Vec<NewActivity>, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    entries: Vec<NewActivity>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -44,13 +50,20 @@ pub async fn insert_many(db: &impl ConnectionTrait, entries: Vec<NewActivity>, n
             actor: Set(e.actor.clone()),
             ..Default::default()
         });
-        project_activity::Entity::insert_many(models).exec(db).await?;
+        project_activity::Entity::insert_many(models)
+            .exec(db)
+            .await?;
     }
     Ok(())
 }
 
 /// A project's entries, newest first, below `before`.
-pub async fn page(db: &impl ConnectionTrait, project_id: i64, before: Option<i64>, limit: u64) -> Result<Vec<project_activity::Model>, DbErr> {
+pub async fn page(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<project_activity::Model>, DbErr> {
     let mut q = project_activity::Entity::find()
         .filter(project_activity::Column::ProjectId.eq(project_id))
         .order_by_desc(project_activity::Column::Id);

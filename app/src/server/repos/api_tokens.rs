@@ -6,17 +6,25 @@ use crate::server::entities::api_token;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 /// Scopes as stored (space-separated wire names).
 pub fn format_scopes(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Scopes from their stored form; unknown names are dropped (never widened).
 pub fn parse_scopes(stored: &str) -> Vec<Scope> {
-    stored.split_whitespace().filter_map(|s| Scope::parse(s).ok()).collect()
+    stored
+        .split_whitespace()
+        .filter_map(|s| Scope::parse(s).ok())
+        .collect()
 }
 
 impl From<api_token::Model> for TokenInfo {
@@ -35,7 +43,10 @@ impl From<api_token::Model> for TokenInfo {
 }
 
 /// A token by the digest of its secret.
-pub async fn find_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<api_token::Model>, DbErr> {
+pub async fn find_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<api_token::Model>, DbErr> {
     api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash))
         .one(db)
@@ -48,7 +59,10 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<api_token
 }
 
 /// Stores a new token.
-#[expect(clippy::too_many_arguments, reason = "a flat insert of one row's columns")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a flat insert of one row's columns"
+)]
 pub async fn insert(
     db: &impl ConnectionTrait,
     user_id: i64,

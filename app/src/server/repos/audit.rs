@@ -3,7 +3,10 @@
 use crate::models::audit::AuditEntry;
 use crate::server::entities::audit_event;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 /// What to record.
 #[derive(Debug, Clone)]
@@ -37,7 +40,10 @@ impl From<audit_event::Model> for AuditEntry {
 }
 
 /// Appends an entry.
-pub async fn insert(db: &impl ConnectionTrait, e: NewAuditEvent) -> Result<audit_event::Model, DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    e: NewAuditEvent,
+) -> Result<audit_event::Model, DbErr> {
     audit_event::ActiveModel {
         at: Set(Utc::now()),
         actor_id: Set(e.actor_id),

@@ -49,5 +49,8 @@ pub async fn replace(db: &impl ConnectionTrait, id: i64, depends_on: &[i64]) -> 
         project_id: Set(id),
         depends_on_id: Set(*d),
     });
-    project_dependency::Entity::insert_many(rows).exec(db).await.map(|_| ())
+    project_dependency::Entity::insert_many(rows)
+        .exec(db)
+        .await
+        .map(|_| ())
 }

@@ -1,11 +1,14 @@
 //! Projects.
 
-use crate::models::catalog::{CommandKind, Component, GitState, ProjectInfo, ProposedCommand, ServiceSpec, Stack};
+use crate::models::catalog::{
+    CommandKind, Component, GitState, ProjectInfo, ProposedCommand, ServiceSpec, Stack,
+};
 use crate::server::entities::project;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 /// Stacks as stored: ` rust node ` (delimited on both sides for LIKE matching).
@@ -88,7 +91,11 @@ impl From<project::Model> for ProjectInfo {
         ProjectInfo {
             id: m.id,
             workspace_id: m.workspace_id,
-            stacks: m.stacks.split_whitespace().filter_map(|s| Stack::parse(s).ok()).collect(),
+            stacks: m
+                .stacks
+                .split_whitespace()
+                .filter_map(|s| Stack::parse(s).ok())
+                .collect(),
             frameworks: from_json(&m.frameworks),
             commands: overrides.apply_commands(from_json::<Vec<ProposedCommand>>(&m.commands)),
             tags: from_json(&m.tags),
@@ -100,7 +107,10 @@ impl From<project::Model> for ProjectInfo {
             services: from_json(&m.services),
             port: m.port.and_then(|p| u16::try_from(p).ok()),
             components: from_json::<Vec<Component>>(&m.components),
-            git: m.git.as_deref().and_then(|g| serde_json::from_str::<GitState>(g).ok()),
+            git: m
+                .git
+                .as_deref()
+                .and_then(|g| serde_json::from_str::<GitState>(g).ok()),
             errors: from_json(&m.errors),
             name: m.name,
             path: m.path,
@@ -149,14 +159,27 @@ pub struct Scanned {
 }
 
 /// Inserts or updates a project by path; returns it and whether it was new.
-pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc>) -> Result<(project::Model, bool), DbErr> {
-    let existing = project::Entity::find().filter(project::Column::Path.eq(&s.path)).one(db).await?;
-    let curated = existing.as_ref().map(|e| Overrides::parse(&e.overrides).curated).unwrap_or_default();
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    mut s: Scanned,
+    now: DateTime<Utc>,
+) -> Result<(project::Model, bool), DbErr> {
+    let existing = project::Entity::find()
+        .filter(project::Column::Path.eq(&s.path))
+        .one(db)
+        .await?;
+    let curated = existing
+        .as_ref()
+        .map(|e| Overrides::parse(&e.overrides).curated)
+        .unwrap_or_default();
     let fills = |field: &str| !curated.iter().any(|c| c == field);
     let descriptor_tags = s.descriptor_tags.clone().filter(|_| fills("tags"));
-    let tags: Vec<String> = descriptor_tags
-        .clone()
-        .unwrap_or_else(|| existing.as_ref().map(|e| from_json(&e.tags)).unwrap_or_default());
+    let tags: Vec<String> = descriptor_tags.clone().unwrap_or_else(|| {
+        existing
+            .as_ref()
+            .map(|e| from_json(&e.tags))
+            .unwrap_or_default()
+    });
     if let Some(old) = &existing {
         let o = Overrides::parse(&old.overrides);
         if let Some(name) = o.name {
@@ -171,9 +194,18 @@ pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc
         workspace_id: Set(s.workspace_id),
         services: Set(json(&s.services)),
         git_dirty: Set(s.git.as_ref().map(|g| g.dirty)),
-        git_ahead: Set(s.git.as_ref().map(|g| i32::try_from(g.ahead).unwrap_or(i32::MAX))),
-        git_behind: Set(s.git.as_ref().map(|g| i32::try_from(g.behind).unwrap_or(i32::MAX))),
-        last_commit_at: Set(s.git.as_ref().and_then(|g| g.last_commit.as_ref().map(|c| c.time))),
+        git_ahead: Set(s
+            .git
+            .as_ref()
+            .map(|g| i32::try_from(g.ahead).unwrap_or(i32::MAX))),
+        git_behind: Set(s
+            .git
+            .as_ref()
+            .map(|g| i32::try_from(g.behind).unwrap_or(i32::MAX))),
+        last_commit_at: Set(s
+            .git
+            .as_ref()
+            .and_then(|g| g.last_commit.as_ref().map(|c| c.time))),
         name: Set(s.name),
         path: Set(s.path),
         description: Set(s.description),
@@ -196,7 +228,11 @@ pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc
     if let Some(o) = s.descriptor_owner.clone().filter(|_| fills("owner")) {
         model.owner = Set(Some(o));
     }
-    if let Some(l) = s.descriptor_lifecycle.clone().filter(|_| fills("lifecycle")) {
+    if let Some(l) = s
+        .descriptor_lifecycle
+        .clone()
+        .filter(|_| fills("lifecycle"))
+    {
         model.lifecycle = Set(Some(l));
     }
     match existing {
@@ -226,7 +262,12 @@ pub async fn upsert(db: &impl ConnectionTrait, mut s: Scanned, now: DateTime<Utc
 
 /// The lower-case text the search matches against.
 pub fn search_text(name: &str, path: &str, description: Option<&str>, tags: &[String]) -> String {
-    format!("{name} {path} {} {}", description.unwrap_or_default(), tags.join(" ")).to_lowercase()
+    format!(
+        "{name} {path} {} {}",
+        description.unwrap_or_default(),
+        tags.join(" ")
+    )
+    .to_lowercase()
 }
 
 /// What a user changes on a project.
@@ -249,12 +290,24 @@ pub struct Curation {
 }
 
 /// Applies a curation and refreshes the search text.
-pub async fn curate(db: &impl ConnectionTrait, current: project::Model, c: Curation) -> Result<project::Model, DbErr> {
+pub async fn curate(
+    db: &impl ConnectionTrait,
+    current: project::Model,
+    c: Curation,
+) -> Result<project::Model, DbErr> {
     let name = c.name.clone().unwrap_or_else(|| current.name.clone());
-    let description = c.description.clone().unwrap_or_else(|| current.description.clone());
+    let description = c
+        .description
+        .clone()
+        .unwrap_or_else(|| current.description.clone());
     let tags: Vec<String> = c.tags.clone().unwrap_or_else(|| from_json(&current.tags));
     let mut model: project::ActiveModel = current.clone().into();
-    model.search_text = Set(search_text(&name, &current.path, description.as_deref(), &tags));
+    model.search_text = Set(search_text(
+        &name,
+        &current.path,
+        description.as_deref(),
+        &tags,
+    ));
     model.name = Set(name);
     model.description = Set(description);
     model.tags = Set(json(&tags));
@@ -295,16 +348,28 @@ pub async fn set_archived(db: &impl ConnectionTrait, id: i64, value: bool) -> Re
 
 /// Removes a catalog entry (never the files).
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<u64, DbErr> {
-    project::Entity::delete_by_id(id).exec(db).await.map(|r| r.rows_affected)
+    project::Entity::delete_by_id(id)
+        .exec(db)
+        .await
+        .map(|r| r.rows_affected)
 }
 
 /// A project by path.
-pub async fn find_by_path(db: &impl ConnectionTrait, path: &str) -> Result<Option<project::Model>, DbErr> {
-    project::Entity::find().filter(project::Column::Path.eq(path)).one(db).await
+pub async fn find_by_path(
+    db: &impl ConnectionTrait,
+    path: &str,
+) -> Result<Option<project::Model>, DbErr> {
+    project::Entity::find()
+        .filter(project::Column::Path.eq(path))
+        .one(db)
+        .await
 }
 
 /// Path → (id, fingerprint, status) of a workspace's projects.
-pub async fn fingerprints(db: &impl ConnectionTrait, workspace_id: i64) -> Result<Vec<(i64, String, String, String)>, DbErr> {
+pub async fn fingerprints(
+    db: &impl ConnectionTrait,
+    workspace_id: i64,
+) -> Result<Vec<(i64, String, String, String)>, DbErr> {
     project::Entity::find()
         .select_only()
         .column(project::Column::Id)
@@ -318,7 +383,12 @@ pub async fn fingerprints(db: &impl ConnectionTrait, workspace_id: i64) -> Resul
 }
 
 /// Marks projects present again, or missing, by id.
-pub async fn set_status(db: &impl ConnectionTrait, ids: Vec<i64>, status: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -387,7 +457,10 @@ impl Filter {
 }
 
 /// The columns facets are counted from, for every project matching `filter`.
-pub async fn facet_rows(db: &impl ConnectionTrait, filter: &Filter) -> Result<Vec<(String, String, bool, Option<bool>, Option<i32>, String)>, DbErr> {
+pub async fn facet_rows(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+) -> Result<Vec<(String, String, bool, Option<bool>, Option<i32>, String)>, DbErr> {
     project::Entity::find()
         .select_only()
         .column(project::Column::Stacks)
@@ -415,7 +488,11 @@ pub async fn page(
         cond = cond.add(
             Condition::any()
                 .add(Expr::expr(lower_name.clone()).gt(name.clone()))
-                .add(Condition::all().add(Expr::expr(lower_name.clone()).eq(name)).add(project::Column::Id.gt(id))),
+                .add(
+                    Condition::all()
+                        .add(Expr::expr(lower_name.clone()).eq(name))
+                        .add(project::Column::Id.gt(id)),
+                ),
         );
     }
     project::Entity::find()

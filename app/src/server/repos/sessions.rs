@@ -3,7 +3,9 @@
 use crate::server::entities::session;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 /// A session by id.
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<session::Model>, DbErr> {
@@ -11,7 +13,10 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<session::
 }
 
 /// A session by the digest of its refresh token.
-pub async fn find_by_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<session::Model>, DbErr> {
+pub async fn find_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<session::Model>, DbErr> {
     session::Entity::find()
         .filter(session::Column::TokenHash.eq(hash))
         .one(db)
@@ -53,7 +58,11 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> R
 }
 
 /// Revokes every session of a rotation family (logout, or reuse of a spent refresh token).
-pub async fn revoke_family(db: &impl ConnectionTrait, family: &str, now: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Family.eq(family))
@@ -64,7 +73,11 @@ pub async fn revoke_family(db: &impl ConnectionTrait, family: &str, now: DateTim
 }
 
 /// Revokes every session of a user (password change, role change, deletion).
-pub async fn revoke_all_for_user(db: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<u64, DbErr> {
+pub async fn revoke_all_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::UserId.eq(user_id))

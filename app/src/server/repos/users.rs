@@ -3,8 +3,8 @@
 use crate::server::entities::user;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// A user by id.
@@ -13,7 +13,10 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<user::Mod
 }
 
 /// A user by (normalised) username.
-pub async fn find_by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<user::Model>, DbErr> {
+pub async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(db)
@@ -55,7 +58,11 @@ pub async fn insert(
 }
 
 /// Users with id greater than `after`, by id, at most `limit`.
-pub async fn page(db: &impl ConnectionTrait, after: Option<i64>, limit: u64) -> Result<Vec<user::Model>, DbErr> {
+pub async fn page(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<user::Model>, DbErr> {
     let mut q = user::Entity::find().order_by_asc(user::Column::Id);
     if let Some(after) = after {
         q = q.filter(user::Column::Id.gt(after));
@@ -64,7 +71,12 @@ pub async fn page(db: &impl ConnectionTrait, after: Option<i64>, limit: u64) -> 
 }
 
 /// Sets a user's role.
-pub async fn set_role(db: &impl ConnectionTrait, id: i64, role: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn set_role(
+    db: &impl ConnectionTrait,
+    id: i64,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     user::ActiveModel {
         id: Set(id),
         role: Set(role.to_owned()),
@@ -77,7 +89,12 @@ pub async fn set_role(db: &impl ConnectionTrait, id: i64, role: &str, now: DateT
 }
 
 /// Sets a user's password hash.
-pub async fn set_password_hash(db: &impl ConnectionTrait, id: i64, hash: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     user::ActiveModel {
         id: Set(id),
         password_hash: Set(hash.to_owned()),
@@ -90,7 +107,11 @@ pub async fn set_password_hash(db: &impl ConnectionTrait, id: i64, hash: &str, n
 }
 
 /// Records a successful login.
-pub async fn touch_login(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn touch_login(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     user::ActiveModel {
         id: Set(id),
         last_login_at: Set(Some(now)),
@@ -103,5 +124,8 @@ pub async fn touch_login(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>)
 
 /// Deletes a user (sessions and tokens go with it).
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<u64, DbErr> {
-    user::Entity::delete_by_id(id).exec(db).await.map(|r| r.rows_affected)
+    user::Entity::delete_by_id(id)
+        .exec(db)
+        .await
+        .map(|r| r.rows_affected)
 }

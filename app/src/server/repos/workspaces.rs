@@ -4,7 +4,10 @@ use crate::models::catalog::WorkspaceInfo;
 use crate::server::entities::workspace;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 impl From<workspace::Model> for WorkspaceInfo {
     fn from(m: workspace::Model) -> Self {
@@ -27,12 +30,22 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<workspace
 }
 
 /// A workspace by path.
-pub async fn find_by_path(db: &impl ConnectionTrait, path: &str) -> Result<Option<workspace::Model>, DbErr> {
-    workspace::Entity::find().filter(workspace::Column::Path.eq(path)).one(db).await
+pub async fn find_by_path(
+    db: &impl ConnectionTrait,
+    path: &str,
+) -> Result<Option<workspace::Model>, DbErr> {
+    workspace::Entity::find()
+        .filter(workspace::Column::Path.eq(path))
+        .one(db)
+        .await
 }
 
 /// Workspaces with id above `after`, by id.
-pub async fn page(db: &impl ConnectionTrait, after: Option<i64>, limit: u64) -> Result<Vec<workspace::Model>, DbErr> {
+pub async fn page(
+    db: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<workspace::Model>, DbErr> {
     let mut q = workspace::Entity::find().order_by_asc(workspace::Column::Id);
     if let Some(after) = after {
         q = q.filter(workspace::Column::Id.gt(after));
@@ -41,7 +54,11 @@ pub async fn page(db: &impl ConnectionTrait, after: Option<i64>, limit: u64) -> 
 }
 
 /// Adds a workspace.
-pub async fn insert(db: &impl ConnectionTrait, path: &str, now: DateTime<Utc>) -> Result<workspace::Model, DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    path: &str,
+    now: DateTime<Utc>,
+) -> Result<workspace::Model, DbErr> {
     workspace::ActiveModel {
         path: Set(path.to_owned()),
         scan_state: Set("idle".into()),
@@ -61,7 +78,10 @@ pub async fn insert(db: &impl ConnectionTrait, path: &str, now: DateTime<Utc>) -
 pub async fn claim_scan(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
     let res = workspace::Entity::update_many()
         .col_expr(workspace::Column::ScanState, Expr::value("running"))
-        .col_expr(workspace::Column::ScanError, Expr::value(Option::<String>::None))
+        .col_expr(
+            workspace::Column::ScanError,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(workspace::Column::FoldersScanned, Expr::value(0))
         .filter(workspace::Column::Id.eq(id))
         .filter(workspace::Column::ScanState.ne("running"))
@@ -73,7 +93,10 @@ pub async fn claim_scan(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbEr
 /// Records scan progress.
 pub async fn progress(db: &impl ConnectionTrait, id: i64, folders: u32) -> Result<(), DbErr> {
     workspace::Entity::update_many()
-        .col_expr(workspace::Column::FoldersScanned, Expr::value(i32::try_from(folders).unwrap_or(i32::MAX)))
+        .col_expr(
+            workspace::Column::FoldersScanned,
+            Expr::value(i32::try_from(folders).unwrap_or(i32::MAX)),
+        )
         .filter(workspace::Column::Id.eq(id))
         .exec(db)
         .await
@@ -91,12 +114,24 @@ pub async fn finish_scan(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     workspace::Entity::update_many()
-        .col_expr(workspace::Column::ScanState, Expr::value(if error.is_some() { "failed" } else { "done" }))
+        .col_expr(
+            workspace::Column::ScanState,
+            Expr::value(if error.is_some() { "failed" } else { "done" }),
+        )
         .col_expr(workspace::Column::ScanError, Expr::value(error))
-        .col_expr(workspace::Column::ProjectsFound, Expr::value(i32::try_from(projects).unwrap_or(i32::MAX)))
-        .col_expr(workspace::Column::FoldersScanned, Expr::value(i32::try_from(folders).unwrap_or(i32::MAX)))
+        .col_expr(
+            workspace::Column::ProjectsFound,
+            Expr::value(i32::try_from(projects).unwrap_or(i32::MAX)),
+        )
+        .col_expr(
+            workspace::Column::FoldersScanned,
+            Expr::value(i32::try_from(folders).unwrap_or(i32::MAX)),
+        )
         .col_expr(workspace::Column::LastScanAt, Expr::value(now))
-        .col_expr(workspace::Column::LastScanMs, Expr::value(i64::try_from(millis).unwrap_or(i64::MAX)))
+        .col_expr(
+            workspace::Column::LastScanMs,
+            Expr::value(i64::try_from(millis).unwrap_or(i64::MAX)),
+        )
         .filter(workspace::Column::Id.eq(id))
         .exec(db)
         .await
@@ -107,7 +142,10 @@ pub async fn finish_scan(
 pub async fn fail_interrupted(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     workspace::Entity::update_many()
         .col_expr(workspace::Column::ScanState, Expr::value("failed"))
-        .col_expr(workspace::Column::ScanError, Expr::value("interrupted by a restart; scan again"))
+        .col_expr(
+            workspace::Column::ScanError,
+            Expr::value("interrupted by a restart; scan again"),
+        )
         .filter(workspace::Column::ScanState.eq("running"))
         .exec(db)
         .await
@@ -116,5 +154,8 @@ pub async fn fail_interrupted(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 
 /// Removes a workspace (its projects stay in the catalog, unlinked).
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<u64, DbErr> {
-    workspace::Entity::delete_by_id(id).exec(db).await.map(|r| r.rows_affected)
+    workspace::Entity::delete_by_id(id)
+        .exec(db)
+        .await
+        .map(|r| r.rows_affected)
 }

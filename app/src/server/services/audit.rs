@@ -33,7 +33,13 @@ impl From<&Caller> for Actor {
 }
 
 /// Appends an entry and publishes it. A failure to audit is an error of the operation.
-pub async fn record(state: &AppState, actor: Actor, action: &str, target: &str, outcome: &str) -> ServerResult<()> {
+pub async fn record(
+    state: &AppState,
+    actor: Actor,
+    action: &str,
+    target: &str,
+    outcome: &str,
+) -> ServerResult<()> {
     repo::insert(
         &state.db,
         NewAuditEvent {
@@ -58,7 +64,11 @@ pub async fn record(state: &AppState, actor: Actor, action: &str, target: &str, 
 }
 
 /// A page of the audit log, newest first.
-pub async fn list(state: &AppState, caller: &Caller, query: AuditQuery) -> ServerResult<Page<AuditEntry>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    query: AuditQuery,
+) -> ServerResult<Page<AuditEntry>> {
     caller.authorize(Operation::ReadAudit)?;
     let page = PageRequest {
         cursor: query.cursor.clone(),
@@ -66,9 +76,17 @@ pub async fn list(state: &AppState, caller: &Caller, query: AuditQuery) -> Serve
     };
     let limit = page_limit(&page)?;
     let before = parse_cursor(query.cursor.as_deref())?;
-    let action = query.action.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    let action = query
+        .action
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
     if let Some(a) = action {
-        if a.len() > 64 || !a.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_') {
+        if a.len() > 64
+            || !a
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+        {
             return Err(AppError::validation("action", "must look like `users.create`").into());
         }
     }

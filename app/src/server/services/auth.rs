@@ -2,7 +2,9 @@
 
 use super::audit::{self, Actor};
 use crate::error::AppError;
-use crate::models::auth::{ChangePasswordRequest, Credentials, LoginResponse, RefreshRequest, SetupStatus};
+use crate::models::auth::{
+    ChangePasswordRequest, Credentials, LoginResponse, RefreshRequest, SetupStatus,
+};
 use crate::models::{Operation, Password, Role, Username};
 use crate::server::auth::{cookies, opaque, password, Caller, Credential};
 use crate::server::context::RequestCtx;
@@ -33,14 +35,27 @@ async fn limit_auth(state: &AppState, ctx: &RequestCtx, username: &str) -> Serve
     let per_minute = state.settings.auth_rate_per_minute;
     let window = Duration::from_secs(60);
     let ip = ctx.client_addr().unwrap_or_else(|| "unknown".into());
-    let by_ip = state.limiter.hit(&format!("auth:ip:{ip}"), per_minute, window).await;
+    let by_ip = state
+        .limiter
+        .hit(&format!("auth:ip:{ip}"), per_minute, window)
+        .await;
     let by_user = state
         .limiter
-        .hit(&format!("auth:user:{}", username.trim().to_lowercase()), per_minute, window)
+        .hit(
+            &format!("auth:user:{}", username.trim().to_lowercase()),
+            per_minute,
+            window,
+        )
         .await;
     match (by_ip, by_user) {
-        (Err(a), Err(b)) => Err(AppError::RateLimited { retry_after_secs: a.max(b) }.into()),
-        (Err(s), _) | (_, Err(s)) => Err(AppError::RateLimited { retry_after_secs: s }.into()),
+        (Err(a), Err(b)) => Err(AppError::RateLimited {
+            retry_after_secs: a.max(b),
+        }
+        .into()),
+        (Err(s), _) | (_, Err(s)) => Err(AppError::RateLimited {
+            retry_after_secs: s,
+        }
+        .into()),
         _ => Ok(()),
     }
 }
@@ -48,8 +63,10 @@ async fn limit_auth(state: &AppState, ctx: &RequestCtx, username: &str) -> Serve
 /// Creates the owner account while no user exists; 409 afterwards.
 pub async fn setup(state: &AppState, ctx: &RequestCtx, input: Credentials) -> ServerResult<Issued> {
     limit_auth(state, ctx, &input.username).await?;
-    let username = Username::parse(&input.username).map_err(|m| AppError::validation("username", m))?;
-    let password = Password::parse(&input.password, username.as_str()).map_err(|m| AppError::validation("password", m))?;
+    let username =
+        Username::parse(&input.username).map_err(|m| AppError::validation("username", m))?;
+    let password = Password::parse(&input.password, username.as_str())
+        .map_err(|m| AppError::validation("password", m))?;
     if repos::users::count(&state.db).await? > 0 {
         return Err(AppError::conflict("setup is already complete; sign in instead").into());
     }
@@ -67,14 +84,22 @@ pub async fn setup(state: &AppState, ctx: &RequestCtx, input: Credentials) -> Se
         txn.rollback().await?;
         return Err(AppError::conflict("setup is already complete; sign in instead").into());
     }
-    let owner = repos::users::insert(&txn, username.as_str(), &hash, Role::Owner.as_str(), now).await?;
+    let owner =
+        repos::users::insert(&txn, username.as_str(), &hash, Role::Owner.as_str(), now).await?;
     txn.commit().await?;
     let actor = Actor {
         id: Some(owner.id),
         name: Some(owner.username.clone()),
         client_addr: ctx.client_addr(),
     };
-    audit::record(state, actor, "auth.setup", &format!("user:{}", owner.username), "ok").await?;
+    audit::record(
+        state,
+        actor,
+        "auth.setup",
+        &format!("user:{}", owner.username),
+        "ok",
+    )
+    .await?;
     start_session(state, ctx, &owner, None).await
 }
 
@@ -87,12 +112,20 @@ pub async fn login(state: &AppState, ctx: &RequestCtx, input: Credentials) -> Se
         return Err(AppError::validation("password", "is required").into());
     }
     if input.password.chars().count() > Password::MAX_LEN {
-        return Err(AppError::validation("password", format!("must be at most {} characters", Password::MAX_LEN)).into());
+        return Err(AppError::validation(
+            "password",
+            format!("must be at most {} characters", Password::MAX_LEN),
+        )
+        .into());
     }
     limit_auth(state, ctx, &input.username).await?;
     let normalized = input.username.trim().to_lowercase();
     let user = repos::users::find_by_username(&state.db, &normalized).await?;
-    let ok = password::verify(input.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let ok = password::verify(
+        input.password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
     let target = format!("user:{normalized}");
     let Some(user) = user.filter(|_| ok) else {
         let actor = Actor {
@@ -112,12 +145,18 @@ pub async fn login(state: &AppState, ctx: &RequestCtx, input: Credentials) -> Se
     start_session(state, ctx, &user, None).await
 }
 
-async fn start_session(state: &AppState, ctx: &RequestCtx, user: &user::Model, family: Option<String>) -> ServerResult<Issued> {
+async fn start_session(
+    state: &AppState,
+    ctx: &RequestCtx,
+    user: &user::Model,
+    family: Option<String>,
+) -> ServerResult<Issued> {
     let settings = &state.settings;
     let refresh = opaque::generate();
     let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let refresh_ttl = settings.refresh_token_ttl_days * 86_400;
-    let expires = Utc::now() + chrono::Duration::seconds(i64::try_from(refresh_ttl).unwrap_or(86_400));
+    let expires =
+        Utc::now() + chrono::Duration::seconds(i64::try_from(refresh_ttl).unwrap_or(86_400));
     let session = repos::sessions::insert(
         &state.db,
         user.id,
@@ -127,20 +166,37 @@ async fn start_session(state: &AppState, ctx: &RequestCtx, user: &user::Model, f
         ctx.client_addr(),
     )
     .await?;
-    let (token, expires_at) = state.keys.issue(user.id, session.id, settings.access_token_ttl_secs)?;
+    let (token, expires_at) =
+        state
+            .keys
+            .issue(user.id, session.id, settings.access_token_ttl_secs)?;
     let role = Role::parse(&user.role).map_err(ServerError::Other)?;
     let caller = Caller {
         user_id: user.id,
         username: user.username.clone(),
         role,
-        credential: Credential::Session { session_id: session.id },
+        credential: Credential::Session {
+            session_id: session.id,
+        },
         client_addr: ctx.client_addr(),
     };
     let secure = settings.secure_cookies;
     Ok(Issued {
         cookies: vec![
-            cookies::set(cookies::ACCESS_COOKIE, &token, "/", settings.access_token_ttl_secs, secure),
-            cookies::set(cookies::REFRESH_COOKIE, &refresh, cookies::REFRESH_PATH, refresh_ttl, secure),
+            cookies::set(
+                cookies::ACCESS_COOKIE,
+                &token,
+                "/",
+                settings.access_token_ttl_secs,
+                secure,
+            ),
+            cookies::set(
+                cookies::REFRESH_COOKIE,
+                &refresh,
+                cookies::REFRESH_PATH,
+                refresh_ttl,
+                secure,
+            ),
         ],
         response: LoginResponse {
             token,
@@ -153,7 +209,11 @@ async fn start_session(state: &AppState, ctx: &RequestCtx, user: &user::Model, f
 
 /// Exchanges a refresh token for a new pair (the old one is spent). Presenting a spent token
 /// ends every session of its family: it has been stolen or replayed.
-pub async fn refresh(state: &AppState, ctx: &RequestCtx, input: RefreshRequest) -> ServerResult<Issued> {
+pub async fn refresh(
+    state: &AppState,
+    ctx: &RequestCtx,
+    input: RefreshRequest,
+) -> ServerResult<Issued> {
     let presented = input
         .refresh_token
         .filter(|t| !t.trim().is_empty())
@@ -173,8 +233,18 @@ pub async fn refresh(state: &AppState, ctx: &RequestCtx, input: RefreshRequest) 
             client_addr: ctx.client_addr(),
             ..Actor::default()
         };
-        audit::record(state, actor, "auth.refresh_reuse", &format!("session:{}", session.id), "denied").await?;
-        return Err(AppError::unauthorized("refresh token already used; all sessions of this login ended").into());
+        audit::record(
+            state,
+            actor,
+            "auth.refresh_reuse",
+            &format!("session:{}", session.id),
+            "denied",
+        )
+        .await?;
+        return Err(AppError::unauthorized(
+            "refresh token already used; all sessions of this login ended",
+        )
+        .into());
     }
     if session.expires_at <= now {
         return Err(AppError::unauthorized("refresh token expired").into());
@@ -199,10 +269,21 @@ pub async fn logout(state: &AppState, caller: &Caller) -> ServerResult<Vec<Strin
             }
         }
         Credential::ApiToken { .. } => {
-            return Err(AppError::validation("token", "API tokens are revoked with tokens/revoke, not logout").into());
+            return Err(AppError::validation(
+                "token",
+                "API tokens are revoked with tokens/revoke, not logout",
+            )
+            .into());
         }
     }
-    audit::record(state, caller.into(), "auth.logout", &format!("user:{}", caller.username), "ok").await?;
+    audit::record(
+        state,
+        caller.into(),
+        "auth.logout",
+        &format!("user:{}", caller.username),
+        "ok",
+    )
+    .await?;
     let secure = state.settings.secure_cookies;
     Ok(vec![
         cookies::clear(cookies::ACCESS_COOKIE, "/", secure),
@@ -211,7 +292,11 @@ pub async fn logout(state: &AppState, caller: &Caller) -> ServerResult<Vec<Strin
 }
 
 /// Changes the caller's password and ends their other sessions.
-pub async fn change_password(state: &AppState, caller: &Caller, input: ChangePasswordRequest) -> ServerResult<()> {
+pub async fn change_password(
+    state: &AppState,
+    caller: &Caller,
+    input: ChangePasswordRequest,
+) -> ServerResult<()> {
     caller.authorize(Operation::ChangeOwnPassword)?;
     let user = repos::users::find(&state.db, caller.user_id)
         .await?
@@ -219,14 +304,24 @@ pub async fn change_password(state: &AppState, caller: &Caller, input: ChangePas
     if input.current_password.chars().count() > Password::MAX_LEN
         || !password::verify(input.current_password, Some(user.password_hash.clone())).await?
     {
-        return Err(AppError::validation("current_password", "is not your current password").into());
+        return Err(
+            AppError::validation("current_password", "is not your current password").into(),
+        );
     }
-    let new = Password::parse(&input.new_password, &user.username).map_err(|m| AppError::validation("new_password", m))?;
+    let new = Password::parse(&input.new_password, &user.username)
+        .map_err(|m| AppError::validation("new_password", m))?;
     let hash = password::hash(new.expose().to_owned()).await?;
     let now = Utc::now();
     let txn = state.db.begin().await?;
     repos::users::set_password_hash(&txn, user.id, &hash, now).await?;
     repos::sessions::revoke_all_for_user(&txn, user.id, now).await?;
     txn.commit().await?;
-    audit::record(state, caller.into(), "auth.change_password", &format!("user:{}", user.username), "ok").await
+    audit::record(
+        state,
+        caller.into(),
+        "auth.change_password",
+        &format!("user:{}", user.username),
+        "ok",
+    )
+    .await
 }

@@ -4,8 +4,9 @@ use super::audit;
 use super::{into_page, page_limit, parse_cursor};
 use crate::error::AppError;
 use crate::models::catalog::{
-    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, ProjectDependencies, ProjectRef,
-    SetDependenciesRequest, DescriptorWritten, ImportReport, ImportRequest, ImportSkip, ProjectFacets, ProjectFlagRequest, ProjectInfo, ProjectQuery, Stack,
+    ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten,
+    ImportReport, ImportRequest, ImportSkip, ProjectDependencies, ProjectFacets,
+    ProjectFlagRequest, ProjectInfo, ProjectQuery, ProjectRef, SetDependenciesRequest, Stack,
     UpdateProjectRequest, WorkspaceInfo, LIFECYCLES,
 };
 use crate::models::events::Event;
@@ -24,7 +25,20 @@ use std::time::{Duration, Instant};
 
 /// Folders that are never workspaces.
 const SYSTEM_DIRS: [&str; 14] = [
-    "/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root/.cache", "/run", "/sbin", "/sys", "/usr", "/var",
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/root/.cache",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var",
 ];
 
 /// Checks a workspace path: absolute, an existing readable folder, not a system folder, and under
@@ -50,29 +64,51 @@ pub fn check_workspace_path(raw: &str, allowed_roots: &[PathBuf]) -> Result<Path
         return Err(invalid("is not readable by Optimus"));
     }
     if SYSTEM_DIRS.iter().any(|d| canonical == Path::new(d)) {
-        return Err(invalid("is a system folder; choose the folder where your code lives"));
+        return Err(invalid(
+            "is a system folder; choose the folder where your code lives",
+        ));
     }
     if !allowed_roots.is_empty() && !allowed_roots.iter().any(|r| canonical.starts_with(r)) {
-        return Err(invalid("is outside the folders Optimus may scan (workspace_roots)"));
+        return Err(invalid(
+            "is outside the folders Optimus may scan (workspace_roots)",
+        ));
     }
     Ok(canonical)
 }
 
 /// Adds a workspace (409 if it is already one) and starts its first scan.
-pub async fn add_workspace(state: &AppState, caller: &Caller, input: AddWorkspaceRequest) -> ServerResult<WorkspaceInfo> {
+pub async fn add_workspace(
+    state: &AppState,
+    caller: &Caller,
+    input: AddWorkspaceRequest,
+) -> ServerResult<WorkspaceInfo> {
     caller.authorize(Operation::ManageWorkspaces)?;
     let path = check_workspace_path(&input.path, &state.settings.workspace_roots)?;
     let path_text = path.to_string_lossy().to_string();
-    if repos::workspaces::find_by_path(&state.db, &path_text).await?.is_some() {
+    if repos::workspaces::find_by_path(&state.db, &path_text)
+        .await?
+        .is_some()
+    {
         return Err(AppError::conflict(format!("{path_text} is already a workspace")).into());
     }
     let ws = repos::workspaces::insert(&state.db, &path_text, Utc::now()).await?;
-    audit::record(state, caller.into(), "workspaces.add", &format!("workspace:{}", ws.path), "ok").await?;
+    audit::record(
+        state,
+        caller.into(),
+        "workspaces.add",
+        &format!("workspace:{}", ws.path),
+        "ok",
+    )
+    .await?;
     start_scan(state, caller, ws.id).await
 }
 
 /// A page of workspaces, by id.
-pub async fn list_workspaces(state: &AppState, caller: &Caller, page: PageRequest) -> ServerResult<Page<WorkspaceInfo>> {
+pub async fn list_workspaces(
+    state: &AppState,
+    caller: &Caller,
+    page: PageRequest,
+) -> ServerResult<Page<WorkspaceInfo>> {
     caller.authorize(Operation::ReadCatalog)?;
     let limit = page_limit(&page)?;
     let after = parse_cursor(page.cursor.as_deref())?;
@@ -81,40 +117,75 @@ pub async fn list_workspaces(state: &AppState, caller: &Caller, page: PageReques
 }
 
 /// One workspace with its scan state.
-pub async fn get_workspace(state: &AppState, caller: &Caller, id: i64) -> ServerResult<WorkspaceInfo> {
+pub async fn get_workspace(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ServerResult<WorkspaceInfo> {
     caller.authorize(Operation::ReadCatalog)?;
-    let ws = repos::workspaces::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("workspace"))?;
+    let ws = repos::workspaces::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("workspace"))?;
     Ok(ws.into())
 }
 
 /// Removes a workspace from the catalog; its projects stay (unlinked) and nothing on disk changes.
 pub async fn remove_workspace(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
     caller.authorize(Operation::ManageWorkspaces)?;
-    let ws = repos::workspaces::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("workspace"))?;
+    let ws = repos::workspaces::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("workspace"))?;
     if ws.scan_state == "running" {
         return Err(AppError::conflict("a scan is running; wait for it to finish").into());
     }
     repos::workspaces::delete(&state.db, id).await?;
-    audit::record(state, caller.into(), "workspaces.remove", &format!("workspace:{}", ws.path), "ok").await
+    audit::record(
+        state,
+        caller.into(),
+        "workspaces.remove",
+        &format!("workspace:{}", ws.path),
+        "ok",
+    )
+    .await
 }
 
 /// Starts a background scan; 409 while one is running.
 pub async fn start_scan(state: &AppState, caller: &Caller, id: i64) -> ServerResult<WorkspaceInfo> {
     caller.authorize(Operation::ManageWorkspaces)?;
-    let ws = repos::workspaces::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("workspace"))?;
+    let ws = repos::workspaces::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("workspace"))?;
     if !repos::workspaces::claim_scan(&state.db, id).await? {
         return Err(AppError::conflict("a scan of this workspace is already running").into());
     }
-    audit::record(state, caller.into(), "workspaces.scan", &format!("workspace:{}", ws.path), "ok").await?;
+    audit::record(
+        state,
+        caller.into(),
+        "workspaces.scan",
+        &format!("workspace:{}", ws.path),
+        "ok",
+    )
+    .await?;
     let task_state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = run_scan(&task_state, id, PathBuf::from(&ws.path)).await {
             tracing::error!(workspace.id = id, error = %e, "scan failed");
-            let _ = repos::workspaces::finish_scan(&task_state.db, id, Some(e.to_string()), 0, 0, 0, Utc::now()).await;
+            let _ = repos::workspaces::finish_scan(
+                &task_state.db,
+                id,
+                Some(e.to_string()),
+                0,
+                0,
+                0,
+                Utc::now(),
+            )
+            .await;
             publish_progress(&task_state, id, "failed", 0, 0).await;
         }
     });
-    let ws = repos::workspaces::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("workspace"))?;
+    let ws = repos::workspaces::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("workspace"))?;
     Ok(ws.into())
 }
 
@@ -131,7 +202,13 @@ async fn publish_progress(state: &AppState, id: i64, s: &str, folders: u32, foun
 }
 
 /// Appends one entry to a project's timeline.
-async fn note(state: &AppState, project_id: i64, kind: &str, summary: String, caller: Option<&Caller>) -> ServerResult<()> {
+async fn note(
+    state: &AppState,
+    project_id: i64,
+    kind: &str,
+    summary: String,
+    caller: Option<&Caller>,
+) -> ServerResult<()> {
     let entry = NewActivity {
         project_id,
         kind: kind.to_owned(),
@@ -168,7 +245,10 @@ async fn refs(state: &AppState, ids: Vec<i64>) -> ServerResult<Vec<ProjectRef>> 
     let mut out = Vec::new();
     for id in ids {
         if let Some(p) = repos::projects::find(&state.db, id).await? {
-            out.push(ProjectRef { id: p.id, name: p.name });
+            out.push(ProjectRef {
+                id: p.id,
+                name: p.name,
+            });
         }
     }
     out.sort_by_key(|r| r.name.to_lowercase());
@@ -176,9 +256,15 @@ async fn refs(state: &AppState, ids: Vec<i64>) -> ServerResult<Vec<ProjectRef>> 
 }
 
 /// A project's dependencies both ways.
-pub async fn dependencies(state: &AppState, caller: &Caller, id: i64) -> ServerResult<ProjectDependencies> {
+pub async fn dependencies(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ServerResult<ProjectDependencies> {
     caller.authorize(Operation::ReadCatalog)?;
-    repos::projects::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    repos::projects::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     Ok(ProjectDependencies {
         depends_on: refs(state, repos::dependencies::of(&state.db, id).await?).await?,
         dependents: refs(state, repos::dependencies::dependents(&state.db, id).await?).await?,
@@ -186,9 +272,15 @@ pub async fn dependencies(state: &AppState, caller: &Caller, id: i64) -> ServerR
 }
 
 /// Replaces what a project depends on, refusing unknown projects, itself and cycles.
-pub async fn set_dependencies(state: &AppState, caller: &Caller, input: SetDependenciesRequest) -> ServerResult<ProjectDependencies> {
+pub async fn set_dependencies(
+    state: &AppState,
+    caller: &Caller,
+    input: SetDependenciesRequest,
+) -> ServerResult<ProjectDependencies> {
     caller.authorize(Operation::EditProjects)?;
-    let project = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let project = repos::projects::find(&state.db, input.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     let mut deps = input.depends_on.clone();
     deps.sort_unstable();
     deps.dedup();
@@ -200,46 +292,87 @@ pub async fn set_dependencies(state: &AppState, caller: &Caller, input: SetDepen
     }
     for d in &deps {
         if repos::projects::find(&state.db, *d).await?.is_none() {
-            return Err(AppError::validation("depends_on", format!("project {d} does not exist")).into());
+            return Err(
+                AppError::validation("depends_on", format!("project {d} does not exist")).into(),
+            );
         }
     }
     let txn = state.db.begin().await?;
     let edges = repos::dependencies::all(&txn).await?;
     if creates_cycle(&edges, project.id, &deps) {
-        return Err(AppError::validation("depends_on", "this would make a dependency cycle").into());
+        return Err(
+            AppError::validation("depends_on", "this would make a dependency cycle").into(),
+        );
     }
     repos::dependencies::replace(&txn, project.id, &deps).await?;
     txn.commit().await?;
-    let names = refs(state, deps.clone()).await?.into_iter().map(|r| r.name).collect::<Vec<_>>();
-    let summary = if names.is_empty() { "No longer depends on other projects".to_owned() } else { format!("Depends on {}", names.join(", ")) };
+    let names = refs(state, deps.clone())
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect::<Vec<_>>();
+    let summary = if names.is_empty() {
+        "No longer depends on other projects".to_owned()
+    } else {
+        format!("Depends on {}", names.join(", "))
+    };
     note(state, project.id, "dependencies", summary, Some(caller)).await?;
-    audit::record(state, caller.into(), "projects.set_dependencies", &format!("project:{}", project.path), "ok").await?;
+    audit::record(
+        state,
+        caller.into(),
+        "projects.set_dependencies",
+        &format!("project:{}", project.path),
+        "ok",
+    )
+    .await?;
     state
         .bus
-        .publish(Event::ProjectChanged { id: project.id, name: project.name.clone(), change: "updated".into() })
+        .publish(Event::ProjectChanged {
+            id: project.id,
+            name: project.name.clone(),
+            change: "updated".into(),
+        })
         .await;
     dependencies(state, caller, project.id).await
 }
 
 /// A page of a project's activity, newest first.
-pub async fn project_activity(state: &AppState, caller: &Caller, query: ActivityQuery) -> ServerResult<Page<ActivityEntry>> {
+pub async fn project_activity(
+    state: &AppState,
+    caller: &Caller,
+    query: ActivityQuery,
+) -> ServerResult<Page<ActivityEntry>> {
     caller.authorize(Operation::ReadCatalog)?;
-    let limit = page_limit(&PageRequest { cursor: None, limit: query.limit })?;
+    let limit = page_limit(&PageRequest {
+        cursor: None,
+        limit: query.limit,
+    })?;
     let before = parse_cursor(query.cursor.as_deref())?;
-    repos::projects::find(&state.db, query.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    repos::projects::find(&state.db, query.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     let rows = repos::activity::page(&state.db, query.id, before, u64::from(limit) + 1).await?;
     Ok(into_page(rows, limit, |r| r.id, ActivityEntry::from))
 }
 
 /// What a scan stores for one examined project root.
-fn scanned_from(root: &Path, examined: scan::Examined, workspace_id: Option<i64>, fingerprint: String) -> Scanned {
+fn scanned_from(
+    root: &Path,
+    examined: scan::Examined,
+    workspace_id: Option<i64>,
+    fingerprint: String,
+) -> Scanned {
     let path = root.to_string_lossy().to_string();
     let d = examined.detection;
     let name = d
         .name
         .clone()
         .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.clone()));
+        .unwrap_or_else(|| {
+            root.file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| path.clone())
+        });
     let desc = examined.descriptor;
     Scanned {
         workspace_id,
@@ -254,7 +387,10 @@ fn scanned_from(root: &Path, examined: scan::Examined, workspace_id: Option<i64>
         git: examined.git,
         errors: d.errors.clone(),
         fingerprint,
-        services: desc.as_ref().map(|x| x.services.clone()).unwrap_or_default(),
+        services: desc
+            .as_ref()
+            .map(|x| x.services.clone())
+            .unwrap_or_default(),
         descriptor_tags: desc
             .as_ref()
             .filter(|x| !x.tags.is_empty())
@@ -269,15 +405,20 @@ fn scanned_from(root: &Path, examined: scan::Examined, workspace_id: Option<i64>
 pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<()> {
     let started = Instant::now();
     if !root.is_dir() {
-        return Err(ServerError::Other(format!("{} is no longer a readable folder", root.display())));
+        return Err(ServerError::Other(format!(
+            "{} is no longer a readable folder",
+            root.display()
+        )));
     }
     publish_progress(state, id, "running", 0, 0).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
     let walk_root = root.clone();
-    let discovery = tokio::task::spawn_blocking(move || scan::discover(&walk_root, &mut |n| {
-        // The receiver only goes away if the scan task was dropped; nothing to report then.
-        let _ = tx.send(n);
-    }));
+    let discovery = tokio::task::spawn_blocking(move || {
+        scan::discover(&walk_root, &mut |n| {
+            // The receiver only goes away if the scan task was dropped; nothing to report then.
+            let _ = tx.send(n);
+        })
+    });
     let mut last = Instant::now();
     while let Some(n) = rx.recv().await {
         if last.elapsed() > Duration::from_millis(250) {
@@ -290,19 +431,27 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
     for e in walk_errors.iter().take(20) {
         tracing::warn!(workspace.id = id, error = %e, "unreadable folder skipped");
     }
-    let known: HashMap<String, (i64, String, String)> = repos::projects::fingerprints(&state.db, id)
-        .await?
-        .into_iter()
-        .map(|(pid, path, fp, status)| (path, (pid, fp, status)))
-        .collect();
+    let known: HashMap<String, (i64, String, String)> =
+        repos::projects::fingerprints(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|(pid, path, fp, status)| (path, (pid, fp, status)))
+            .collect();
     let mut seen = Vec::new();
     let mut returned = Vec::new();
     let mut timeline = Vec::new();
     let now = Utc::now();
-    for (i, root_dir) in roots.iter().enumerate() {
+    // One blocking task for every fingerprint: an unchanged rescan is mostly these `stat` calls.
+    let fp_roots = roots.clone();
+    let fingerprints = tokio::task::spawn_blocking(move || {
+        fp_roots
+            .iter()
+            .map(|r| scan::fingerprint(r))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    for (i, (root_dir, fp)) in roots.iter().zip(fingerprints).enumerate() {
         let path = root_dir.to_string_lossy().to_string();
-        let dir = root_dir.clone();
-        let fp = tokio::task::spawn_blocking(move || scan::fingerprint(&dir)).await?;
         if let Some((pid, old_fp, status)) = known.get(&path) {
             seen.push(*pid);
             if *old_fp == fp {
@@ -314,7 +463,12 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
         }
         let dir = root_dir.clone();
         let examined = tokio::task::spawn_blocking(move || scan::examine(&dir)).await?;
-        let (project, created) = repos::projects::upsert(&state.db, scanned_from(root_dir, examined, Some(id), fp), now).await?;
+        let (project, created) = repos::projects::upsert(
+            &state.db,
+            scanned_from(root_dir, examined, Some(id), fp),
+            now,
+        )
+        .await?;
         seen.push(project.id);
         timeline.push(NewActivity {
             project_id: project.id,
@@ -336,11 +490,23 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
             .await;
         if last.elapsed() > Duration::from_millis(250) {
             last = Instant::now();
-            publish_progress(state, id, "running", folders, u32::try_from(i + 1).unwrap_or(u32::MAX)).await;
+            publish_progress(
+                state,
+                id,
+                "running",
+                folders,
+                u32::try_from(i + 1).unwrap_or(u32::MAX),
+            )
+            .await;
         }
     }
     for pid in &returned {
-        timeline.push(NewActivity { project_id: *pid, kind: "returned".into(), summary: "Back on disk".into(), actor: None });
+        timeline.push(NewActivity {
+            project_id: *pid,
+            kind: "returned".into(),
+            summary: "Back on disk".into(),
+            actor: None,
+        });
     }
     repos::projects::set_status(&state.db, returned, "present", now).await?;
     let missing: Vec<i64> = known
@@ -349,8 +515,20 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
         .map(|(pid, _, _)| *pid)
         .collect();
     for pid in &missing {
-        state.bus.publish(Event::ProjectChanged { id: *pid, name: String::new(), change: "missing".into() }).await;
-        timeline.push(NewActivity { project_id: *pid, kind: "missing".into(), summary: "No longer found on disk".into(), actor: None });
+        state
+            .bus
+            .publish(Event::ProjectChanged {
+                id: *pid,
+                name: String::new(),
+                change: "missing".into(),
+            })
+            .await;
+        timeline.push(NewActivity {
+            project_id: *pid,
+            kind: "missing".into(),
+            summary: "No longer found on disk".into(),
+            actor: None,
+        });
     }
     repos::activity::insert_many(&state.db, timeline, now).await?;
     repos::projects::set_status(&state.db, missing, "missing", now).await?;
@@ -358,20 +536,33 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
     let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     repos::workspaces::finish_scan(&state.db, id, None, found, folders, millis, Utc::now()).await?;
     publish_progress(state, id, "done", folders, found).await;
-    tracing::info!(workspace.id = id, projects = found, folders, millis, "scan finished");
+    tracing::info!(
+        workspace.id = id,
+        projects = found,
+        folders,
+        millis,
+        "scan finished"
+    );
     Ok(())
 }
 
 /// A page of projects, by name.
-pub async fn list_projects(state: &AppState, caller: &Caller, query: ProjectQuery) -> ServerResult<Page<ProjectInfo>> {
+pub async fn list_projects(
+    state: &AppState,
+    caller: &Caller,
+    query: ProjectQuery,
+) -> ServerResult<Page<ProjectInfo>> {
     caller.authorize(Operation::ReadCatalog)?;
-    let limit = page_limit(&PageRequest { cursor: None, limit: query.limit })?;
+    let limit = page_limit(&PageRequest {
+        cursor: None,
+        limit: query.limit,
+    })?;
     let filter = filter_from(&query)?;
     let after = match parse_cursor(query.cursor.as_deref())? {
         Some(id) => {
-            let p = repos::projects::find(&state.db, id)
-                .await?
-                .ok_or_else(|| AppError::validation("cursor", "points at a project that no longer exists"))?;
+            let p = repos::projects::find(&state.db, id).await?.ok_or_else(|| {
+                AppError::validation("cursor", "points at a project that no longer exists")
+            })?;
             Some((p.name.to_lowercase(), p.id))
         }
         None => None,
@@ -383,7 +574,9 @@ pub async fn list_projects(state: &AppState, caller: &Caller, query: ProjectQuer
 /// One project.
 pub async fn get_project(state: &AppState, caller: &Caller, id: i64) -> ServerResult<ProjectInfo> {
     caller.authorize(Operation::ReadCatalog)?;
-    let p = repos::projects::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let p = repos::projects::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     Ok(p.into())
 }
 
@@ -400,13 +593,19 @@ mod tests {
 
     #[test]
     fn workspace_paths_must_be_absolute_existing_and_not_system_folders() {
-        assert!(field(check_workspace_path("relative/dir", &[])).is_some_and(|m| m.contains("absolute")));
-        assert!(field(check_workspace_path("/definitely/not/here", &[])).is_some_and(|m| m.contains("exist")));
+        assert!(field(check_workspace_path("relative/dir", &[]))
+            .is_some_and(|m| m.contains("absolute")));
+        assert!(field(check_workspace_path("/definitely/not/here", &[]))
+            .is_some_and(|m| m.contains("exist")));
         assert!(field(check_workspace_path("/", &[])).is_some_and(|m| m.contains("system")));
         assert!(field(check_workspace_path("/etc", &[])).is_some_and(|m| m.contains("system")));
         let tmp = std::env::temp_dir();
         assert!(check_workspace_path(&tmp.to_string_lossy(), &[]).is_ok());
-        assert!(field(check_workspace_path(&tmp.to_string_lossy(), &[PathBuf::from("/srv/code")])).is_some_and(|m| m.contains("outside")));
+        assert!(field(check_workspace_path(
+            &tmp.to_string_lossy(),
+            &[PathBuf::from("/srv/code")]
+        ))
+        .is_some_and(|m| m.contains("outside")));
     }
 }
 
@@ -414,10 +613,19 @@ mod tests {
 pub fn parse_tag(raw: &str) -> Result<String, AppError> {
     let t = raw.trim().to_lowercase();
     if t.is_empty() || t.chars().count() > 32 {
-        return Err(AppError::validation("tags", format!("`{raw}`: a tag has 1 to 32 characters")));
+        return Err(AppError::validation(
+            "tags",
+            format!("`{raw}`: a tag has 1 to 32 characters"),
+        ));
     }
-    if let Some(bad) = t.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))) {
-        return Err(AppError::validation("tags", format!("`{raw}`: `{bad}` is not allowed (letters, digits, - _ .)")));
+    if let Some(bad) = t
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(AppError::validation(
+            "tags",
+            format!("`{raw}`: `{bad}` is not allowed (letters, digits, - _ .)"),
+        ));
     }
     Ok(t)
 }
@@ -425,18 +633,30 @@ pub fn parse_tag(raw: &str) -> Result<String, AppError> {
 fn optional_text(field: &str, raw: &str, max: usize) -> Result<Option<String>, AppError> {
     let t = raw.trim();
     if t.chars().count() > max {
-        return Err(AppError::validation(field, format!("must be at most {max} characters")));
+        return Err(AppError::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if t.chars().any(char::is_control) {
-        return Err(AppError::validation(field, "must not contain control characters"));
+        return Err(AppError::validation(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok((!t.is_empty()).then(|| t.to_owned()))
 }
 
 /// Edits a project; overrides survive rescans, clearing one re-detects on the next scan.
-pub async fn update_project(state: &AppState, caller: &Caller, input: UpdateProjectRequest) -> ServerResult<ProjectInfo> {
+pub async fn update_project(
+    state: &AppState,
+    caller: &Caller,
+    input: UpdateProjectRequest,
+) -> ServerResult<ProjectInfo> {
     caller.authorize(Operation::EditProjects)?;
-    let current = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let current = repos::projects::find(&state.db, input.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     let mut overrides = repos::projects::Overrides::parse(&current.overrides);
     let mut c = repos::projects::Curation::default();
     if let Some(name) = &input.name {
@@ -481,7 +701,11 @@ pub async fn update_project(state: &AppState, caller: &Caller, input: UpdateProj
         let l = optional_text("lifecycle", lifecycle, 32)?.map(|l| l.to_lowercase());
         if let Some(l) = &l {
             if !LIFECYCLES.contains(&l.as_str()) {
-                return Err(AppError::validation("lifecycle", format!("must be one of {}", LIFECYCLES.join(", "))).into());
+                return Err(AppError::validation(
+                    "lifecycle",
+                    format!("must be one of {}", LIFECYCLES.join(", ")),
+                )
+                .into());
             }
         }
         c.lifecycle = Some(l);
@@ -513,37 +737,114 @@ pub async fn update_project(state: &AppState, caller: &Caller, input: UpdateProj
         }
     }
     let updated = repos::projects::curate(&state.db, current, c).await?;
-    note(state, updated.id, "edited", format!("Edited {}", changed.join(", ")), Some(caller)).await?;
-    audit::record(state, caller.into(), "projects.update", &format!("project:{}", updated.path), "ok").await?;
+    note(
+        state,
+        updated.id,
+        "edited",
+        format!("Edited {}", changed.join(", ")),
+        Some(caller),
+    )
+    .await?;
+    audit::record(
+        state,
+        caller.into(),
+        "projects.update",
+        &format!("project:{}", updated.path),
+        "ok",
+    )
+    .await?;
     state
         .bus
-        .publish(Event::ProjectChanged { id: updated.id, name: updated.name.clone(), change: "updated".into() })
+        .publish(Event::ProjectChanged {
+            id: updated.id,
+            name: updated.name.clone(),
+            change: "updated".into(),
+        })
         .await;
     Ok(updated.into())
 }
 
 /// Marks or unmarks a favorite.
-pub async fn set_favorite(state: &AppState, caller: &Caller, input: ProjectFlagRequest) -> ServerResult<ProjectInfo> {
+pub async fn set_favorite(
+    state: &AppState,
+    caller: &Caller,
+    input: ProjectFlagRequest,
+) -> ServerResult<ProjectInfo> {
     caller.authorize(Operation::EditProjects)?;
-    let p = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let p = repos::projects::find(&state.db, input.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     repos::projects::set_favorite(&state.db, p.id, input.value).await?;
-    let what = if input.value { "Marked as a favorite" } else { "No longer a favorite" };
+    let what = if input.value {
+        "Marked as a favorite"
+    } else {
+        "No longer a favorite"
+    };
     note(state, p.id, "favorite", what.into(), Some(caller)).await?;
-    audit::record(state, caller.into(), "projects.favorite", &format!("project:{}:{}", p.path, input.value), "ok").await?;
+    audit::record(
+        state,
+        caller.into(),
+        "projects.favorite",
+        &format!("project:{}:{}", p.path, input.value),
+        "ok",
+    )
+    .await?;
     get_project(state, caller, p.id).await
 }
 
 /// Archives or unarchives a project.
-pub async fn set_archived(state: &AppState, caller: &Caller, input: ProjectFlagRequest) -> ServerResult<ProjectInfo> {
+pub async fn set_archived(
+    state: &AppState,
+    caller: &Caller,
+    input: ProjectFlagRequest,
+) -> ServerResult<ProjectInfo> {
     caller.authorize(Operation::EditProjects)?;
-    let p = repos::projects::find(&state.db, input.id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let p = repos::projects::find(&state.db, input.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     repos::projects::set_archived(&state.db, p.id, input.value).await?;
-    note(state, p.id, if input.value { "archived" } else { "unarchived" }, if input.value { "Archived" } else { "Unarchived" }.into(), Some(caller)).await?;
-    let action = if input.value { "projects.archive" } else { "projects.unarchive" };
-    audit::record(state, caller.into(), action, &format!("project:{}", p.path), "ok").await?;
+    note(
+        state,
+        p.id,
+        if input.value {
+            "archived"
+        } else {
+            "unarchived"
+        },
+        if input.value {
+            "Archived"
+        } else {
+            "Unarchived"
+        }
+        .into(),
+        Some(caller),
+    )
+    .await?;
+    let action = if input.value {
+        "projects.archive"
+    } else {
+        "projects.unarchive"
+    };
+    audit::record(
+        state,
+        caller.into(),
+        action,
+        &format!("project:{}", p.path),
+        "ok",
+    )
+    .await?;
     state
         .bus
-        .publish(Event::ProjectChanged { id: p.id, name: p.name.clone(), change: if input.value { "archived" } else { "unarchived" }.into() })
+        .publish(Event::ProjectChanged {
+            id: p.id,
+            name: p.name.clone(),
+            change: if input.value {
+                "archived"
+            } else {
+                "unarchived"
+            }
+            .into(),
+        })
         .await;
     get_project(state, caller, p.id).await
 }
@@ -552,41 +853,112 @@ pub async fn set_archived(state: &AppState, caller: &Caller, input: ProjectFlagR
 /// workspace finds it again.
 pub async fn delete_project(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
     caller.authorize(Operation::EditProjects)?;
-    let p = repos::projects::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("project"))?;
+    let p = repos::projects::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
     repos::projects::delete(&state.db, id).await?;
-    audit::record(state, caller.into(), "projects.delete", &format!("project:{}", p.path), "ok").await?;
-    state.bus.publish(Event::ProjectChanged { id, name: p.name, change: "deleted".into() }).await;
+    audit::record(
+        state,
+        caller.into(),
+        "projects.delete",
+        &format!("project:{}", p.path),
+        "ok",
+    )
+    .await?;
+    state
+        .bus
+        .publish(Event::ProjectChanged {
+            id,
+            name: p.name,
+            change: "deleted".into(),
+        })
+        .await;
     Ok(())
 }
 
+/// Examines a folder and stores it as a project outside any workspace.
+async fn catalog_folder(
+    state: &AppState,
+    path: &Path,
+) -> ServerResult<crate::server::entities::project::Model> {
+    let dir = path.to_path_buf();
+    let (fp, examined) =
+        tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
+    let (p, _) = repos::projects::upsert(
+        &state.db,
+        scanned_from(path, examined, None, fp),
+        Utc::now(),
+    )
+    .await?;
+    Ok(p)
+}
+
 /// Adds one folder as a project, outside any workspace.
-pub async fn create_project(state: &AppState, caller: &Caller, input: CreateProjectRequest) -> ServerResult<ProjectInfo> {
+pub async fn create_project(
+    state: &AppState,
+    caller: &Caller,
+    input: CreateProjectRequest,
+) -> ServerResult<ProjectInfo> {
     caller.authorize(Operation::EditProjects)?;
     let path = check_workspace_path(&input.path, &state.settings.workspace_roots)?;
-    if repos::projects::find_by_path(&state.db, &path.to_string_lossy()).await?.is_some() {
-        return Err(AppError::conflict(format!("{} is already in the catalog", path.display())).into());
+    if repos::projects::find_by_path(&state.db, &path.to_string_lossy())
+        .await?
+        .is_some()
+    {
+        return Err(
+            AppError::conflict(format!("{} is already in the catalog", path.display())).into(),
+        );
     }
-    let dir = path.clone();
-    let (fp, examined) = tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
-    let (p, _) = repos::projects::upsert(&state.db, scanned_from(&path, examined, None, fp), Utc::now()).await?;
-    audit::record(state, caller.into(), "projects.create", &format!("project:{}", p.path), "ok").await?;
-    note(state, p.id, "discovered", "Added by hand".into(), Some(caller)).await?;
-    state.bus.publish(Event::ProjectChanged { id: p.id, name: p.name.clone(), change: "discovered".into() }).await;
+    let p = catalog_folder(state, &path).await?;
+    audit::record(
+        state,
+        caller.into(),
+        "projects.create",
+        &format!("project:{}", p.path),
+        "ok",
+    )
+    .await?;
+    note(
+        state,
+        p.id,
+        "discovered",
+        "Added by hand".into(),
+        Some(caller),
+    )
+    .await?;
+    state
+        .bus
+        .publish(Event::ProjectChanged {
+            id: p.id,
+            name: p.name.clone(),
+            change: "discovered".into(),
+        })
+        .await;
     Ok(p.into())
 }
 
 /// Writes the project's current facts to a new `optimus.toml` in its folder. An existing file is
 /// never overwritten (409): Optimus only creates files it was asked to.
-pub async fn write_descriptor(state: &AppState, caller: &Caller, id: i64) -> ServerResult<DescriptorWritten> {
+pub async fn write_descriptor(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ServerResult<DescriptorWritten> {
     caller.authorize(Operation::EditProjects)?;
-    let p: ProjectInfo = repos::projects::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("project"))?.into();
+    let p: ProjectInfo = repos::projects::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?
+        .into();
     let content = crate::server::catalog::descriptor::Descriptor::from_project(&p).render();
     let file = Path::new(&p.path).join(crate::server::catalog::descriptor::FILE);
     let target = file.clone();
     let text = content.clone();
     let written = tokio::task::spawn_blocking(move || {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&target)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()
     })
@@ -594,15 +966,33 @@ pub async fn write_descriptor(state: &AppState, caller: &Caller, id: i64) -> Ser
     match written {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(AppError::conflict(format!("{} already exists; Optimus never overwrites it", file.display())).into());
+            return Err(AppError::conflict(format!(
+                "{} already exists; Optimus never overwrites it",
+                file.display()
+            ))
+            .into());
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(AppError::conflict(format!("{} is no longer on disk", p.path)).into());
         }
         Err(e) => return Err(e.into()),
     }
-    audit::record(state, caller.into(), "projects.write_descriptor", &format!("project:{}", p.path), "ok").await?;
-    note(state, p.id, "descriptor", format!("Wrote {}", file.display()), Some(caller)).await?;
+    audit::record(
+        state,
+        caller.into(),
+        "projects.write_descriptor",
+        &format!("project:{}", p.path),
+        "ok",
+    )
+    .await?;
+    note(
+        state,
+        p.id,
+        "descriptor",
+        format!("Wrote {}", file.display()),
+        Some(caller),
+    )
+    .await?;
     Ok(DescriptorWritten {
         path: file.to_string_lossy().to_string(),
         content,
@@ -613,14 +1003,21 @@ pub async fn write_descriptor(state: &AppState, caller: &Caller, id: i64) -> Ser
 /// and applies tags, owner, lifecycle, favorite, archived (and hand-set names and descriptions)
 /// to all of them. Folders that do not exist are skipped with the reason; nothing is written to
 /// disk.
-pub async fn import_projects(state: &AppState, caller: &Caller, input: ImportRequest) -> ServerResult<ImportReport> {
+pub async fn import_projects(
+    state: &AppState,
+    caller: &Caller,
+    input: ImportRequest,
+) -> ServerResult<ImportReport> {
     caller.authorize(Operation::EditProjects)?;
     if input.projects.len() > 10_000 {
         return Err(AppError::validation("projects", "at most 10,000 projects per import").into());
     }
     let mut report = ImportReport::default();
     for item in input.projects {
-        let skip = |reason: String| ImportSkip { path: item.path.clone(), reason };
+        let skip = |reason: String| ImportSkip {
+            path: item.path.clone(),
+            reason,
+        };
         let path = match check_workspace_path(&item.path, &state.settings.workspace_roots) {
             Ok(p) => p,
             Err(AppError::Validation { message, .. }) => {
@@ -636,11 +1033,8 @@ pub async fn import_projects(state: &AppState, caller: &Caller, input: ImportReq
                 p
             }
             None => {
-                let dir = path.clone();
-                let (fp, examined) = tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
-                let (p, _) = repos::projects::upsert(&state.db, scanned_from(&path, examined, None, fp), Utc::now()).await?;
                 report.created += 1;
-                p
+                catalog_folder(state, &path).await?
             }
         };
         let id = project.id;
@@ -670,7 +1064,12 @@ pub async fn import_projects(state: &AppState, caller: &Caller, input: ImportReq
         state,
         caller.into(),
         "projects.import",
-        &format!("created:{} updated:{} skipped:{}", report.created, report.updated, report.skipped.len()),
+        &format!(
+            "created:{} updated:{} skipped:{}",
+            report.created,
+            report.updated,
+            report.skipped.len()
+        ),
         "ok",
     )
     .await?;
@@ -679,25 +1078,54 @@ pub async fn import_projects(state: &AppState, caller: &Caller, input: ImportReq
 
 /// Builds the repository filter from a query, validating each field.
 pub fn filter_from(query: &ProjectQuery) -> Result<repos::projects::Filter, AppError> {
-    let stack = match query.stack.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let stack = match query
+        .stack
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(s) => Some(Stack::parse(s).map_err(|m| AppError::validation("stack", m))?),
         None => None,
     };
     let search = query.search.clone().unwrap_or_default();
     if search.len() > 200 {
-        return Err(AppError::validation("search", "must be at most 200 characters"));
+        return Err(AppError::validation(
+            "search",
+            "must be at most 200 characters",
+        ));
     }
-    let tag = match query.tag.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(t) => Some(parse_tag(t).map_err(|_| AppError::validation("tag", "is not a valid tag"))?),
+    let tag = match query
+        .tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(t) => {
+            Some(parse_tag(t).map_err(|_| AppError::validation("tag", "is not a valid tag"))?)
+        }
         None => None,
     };
-    let git = match query.git.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let git = match query
+        .git
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(g) if ["dirty", "clean", "ahead", "behind", "none"].contains(&g) => Some(g.to_owned()),
-        Some(_) => return Err(AppError::validation("git", "must be dirty, clean, ahead, behind or none")),
+        Some(_) => {
+            return Err(AppError::validation(
+                "git",
+                "must be dirty, clean, ahead, behind or none",
+            ))
+        }
         None => None,
     };
     Ok(repos::projects::Filter {
-        words: search.to_lowercase().split_whitespace().map(str::to_owned).collect(),
+        words: search
+            .to_lowercase()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
         stack,
         workspace_id: query.workspace_id,
         tag,
@@ -709,7 +1137,11 @@ pub fn filter_from(query: &ProjectQuery) -> Result<repos::projects::Filter, AppE
 
 /// Counts per stack, tag and state over the projects matching the query (its own stack and tag
 /// filters are ignored so the sidebar shows what choosing another would give).
-pub async fn project_facets(state: &AppState, caller: &Caller, query: ProjectQuery) -> ServerResult<ProjectFacets> {
+pub async fn project_facets(
+    state: &AppState,
+    caller: &Caller,
+    query: ProjectQuery,
+) -> ServerResult<ProjectFacets> {
     caller.authorize(Operation::ReadCatalog)?;
     let mut filter = filter_from(&query)?;
     filter.stack = None;
@@ -733,7 +1165,11 @@ pub async fn project_facets(state: &AppState, caller: &Caller, query: ProjectQue
 }
 
 /// Every project matching the query (all pages), for export.
-pub async fn export_projects(state: &AppState, caller: &Caller, query: ProjectQuery) -> ServerResult<Vec<ProjectInfo>> {
+pub async fn export_projects(
+    state: &AppState,
+    caller: &Caller,
+    query: ProjectQuery,
+) -> ServerResult<Vec<ProjectInfo>> {
     caller.authorize(Operation::ReadCatalog)?;
     let filter = filter_from(&query)?;
     let mut out = Vec::new();
@@ -752,7 +1188,11 @@ pub async fn export_projects(state: &AppState, caller: &Caller, query: ProjectQu
 
 /// Quotes one CSV field (RFC 4180), and defuses spreadsheet formulas.
 fn csv_field(value: &str) -> String {
-    let v = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
+    let v = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
@@ -762,14 +1202,20 @@ fn csv_field(value: &str) -> String {
 
 /// Projects as CSV: one row each, with the columns a spreadsheet user wants.
 pub fn projects_csv(projects: &[ProjectInfo]) -> String {
-    let mut out = String::from("id,name,path,stacks,tags,status,favorite,archived,branch,dirty,ahead,behind,description\n");
+    let mut out = String::from(
+        "id,name,path,stacks,tags,status,favorite,archived,branch,dirty,ahead,behind,description\n",
+    );
     for p in projects {
         let git = p.git.as_ref();
         let row = [
             p.id.to_string(),
             p.name.clone(),
             p.path.clone(),
-            p.stacks.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "),
+            p.stacks
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
             p.tags.join(" "),
             p.status.clone(),
             p.favorite.to_string(),
@@ -780,7 +1226,12 @@ pub fn projects_csv(projects: &[ProjectInfo]) -> String {
             git.map(|g| g.behind.to_string()).unwrap_or_default(),
             p.description.clone().unwrap_or_default(),
         ];
-        out.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
     out
@@ -795,7 +1246,10 @@ mod curation_tests {
         let edges = [(1, 2), (2, 3)];
         assert!(creates_cycle(&edges, 3, &[1]));
         assert!(!creates_cycle(&edges, 3, &[4]));
-        assert!(!creates_cycle(&edges, 1, &[3]), "replacing 1's own edges is not a cycle");
+        assert!(
+            !creates_cycle(&edges, 1, &[3]),
+            "replacing 1's own edges is not a cycle"
+        );
     }
 
     #[test]

@@ -28,11 +28,20 @@ pub(crate) fn make_cursor(id: i64) -> String {
 }
 
 /// Turns `limit + 1` fetched rows into a page with a cursor when more remain.
-pub(crate) fn into_page<M, T>(mut rows: Vec<M>, limit: u32, id: impl Fn(&M) -> i64, map: impl Fn(M) -> T) -> Page<T> {
+pub(crate) fn into_page<M, T>(
+    mut rows: Vec<M>,
+    limit: u32,
+    id: impl Fn(&M) -> i64,
+    map: impl Fn(M) -> T,
+) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next_cursor = if more { rows.last().map(|r| make_cursor(id(r))) } else { None };
+    let next_cursor = if more {
+        rows.last().map(|r| make_cursor(id(r)))
+    } else {
+        None
+    };
     Page {
         items: rows.into_iter().map(map).collect(),
         next_cursor,
@@ -52,7 +61,9 @@ mod tests {
     fn cursors_round_trip_and_junk_is_a_400_on_cursor() {
         assert_eq!(parse_cursor(Some(&make_cursor(42))), Ok(Some(42)));
         assert_eq!(parse_cursor(None), Ok(None));
-        assert!(matches!(parse_cursor(Some("zzz")), Err(AppError::Validation { field, .. }) if field == "cursor"));
+        assert!(
+            matches!(parse_cursor(Some("zzz")), Err(AppError::Validation { field, .. }) if field == "cursor")
+        );
     }
 
     #[test]

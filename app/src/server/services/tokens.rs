@@ -18,7 +18,10 @@ pub const MAX_DAYS: u32 = 365;
 /// Checks requested scopes against what the caller may grant.
 fn parse_scopes(caller: &Caller, raw: &[String]) -> Result<Vec<Scope>, AppError> {
     if raw.is_empty() {
-        return Err(AppError::validation("scopes", "must name at least one scope"));
+        return Err(AppError::validation(
+            "scopes",
+            "must name at least one scope",
+        ));
     }
     let mut scopes = Vec::new();
     for s in raw {
@@ -31,7 +34,10 @@ fn parse_scopes(caller: &Caller, raw: &[String]) -> Result<Vec<Scope>, AppError>
         }
         if let Credential::ApiToken { scopes: own, .. } = &caller.credential {
             if !own.contains(&scope) {
-                return Err(AppError::validation("scopes", format!("this token cannot grant `{scope}`, which it lacks")));
+                return Err(AppError::validation(
+                    "scopes",
+                    format!("this token cannot grant `{scope}`, which it lacks"),
+                ));
             }
         }
         if !scopes.contains(&scope) {
@@ -43,12 +49,20 @@ fn parse_scopes(caller: &Caller, raw: &[String]) -> Result<Vec<Scope>, AppError>
 }
 
 /// Creates a token for the caller.
-pub async fn create(state: &AppState, caller: &Caller, input: CreateTokenRequest) -> ServerResult<CreatedToken> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: CreateTokenRequest,
+) -> ServerResult<CreatedToken> {
     caller.authorize(Operation::CreateToken)?;
     let name = TokenName::parse(&input.name).map_err(|m| AppError::validation("name", m))?;
     let scopes = parse_scopes(caller, &input.scopes)?;
     if !(1..=MAX_DAYS).contains(&input.expires_in_days) {
-        return Err(AppError::validation("expires_in_days", format!("must be between 1 and {MAX_DAYS}")).into());
+        return Err(AppError::validation(
+            "expires_in_days",
+            format!("must be between 1 and {MAX_DAYS}"),
+        )
+        .into());
     }
     let secret = opaque::generate_api_token();
     let prefix: String = secret.chars().take(10).collect();
@@ -65,7 +79,14 @@ pub async fn create(state: &AppState, caller: &Caller, input: CreateTokenRequest
         expires_at,
     )
     .await?;
-    audit::record(state, caller.into(), "tokens.create", &format!("token:{}:{}", row.id, row.name), "ok").await?;
+    audit::record(
+        state,
+        caller.into(),
+        "tokens.create",
+        &format!("token:{}:{}", row.id, row.name),
+        "ok",
+    )
+    .await?;
     Ok(CreatedToken {
         token: secret,
         info: TokenInfo::from(row),
@@ -73,11 +94,17 @@ pub async fn create(state: &AppState, caller: &Caller, input: CreateTokenRequest
 }
 
 /// The caller's tokens, newest first.
-pub async fn list(state: &AppState, caller: &Caller, page: PageRequest) -> ServerResult<Page<TokenInfo>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    page: PageRequest,
+) -> ServerResult<Page<TokenInfo>> {
     caller.authorize(Operation::ListTokens)?;
     let limit = page_limit(&page)?;
     let before = parse_cursor(page.cursor.as_deref())?;
-    let rows = repos::api_tokens::page_for_user(&state.db, caller.user_id, before, u64::from(limit) + 1).await?;
+    let rows =
+        repos::api_tokens::page_for_user(&state.db, caller.user_id, before, u64::from(limit) + 1)
+            .await?;
     Ok(into_page(rows, limit, |r| r.id, TokenInfo::from))
 }
 
@@ -91,7 +118,16 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     if !repos::api_tokens::revoke(&state.db, id, Utc::now()).await? {
         return Err(AppError::conflict("token is already revoked").into());
     }
-    audit::record(state, caller.into(), "tokens.revoke", &format!("token:{}:{}", row.id, row.name), "ok").await?;
-    let row = repos::api_tokens::find(&state.db, id).await?.ok_or_else(|| AppError::not_found("token"))?;
+    audit::record(
+        state,
+        caller.into(),
+        "tokens.revoke",
+        &format!("token:{}:{}", row.id, row.name),
+        "ok",
+    )
+    .await?;
+    let row = repos::api_tokens::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("token"))?;
     Ok(TokenInfo::from(row))
 }

@@ -36,7 +36,11 @@ fn may_manage(actor: Role, target: Role) -> bool {
 }
 
 /// A page of users, by id.
-pub async fn list(state: &AppState, caller: &Caller, page: PageRequest) -> ServerResult<Page<UserInfo>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    page: PageRequest,
+) -> ServerResult<Page<UserInfo>> {
     caller.authorize(Operation::ListUsers)?;
     let limit = page_limit(&page)?;
     let after = parse_cursor(page.cursor.as_deref())?;
@@ -45,33 +49,69 @@ pub async fn list(state: &AppState, caller: &Caller, page: PageRequest) -> Serve
 }
 
 /// Creates a user.
-pub async fn create(state: &AppState, caller: &Caller, input: CreateUserRequest) -> ServerResult<UserInfo> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: CreateUserRequest,
+) -> ServerResult<UserInfo> {
     caller.authorize(Operation::CreateUser)?;
-    let username = Username::parse(&input.username).map_err(|m| AppError::validation("username", m))?;
-    let password = Password::parse(&input.password, username.as_str()).map_err(|m| AppError::validation("password", m))?;
+    let username =
+        Username::parse(&input.username).map_err(|m| AppError::validation("username", m))?;
+    let password = Password::parse(&input.password, username.as_str())
+        .map_err(|m| AppError::validation("password", m))?;
     let role = Role::parse(&input.role).map_err(|m| AppError::validation("role", m))?;
     if !may_grant(caller.role, role) {
-        return Err(AppError::forbidden(format!("a {} cannot create a user with the {role} role", caller.role)).into());
+        return Err(AppError::forbidden(format!(
+            "a {} cannot create a user with the {role} role",
+            caller.role
+        ))
+        .into());
     }
-    if repos::users::find_by_username(&state.db, username.as_str()).await?.is_some() {
+    if repos::users::find_by_username(&state.db, username.as_str())
+        .await?
+        .is_some()
+    {
         return Err(AppError::conflict(format!("username `{username}` is taken")).into());
     }
     let hash = password::hash(password.expose().to_owned()).await?;
-    let created = repos::users::insert(&state.db, username.as_str(), &hash, role.as_str(), Utc::now())
-        .await
-        .map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                ServerError::App(AppError::conflict(format!("username `{username}` is taken")))
-            }
-            _ => ServerError::Db(e),
-        })?;
-    audit::record(state, caller.into(), "users.create", &format!("user:{}", created.username), "ok").await?;
-    state.bus.publish(Event::UserChanged { id: created.id, change: "created".into() }).await;
+    let created = repos::users::insert(
+        &state.db,
+        username.as_str(),
+        &hash,
+        role.as_str(),
+        Utc::now(),
+    )
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ServerError::App(
+            AppError::conflict(format!("username `{username}` is taken")),
+        ),
+        _ => ServerError::Db(e),
+    })?;
+    audit::record(
+        state,
+        caller.into(),
+        "users.create",
+        &format!("user:{}", created.username),
+        "ok",
+    )
+    .await?;
+    state
+        .bus
+        .publish(Event::UserChanged {
+            id: created.id,
+            change: "created".into(),
+        })
+        .await;
     Ok(to_info(created))
 }
 
 /// Changes a user's role.
-pub async fn update_role(state: &AppState, caller: &Caller, input: UpdateRoleRequest) -> ServerResult<UserInfo> {
+pub async fn update_role(
+    state: &AppState,
+    caller: &Caller,
+    input: UpdateRoleRequest,
+) -> ServerResult<UserInfo> {
     caller.authorize(Operation::ChangeUserRole)?;
     let role = Role::parse(&input.role).map_err(|m| AppError::validation("role", m))?;
     if input.id == caller.user_id {
@@ -83,16 +123,38 @@ pub async fn update_role(state: &AppState, caller: &Caller, input: UpdateRoleReq
         .ok_or_else(|| AppError::not_found("user"))?;
     let current = Role::parse(&target.role).map_err(ServerError::Other)?;
     if !may_manage(caller.role, current) || !may_grant(caller.role, role) {
-        return Err(AppError::forbidden(format!("a {} cannot change a {current} into a {role}", caller.role)).into());
+        return Err(AppError::forbidden(format!(
+            "a {} cannot change a {current} into a {role}",
+            caller.role
+        ))
+        .into());
     }
-    if current == Role::Owner && role != Role::Owner && repos::users::count_with_role(&txn, Role::Owner.as_str()).await? <= 1 {
+    if current == Role::Owner
+        && role != Role::Owner
+        && repos::users::count_with_role(&txn, Role::Owner.as_str()).await? <= 1
+    {
         return Err(AppError::conflict("the last owner cannot be demoted").into());
     }
     repos::users::set_role(&txn, target.id, role.as_str(), Utc::now()).await?;
     txn.commit().await?;
-    audit::record(state, caller.into(), "users.update_role", &format!("user:{}:{current}->{role}", target.username), "ok").await?;
-    state.bus.publish(Event::UserChanged { id: target.id, change: "role_changed".into() }).await;
-    let updated = repos::users::find(&state.db, target.id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    audit::record(
+        state,
+        caller.into(),
+        "users.update_role",
+        &format!("user:{}:{current}->{role}", target.username),
+        "ok",
+    )
+    .await?;
+    state
+        .bus
+        .publish(Event::UserChanged {
+            id: target.id,
+            change: "role_changed".into(),
+        })
+        .await;
+    let updated = repos::users::find(&state.db, target.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
     Ok(to_info(updated))
 }
 
@@ -103,19 +165,37 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
         return Err(AppError::validation("id", "you cannot delete yourself").into());
     }
     let txn = state.db.begin().await?;
-    let target = repos::users::find(&txn, id).await?.ok_or_else(|| AppError::not_found("user"))?;
+    let target = repos::users::find(&txn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
     let role = Role::parse(&target.role).map_err(ServerError::Other)?;
     if !may_manage(caller.role, role) {
-        return Err(AppError::forbidden(format!("a {} cannot delete a {role}", caller.role)).into());
+        return Err(
+            AppError::forbidden(format!("a {} cannot delete a {role}", caller.role)).into(),
+        );
     }
-    if role == Role::Owner && repos::users::count_with_role(&txn, Role::Owner.as_str()).await? <= 1 {
+    if role == Role::Owner && repos::users::count_with_role(&txn, Role::Owner.as_str()).await? <= 1
+    {
         return Err(AppError::conflict("the last owner cannot be deleted").into());
     }
     repos::sessions::revoke_all_for_user(&txn, id, Utc::now()).await?;
     repos::users::delete(&txn, id).await?;
     txn.commit().await?;
-    audit::record(state, caller.into(), "users.delete", &format!("user:{}", target.username), "ok").await?;
-    state.bus.publish(Event::UserChanged { id, change: "deleted".into() }).await;
+    audit::record(
+        state,
+        caller.into(),
+        "users.delete",
+        &format!("user:{}", target.username),
+        "ok",
+    )
+    .await?;
+    state
+        .bus
+        .publish(Event::UserChanged {
+            id,
+            change: "deleted".into(),
+        })
+        .await;
     Ok(())
 }
 
