@@ -25,6 +25,8 @@ struct ExportParams {
     favorite: Option<bool>,
     archived: Option<bool>,
     git: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
     workspace_id: Option<i64>,
 }
 
@@ -58,6 +60,8 @@ pub async fn export_projects(
                 favorite: params.favorite,
                 archived: params.archived,
                 git: params.git,
+                status: params.status,
+                sort: params.sort,
                 cursor: None,
                 limit: None,
             },

@@ -7,7 +7,9 @@ use crate::api::catalog::{
 use crate::components::project_card::ProjectCard;
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
-use crate::models::catalog::{AddWorkspaceRequest, ProjectFlagRequest, ProjectQuery, Stack};
+use crate::models::catalog::{
+    AddWorkspaceRequest, ProjectFlagRequest, ProjectInfo, ProjectQuery, ProjectSort, Stack,
+};
 use crate::models::events::{Event, ServerMessage};
 use crate::models::page::PageRequest;
 use crate::models::tokens::IdRequest;
@@ -32,24 +34,93 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-/// The URL of the project list with these filters.
-pub fn projects_url(search: &str, stack: &str, git: &str) -> String {
-    let mut parts = Vec::new();
-    if !search.is_empty() {
-        parts.push(format!("q={}", encode(search)));
+/// The list filters and order, as kept in the URL so a view can be shared and the back button
+/// works.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Search words.
+    pub q: String,
+    /// Stack id.
+    pub stack: String,
+    /// Git state.
+    pub git: String,
+    /// Tag.
+    pub tag: String,
+    /// `present` or `missing`.
+    pub status: String,
+    /// Favorites only.
+    pub favorite: bool,
+    /// Order (`name` when empty).
+    pub sort: String,
+}
+
+impl Filters {
+    /// The URL of the project list with these filters.
+    pub fn url(&self) -> String {
+        let mut parts = Vec::new();
+        for (key, value) in [
+            ("q", &self.q),
+            ("stack", &self.stack),
+            ("git", &self.git),
+            ("tag", &self.tag),
+            ("status", &self.status),
+            ("sort", &self.sort),
+        ] {
+            if !value.is_empty() {
+                parts.push(format!("{key}={}", encode(value)));
+            }
+        }
+        if self.favorite {
+            parts.push("favorite=1".into());
+        }
+        if parts.is_empty() {
+            "/projects".into()
+        } else {
+            format!("/projects?{}", parts.join("&"))
+        }
     }
-    if !stack.is_empty() {
-        parts.push(format!("stack={}", encode(stack)));
+
+    /// The API query for one page.
+    fn query(&self, cursor: Option<String>, limit: u32) -> ProjectQuery {
+        let some = |v: &String| (!v.is_empty()).then(|| v.clone());
+        ProjectQuery {
+            search: some(&self.q),
+            stack: some(&self.stack),
+            git: some(&self.git),
+            tag: some(&self.tag),
+            status: some(&self.status),
+            favorite: self.favorite.then_some(true),
+            sort: some(&self.sort),
+            cursor,
+            limit: Some(limit),
+            ..Default::default()
+        }
     }
-    if !git.is_empty() {
-        parts.push(format!("git={}", encode(git)));
-    }
-    if parts.is_empty() {
-        "/projects".into()
-    } else {
-        format!("/projects?{}", parts.join("&"))
+
+    /// The export link's query string (same filters, every page).
+    fn export_params(&self) -> String {
+        let mut out = String::new();
+        for (key, value) in [
+            ("search", &self.q),
+            ("stack", &self.stack),
+            ("git", &self.git),
+            ("tag", &self.tag),
+            ("status", &self.status),
+            ("sort", &self.sort),
+        ] {
+            if !value.is_empty() {
+                out.push_str(&format!("&{key}={}", encode(value)));
+            }
+        }
+        if self.favorite {
+            out.push_str("&favorite=true");
+        }
+        out
     }
 }
+
+/// Projects per page; more arrive with "Load more".
+const PAGE: u32 = 100;
 
 /// Lists workspaces and projects; filters live in the URL so they can be shared.
 #[component]
@@ -60,9 +131,20 @@ pub fn ProjectsPage() -> impl IntoView {
     let can_edit = use_context::<Me>().is_some_and(|m| Operation::EditProjects.allowed_for(m.role));
     let query = use_query_map();
     let navigate = use_navigate();
-    let search = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
-    let stack = Memo::new(move |_| query.with(|q| q.get("stack").unwrap_or_default()));
-    let git = Memo::new(move |_| query.with(|q| q.get("git").unwrap_or_default()));
+    let filters = Memo::new(move |_| {
+        query.with(|q| {
+            let get = |k: &str| q.get(k).unwrap_or_default();
+            Filters {
+                q: get("q"),
+                stack: get("stack"),
+                git: get("git"),
+                tag: get("tag"),
+                status: get("status"),
+                favorite: matches!(get("favorite").as_str(), "1" | "true"),
+                sort: get("sort"),
+            }
+        })
+    });
     let dense = RwSignal::new(false);
     Effect::new(move |_| {
         dense.set(
@@ -79,22 +161,66 @@ pub fn ProjectsPage() -> impl IntoView {
             })
         },
     );
-    let query_for = |search: String, stack: String, git: String| ProjectQuery {
-        search: Some(search),
-        stack: (!stack.is_empty()).then_some(stack),
-        git: (!git.is_empty()).then_some(git),
-        cursor: None,
-        limit: Some(200),
-        ..Default::default()
-    };
     let projects = Resource::new(
-        move || (search.get(), stack.get(), git.get(), version.get()),
-        move |(search, stack, git, _)| list_projects(query_for(search, stack, git)),
+        move || (filters.get(), version.get()),
+        move |(f, _)| list_projects(f.query(None, PAGE)),
     );
+    // Facets ignore the stack and tag choices so the menus show what picking another would give.
     let facets = Resource::new(
-        move || (search.get(), git.get(), version.get()),
-        move |(search, git, _)| count_project_facets(query_for(search, String::new(), git)),
+        move || (filters.get(), version.get()),
+        move |(f, _)| {
+            count_project_facets(
+                Filters {
+                    stack: String::new(),
+                    tag: String::new(),
+                    ..f
+                }
+                .query(None, PAGE),
+            )
+        },
     );
+    // Pages after the first, appended by "Load more"; reset whenever the first page reloads.
+    let more = RwSignal::new(Vec::<ProjectInfo>::new());
+    let next_cursor = RwSignal::new(None::<String>);
+    let first_len = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = projects.get() {
+            first_len.set(page.items.len());
+            next_cursor.set(page.next_cursor.clone());
+            more.set(Vec::new());
+        }
+    });
+    let loading_more = RwSignal::new(false);
+    let load_more = move || {
+        let Some(cursor) = next_cursor.get_untracked() else {
+            return;
+        };
+        if loading_more.get_untracked() {
+            return;
+        }
+        loading_more.set(true);
+        let f = filters.get_untracked();
+        leptos::task::spawn_local(async move {
+            match list_projects(f.query(Some(cursor), PAGE)).await {
+                Ok(page) => {
+                    next_cursor.set(page.next_cursor);
+                    more.update(|m| m.extend(page.items));
+                }
+                Err(e) => toasts.error(e.to_string()),
+            }
+            loading_more.set(false);
+        });
+    };
+    // The project at a keyboard position, across the first page and the loaded ones.
+    let project_at = move |i: usize| -> Option<(i64, bool)> {
+        let first = projects.get_untracked().and_then(Result::ok)?;
+        match first.items.get(i) {
+            Some(p) => Some((p.id, p.favorite)),
+            None => {
+                more.with_untracked(|m| m.get(i - first.items.len()).map(|p| (p.id, p.favorite)))
+            }
+        }
+    };
     // Live: scan progress and discovered projects arrive over the event stream; refreshes are
     // coalesced to at most one every 300 ms.
     let live_progress = RwSignal::new(None::<(i64, u32, u32)>);
@@ -162,10 +288,12 @@ pub fn ProjectsPage() -> impl IntoView {
     let search_ref = NodeRef::<leptos::html::Input>::new();
     let set_filters = {
         let navigate = navigate.clone();
-        move |q: String, s: String, g: String| {
+        move |change: &dyn Fn(&mut Filters)| {
+            let mut next = filters.get_untracked();
+            change(&mut next);
             selected.set(0);
             navigate(
-                &projects_url(&q, &s, &g),
+                &next.url(),
                 NavigateOptions {
                     replace: true,
                     scroll: false,
@@ -174,16 +302,6 @@ pub fn ProjectsPage() -> impl IntoView {
             );
         }
     };
-    let set_search = {
-        let set_filters = set_filters.clone();
-        move |q: String| set_filters(q, stack.get_untracked(), git.get_untracked())
-    };
-    let set_stack = {
-        let set_filters = set_filters.clone();
-        move |s: String| set_filters(search.get_untracked(), s, git.get_untracked())
-    };
-    let set_git = move |g: String| set_filters(search.get_untracked(), stack.get_untracked(), g);
-
     // Keyboard: `/` search, `j`/`k` move, Enter open.
     {
         let navigate = navigate.clone();
@@ -199,11 +317,7 @@ pub fn ProjectsPage() -> impl IntoView {
                     }
                     return;
                 }
-                let count = projects
-                    .get_untracked()
-                    .and_then(Result::ok)
-                    .map(|p| p.items.len())
-                    .unwrap_or(0);
+                let count = first_len.get_untracked() + more.with_untracked(Vec::len);
                 match ev.key().as_str() {
                     "/" => {
                         ev.prevent_default();
@@ -214,12 +328,8 @@ pub fn ProjectsPage() -> impl IntoView {
                     "j" if count > 0 => selected.update(|s| *s = (*s + 1).min(count - 1)),
                     "k" => selected.update(|s| *s = s.saturating_sub(1)),
                     "f" if can_edit => {
-                        let target = projects.get_untracked().and_then(Result::ok).and_then(|p| {
-                            p.items
-                                .get(selected.get_untracked())
-                                .map(|p| (p.id, !p.favorite))
-                        });
-                        if let Some((id, value)) = target {
+                        if let Some((id, favorite)) = project_at(selected.get_untracked()) {
+                            let value = !favorite;
                             leptos::task::spawn_local(async move {
                                 if let Err(e) =
                                     favorite_project(ProjectFlagRequest { id, value }).await
@@ -231,20 +341,12 @@ pub fn ProjectsPage() -> impl IntoView {
                         }
                     }
                     "e" => {
-                        let id = projects
-                            .get_untracked()
-                            .and_then(Result::ok)
-                            .and_then(|p| p.items.get(selected.get_untracked()).map(|p| p.id));
-                        if let Some(id) = id {
+                        if let Some((id, _)) = project_at(selected.get_untracked()) {
                             navigate(&format!("/projects/{id}#edit"), Default::default());
                         }
                     }
                     "Enter" => {
-                        let id = projects
-                            .get_untracked()
-                            .and_then(Result::ok)
-                            .and_then(|p| p.items.get(selected.get_untracked()).map(|p| p.id));
-                        if let Some(id) = id {
+                        if let Some((id, _)) = project_at(selected.get_untracked()) {
                             navigate(&format!("/projects/{id}"), Default::default());
                         }
                     }
@@ -313,18 +415,35 @@ pub fn ProjectsPage() -> impl IntoView {
                     .ok()
             })}
         </Transition>
-        <div class="inline-form">
+        <div class="inline-form filters">
             <input
                 node_ref=search_ref
                 type="search"
                 name="search"
                 placeholder="Search projects (press /)"
                 aria-label="Search projects"
-                prop:value=move || search.get()
-                on:input=move |ev| set_search(event_target_value(&ev))
+                prop:value=move || filters.with(|f| f.q.clone())
+                on:input={
+                    let set = set_filters.clone();
+                    move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.q = v.clone())
+                    }
+                }
                 class="grow"
             />
-            <select name="stack" aria-label="Stack" prop:value=move || stack.get() on:change=move |ev| set_stack(event_target_value(&ev))>
+            <select
+                name="stack"
+                aria-label="Stack"
+                prop:value=move || filters.with(|f| f.stack.clone())
+                on:change={
+                    let set = set_filters.clone();
+                    move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.stack = v.clone())
+                    }
+                }
+            >
                 <option value="">"All stacks"</option>
                 {move || {
                     let counts = facets.get().and_then(Result::ok).map(|f| f.stacks).unwrap_or_default();
@@ -337,7 +456,43 @@ pub fn ProjectsPage() -> impl IntoView {
                         .collect_view()
                 }}
             </select>
-            <select name="git" aria-label="Git state" prop:value=move || git.get() on:change=move |ev| set_git(event_target_value(&ev))>
+            <select
+                name="tag"
+                aria-label="Tag"
+                prop:value=move || filters.with(|f| f.tag.clone())
+                on:change={
+                    let set = set_filters.clone();
+                    move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.tag = v.clone())
+                    }
+                }
+            >
+                <option value="">"Any tag"</option>
+                {move || {
+                    let mut tags = facets.get().and_then(Result::ok).map(|f| f.tags).unwrap_or_default();
+                    // The chosen tag stays selectable even when nothing else carries it.
+                    let chosen = filters.with(|f| f.tag.clone());
+                    if !chosen.is_empty() {
+                        tags.entry(chosen).or_default();
+                    }
+                    tags.into_iter()
+                        .map(|(t, n)| view! { <option value=t.clone()>{format!("{t} ({n})")}</option> })
+                        .collect_view()
+                }}
+            </select>
+            <select
+                name="git"
+                aria-label="Git state"
+                prop:value=move || filters.with(|f| f.git.clone())
+                on:change={
+                    let set = set_filters.clone();
+                    move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.git = v.clone())
+                    }
+                }
+            >
                 <option value="">"Any git state"</option>
                 <option value="dirty">
                     {move || format!("dirty ({})", facets.get().and_then(Result::ok).map(|f| f.dirty).unwrap_or(0))}
@@ -348,6 +503,59 @@ pub fn ProjectsPage() -> impl IntoView {
                 <option value="ahead">"ahead"</option>
                 <option value="clean">"clean"</option>
                 <option value="none">"not a repository"</option>
+            </select>
+            <select
+                name="status"
+                aria-label="Status"
+                prop:value=move || filters.with(|f| f.status.clone())
+                on:change={
+                    let set = set_filters.clone();
+                    move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.status = v.clone())
+                    }
+                }
+            >
+                <option value="">"Any status"</option>
+                <option value="present">"present"</option>
+                <option value="missing">
+                    {move || format!("missing ({})", facets.get().and_then(Result::ok).map(|f| f.missing).unwrap_or(0))}
+                </option>
+            </select>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    name="favorite"
+                    prop:checked=move || filters.with(|f| f.favorite)
+                    on:change={
+                        let set = set_filters.clone();
+                        move |ev| {
+                            let v = event_target_checked(&ev);
+                            set(&|f| f.favorite = v)
+                        }
+                    }
+                />
+                {move || format!("★ ({})", facets.get().and_then(Result::ok).map(|f| f.favorites).unwrap_or(0))}
+            </label>
+            <select
+                name="sort"
+                aria-label="Sort by"
+                prop:value=move || filters.with(|f| f.sort.clone())
+                on:change={
+                    let set = set_filters.clone();
+                    move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|f| f.sort = if v == "name" { String::new() } else { v.clone() })
+                    }
+                }
+            >
+                {ProjectSort::ALL
+                    .iter()
+                    .map(|s| {
+                        let value = if *s == ProjectSort::Name { "" } else { s.as_str() };
+                        view! { <option value=value>{format!("Sort: {}", s.label())}</option> }
+                    })
+                    .collect_view()}
             </select>
             <button
                 class="button ghost"
@@ -365,14 +573,14 @@ pub fn ProjectsPage() -> impl IntoView {
                 class="button ghost"
                 data-testid="export-csv"
                 download
-                href=move || format!("/api/v1/projects/export?format=csv&search={}&stack={}", encode(&search.get()), encode(&stack.get()))
+                href=move || format!("/api/v1/projects/export?format=csv{}", filters.with(Filters::export_params))
             >
                 "Export CSV"
             </a>
             <a
                 class="button ghost"
                 download
-                href=move || format!("/api/v1/projects/export?format=json&search={}&stack={}", encode(&search.get()), encode(&stack.get()))
+                href=move || format!("/api/v1/projects/export?format=json{}", filters.with(Filters::export_params))
             >
                 "JSON"
             </a>
@@ -390,6 +598,7 @@ pub fn ProjectsPage() -> impl IntoView {
                             .into_any()
                     }
                     Ok(page) => {
+                        let offset = page.items.len();
                         view! {
                             <div class="cards" class:dense=move || dense.get() data-testid="project-grid">
                                 {page
@@ -398,7 +607,37 @@ pub fn ProjectsPage() -> impl IntoView {
                                     .enumerate()
                                     .map(|(i, p)| view! { <ProjectCard project=p selected=Signal::derive(move || selected.get() == i) /> })
                                     .collect_view()}
+                                {move || {
+                                    more.get()
+                                        .into_iter()
+                                        .enumerate()
+                                        .map(|(i, p)| {
+                                            let i = offset + i;
+                                            view! { <ProjectCard project=p selected=Signal::derive(move || selected.get() == i) /> }
+                                        })
+                                        .collect_view()
+                                }}
                             </div>
+                            <p class="muted small load-more" data-testid="list-count">
+                                {move || {
+                                    let shown = offset + more.with(Vec::len);
+                                    let total = facets.get().and_then(Result::ok).map(|f| f.total);
+                                    match total {
+                                        Some(t) => format!("Showing {shown} of {t} projects"),
+                                        None => format!("Showing {shown} projects"),
+                                    }
+                                }}
+                                <Show when=move || next_cursor.with(Option::is_some)>
+                                    <button
+                                        class="button ghost"
+                                        data-testid="load-more"
+                                        disabled=move || loading_more.get()
+                                        on:click=move |_| load_more()
+                                    >
+                                        "Load more"
+                                    </button>
+                                </Show>
+                            </p>
                         }
                             .into_any()
                     }
@@ -414,14 +653,31 @@ mod tests {
 
     #[test]
     fn filters_round_trip_through_the_url() {
-        assert_eq!(projects_url("", "", ""), "/projects");
+        assert_eq!(Filters::default().url(), "/projects");
+        let f = Filters {
+            q: "my app".into(),
+            stack: "rust".into(),
+            ..Default::default()
+        };
+        assert_eq!(f.url(), "/projects?q=my%20app&stack=rust");
+        let f = Filters {
+            q: "a&b".into(),
+            git: "dirty".into(),
+            favorite: true,
+            sort: "last_commit".into(),
+            ..Default::default()
+        };
         assert_eq!(
-            projects_url("my app", "rust", ""),
-            "/projects?q=my%20app&stack=rust"
+            f.url(),
+            "/projects?q=a%26b&git=dirty&sort=last_commit&favorite=1"
         );
         assert_eq!(
-            projects_url("a&b", "", "dirty"),
-            "/projects?q=a%26b&git=dirty"
+            f.export_params(),
+            "&search=a%26b&git=dirty&sort=last_commit&favorite=true"
         );
+        let q = f.query(Some("c9".into()), 100);
+        assert_eq!(q.favorite, Some(true));
+        assert_eq!(q.stack, None);
+        assert_eq!(q.cursor.as_deref(), Some("c9"));
     }
 }

@@ -870,3 +870,93 @@ async fn dependencies_are_shown_both_ways_and_cycles_are_refused() {
         .await;
     assert_eq!(unknown.field(), Some("depends_on"));
 }
+
+/// Every page of `projects/list` for `query`, `limit` at a time.
+async fn all_pages(app: &TestApp, token: &str, query: Value, limit: u32) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut cursor = Value::Null;
+    loop {
+        let mut body = query.clone();
+        body["limit"] = json!(limit);
+        body["cursor"] = cursor;
+        let page = app.post_anon("projects/list", body, Some(token)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        seen.extend(page.body["items"].as_array().cloned().unwrap_or_default());
+        cursor = page.body["next_cursor"].clone();
+        if cursor.is_null() {
+            return seen;
+        }
+    }
+}
+
+fn names_of(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|p| p["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_sort_order_pages_without_gaps_or_repeats() {
+    let (app, owner, ws, _outside, id) = scanned_app().await;
+    std::fs::remove_dir_all(ws.path().join("site")).expect("remove");
+    app.post_anon("workspaces/scan", json!({"id": id}), Some(&owner))
+        .await;
+    wait_for_scan(&app, &owner, id).await;
+    let everything = all_pages(&app, &owner, json!({}), 200).await;
+    assert_eq!(everything.len(), 8);
+
+    // Newest commit first; projects without a commit last, by name.
+    let by_commit = all_pages(&app, &owner, json!({"sort": "last_commit"}), 2).await;
+    let stamps: Vec<Option<String>> = by_commit
+        .iter()
+        .map(|p| p["git"]["last_commit"]["time"].as_str().map(str::to_owned))
+        .collect();
+    let committed = stamps.iter().take_while(|s| s.is_some()).count();
+    assert!(
+        committed >= 1,
+        "the fixture's repository comes first: {stamps:?}"
+    );
+    assert!(
+        stamps[committed..].iter().all(Option::is_none),
+        "{stamps:?}"
+    );
+    assert!(
+        stamps[..committed].windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {stamps:?}"
+    );
+    let rest = names_of(&by_commit[committed..]);
+    let mut sorted = rest.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(rest, sorted, "projects without commits follow by name");
+
+    // Missing first.
+    let by_status = names_of(&all_pages(&app, &owner, json!({"sort": "status"}), 3).await);
+    assert_eq!(by_status.first().map(String::as_str), Some("site"));
+    let missing = all_pages(&app, &owner, json!({"status": "missing"}), 50).await;
+    assert_eq!(names_of(&missing), vec!["site"]);
+
+    let by_scan = all_pages(&app, &owner, json!({"sort": "last_scanned"}), 3).await;
+    let scanned: Vec<&str> = by_scan
+        .iter()
+        .map(|p| p["scanned_at"].as_str().unwrap_or_default())
+        .collect();
+    assert!(scanned.windows(2).all(|w| w[0] >= w[1]), "{scanned:?}");
+
+    for order in [&by_commit, &by_scan] {
+        let mut a = names_of(order);
+        let mut b = names_of(&everything);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "every project exactly once");
+    }
+
+    for (field, body) in [
+        ("sort", json!({"sort": "size"})),
+        ("status", json!({"status": "gone"})),
+    ] {
+        let r = app.post_anon("projects/list", body, Some(&owner)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.field(), Some(field));
+    }
+}

@@ -1,14 +1,14 @@
 //! Projects.
 
 use crate::models::catalog::{
-    CommandKind, Component, GitState, ProjectInfo, ProposedCommand, ServiceSpec, Stack,
+    CommandKind, Component, GitState, ProjectInfo, ProjectSort, ProposedCommand, ServiceSpec, Stack,
 };
 use crate::server::entities::project;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// Stacks as stored: ` rust node ` (delimited on both sides for LIKE matching).
@@ -423,6 +423,8 @@ pub struct Filter {
     pub archived: bool,
     /// `dirty`, `clean`, `ahead`, `behind`, `none`.
     pub git: Option<String>,
+    /// `present` or `missing`.
+    pub status: Option<String>,
 }
 
 impl Filter {
@@ -452,6 +454,9 @@ impl Filter {
             Some("none") => cond = cond.add(project::Column::Git.is_null()),
             _ => {}
         }
+        if let Some(status) = &self.status {
+            cond = cond.add(project::Column::Status.eq(status.as_str()));
+        }
         cond
     }
 }
@@ -475,31 +480,85 @@ pub async fn facet_rows(
         .await
 }
 
-/// Projects by (lower-case name, id), after the cursor position.
+/// The ordering keys of a sort, most significant first; `id` always breaks ties.
+fn sort_keys(sort: ProjectSort) -> Vec<(SimpleExpr, Order)> {
+    let lower_name = || SimpleExpr::from(Func::lower(Expr::col(project::Column::Name)));
+    let id = || (Expr::col(project::Column::Id).into(), Order::Asc);
+    match sort {
+        ProjectSort::Name => vec![(lower_name(), Order::Asc), id()],
+        // Projects without commits share the epoch, so they come last and keep a stable order.
+        ProjectSort::LastCommit => vec![
+            (
+                Func::coalesce([
+                    Expr::col(project::Column::LastCommitAt).into(),
+                    Expr::val(DateTime::<Utc>::UNIX_EPOCH).into(),
+                ])
+                .into(),
+                Order::Desc,
+            ),
+            (lower_name(), Order::Asc),
+            id(),
+        ],
+        ProjectSort::LastScanned => vec![
+            (Expr::col(project::Column::ScannedAt).into(), Order::Desc),
+            id(),
+        ],
+        // `missing` sorts before `present`.
+        ProjectSort::Status => vec![
+            (Expr::col(project::Column::Status).into(), Order::Asc),
+            (lower_name(), Order::Asc),
+            id(),
+        ],
+    }
+}
+
+/// Keyset condition: rows strictly after the row `after` in the order of `keys`. The cursor
+/// row's keys are read by the database itself, so both sides are computed by the same functions.
+fn after_row(keys: &[(SimpleExpr, Order)], after: i64) -> Condition {
+    let key_of_cursor = |key: &SimpleExpr| {
+        SimpleExpr::SubQuery(
+            None,
+            Box::new(
+                Query::select()
+                    .expr(key.clone())
+                    .from(project::Entity)
+                    .and_where(Expr::col(project::Column::Id).eq(after))
+                    .to_owned()
+                    .into_sub_query_statement(),
+            ),
+        )
+    };
+    let mut any = Condition::any();
+    for (i, (key, order)) in keys.iter().enumerate() {
+        let mut all = Condition::all();
+        for (earlier, _) in &keys[..i] {
+            all = all.add(Expr::expr(earlier.clone()).eq(key_of_cursor(earlier)));
+        }
+        let past = match order {
+            Order::Desc => Expr::expr(key.clone()).lt(key_of_cursor(key)),
+            _ => Expr::expr(key.clone()).gt(key_of_cursor(key)),
+        };
+        any = any.add(all.add(past));
+    }
+    any
+}
+
+/// A page of projects in `sort` order, after the project `after` (a cursor).
 pub async fn page(
     db: &impl ConnectionTrait,
     filter: &Filter,
-    after: Option<(String, i64)>,
+    sort: ProjectSort,
+    after: Option<i64>,
     limit: u64,
 ) -> Result<Vec<project::Model>, DbErr> {
+    let keys = sort_keys(sort);
     let mut cond = filter.condition();
-    let lower_name = Func::lower(Expr::col(project::Column::Name));
-    if let Some((name, id)) = after {
-        cond = cond.add(
-            Condition::any()
-                .add(Expr::expr(lower_name.clone()).gt(name.clone()))
-                .add(
-                    Condition::all()
-                        .add(Expr::expr(lower_name.clone()).eq(name))
-                        .add(project::Column::Id.gt(id)),
-                ),
-        );
+    if let Some(id) = after {
+        cond = cond.add(after_row(&keys, id));
     }
-    project::Entity::find()
-        .filter(cond)
-        .order_by_asc(Expr::expr(lower_name))
-        .order_by_asc(project::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+    let mut q = project::Entity::find().filter(cond);
+    for (key, order) in keys {
+        q = q.order_by(key, order);
+    }
+    q.limit(limit).all(db).await
 }

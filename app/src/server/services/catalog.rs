@@ -6,8 +6,8 @@ use crate::error::AppError;
 use crate::models::catalog::{
     ActivityEntry, ActivityQuery, AddWorkspaceRequest, CreateProjectRequest, DescriptorWritten,
     ImportReport, ImportRequest, ImportSkip, ProjectDependencies, ProjectFacets,
-    ProjectFlagRequest, ProjectInfo, ProjectQuery, ProjectRef, SetDependenciesRequest, Stack,
-    UpdateProjectRequest, WorkspaceInfo, LIFECYCLES,
+    ProjectFlagRequest, ProjectInfo, ProjectQuery, ProjectRef, ProjectSort, SetDependenciesRequest,
+    Stack, UpdateProjectRequest, WorkspaceInfo, LIFECYCLES,
 };
 use crate::models::events::Event;
 use crate::models::page::{Page, PageRequest};
@@ -558,16 +558,18 @@ pub async fn list_projects(
         limit: query.limit,
     })?;
     let filter = filter_from(&query)?;
-    let after = match parse_cursor(query.cursor.as_deref())? {
-        Some(id) => {
-            let p = repos::projects::find(&state.db, id).await?.ok_or_else(|| {
-                AppError::validation("cursor", "points at a project that no longer exists")
-            })?;
-            Some((p.name.to_lowercase(), p.id))
+    let sort = sort_from(&query)?;
+    let after = parse_cursor(query.cursor.as_deref())?;
+    if let Some(id) = after {
+        if repos::projects::find(&state.db, id).await?.is_none() {
+            return Err(AppError::validation(
+                "cursor",
+                "points at a project that no longer exists",
+            )
+            .into());
         }
-        None => None,
-    };
-    let rows = repos::projects::page(&state.db, &filter, after, u64::from(limit) + 1).await?;
+    }
+    let rows = repos::projects::page(&state.db, &filter, sort, after, u64::from(limit) + 1).await?;
     Ok(into_page(rows, limit, |r| r.id, ProjectInfo::from))
 }
 
@@ -1120,6 +1122,16 @@ pub fn filter_from(query: &ProjectQuery) -> Result<repos::projects::Filter, AppE
         }
         None => None,
     };
+    let status = match query
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) if s == "present" || s == "missing" => Some(s.to_owned()),
+        Some(_) => return Err(AppError::validation("status", "must be present or missing")),
+        None => None,
+    };
     Ok(repos::projects::Filter {
         words: search
             .to_lowercase()
@@ -1132,7 +1144,14 @@ pub fn filter_from(query: &ProjectQuery) -> Result<repos::projects::Filter, AppE
         favorite: query.favorite,
         archived: query.archived.unwrap_or(false),
         git,
+        status,
     })
+}
+
+/// The list order a query asks for.
+pub fn sort_from(query: &ProjectQuery) -> Result<ProjectSort, AppError> {
+    ProjectSort::parse(query.sort.as_deref().unwrap_or_default())
+        .map_err(|m| AppError::validation("sort", m))
 }
 
 /// Counts per stack, tag and state over the projects matching the query (its own stack and tag
@@ -1172,12 +1191,13 @@ pub async fn export_projects(
 ) -> ServerResult<Vec<ProjectInfo>> {
     caller.authorize(Operation::ReadCatalog)?;
     let filter = filter_from(&query)?;
+    let sort = sort_from(&query)?;
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let rows = repos::projects::page(&state.db, &filter, after.clone(), 500).await?;
+        let rows = repos::projects::page(&state.db, &filter, sort, after, 500).await?;
         let done = rows.len() < 500;
-        after = rows.last().map(|r| (r.name.to_lowercase(), r.id));
+        after = rows.last().map(|r| r.id);
         out.extend(rows.into_iter().map(ProjectInfo::from));
         if done || out.len() >= 100_000 {
             break;

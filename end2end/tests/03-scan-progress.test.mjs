@@ -1,0 +1,107 @@
+// A large workspace in the browser: the scan's progress bar and live counts while it runs, then
+// paging through more projects than one page holds, and sorting. Runs after 02-catalog.test.mjs;
+// its projects are named `zz-bulk-…` so they sort after the ones the earlier files look for.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
+const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+const OWNER = { username: 'owner', password: 'correct horse battery staple' };
+const BULK = 3000;
+
+let browser;
+let page;
+let workspace;
+
+before(async () => {
+  workspace = mkdtempSync(join(tmpdir(), 'optimus-e2e-bulk-'));
+  for (let i = 0; i < BULK; i++) {
+    const name = `zz-bulk-${String(i).padStart(4, '0')}`;
+    mkdirSync(join(workspace, name));
+    writeFileSync(join(workspace, name, 'package.json'), JSON.stringify({ name, scripts: { start: 'node index.js' } }));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+async function hydrated() {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+test('sign in', async () => {
+  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
+  await page.goto(`${BASE}/login`);
+  await hydrated();
+  await page.fill('input[name=username]', OWNER.username);
+  await page.fill('input[name=password]', OWNER.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-testid=dashboard-title]');
+});
+
+test('a running scan shows a progress bar and live counts, then settles', async () => {
+  await page.goto(`${BASE}/projects?q=zz-bulk`);
+  await hydrated();
+  await page.fill('[data-testid=add-workspace] input[name=path]', workspace);
+  await page.click('[data-testid=add-workspace] button[type=submit]');
+  const running = `[data-testid=workspace][data-state=running]:has(code:text-is("${workspace}"))`;
+  await page.waitForSelector(`${running} progress.scan-progress`, { timeout: 10_000 });
+  // Counts arrive over the event stream while the scan runs.
+  await page.waitForFunction(
+    (sel) => /so far/.test(document.querySelector(sel)?.querySelector('[data-testid=scan-counts]')?.textContent ?? ''),
+    running,
+    { timeout: 20_000 },
+  );
+  await page.screenshot({ path: `${ARTIFACTS}13-scan-progress.png` });
+  const done = `[data-testid=workspace][data-state=done]:has(code:text-is("${workspace}"))`;
+  await page.waitForSelector(done, { timeout: 60_000 });
+  assert.equal(await page.$$eval(`${done} progress`, (els) => els.length), 0, 'the bar goes away');
+  assert.match(await page.textContent(`${done} [data-testid=scan-counts]`), new RegExp(`^${BULK} projects`));
+});
+
+test('Load more pages through the list without gaps or repeats, and j reaches the new cards', async () => {
+  await page.goto(`${BASE}/projects?q=zz-bulk`);
+  await hydrated();
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 100);
+  await page.waitForFunction((n) => document.querySelector('[data-testid=list-count]')?.textContent.includes(`of ${n}`), BULK);
+  await page.click('[data-testid=load-more]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 200);
+  const names = await page.$$eval('[data-project]', (els) => els.map((e) => e.getAttribute('data-project')));
+  const expected = Array.from({ length: 200 }, (_, i) => `zz-bulk-${String(i).padStart(4, '0')}`);
+  assert.deepEqual(names, expected);
+  for (let i = 0; i < 120; i++) await page.keyboard.press('j');
+  assert.equal(await page.getAttribute('.project-card.selected', 'data-project'), 'zz-bulk-0120');
+});
+
+test('sorting is kept in the URL and reorders the list: missing projects first by status', async () => {
+  rmSync(join(workspace, 'zz-bulk-0005'), { recursive: true });
+  const id = await page.getAttribute(`[data-testid=workspace]:has(code:text-is("${workspace}"))`, 'data-id');
+  assert.equal((await page.request.post(`${BASE}/api/v1/workspaces/scan`, { data: { id: Number(id) } })).status(), 200);
+  await page.goto(`${BASE}/projects?q=zz-bulk-000`);
+  await hydrated();
+  await page.waitForSelector(`[data-testid=workspace][data-state=done]:has(code:text-is("${workspace}"))`, { timeout: 30_000 });
+  await page.selectOption('select[name=sort]', 'status');
+  await page.waitForURL(/sort=status/);
+  await page.reload();
+  await hydrated();
+  assert.equal(await page.$eval('select[name=sort]', (s) => s.value), 'status');
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 10);
+  const names = await page.$$eval('[data-project]', (els) => els.map((e) => e.getAttribute('data-project')));
+  assert.deepEqual(names, ['zz-bulk-0005', ...[0, 1, 2, 3, 4, 6, 7, 8, 9].map((i) => `zz-bulk-000${i}`)]);
+  await page.selectOption('select[name=status]', 'missing');
+  await page.waitForURL(/status=missing/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);
+});
