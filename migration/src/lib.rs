@@ -8,6 +8,7 @@ mod m20261124_000003_add_project_curation;
 mod m20261124_000004_add_project_services;
 mod m20261124_000005_create_project_activity;
 mod m20261124_000006_create_project_dependencies;
+mod m20261124_000007_create_runtime;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_add_project_services::Migration),
             Box::new(m20261124_000005_create_project_activity::Migration),
             Box::new(m20261124_000006_create_project_dependencies::Migration),
+            Box::new(m20261124_000007_create_runtime::Migration),
         ]
     }
 }

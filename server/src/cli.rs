@@ -37,6 +37,9 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Internal: own one service run's output (started by Optimus, spec on stdin).
+    #[command(hide = true)]
+    Shim,
 }
 
 /// User subcommands.
@@ -64,6 +67,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     telemetry::init(&settings.log, &settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Shim => std::process::exit(app::server::runtime::shim::run()),
         Command::Serve => {
             let app = Application::build(settings).await?;
             tracing::info!(

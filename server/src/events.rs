@@ -1,7 +1,7 @@
 //! `GET /api/v1/events`: the live event stream over a WebSocket, filtered by topic.
 
 use crate::api_guard::error_response;
-use app::models::events::{ClientMessage, ServerMessage, TOPICS};
+use app::models::events::{is_known_topic, ClientMessage, ServerMessage, TOPICS};
 use app::models::Operation;
 use app::server::auth::authenticate;
 use app::server::{AppState, RequestCtx};
@@ -49,9 +49,9 @@ fn apply(topics: &mut BTreeSet<String>, msg: ClientMessage) -> Result<(), String
         ClientMessage::Unsubscribe { topics } => (false, topics),
     };
     for t in &list {
-        if t != "*" && !TOPICS.contains(&t.as_str()) {
+        if !is_known_topic(t) {
             return Err(format!(
-                "unknown topic `{t}` (expected one of {} or *)",
+                "unknown topic `{t}` (expected one of {}, logs:<service id> or *)",
                 TOPICS.join(", ")
             ));
         }

@@ -1,9 +1,16 @@
 //! `optimus`: the composition root.
 
 use clap::Parser;
+use server::cli::{Cli, Command};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = server::cli::Cli::parse();
-    server::cli::run(cli).await
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // The log shim is a small synchronous process: no settings, no async runtime.
+    if matches!(cli.command, Some(Command::Shim)) {
+        std::process::exit(app::server::runtime::shim::run());
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(server::cli::run(cli))
 }

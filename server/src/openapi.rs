@@ -13,6 +13,10 @@ use app::models::catalog::{
     ProjectInfo, ProjectQuery, SetDependenciesRequest, UpdateProjectRequest, WorkspaceInfo,
 };
 use app::models::page::{Page, PageRequest};
+use app::models::runtime::{
+    CreateServiceRequest, LogLine, LogQuery, PortEntry, ProjectServicesRequest, RunInfo, RunsQuery,
+    ServiceInfo, ServiceRequest, UpdateServiceRequest,
+};
 use app::models::tokens::{CreateTokenRequest, CreatedToken, IdRequest, TokenInfo};
 use app::models::users::{CreateUserRequest, UpdateRoleRequest, UserInfo};
 use std::collections::{BTreeMap, HashMap};
@@ -318,6 +322,111 @@ pub fn endpoints() -> Vec<Endpoint> {
             Op(Operation::ReadCatalog),
             body::<ProjectQuery>(),
             body::<ProjectFacets>(),
+        ),
+        ep(
+            "services/list",
+            "A project's services with state, port and latest run",
+            Op(Operation::ReadRuntime),
+            body::<ProjectServicesRequest>(),
+            body::<Vec<ServiceInfo>>(),
+        ),
+        ep(
+            "services/get",
+            "One service",
+            Op(Operation::ReadRuntime),
+            body::<ServiceRequest>(),
+            body::<ServiceInfo>(),
+        ),
+        ep(
+            "services/create",
+            "Add a service to a project",
+            Op(Operation::EditServices),
+            body::<CreateServiceRequest>(),
+            body::<ServiceInfo>(),
+        ),
+        ep(
+            "services/update",
+            "Replace a service's definition (applies on the next restart)",
+            Op(Operation::EditServices),
+            body::<UpdateServiceRequest>(),
+            body::<ServiceInfo>(),
+        ),
+        ep(
+            "services/delete",
+            "Remove a stopped service",
+            Op(Operation::EditServices),
+            body::<ServiceRequest>(),
+            None,
+        ),
+        ep(
+            "services/import_detected",
+            "Add the services detection proposes that the project lacks",
+            Op(Operation::EditServices),
+            body::<ProjectServicesRequest>(),
+            body::<Vec<ServiceInfo>>(),
+        ),
+        ep(
+            "services/start",
+            "Start a service after its dependencies are ready (409 if running or its port is taken)",
+            Op(Operation::ControlServices),
+            body::<ServiceRequest>(),
+            body::<ServiceInfo>(),
+        ),
+        ep(
+            "services/stop",
+            "Stop a service's whole process tree",
+            Op(Operation::ControlServices),
+            body::<ServiceRequest>(),
+            body::<ServiceInfo>(),
+        ),
+        ep(
+            "services/restart",
+            "Stop and start a service",
+            Op(Operation::ControlServices),
+            body::<ServiceRequest>(),
+            body::<ServiceInfo>(),
+        ),
+        ep(
+            "services/start_project",
+            "Start every service of a project in dependency order",
+            Op(Operation::ControlServices),
+            body::<ProjectServicesRequest>(),
+            body::<Vec<ServiceInfo>>(),
+        ),
+        ep(
+            "services/stop_project",
+            "Stop every service of a project, dependents first",
+            Op(Operation::ControlServices),
+            body::<ProjectServicesRequest>(),
+            body::<Vec<ServiceInfo>>(),
+        ),
+        ep(
+            "services/restart_project",
+            "Restart every service of a project",
+            Op(Operation::ControlServices),
+            body::<ProjectServicesRequest>(),
+            body::<Vec<ServiceInfo>>(),
+        ),
+        ep(
+            "services/runs",
+            "A service's runs, newest first",
+            Op(Operation::ReadRuntime),
+            body::<RunsQuery>(),
+            body::<Vec<RunInfo>>(),
+        ),
+        ep(
+            "services/logs",
+            "Log history of services, merged by time and filtered",
+            Op(Operation::ReadRuntime),
+            body::<LogQuery>(),
+            body::<Vec<LogLine>>(),
+        ),
+        ep(
+            "ports/list",
+            "Every port held by a service",
+            Op(Operation::ReadRuntime),
+            None,
+            body::<Vec<PortEntry>>(),
         ),
     ]
 }

@@ -8,6 +8,7 @@ use app::server::bus::EventBus;
 use app::server::metrics::Metrics;
 use app::server::ratelimit::RateLimiter;
 use app::server::redis::RedisHandle;
+use app::server::runtime::Runtime;
 use app::server::settings::Settings;
 use app::server::{auth::jwt::JwtKeys, db, AppState};
 use app::{shell, App};
@@ -94,6 +95,7 @@ impl Application {
             db,
             settings: Arc::new(settings),
             leptos_options,
+            runtime: Runtime::new(),
         };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let mut workers = Vec::new();
@@ -106,6 +108,15 @@ impl Application {
                 state.metrics.clone(),
                 shutdown_rx.clone(),
             ));
+        }
+        // Services that kept running while Optimus was down are adopted again; those that ended
+        // are recorded (and restarted when their policy says so).
+        match state.runtime.reconcile(&state).await {
+            Ok((0, 0)) => {}
+            Ok((adopted, ended)) => {
+                tracing::info!(adopted, ended, "reconciled services from the last run")
+            }
+            Err(e) => tracing::error!(error = %e, "could not reconcile services"),
         }
         let router = build_router(state.clone(), StreamShutdown(shutdown_rx));
         Ok(Self {
@@ -143,6 +154,7 @@ impl Application {
             router,
             shutdown_tx,
             workers,
+            state,
             ..
         } = self;
         let tx = shutdown_tx.clone();
@@ -162,6 +174,8 @@ impl Application {
         for worker in workers {
             let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
         }
+        // Services keep running; the next start re-adopts them.
+        state.runtime.detach_all();
         tracing::info!("stopped");
         Ok(())
     }

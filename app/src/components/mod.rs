@@ -5,6 +5,7 @@ pub mod layout;
 pub mod live;
 pub mod palette;
 pub mod project_card;
+pub mod services;
 pub mod shortcuts;
 pub mod status;
 pub mod theme;

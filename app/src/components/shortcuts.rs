@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// A shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 11] = [
+pub const SHORTCUTS: [(&str, &str); 14] = [
     ("Ctrl/⌘ K", "Open the command palette"),
     ("?", "Show this list"),
     ("Esc", "Close a dialog"),
@@ -11,6 +11,12 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     ("g p", "Go to projects"),
     ("/", "Search projects (on the projects page)"),
     ("j k Enter", "Move through projects and open one"),
+    ("f e", "Favorite or edit the selected project"),
+    (
+        "s x",
+        "Start or stop all of a project's services (on its page)",
+    ),
+    ("r", "Restart all of a project's services (on its page)"),
     ("g t", "Go to API tokens"),
     ("g u", "Go to users (admins)"),
     ("g a", "Go to the audit log (admins)"),

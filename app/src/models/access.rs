@@ -155,11 +155,17 @@ pub enum Operation {
     ManageWorkspaces,
     /// Edit, tag, favorite, archive, add and remove catalog entries.
     EditProjects,
+    /// See services, their runs, logs and ports.
+    ReadRuntime,
+    /// Start, stop and restart services.
+    ControlServices,
+    /// Add, change and remove service definitions.
+    EditServices,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 15] = [
+    pub const ALL: [Operation; 18] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -175,6 +181,9 @@ impl Operation {
         Operation::ReadCatalog,
         Operation::ManageWorkspaces,
         Operation::EditProjects,
+        Operation::ReadRuntime,
+        Operation::ControlServices,
+        Operation::EditServices,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -182,8 +191,12 @@ impl Operation {
     pub fn requirement(self) -> (Role, Scope) {
         use Operation::*;
         match self {
-            ViewSelf | Logout | SubscribeEvents | ReadCatalog => (Role::Viewer, Scope::Read),
-            ManageWorkspaces | EditProjects => (Role::Operator, Scope::Write),
+            ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime => {
+                (Role::Viewer, Scope::Read)
+            }
+            ManageWorkspaces | EditProjects | ControlServices | EditServices => {
+                (Role::Operator, Scope::Write)
+            }
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
@@ -225,6 +238,9 @@ impl Operation {
             ReadCatalog => "catalog.read",
             ManageWorkspaces => "workspaces.manage",
             EditProjects => "projects.edit",
+            ReadRuntime => "runtime.read",
+            ControlServices => "services.control",
+            EditServices => "services.edit",
         }
     }
 }

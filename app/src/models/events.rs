@@ -44,6 +44,30 @@ pub enum Event {
         /// `discovered`, `updated`, `missing` or `returned`.
         change: String,
     },
+    /// A service changed state (started, became ready, failed, was restarted, stopped, …).
+    ServiceChanged {
+        /// The service.
+        id: i64,
+        /// Its project.
+        project_id: i64,
+        /// Its name.
+        name: String,
+        /// The new state (see `ServiceState`).
+        state: crate::models::runtime::ServiceState,
+        /// The state in words.
+        message: Option<String>,
+        /// Main process id, while running.
+        pid: Option<u32>,
+        /// Its port.
+        port: Option<u16>,
+    },
+    /// New output lines of a service (topic `logs:<service id>`).
+    LogLines {
+        /// The service.
+        service_id: i64,
+        /// The lines, oldest first.
+        lines: Vec<crate::models::runtime::LogLine>,
+    },
     /// A message for people watching the dashboard.
     Notification {
         /// `info`, `warning` or `error`.
@@ -55,12 +79,14 @@ pub enum Event {
 
 impl Event {
     /// The topic a client subscribes to in order to receive this event.
-    pub fn topic(&self) -> &'static str {
+    pub fn topic(&self) -> String {
         match self {
-            Event::AuditRecorded { .. } => "audit",
-            Event::UserChanged { .. } => "users",
-            Event::ScanProgress { .. } | Event::ProjectChanged { .. } => "catalog",
-            Event::Notification { .. } => "notifications",
+            Event::AuditRecorded { .. } => "audit".into(),
+            Event::UserChanged { .. } => "users".into(),
+            Event::ScanProgress { .. } | Event::ProjectChanged { .. } => "catalog".into(),
+            Event::ServiceChanged { .. } => "runtime".into(),
+            Event::LogLines { service_id, .. } => format!("logs:{service_id}"),
+            Event::Notification { .. } => "notifications".into(),
         }
     }
 }
@@ -95,8 +121,18 @@ pub enum ClientMessage {
     },
 }
 
-/// The topics a client may subscribe to.
-pub const TOPICS: [&str; 4] = ["audit", "users", "catalog", "notifications"];
+/// The topics a client may subscribe to; besides these, `logs:<service id>` carries one
+/// service's output.
+pub const TOPICS: [&str; 5] = ["audit", "users", "catalog", "runtime", "notifications"];
+
+/// Whether `topic` is one a client may subscribe to.
+pub fn is_known_topic(topic: &str) -> bool {
+    topic == "*"
+        || TOPICS.contains(&topic)
+        || topic
+            .strip_prefix("logs:")
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
 
 /// What the server sends over the WebSocket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod events;
 pub mod names;
 pub mod page;
+pub mod runtime;
 pub mod tokens;
 pub mod users;
 

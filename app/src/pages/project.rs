@@ -366,6 +366,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     }
                                 })}
                             <ProjectActions project=p.clone() version />
+                            <crate::components::services::ServicesPanel project_id=p.id />
                             <h2>"Commands"</h2>
                             <table class="table" data-testid="commands">
                                 <thead>
@@ -435,39 +436,6 @@ pub fn ProjectPage() -> impl IntoView {
                             }}
                             <Dependencies id=p.id version />
                             <ActivityTimeline id=p.id version />
-                            {(!p.services.is_empty())
-                                .then(|| {
-                                    view! {
-                                        <h2>"Services (optimus.toml)"</h2>
-                                        <table class="table" data-testid="services">
-                                            <thead>
-                                                <tr>
-                                                    <th>"Name"</th>
-                                                    <th>"Command"</th>
-                                                    <th>"Port"</th>
-                                                    <th>"Depends on"</th>
-                                                </tr>
-                                            </thead>
-                                            <tbody>
-                                                {p.services
-                                                    .iter()
-                                                    .map(|s| {
-                                                        view! {
-                                                            <tr>
-                                                                <td>{s.name.clone()}</td>
-                                                                <td>
-                                                                    <code>{s.command.clone()}</code>
-                                                                </td>
-                                                                <td>{s.port.map(|p| p.to_string()).unwrap_or_default()}</td>
-                                                                <td>{s.depends_on.join(", ")}</td>
-                                                            </tr>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </tbody>
-                                        </table>
-                                    }
-                                })}
                             {(!p.components.is_empty())
                                 .then(|| {
                                     view! {

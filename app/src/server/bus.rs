@@ -48,7 +48,7 @@ impl EventBus {
         let envelope = EventEnvelope {
             id: uuid::Uuid::new_v4().to_string(),
             at: Utc::now(),
-            topic: event.topic().to_owned(),
+            topic: event.topic(),
             event,
         };
         if let Some(redis) = &self.redis {

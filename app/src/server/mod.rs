@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod ratelimit;
 pub mod redis;
 pub mod repos;
+pub mod runtime;
 pub mod secret;
 pub mod services;
 pub mod settings;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 22] = [
+pub const KEYS: [&str; 27] = [
     "bind",
     "data_dir",
     "site_root",
@@ -36,6 +36,11 @@ pub const KEYS: [&str; 22] = [
     "llm_api_key",
     "llm_model",
     "workspace_roots",
+    "port_range_start",
+    "port_range_end",
+    "log_segment_bytes",
+    "keep_runs",
+    "shim_path",
 ];
 
 /// Validated settings.
@@ -86,6 +91,16 @@ pub struct Settings {
     pub llm_model: Option<String>,
     /// Folders under which workspaces may be added; empty allows any folder but system ones.
     pub workspace_roots: Vec<std::path::PathBuf>,
+    /// First port the registry hands out to services that ask for one.
+    pub port_range_start: u16,
+    /// Last port it hands out.
+    pub port_range_end: u16,
+    /// Size of one service log segment; a run keeps two (current and previous).
+    pub log_segment_bytes: u64,
+    /// Runs (with their logs) kept per service; older ones are pruned.
+    pub keep_runs: u32,
+    /// The `optimus` executable that runs the log shim (default: this executable).
+    pub shim_path: Option<PathBuf>,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.
@@ -106,6 +121,10 @@ struct Defaults {
     log: &'static str,
     log_format: &'static str,
     workspace_roots: &'static [&'static str],
+    port_range_start: u16,
+    port_range_end: u16,
+    log_segment_bytes: u64,
+    keep_runs: u32,
 }
 
 const DEFAULTS: Defaults = Defaults {
@@ -124,6 +143,10 @@ const DEFAULTS: Defaults = Defaults {
     log: "info",
     log_format: "auto",
     workspace_roots: &[],
+    port_range_start: 20000,
+    port_range_end: 29999,
+    log_segment_bytes: 5 * 1024 * 1024,
+    keep_runs: 10,
 };
 
 /// A configuration problem, naming the key.
@@ -292,6 +315,21 @@ impl Settings {
         }
         if !matches!(self.log_format.as_str(), "auto" | "json" | "pretty") {
             return Err(invalid("log_format", "must be auto, json or pretty"));
+        }
+        if self.port_range_start < 1024 || self.port_range_end < self.port_range_start {
+            return Err(invalid(
+                "port_range_start",
+                "must be at least 1024 and not above port_range_end",
+            ));
+        }
+        if !(64 * 1024..=1024 * 1024 * 1024).contains(&self.log_segment_bytes) {
+            return Err(invalid(
+                "log_segment_bytes",
+                "must be between 65536 and 1073741824",
+            ));
+        }
+        if !(1..=1000).contains(&self.keep_runs) {
+            return Err(invalid("keep_runs", "must be between 1 and 1000"));
         }
         if tracing_filter_is_invalid(&self.log) {
             return Err(invalid("log", "is not a valid log filter"));

@@ -29,6 +29,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Leptos rendering options (site root, output name).
     pub leptos_options: LeptosOptions,
+    /// The supervising tasks of the services this instance runs.
+    pub runtime: super::runtime::Runtime,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -19,6 +19,9 @@ fn sample_body(path: &str) -> Value {
             Some("integer") | Some("number") => Value::from(987_654),
             Some("array") => Value::Array(Vec::new()),
             Some("boolean") => Value::Bool(false),
+            // Fields typed by a schema reference are objects; the one so far is a service
+            // definition.
+            Some("object") | None => serde_json::json!({"name": "sample", "command": "true"}),
             _ => Value::from("sample-value-x"),
         };
         map.insert(name, value);

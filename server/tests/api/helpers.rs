@@ -19,7 +19,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub database_url: String,
-    _data_dir: tempfile::TempDir,
+    pub settings: Settings,
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 /// A JSON response.
@@ -78,6 +79,8 @@ pub async fn test_settings(dir: &std::path::Path) -> Settings {
     s.redis_url = redis_url().map(Secret::new);
     s.redis_prefix = format!("optimus_test_{}", uuid::Uuid::new_v4().simple());
     s.log = "warn".into();
+    // The log shim is the real `optimus` binary (the test binary cannot be it).
+    s.shim_path = Some(env!("CARGO_BIN_EXE_optimus").into());
     s
 }
 
@@ -96,8 +99,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Spawns an instance with exactly these settings.
 pub async fn spawn_with_settings(settings: Settings, dir: tempfile::TempDir) -> TestApp {
+    let mut app = spawn_sharing(settings).await;
+    app._data_dir = Some(dir);
+    app
+}
+
+/// Spawns another instance on the same database and data folder as `settings` (as after a
+/// restart of Optimus); the caller keeps the folder alive.
+pub async fn spawn_sharing(settings: Settings) -> TestApp {
     let database_url = settings.effective_database_url();
-    let app = Application::build(settings).await.expect("build the app");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("build the app");
     let port = app.port();
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -107,7 +120,8 @@ pub async fn spawn_with_settings(settings: Settings, dir: tempfile::TempDir) -> 
         client: client(),
         state,
         database_url,
-        _data_dir: dir,
+        settings,
+        _data_dir: None,
     }
 }
 

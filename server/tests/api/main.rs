@@ -13,4 +13,5 @@ mod events;
 mod health;
 mod helpers;
 mod input;
+mod runtime;
 mod tokens;

@@ -6,6 +6,8 @@ pub mod audit_event;
 pub mod project;
 pub mod project_activity;
 pub mod project_dependency;
+pub mod service;
+pub mod service_run;
 pub mod session;
 pub mod user;
 pub mod workspace;

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod dependencies;
 pub mod projects;
+pub mod services;
 pub mod sessions;
 pub mod users;
 pub mod workspaces;

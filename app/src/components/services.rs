@@ -1,0 +1,407 @@
+//! A project's services (state, port, restarts, controls) and their merged live log.
+
+use crate::api::runtime::{
+    import_detected_services, list_services, restart_project_services, restart_service,
+    service_logs, start_project_services, start_service, stop_project_services, stop_service,
+};
+use crate::components::toasts::use_toasts;
+use crate::models::auth::Me;
+use crate::models::events::{Event, ServerMessage};
+use crate::models::runtime::{
+    LogLine, LogQuery, LogStream, ProjectServicesRequest, ServiceInfo, ServiceRequest, ServiceState,
+};
+use crate::models::Operation;
+use leptos::prelude::*;
+use std::time::Duration;
+
+/// Lines kept in the browser.
+const KEEP: usize = 2000;
+
+/// Splits text with ANSI SGR escapes into (CSS classes, text) runs: colours 30–37/90–97 and
+/// bold are kept, everything else is dropped.
+pub fn ansi_runs(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut fg: Option<u8> = None;
+    let mut bold = false;
+    let mut current = String::new();
+    let classes = |fg: Option<u8>, bold: bool| {
+        let mut c = Vec::new();
+        if let Some(n) = fg {
+            c.push(format!("ansi-{n}"));
+        }
+        if bold {
+            c.push("ansi-bold".to_owned());
+        }
+        c.join(" ")
+    };
+    let mut rest = text;
+    while let Some(i) = rest.find('\u{1b}') {
+        current.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(body) = after.strip_prefix('[') else {
+            rest = after;
+            continue;
+        };
+        let end = body
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(body.len());
+        let (params, tail) = body.split_at(end);
+        let command = tail.chars().next();
+        rest = tail.get(1..).unwrap_or_default();
+        if command != Some('m') {
+            continue;
+        }
+        if !current.is_empty() {
+            out.push((classes(fg, bold), std::mem::take(&mut current)));
+        }
+        for p in params.split(';') {
+            match p.parse::<u8>().unwrap_or(0) {
+                0 => {
+                    fg = None;
+                    bold = false;
+                }
+                1 => bold = true,
+                22 => bold = false,
+                39 => fg = None,
+                n @ (30..=37 | 90..=97) => fg = Some(n),
+                _ => {}
+            }
+        }
+    }
+    current.push_str(rest);
+    if !current.is_empty() {
+        out.push((classes(fg, bold), current));
+    }
+    out
+}
+
+fn state_class(s: ServiceState) -> &'static str {
+    match s {
+        ServiceState::Ready => "badge ok",
+        ServiceState::Starting | ServiceState::Waiting | ServiceState::Stopping => "badge",
+        ServiceState::Unhealthy | ServiceState::Backoff => "badge warn",
+        ServiceState::Failed | ServiceState::CrashLoop => "badge danger",
+        ServiceState::Stopped | ServiceState::Exited => "badge subtle",
+    }
+}
+
+/// The services table with per-service and whole-project controls.
+#[component]
+pub fn ServicesPanel(
+    /// The project.
+    project_id: i64,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let role = use_context::<Me>().map(|m| m.role);
+    let can_control = role.is_some_and(|r| Operation::ControlServices.allowed_for(r));
+    let can_edit = role.is_some_and(|r| Operation::EditServices.allowed_for(r));
+    let version = RwSignal::new(0u32);
+    let services = Resource::new(
+        move || version.get(),
+        move |_| list_services(ProjectServicesRequest { project_id }),
+    );
+    let pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        crate::components::live::subscribe(&["runtime"], move |msg| {
+            if let ServerMessage::Event { envelope } = msg {
+                if let Event::ServiceChanged { project_id: p, .. } = envelope.event {
+                    if p == project_id && !pending.get_value() {
+                        pending.set_value(true);
+                        set_timeout(
+                            move || {
+                                pending.set_value(false);
+                                version.update(|v| *v += 1);
+                            },
+                            Duration::from_millis(150),
+                        );
+                    }
+                }
+            }
+        });
+    });
+    let act = move |what: &'static str, id: i64| {
+        leptos::task::spawn_local(async move {
+            let r = match what {
+                "start" => start_service(ServiceRequest { id }).await.map(|_| ()),
+                "stop" => stop_service(ServiceRequest { id }).await.map(|_| ()),
+                _ => restart_service(ServiceRequest { id }).await.map(|_| ()),
+            };
+            if let Err(e) = r {
+                toasts.error(e.to_string());
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    let act_all = move |what: &'static str| {
+        leptos::task::spawn_local(async move {
+            let req = ProjectServicesRequest { project_id };
+            let r = match what {
+                "start" => start_project_services(req).await.map(|_| ()),
+                "stop" => stop_project_services(req).await.map(|_| ()),
+                "restart" => restart_project_services(req).await.map(|_| ()),
+                _ => import_detected_services(req).await.map(|_| ()),
+            };
+            match r {
+                Ok(()) => toasts.info(match what {
+                    "start" => "Starting every service",
+                    "stop" => "Stopped every service",
+                    "restart" => "Restarting every service",
+                    _ => "Services set up from detection",
+                }),
+                Err(e) => toasts.error(e.to_string()),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    // `s` starts, `x` stops, `r` restarts every service of the project.
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+            if !can_control
+                || crate::components::layout::is_typing(&ev)
+                || ev.ctrl_key()
+                || ev.meta_key()
+                || ev.alt_key()
+            {
+                return;
+            }
+            match ev.key().as_str() {
+                "s" => act_all("start"),
+                "x" => act_all("stop"),
+                "r" => act_all("restart"),
+                _ => {}
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
+    view! {
+        <h2>"Services"</h2>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = services.await.unwrap_or_default();
+                if list.is_empty() {
+                    return view! {
+                        <div class="callout" data-testid="no-services">
+                            <p>"No services yet. Optimus can set them up from what it detected (optimus.toml, Procfile or the run command)."</p>
+                            <Show when=move || can_edit>
+                                <button class="button primary" data-testid="import-services" on:click=move |_| act_all("import")>
+                                    "Set up from detection"
+                                </button>
+                            </Show>
+                        </div>
+                    }
+                        .into_any();
+                }
+                let names: Vec<(i64, String)> = list.iter().map(|s| (s.id, s.definition.name.clone())).collect();
+                view! {
+                    <Show when=move || can_control>
+                        <div class="inline-form">
+                            <button class="button primary" data-testid="start-all" title="s" on:click=move |_| act_all("start")>"Start all"</button>
+                            <button class="button" data-testid="stop-all" title="x" on:click=move |_| act_all("stop")>"Stop all"</button>
+                            <button class="button" data-testid="restart-all" title="r" on:click=move |_| act_all("restart")>"Restart all"</button>
+                        </div>
+                    </Show>
+                    <table class="table" data-testid="services">
+                        <thead>
+                            <tr>
+                                <th>"Service"</th>
+                                <th>"State"</th>
+                                <th>"Port"</th>
+                                <th>"PID"</th>
+                                <th>"Restarts"</th>
+                                <th>"Command"</th>
+                                <th></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {list.into_iter().map(|s| service_row(s, can_control, act)).collect_view()}
+                        </tbody>
+                    </table>
+                    <LogViewer services=names />
+                }
+                    .into_any()
+            })}
+        </Transition>
+    }
+}
+
+fn service_row(
+    s: ServiceInfo,
+    can_control: bool,
+    act: impl Fn(&'static str, i64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = s.id;
+    let live = s.state.is_active();
+    let pid = s
+        .last_run
+        .as_ref()
+        .filter(|r| r.ended_at.is_none())
+        .and_then(|r| r.pid)
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    view! {
+        <tr data-service=s.definition.name.clone() data-state=s.state.as_str()>
+            <td>
+                <strong>{s.definition.name.clone()}</strong>
+                {(!s.definition.depends_on.is_empty()).then(|| view! { <div class="muted small">{format!("after {}", s.definition.depends_on.join(", "))}</div> })}
+            </td>
+            <td>
+                <span class=state_class(s.state) data-testid="service-state">{s.state.as_str().replace('_', " ")}</span>
+                {s.pending_changes.then(|| view! { <span class="badge warn" title="The definition changed; restart to apply">"restart to apply"</span> })}
+                {s.message.clone().map(|m| view! { <div class="muted small">{m}</div> })}
+            </td>
+            <td>{s.port.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</td>
+            <td>{pid}</td>
+            <td>{s.restarts}</td>
+            <td><code>{s.definition.command.clone()}</code></td>
+            <td>
+                <Show when=move || can_control>
+                    {if live {
+                        view! {
+                            <button class="button ghost" data-testid="stop" on:click=move |_| act("stop", id)>"Stop"</button>
+                            <button class="button ghost" on:click=move |_| act("restart", id)>"Restart"</button>
+                        }
+                            .into_any()
+                    } else {
+                        view! { <button class="button ghost" data-testid="start" on:click=move |_| act("start", id)>"Start"</button> }.into_any()
+                    }}
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// The merged output of the services: history, then live lines; follow or pause, filter by
+/// stream and text.
+#[component]
+fn LogViewer(
+    /// The services shown, with their names.
+    services: Vec<(i64, String)>,
+) -> impl IntoView {
+    let service_ids: Vec<i64> = services.iter().map(|(id, _)| *id).collect();
+    let name_of = move |id: i64| {
+        services
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
+    let lines = RwSignal::new(Vec::<LogLine>::new());
+    let follow = RwSignal::new(true);
+    let paused_missed = RwSignal::new(0usize);
+    let stream = RwSignal::new(String::new());
+    let filter = RwSignal::new(String::new());
+    let ids = service_ids.clone();
+    let history = Resource::new(
+        || (),
+        move |_| {
+            service_logs(LogQuery {
+                service_ids: ids.clone(),
+                limit: Some(500),
+                ..Default::default()
+            })
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Ok(h)) = history.get() {
+            lines.set(h);
+        }
+    });
+    let topics: Vec<String> = service_ids.iter().map(|id| format!("logs:{id}")).collect();
+    Effect::new(move |_| {
+        let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+        crate::components::live::subscribe(&topics, move |msg| {
+            if let ServerMessage::Event { envelope } = msg {
+                if let Event::LogLines { lines: new, .. } = envelope.event {
+                    if !follow.get_untracked() {
+                        paused_missed.update(|m| *m += new.len());
+                        return;
+                    }
+                    lines.update(|l| {
+                        l.extend(new);
+                        let over = l.len().saturating_sub(KEEP);
+                        l.drain(..over);
+                    });
+                }
+            }
+        });
+    });
+    let box_ref = NodeRef::<leptos::html::Pre>::new();
+    // Keep the newest line in view while following.
+    Effect::new(move |_| {
+        lines.track();
+        if follow.get_untracked() {
+            if let Some(el) = box_ref.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        }
+    });
+    let shown = move || {
+        let want = match stream.get().as_str() {
+            "stdout" => Some(LogStream::Stdout),
+            "stderr" => Some(LogStream::Stderr),
+            _ => None,
+        };
+        let needle = filter.get().to_lowercase();
+        lines.with(|l| {
+            l.iter()
+                .filter(|x| want.is_none_or(|w| w == x.stream))
+                .filter(|x| needle.is_empty() || x.text.to_lowercase().contains(&needle))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let multi = service_ids.len() > 1;
+    view! {
+        <h3>"Logs"</h3>
+        <div class="inline-form">
+            <button class="button ghost" data-testid="follow" on:click=move |_| {
+                let next = !follow.get_untracked();
+                follow.set(next);
+                if next {
+                    paused_missed.set(0);
+                }
+            }>
+                {move || if follow.get() { "Pause".to_owned() } else { format!("Follow ({} new)", paused_missed.get()) }}
+            </button>
+            <select aria-label="Stream" name="log-stream" on:change=move |ev| stream.set(event_target_value(&ev))>
+                <option value="">"stdout + stderr"</option>
+                <option value="stdout">"stdout"</option>
+                <option value="stderr">"stderr"</option>
+            </select>
+            <input type="search" class="grow" name="log-filter" placeholder="Filter lines" aria-label="Filter lines" bind:value=filter />
+        </div>
+        <pre class="log" data-testid="log" node_ref=box_ref>
+            <For each=shown key=|l| (l.service_id, l.run_id, l.seq) let:line>
+                <div class="log-line" class:stderr=line.stream == LogStream::Stderr>
+                    <span class="log-time">{line.at.format("%H:%M:%S%.3f").to_string()}</span>
+                    {multi.then(|| view! { <span class="log-service">{name_of(line.service_id)}</span> })}
+                    {ansi_runs(&line.text)
+                        .into_iter()
+                        .map(|(class, text)| view! { <span class=class>{text}</span> })
+                        .collect_view()}
+                </div>
+            </For>
+        </pre>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ansi_colours_become_classes_and_other_escapes_vanish() {
+        assert_eq!(
+            ansi_runs("\u{1b}[31mred\u{1b}[0m plain"),
+            vec![
+                ("ansi-31".into(), "red".into()),
+                (String::new(), " plain".into())
+            ]
+        );
+        assert_eq!(
+            ansi_runs("\u{1b}[1;92mok\u{1b}[2K"),
+            vec![("ansi-92 ansi-bold".into(), "ok".into())]
+        );
+        assert_eq!(ansi_runs("none"), vec![(String::new(), "none".into())]);
+    }
+}

@@ -1,0 +1,493 @@
+//! The runtime: a project's services, their runs, probes, restart policies and logs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a probe checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProbeCheck {
+    /// An HTTP GET to the service's port.
+    Http {
+        /// Request path, e.g. `/healthz`.
+        #[serde(default = "slash")]
+        path: String,
+        /// The expected status (default: any 2xx or 3xx).
+        #[serde(default)]
+        status: Option<u16>,
+        /// Text the body must contain.
+        #[serde(default)]
+        body: Option<String>,
+    },
+    /// A TCP connection to the service's port.
+    Tcp,
+    /// A command run in the service's folder; exit status 0 passes.
+    Exec {
+        /// The command line (run by `sh -c`).
+        command: String,
+    },
+    /// A line of the service's output matching a regular expression.
+    LogLine {
+        /// The pattern.
+        pattern: String,
+    },
+}
+
+fn slash() -> String {
+    "/".into()
+}
+
+/// A probe and its timing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Probe {
+    /// What it checks.
+    pub check: ProbeCheck,
+    /// Time between checks, in milliseconds (default 1000).
+    #[serde(default = "probe_interval")]
+    pub interval_ms: u64,
+    /// Time one check may take (default 1000).
+    #[serde(default = "probe_interval")]
+    pub timeout_ms: u64,
+    /// Consecutive failures before the probe counts as failed (default 3).
+    #[serde(default = "three")]
+    pub failure_threshold: u32,
+}
+
+fn probe_interval() -> u64 {
+    1000
+}
+
+fn three() -> u32 {
+    3
+}
+
+/// A service's probes (each optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Probes {
+    /// Must pass once before the others start; failing it (after the threshold) fails the run.
+    #[serde(default)]
+    pub startup: Option<Probe>,
+    /// Decides when the service counts as ready (dependents wait for it).
+    #[serde(default)]
+    pub readiness: Option<Probe>,
+    /// Failing it restarts the service per its policy.
+    #[serde(default)]
+    pub liveness: Option<Probe>,
+}
+
+/// When a service that ended is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartMode {
+    /// Never.
+    Never,
+    /// When it exits with a non-zero status, is killed by a signal, or fails its liveness probe.
+    #[default]
+    OnFailure,
+    /// Whenever it ends, unless a user stopped it.
+    Always,
+}
+
+impl RestartMode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartMode::Never => "never",
+            RestartMode::OnFailure => "on-failure",
+            RestartMode::Always => "always",
+        }
+    }
+}
+
+/// Restart policy: mode, retry budget and exponential backoff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RestartPolicy {
+    /// When to restart.
+    #[serde(default)]
+    pub mode: RestartMode,
+    /// Restarts in a row (without a stable run in between) before the service is left in
+    /// `crash_loop` (default 5).
+    #[serde(default = "five")]
+    pub max_retries: u32,
+    /// The first delay; each further retry doubles it (default 500 ms).
+    #[serde(default = "half_second")]
+    pub backoff_ms: u64,
+    /// The longest delay (default 30 s).
+    #[serde(default = "thirty_seconds")]
+    pub max_backoff_ms: u64,
+}
+
+fn five() -> u32 {
+    5
+}
+
+fn half_second() -> u64 {
+    500
+}
+
+fn thirty_seconds() -> u64 {
+    30_000
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        Self {
+            mode: RestartMode::OnFailure,
+            max_retries: five(),
+            backoff_ms: half_second(),
+            max_backoff_ms: thirty_seconds(),
+        }
+    }
+}
+
+impl RestartPolicy {
+    /// The delay before restart number `attempt` (1-based): `backoff · 2^(attempt-1)`, capped.
+    pub fn delay_ms(&self, attempt: u32) -> u64 {
+        let factor = 1u64
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u64::MAX);
+        self.backoff_ms
+            .saturating_mul(factor)
+            .min(self.max_backoff_ms)
+    }
+}
+
+/// Where a service definition came from.
+pub const SERVICE_ORIGINS: [&str; 3] = ["detected", "descriptor", "user"];
+
+/// A service as defined (what to run and how).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceDefinition {
+    /// Name, unique in the project: 1–40 of `a-z 0-9 - _`.
+    pub name: String,
+    /// The command line, run by `sh -c` in its own process group.
+    pub command: String,
+    /// Working directory, relative to the project folder (default `.`).
+    #[serde(default = "dot")]
+    pub cwd: String,
+    /// A fixed port, passed as `PORT`.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Allocate a free port from the registry instead (kept for the service from then on).
+    #[serde(default)]
+    pub allocate_port: bool,
+    /// Environment variables added to the user's environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Services of the same project that must be ready first.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Health probes.
+    #[serde(default)]
+    pub probes: Probes,
+    /// Restart policy.
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// Time between SIGTERM and SIGKILL on stop, in milliseconds (default 5000).
+    #[serde(default = "grace")]
+    pub grace_ms: u64,
+}
+
+fn dot() -> String {
+    ".".into()
+}
+
+fn grace() -> u64 {
+    5000
+}
+
+/// The life of a service, as shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    /// Not running (never started, or stopped by a user).
+    #[default]
+    Stopped,
+    /// Waiting for dependencies to become ready.
+    Waiting,
+    /// Running, not yet ready (startup or readiness probe pending).
+    Starting,
+    /// Running and ready.
+    Ready,
+    /// Running, but its readiness probe fails.
+    Unhealthy,
+    /// Being stopped.
+    Stopping,
+    /// Ended on its own with status 0.
+    Exited,
+    /// Ended with a non-zero status or a signal, or could not start.
+    Failed,
+    /// Waiting to be restarted.
+    Backoff,
+    /// Restarted too often in a row; left stopped until a user starts it.
+    CrashLoop,
+}
+
+impl ServiceState {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceState::Stopped => "stopped",
+            ServiceState::Waiting => "waiting",
+            ServiceState::Starting => "starting",
+            ServiceState::Ready => "ready",
+            ServiceState::Unhealthy => "unhealthy",
+            ServiceState::Stopping => "stopping",
+            ServiceState::Exited => "exited",
+            ServiceState::Failed => "failed",
+            ServiceState::Backoff => "backoff",
+            ServiceState::CrashLoop => "crash_loop",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        use ServiceState::*;
+        [
+            Stopped, Waiting, Starting, Ready, Unhealthy, Stopping, Exited, Failed, Backoff,
+            CrashLoop,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+
+    /// Whether a process of the service is (or may be) alive.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            ServiceState::Starting
+                | ServiceState::Ready
+                | ServiceState::Unhealthy
+                | ServiceState::Stopping
+        )
+    }
+
+    /// Whether the supervisor is still responsible for it (live, waiting or about to restart).
+    pub fn is_active(self) -> bool {
+        self.is_live() || matches!(self, ServiceState::Waiting | ServiceState::Backoff)
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RunInfo {
+    /// Run id.
+    pub id: i64,
+    /// The service.
+    pub service_id: i64,
+    /// Restart number within the current streak (0 for a start by a user).
+    pub attempt: u32,
+    /// Main process id.
+    pub pid: Option<u32>,
+    /// The port it was given.
+    pub port: Option<u16>,
+    /// When it was started.
+    pub started_at: DateTime<Utc>,
+    /// When it became ready.
+    pub ready_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Exit status, when it exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it, when one did.
+    pub signal: Option<i32>,
+    /// Why it ended, in words (`stopped by owner`, `exited with status 1`, `liveness failed`, …).
+    pub reason: Option<String>,
+}
+
+/// A service with its definition and current state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceInfo {
+    /// Service id.
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// `detected`, `descriptor` or `user`.
+    pub origin: String,
+    /// What to run and how.
+    pub definition: ServiceDefinition,
+    /// Current state.
+    pub state: ServiceState,
+    /// The state in words (why it failed, which dependency it waits for, …).
+    pub message: Option<String>,
+    /// The port the current or next run gets.
+    pub port: Option<u16>,
+    /// Restarts in the current streak.
+    pub restarts: u32,
+    /// The latest run.
+    pub last_run: Option<RunInfo>,
+    /// Environment changed since the running process started; applies on the next restart.
+    pub pending_changes: bool,
+}
+
+/// Asks for a project's services.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProjectServicesRequest {
+    /// The project.
+    pub project_id: i64,
+}
+
+/// Adds a service to a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreateServiceRequest {
+    /// The project.
+    pub project_id: i64,
+    /// The service.
+    pub definition: ServiceDefinition,
+}
+
+/// Replaces a service's definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpdateServiceRequest {
+    /// The service.
+    pub id: i64,
+    /// Its new definition.
+    pub definition: ServiceDefinition,
+}
+
+/// Acts on one service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceRequest {
+    /// The service.
+    pub id: i64,
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum LogStream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// One line of a service's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogLine {
+    /// The service.
+    pub service_id: i64,
+    /// The run.
+    pub run_id: i64,
+    /// Position in the run's log (increasing).
+    pub seq: u64,
+    /// When it was read.
+    pub at: DateTime<Utc>,
+    /// Which stream.
+    pub stream: LogStream,
+    /// The text (ANSI colour codes kept; `\r` progress collapsed; known secrets masked).
+    pub text: String,
+}
+
+/// Asks for log history, newest last.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogQuery {
+    /// Services whose lines are merged into one time-ordered view (1–20).
+    pub service_ids: Vec<i64>,
+    /// `stdout`, `stderr` or absent for both.
+    #[serde(default)]
+    pub stream: Option<LogStream>,
+    /// Only lines containing this text (case-insensitive), or matching it when `regex` is set.
+    #[serde(default)]
+    pub search: Option<String>,
+    /// Treat `search` as a regular expression.
+    #[serde(default)]
+    pub regex: bool,
+    /// At most this many lines (1–5000, default 500).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Service runs of a service, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RunsQuery {
+    /// The service.
+    pub id: i64,
+    /// At most this many (1–100, default 20).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A port held in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PortEntry {
+    /// The port.
+    pub port: u16,
+    /// The service holding it.
+    pub service_id: i64,
+    /// Its name.
+    pub service: String,
+    /// Its project.
+    pub project_id: i64,
+    /// Whether it was allocated (true) or fixed in the definition.
+    pub allocated: bool,
+    /// Whether the service is running.
+    pub live: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = RestartPolicy {
+            backoff_ms: 100,
+            max_backoff_ms: 1000,
+            ..Default::default()
+        };
+        assert_eq!(p.delay_ms(1), 100);
+        assert_eq!(p.delay_ms(2), 200);
+        assert_eq!(p.delay_ms(4), 800);
+        assert_eq!(p.delay_ms(5), 1000);
+        assert_eq!(p.delay_ms(200), 1000);
+    }
+
+    #[test]
+    fn definitions_fill_defaults_and_refuse_unknown_probe_fields() {
+        let d: Result<ServiceDefinition, _> = serde_json::from_str(
+            r#"{"name":"web","command":"npm start","probes":{"readiness":{"check":{"kind":"http","path":"/health"}}}}"#,
+        );
+        assert!(d.is_ok(), "{d:?}");
+        let Ok(d) = d else { return };
+        assert_eq!(d.cwd, ".");
+        assert_eq!(d.grace_ms, 5000);
+        assert_eq!(d.restart.mode, RestartMode::OnFailure);
+        assert_eq!(d.probes.readiness.map(|r| r.failure_threshold), Some(3));
+        assert!(serde_json::from_str::<Probes>(r#"{"ready":{}}"#).is_err());
+    }
+
+    #[test]
+    fn states_round_trip() {
+        for s in [
+            ServiceState::Ready,
+            ServiceState::CrashLoop,
+            ServiceState::Stopped,
+        ] {
+            assert_eq!(ServiceState::parse(s.as_str()), Some(s));
+        }
+        assert!(ServiceState::Ready.is_live());
+        assert!(!ServiceState::CrashLoop.is_active());
+    }
+}

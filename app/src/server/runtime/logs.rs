@@ -1,0 +1,186 @@
+//! The run log: one file per run segment, one line per output line:
+//! `seq<TAB>time<TAB>o|e<TAB>text`. The shim writes it; the supervisor tails it and the API reads
+//! it. A run keeps at most two segments (`output.log` and `output.log.1`), each capped.
+
+use crate::models::runtime::{LogLine, LogStream};
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// The current segment.
+pub const CURRENT: &str = "output.log";
+/// The previous segment.
+pub const PREVIOUS: &str = "output.log.1";
+/// Lines longer than this are cut (and marked) so one runaway line cannot fill a segment.
+pub const MAX_LINE: usize = 16 * 1024;
+
+/// Masks every known secret value in `text`. Values shorter than 4 characters are not masked:
+/// they would blank out ordinary words.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets {
+        if s.chars().count() >= 4 && out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), "••••••");
+        }
+    }
+    out
+}
+
+/// Turns raw output bytes of one line into display text: a carriage-return progress line keeps
+/// only what was drawn last, the line ending is dropped, invalid UTF-8 is replaced.
+pub fn clean_line(raw: &[u8]) -> String {
+    let mut raw = raw;
+    while let Some((&last, rest)) = raw.split_last() {
+        if last == b'\n' || last == b'\r' {
+            raw = rest;
+        } else {
+            break;
+        }
+    }
+    let shown = match raw.iter().rposition(|&b| b == b'\r') {
+        Some(i) => &raw[i + 1..],
+        None => raw,
+    };
+    let mut text = String::from_utf8_lossy(shown).into_owned();
+    if text.len() > MAX_LINE {
+        let mut cut = MAX_LINE;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str(" …[line cut]");
+    }
+    text
+}
+
+/// One stored line, formatted.
+pub fn format_line(seq: u64, at: DateTime<Utc>, stream: LogStream, text: &str) -> String {
+    let s = match stream {
+        LogStream::Stdout => 'o',
+        LogStream::Stderr => 'e',
+    };
+    format!(
+        "{seq}\t{}\t{s}\t{text}\n",
+        at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    )
+}
+
+/// Parses one stored line (without its newline).
+pub fn parse_line(service_id: i64, run_id: i64, line: &str) -> Option<LogLine> {
+    let mut parts = line.splitn(4, '\t');
+    let seq = parts.next()?.parse().ok()?;
+    let at = DateTime::parse_from_rfc3339(parts.next()?)
+        .ok()?
+        .with_timezone(&Utc);
+    let stream = match parts.next()? {
+        "o" => LogStream::Stdout,
+        "e" => LogStream::Stderr,
+        _ => return None,
+    };
+    Some(LogLine {
+        service_id,
+        run_id,
+        seq,
+        at,
+        stream,
+        text: parts.next().unwrap_or_default().to_owned(),
+    })
+}
+
+/// Every line of a run, oldest first (previous segment, then current).
+pub fn read_run(dir: &Path, service_id: i64, run_id: i64) -> Vec<LogLine> {
+    let mut out = Vec::new();
+    for name in [PREVIOUS, CURRENT] {
+        if let Ok(f) = File::open(dir.join(name)) {
+            for line in BufReader::new(f).lines().map_while(Result::ok) {
+                if let Some(l) = parse_line(service_id, run_id, &line) {
+                    out.push(l);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Follows a run's current segment: each call returns the complete lines added since the last.
+#[derive(Debug)]
+pub struct Tail {
+    path: PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+}
+
+impl Tail {
+    /// Starts at the end of what is there now (`from_end`), or at the beginning.
+    pub fn new(dir: &Path, from_end: bool) -> Self {
+        let path = dir.join(CURRENT);
+        let offset = if from_end {
+            std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
+        } else {
+            0
+        };
+        Self {
+            path,
+            offset,
+            partial: Vec::new(),
+        }
+    }
+
+    /// New complete lines. A segment switch (the file got shorter) starts over at its beginning.
+    pub fn read(&mut self, service_id: i64, run_id: i64) -> Vec<LogLine> {
+        let Ok(mut f) = File::open(&self.path) else {
+            return Vec::new();
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.offset {
+            self.offset = 0;
+            self.partial.clear();
+        }
+        if len == self.offset || f.seek(SeekFrom::Start(self.offset)).is_err() {
+            return Vec::new();
+        }
+        let mut buf = Vec::new();
+        // At most 4 MiB per call; the rest comes on the next.
+        let read = f.take(4 << 20).read_to_end(&mut buf).unwrap_or(0);
+        self.offset += read as u64;
+        self.partial.extend_from_slice(&buf);
+        let mut out = Vec::new();
+        let mut start = 0;
+        while let Some(i) = self.partial[start..].iter().position(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(&self.partial[start..start + i]);
+            if let Some(l) = parse_line(service_id, run_id, &line) {
+                out.push(l);
+            }
+            start += i + 1;
+        }
+        self.partial.drain(..start);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_collapse_to_what_was_drawn_last() {
+        assert_eq!(clean_line(b"10%\r50%\r100%\n"), "100%");
+        assert_eq!(clean_line(b"plain\r\n"), "plain");
+        assert_eq!(clean_line(b"\xff ok\n"), "\u{fffd} ok");
+    }
+
+    #[test]
+    fn secrets_are_masked_but_short_values_are_not() {
+        let s = vec!["hunter2-secret".to_owned(), "ab".to_owned()];
+        assert_eq!(redact("token=hunter2-secret ab", &s), "token=•••••• ab");
+    }
+
+    #[test]
+    fn lines_round_trip_and_tabs_in_text_survive() {
+        let at = Utc::now();
+        let f = format_line(7, at, LogStream::Stderr, "a\tb");
+        let l = parse_line(1, 2, f.trim_end()).map(|l| (l.seq, l.stream, l.text));
+        assert_eq!(l, Some((7, LogStream::Stderr, "a\tb".to_owned())));
+    }
+}

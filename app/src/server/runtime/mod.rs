@@ -1,0 +1,130 @@
+//! The runtime: supervises each service's processes (through a per-run log shim), checks their
+//! health, restarts them per policy, keeps their logs, and finds them again after Optimus
+//! restarts.
+//!
+//! Each active service has one supervising task ([`supervisor::drive`]). The task owns the
+//! service's life: wait for dependencies, launch, watch (logs, probes, exit), restart or stop.
+//! Services keep running when Optimus stops; [`Runtime::reconcile`] re-adopts them on start.
+
+pub mod logs;
+pub mod ports;
+pub mod probes;
+pub mod proc;
+pub mod shim;
+pub mod supervisor;
+
+use crate::server::entities::service_run;
+use crate::server::AppState;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+struct Handle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Inner {
+    tasks: Mutex<HashMap<i64, Handle>>,
+    http: OnceLock<reqwest::Client>,
+}
+
+/// The supervising tasks of this Optimus instance.
+#[derive(Clone, Default)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// No services supervised yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The HTTP client probes use (no redirects followed, so a 3xx is seen as such).
+    pub fn http(&self) -> &reqwest::Client {
+        self.inner.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default()
+        })
+    }
+
+    /// Whether a task supervises the service now.
+    pub fn is_supervising(&self, service_id: i64) -> bool {
+        self.inner
+            .tasks
+            .lock()
+            .map(|t| t.get(&service_id).is_some_and(|h| !h.task.is_finished()))
+            .unwrap_or(false)
+    }
+
+    /// Starts supervising a service: launching it, or watching `adopt`, a run that is already
+    /// alive. Returns false (and does nothing) when a task supervises it already.
+    pub fn supervise(
+        &self,
+        state: &AppState,
+        service_id: i64,
+        adopt: Option<service_run::Model>,
+    ) -> bool {
+        let Ok(mut tasks) = self.inner.tasks.lock() else {
+            return false;
+        };
+        if tasks
+            .get(&service_id)
+            .is_some_and(|h| !h.task.is_finished())
+        {
+            return false;
+        }
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(supervisor::drive(state.clone(), service_id, stop_rx, adopt));
+        tasks.insert(service_id, Handle { stop, task });
+        true
+    }
+
+    /// Asks the service's task to stop the service and waits for it (at most `wait`). Returns
+    /// false when no task supervised it.
+    pub async fn stop(&self, service_id: i64, wait: Duration) -> bool {
+        let handle = self
+            .inner
+            .tasks
+            .lock()
+            .ok()
+            .and_then(|mut t| t.remove(&service_id));
+        let Some(handle) = handle else {
+            return false;
+        };
+        if handle.task.is_finished() {
+            return false;
+        }
+        let _ = handle.stop.send(true);
+        let _ = tokio::time::timeout(wait, handle.task).await;
+        true
+    }
+
+    /// Stops supervising without touching the processes (Optimus is shutting down; they keep
+    /// running and are re-adopted on the next start).
+    pub fn detach_all(&self) {
+        if let Ok(mut tasks) = self.inner.tasks.lock() {
+            for (_, h) in tasks.drain() {
+                h.task.abort();
+            }
+        }
+    }
+
+    /// On start: re-adopts runs still alive, records the end of those that ended while Optimus
+    /// was down, and resumes services that were meant to be running. Returns (adopted, ended).
+    pub async fn reconcile(&self, state: &AppState) -> Result<(u32, u32), sea_orm::DbErr> {
+        supervisor::reconcile(state, self).await
+    }
+}

@@ -1,0 +1,77 @@
+// The runtime in the browser: set a project's services up from its Procfile, start them with
+// the keyboard, watch the state turn ready and live log lines arrive, stop them with the keyboard.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
+const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+const OWNER = { username: 'owner', password: 'correct horse battery staple' };
+
+let browser;
+let page;
+let folder;
+let projectId;
+
+before(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'optimus-e2e-run-'));
+  writeFileSync(join(folder, 'Procfile'), "ticker: i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.3; done\n");
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+after(async () => {
+  // Never leave the ticker running, whatever happened above.
+  if (projectId) await page.request.post(`${BASE}/api/v1/services/stop_project`, { data: { project_id: projectId } }).catch(() => {});
+  await browser?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+async function hydrated() {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+test('sign in and catalog the project', async () => {
+  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
+  await page.goto(`${BASE}/login`);
+  await hydrated();
+  await page.fill('input[name=username]', OWNER.username);
+  await page.fill('input[name=password]', OWNER.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-testid=dashboard-title]');
+  const res = await page.request.post(`${BASE}/api/v1/projects/create`, { data: { path: folder } });
+  assert.equal(res.status(), 200, await res.text());
+  projectId = (await res.json()).id;
+});
+
+test('services set up from the Procfile start with `s`, turn ready and stream their log', async () => {
+  await page.goto(`${BASE}/projects/${projectId}`);
+  await hydrated();
+  await page.click('[data-testid=import-services]');
+  await page.waitForSelector('[data-service=ticker][data-state=stopped]');
+  await page.keyboard.press('s');
+  await page.waitForSelector('[data-service=ticker][data-state=ready]', { timeout: 15_000 });
+  // Live lines arrive over the WebSocket without a reload.
+  await page.waitForFunction(() => /tick \d+/.test(document.querySelector('[data-testid=log]')?.textContent ?? ''), null, { timeout: 10_000 });
+  const count = async () => page.$$eval('[data-testid=log] .log-line', (els) => els.length);
+  const first = await count();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=log] .log-line').length > n + 2, first, { timeout: 10_000 });
+  await page.screenshot({ path: `${ARTIFACTS}20-runtime.png`, fullPage: true });
+});
+
+test('`x` stops every service and the state shows it', async () => {
+  await page.keyboard.press('x');
+  await page.waitForSelector('[data-service=ticker][data-state=stopped]', { timeout: 15_000 });
+  const res = await page.request.post(`${BASE}/api/v1/services/list`, { data: { project_id: projectId } });
+  const [svc] = await res.json();
+  assert.equal(svc.state, 'stopped');
+  assert.equal(svc.last_run.reason, 'stopped by a user');
+});

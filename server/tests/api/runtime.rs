@@ -1,0 +1,585 @@
+//! The runtime against real processes: small scripts the tests write (a web server that becomes
+//! ready after a delay and forks helpers, one that crashes, one that ignores SIGTERM, one that
+//! prints progress to both streams), started, probed, restarted, stopped and re-adopted.
+
+use crate::helpers::{spawn_app, spawn_sharing, TestApp};
+use app::server::runtime::proc;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// A project folder holding `files`, cataloged; returns (folder, project id).
+async fn project(app: &TestApp, token: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, i64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("Makefile"), "run:\n\ttrue\n").expect("write");
+    for (name, body) in files {
+        std::fs::write(dir.path().join(name), body).expect("write");
+    }
+    let r = app
+        .post_anon("projects/create", json!({"path": dir.path()}), Some(token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    (dir, r.body["id"].as_i64().expect("id"))
+}
+
+async fn create(app: &TestApp, token: &str, project_id: i64, definition: Value) -> i64 {
+    let r = app
+        .post_anon(
+            "services/create",
+            json!({"project_id": project_id, "definition": definition}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["id"].as_i64().expect("id")
+}
+
+async fn get(app: &TestApp, token: &str, id: i64) -> Value {
+    app.post_anon("services/get", json!({"id": id}), Some(token))
+        .await
+        .body
+}
+
+/// Polls until the service's state is `want` (or fails after `within`).
+async fn wait_state(app: &TestApp, token: &str, id: i64, want: &str, within: Duration) -> Value {
+    let until = Instant::now() + within;
+    loop {
+        let s = get(app, token, id).await;
+        if s["state"] == want {
+            return s;
+        }
+        assert!(Instant::now() < until, "never reached {want}: {s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An HTTP server that listens only after 1.5 s, answers `/health` with `ok`, and starts two
+/// helpers: one in its process group and one that leaves it with `setsid`.
+const WEB: &str = r#"
+import http.server, os, subprocess, sys, time
+subprocess.Popen(["sleep", "300"])
+subprocess.Popen(["setsid", "sleep", "301"])
+print("booting", flush=True)
+time.sleep(1.5)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 404)
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H)
+print("listening on", os.environ["PORT"], flush=True)
+s.serve_forever()
+"#;
+
+fn tree_of(run: &Value) -> Vec<u32> {
+    let pid = u32::try_from(run["pid"].as_u64().expect("pid")).expect("pid");
+    let mut all = proc::group_members(pid);
+    all.push(pid);
+    all
+}
+
+fn sleepers() -> Vec<u32> {
+    // The helpers' `sleep 300`/`sleep 301` below any shim of this test process tree.
+    procfs::process::all_processes()
+        .map(|all| {
+            all.flatten()
+                .filter(|p| {
+                    p.cmdline()
+                        .is_ok_and(|c| c == ["sleep", "300"] || c == ["sleep", "301"])
+                })
+                .map(|p| u32::try_from(p.pid).unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_web_service_is_ready_only_after_its_probe_passes_and_stop_ends_its_whole_tree() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[("web.py", WEB)]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({
+            "name": "web",
+            "command": "exec python3 web.py",
+            "allocate_port": true,
+            "probes": {"readiness": {"check": {"kind": "http", "path": "/health", "body": "ok"}, "interval_ms": 100}},
+            "grace_ms": 3000
+        }),
+    )
+    .await;
+    let before = sleepers();
+    let r = app
+        .post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let early = get(&app, &owner, id).await;
+    assert_eq!(
+        early["state"], "starting",
+        "not ready before the probe passes: {early}"
+    );
+    let ready = wait_state(&app, &owner, id, "ready", Duration::from_secs(15)).await;
+    assert!(started.elapsed() >= Duration::from_millis(1400));
+    let port = ready["port"].as_u64().expect("allocated port");
+    assert!((20000..=29999).contains(&port), "{port} from the range");
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+        .await
+        .expect("the service answers")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body, "ok");
+    let run = ready["last_run"].clone();
+    assert_eq!(run["port"], port);
+    let tree = tree_of(&run);
+    let helpers: Vec<u32> = sleepers()
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    assert_eq!(helpers.len(), 2, "both helpers run");
+
+    // The port registry lists it.
+    let ports = app.post_anon("ports/list", json!({}), Some(&owner)).await;
+    assert!(ports
+        .body
+        .as_array()
+        .expect("ports")
+        .iter()
+        .any(|p| p["port"] == port && p["live"] == true));
+
+    let stopping = Instant::now();
+    let r = app
+        .post_anon("services/stop", json!({"id": id}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["state"], "stopped");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(3),
+        "python exits on SIGTERM at once"
+    );
+    for p in tree.iter().chain(&helpers) {
+        assert!(
+            proc::start_time(*p).is_none(),
+            "process {p} survived the stop"
+        );
+    }
+    let runs = app
+        .post_anon("services/runs", json!({"id": id}), Some(&owner))
+        .await;
+    assert_eq!(runs.body[0]["reason"], "stopped by a user");
+    assert!(runs.body[0]["ended_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_crashing_service_is_restarted_with_backoff_then_left_in_crash_loop() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({
+            "name": "crashy",
+            "command": "echo boom >&2; exit 3",
+            "restart": {"mode": "on-failure", "max_retries": 2, "backoff_ms": 200, "max_backoff_ms": 1000}
+        }),
+    )
+    .await;
+    app.post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    let s = wait_state(&app, &owner, id, "crash_loop", Duration::from_secs(15)).await;
+    assert!(
+        s["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("exited with status 3")),
+        "{s}"
+    );
+    assert_eq!(s["restarts"], 2);
+    let runs = app
+        .post_anon("services/runs", json!({"id": id}), Some(&owner))
+        .await
+        .body;
+    let runs = runs.as_array().expect("runs");
+    assert_eq!(runs.len(), 3, "the first run and two restarts");
+    let at = |i: usize| {
+        chrono::DateTime::parse_from_rfc3339(runs[i]["started_at"].as_str().expect("t"))
+            .expect("time")
+    };
+    // Newest first: gaps grow (200 ms, then 400 ms).
+    let first_gap = at(1) - at(2);
+    let second_gap = at(0) - at(1);
+    assert!(first_gap.num_milliseconds() >= 200, "{first_gap}");
+    assert!(second_gap.num_milliseconds() >= 400, "{second_gap}");
+    assert!(runs.iter().all(|r| r["exit_code"] == 3));
+
+    let logs = app
+        .post_anon(
+            "services/logs",
+            json!({"service_ids": [id], "stream": "stderr"}),
+            Some(&owner),
+        )
+        .await
+        .body;
+    assert_eq!(
+        logs.as_array().map(Vec::len),
+        Some(3),
+        "one line per run: {logs}"
+    );
+}
+
+#[tokio::test]
+async fn a_process_that_ignores_sigterm_is_killed_after_the_grace_period() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({
+            "name": "stubborn",
+            "command": "trap '' TERM; echo up; while true; do sleep 0.1; done",
+            "probes": {"readiness": {"check": {"kind": "log_line", "pattern": "^up$"}, "interval_ms": 50}},
+            "grace_ms": 700
+        }),
+    )
+    .await;
+    app.post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    let ready = wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
+    let tree = tree_of(&ready["last_run"]);
+    let t = Instant::now();
+    let r = app
+        .post_anon("services/stop", json!({"id": id}), Some(&owner))
+        .await;
+    let took = t.elapsed();
+    assert_eq!(r.body["state"], "stopped", "{}", r.body);
+    assert!(
+        took >= Duration::from_millis(650),
+        "waited the grace period: {took:?}"
+    );
+    assert!(took < Duration::from_secs(5), "then killed: {took:?}");
+    assert_eq!(r.body["last_run"]["signal"], 9, "{}", r.body);
+    for p in tree {
+        assert!(proc::start_time(p).is_none(), "process {p} survived");
+    }
+}
+
+#[tokio::test]
+async fn a_taken_port_is_refused_with_a_clear_message() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[]).await;
+    let busy = std::net::TcpListener::bind("0.0.0.0:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port();
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "web", "command": "sleep 30", "port": port}),
+    )
+    .await;
+    let r = app
+        .post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("port {port} is already in use"))),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        get(&app, &owner, id).await["state"],
+        "stopped",
+        "nothing started"
+    );
+    drop(busy);
+
+    // Two services of Optimus on one port: the second is refused while the first runs.
+    let a = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "a", "command": "sleep 30", "port": port}),
+    )
+    .await;
+    let b = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "b", "command": "sleep 30", "port": port}),
+    )
+    .await;
+    let r = app
+        .post_anon("services/start", json!({"id": a}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = app
+        .post_anon("services/start", json!({"id": b}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("held by running service `a`")),
+        "{}",
+        r.body
+    );
+    let again = app
+        .post_anon("services/start", json!({"id": a}), Some(&owner))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "no duplicate start: {}",
+        again.body
+    );
+    app.post_anon("services/stop", json!({"id": a}), Some(&owner))
+        .await;
+}
+
+#[tokio::test]
+async fn output_is_captured_per_stream_with_progress_collapsed_and_searchable() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({
+            "name": "printer",
+            "command": "echo hello; printf '10%%\\r50%%\\r100%%\\n'; echo 'warning: disk' >&2; printf '\\033[31mred\\033[0m\\n'",
+            "restart": {"mode": "never"}
+        }),
+    )
+    .await;
+    app.post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    let s = wait_state(&app, &owner, id, "exited", Duration::from_secs(10)).await;
+    assert_eq!(s["last_run"]["exit_code"], 0);
+    let all = app
+        .post_anon("services/logs", json!({"service_ids": [id]}), Some(&owner))
+        .await
+        .body;
+    let texts: Vec<&str> = all
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["text"].as_str())
+        .collect();
+    assert!(texts.contains(&"hello"));
+    assert!(texts.contains(&"100%"), "progress collapsed: {texts:?}");
+    assert!(
+        texts.contains(&"\u{1b}[31mred\u{1b}[0m"),
+        "colours kept for the viewer: {texts:?}"
+    );
+    let err = app
+        .post_anon(
+            "services/logs",
+            json!({"service_ids": [id], "stream": "stderr"}),
+            Some(&owner),
+        )
+        .await
+        .body;
+    assert_eq!(err[0]["text"], "warning: disk");
+    assert_eq!(err.as_array().map(Vec::len), Some(1));
+    let found = app
+        .post_anon(
+            "services/logs",
+            json!({"service_ids": [id], "search": "^h.llo$", "regex": true}),
+            Some(&owner),
+        )
+        .await
+        .body;
+    assert_eq!(found.as_array().map(Vec::len), Some(1));
+    let bad = app
+        .post_anon(
+            "services/logs",
+            json!({"service_ids": [id], "search": "(", "regex": true}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.field(), Some("search"));
+}
+
+#[tokio::test]
+async fn dependencies_start_first_and_a_dependent_waits_until_they_are_ready() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[]).await;
+    let db = create(
+        &app,
+        &owner,
+        pid,
+        json!({
+            "name": "db",
+            "command": "sleep 1; echo 'ready to accept connections'; exec sleep 60",
+            "probes": {"readiness": {"check": {"kind": "log_line", "pattern": "ready to accept"}, "interval_ms": 50}}
+        }),
+    )
+    .await;
+    let web = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "web", "command": "exec sleep 60", "depends_on": ["db"]}),
+    )
+    .await;
+    let r = app
+        .post_anon(
+            "services/start_project",
+            json!({"project_id": pid}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let w = get(&app, &owner, web).await;
+    assert_eq!(w["state"], "waiting", "{w}");
+    assert_eq!(w["message"], "waiting for db");
+    let d = wait_state(&app, &owner, db, "ready", Duration::from_secs(10)).await;
+    let w = wait_state(&app, &owner, web, "ready", Duration::from_secs(10)).await;
+    assert!(w["last_run"]["started_at"].as_str() >= d["last_run"]["ready_at"].as_str());
+
+    // A cycle is refused.
+    let r = app
+        .post_anon(
+            "services/update",
+            json!({"id": db, "definition": {"name": "db", "command": "true", "depends_on": ["web"]}}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.field(), Some("depends_on"));
+
+    let r = app
+        .post_anon(
+            "services/stop_project",
+            json!({"project_id": pid}),
+            Some(&owner),
+        )
+        .await;
+    assert!(
+        r.body
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|s| s["state"] == "stopped"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn after_optimus_restarts_a_running_service_is_adopted_not_duplicated() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "ticker", "command": "while true; do echo tick; sleep 0.2; done"}),
+    )
+    .await;
+    app.post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    let first = wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
+    let pid_before = first["last_run"]["pid"].clone();
+
+    // The supervisor goes away; the service keeps running.
+    app.state.runtime.detach_all();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let main = u32::try_from(pid_before.as_u64().expect("pid")).expect("pid");
+    assert!(
+        proc::start_time(main).is_some(),
+        "still running while nobody supervises"
+    );
+
+    let again = spawn_sharing(app.settings.clone()).await;
+    let adopted = wait_state(&again, &owner, id, "ready", Duration::from_secs(10)).await;
+    assert_eq!(
+        adopted["last_run"]["pid"], pid_before,
+        "the same process, re-adopted"
+    );
+    assert!(again.state.runtime.is_supervising(id));
+    let r = again
+        .post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "no duplicate: {}", r.body);
+    let runs = again
+        .post_anon("services/runs", json!({"id": id}), Some(&owner))
+        .await
+        .body;
+    assert_eq!(runs.as_array().map(Vec::len), Some(1), "no second run");
+
+    let r = again
+        .post_anon("services/stop", json!({"id": id}), Some(&owner))
+        .await;
+    assert_eq!(r.body["state"], "stopped", "{}", r.body);
+    assert!(
+        proc::start_time(main).is_none(),
+        "the adopted process was stopped"
+    );
+    let logs = again
+        .post_anon("services/logs", json!({"service_ids": [id]}), Some(&owner))
+        .await
+        .body;
+    assert!(
+        logs.as_array().is_some_and(|l| l.len() >= 3),
+        "output kept across the restart"
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_sees_services_but_cannot_start_or_define_them() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let viewer = app.user_with_role(&owner, "vera", "viewer").await;
+    let (_dir, pid) = project(&app, &owner, &[]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "svc", "command": "sleep 1"}),
+    )
+    .await;
+    let list = app
+        .post_anon("services/list", json!({"project_id": pid}), Some(&viewer))
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.body[0]["id"], id);
+    let r = app
+        .post_anon("services/start", json!({"id": id}), Some(&viewer))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post_anon(
+            "services/create",
+            json!({"project_id": pid, "definition": {"name": "x", "command": "true"}}),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let bad = app
+        .post_anon(
+            "services/create",
+            json!({"project_id": pid, "definition": {"name": "x", "command": "true", "cwd": "/etc"}}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.field(), Some("cwd"));
+}
