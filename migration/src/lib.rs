@@ -9,6 +9,7 @@ mod m20261124_000004_add_project_services;
 mod m20261124_000005_create_project_activity;
 mod m20261124_000006_create_project_dependencies;
 mod m20261124_000007_create_runtime;
+mod m20261124_000008_create_environments;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_project_activity::Migration),
             Box::new(m20261124_000006_create_project_dependencies::Migration),
             Box::new(m20261124_000007_create_runtime::Migration),
+            Box::new(m20261124_000008_create_environments::Migration),
         ]
     }
 }

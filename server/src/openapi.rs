@@ -12,6 +12,10 @@ use app::models::catalog::{
     ImportReport, ImportRequest, ProjectDependencies, ProjectFacets, ProjectFlagRequest,
     ProjectInfo, ProjectQuery, SetDependenciesRequest, UpdateProjectRequest, WorkspaceInfo,
 };
+use app::models::environments::{
+    CreateEnvironmentRequest, DeleteVarRequest, DotenvExport, DotenvImported, EnvironmentInfo,
+    EnvironmentRequest, EnvironmentsRequest, ImportDotenvRequest, SetVarRequest, SpecChange,
+};
 use app::models::page::{Page, PageRequest};
 use app::models::runtime::{
     CreateServiceRequest, LogLine, LogQuery, PortEntry, ProjectServicesRequest, RunInfo, RunsQuery,
@@ -420,6 +424,69 @@ pub fn endpoints() -> Vec<Endpoint> {
             Op(Operation::ReadRuntime),
             body::<LogQuery>(),
             body::<Vec<LogLine>>(),
+        ),
+        ep(
+            "services/pending_changes",
+            "What a restart would change for a running service (secret values masked)",
+            Op(Operation::ReadRuntime),
+            body::<ServiceRequest>(),
+            body::<Vec<SpecChange>>(),
+        ),
+        ep(
+            "environments/list",
+            "A project's environments and variables (secrets masked unless revealed)",
+            Op(Operation::ReadEnvironments),
+            body::<EnvironmentsRequest>(),
+            body::<Vec<EnvironmentInfo>>(),
+        ),
+        ep(
+            "environments/create",
+            "Add an environment",
+            Op(Operation::EditEnvironments),
+            body::<CreateEnvironmentRequest>(),
+            body::<Vec<EnvironmentInfo>>(),
+        ),
+        ep(
+            "environments/delete",
+            "Remove an environment",
+            Op(Operation::EditEnvironments),
+            body::<EnvironmentRequest>(),
+            None,
+        ),
+        ep(
+            "environments/activate",
+            "Make an environment the one services get",
+            Op(Operation::EditEnvironments),
+            body::<EnvironmentRequest>(),
+            body::<Vec<EnvironmentInfo>>(),
+        ),
+        ep(
+            "environments/set_var",
+            "Set a variable (secret values encrypted)",
+            Op(Operation::EditEnvironments),
+            body::<SetVarRequest>(),
+            body::<Vec<EnvironmentInfo>>(),
+        ),
+        ep(
+            "environments/delete_var",
+            "Remove a variable",
+            Op(Operation::EditEnvironments),
+            body::<DeleteVarRequest>(),
+            body::<Vec<EnvironmentInfo>>(),
+        ),
+        ep(
+            "environments/import_dotenv",
+            "Import a .env file (read only) or text",
+            Op(Operation::EditEnvironments),
+            body::<ImportDotenvRequest>(),
+            body::<DotenvImported>(),
+        ),
+        ep(
+            "environments/export_dotenv",
+            "The environment as .env text",
+            Op(Operation::ReadEnvironments),
+            body::<EnvironmentRequest>(),
+            body::<DotenvExport>(),
         ),
         ep(
             "ports/list",

@@ -5,6 +5,7 @@ use crate::events::{events_handler, StreamShutdown};
 use crate::{api_guard, openapi, ops};
 use anyhow::Context;
 use app::server::bus::EventBus;
+use app::server::crypto::SecretBox;
 use app::server::metrics::Metrics;
 use app::server::ratelimit::RateLimiter;
 use app::server::redis::RedisHandle;
@@ -77,6 +78,10 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
+        let master_key = settings
+            .master_key
+            .clone()
+            .context("master_key missing after generation")?;
         let jwt_secret = settings
             .jwt_secret
             .clone()
@@ -96,6 +101,7 @@ impl Application {
             settings: Arc::new(settings),
             leptos_options,
             runtime: Runtime::new(),
+            crypto: SecretBox::new(master_key.expose().as_bytes()),
         };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let mut workers = Vec::new();

@@ -150,3 +150,13 @@ pub async fn list_ports() -> Result<Vec<PortEntry>, AppError> {
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::port_registry(&state, &caller).await?)
 }
+
+/// What a restart would change for a running service (secret values masked).
+#[server(prefix = "/api/v1", endpoint = "services/pending_changes", input = Json, output = Json)]
+pub async fn pending_service_changes(
+    #[server(flatten)] request: ServiceRequest,
+) -> Result<Vec<crate::models::environments::SpecChange>, AppError> {
+    use crate::server::{api_caller, services::runtime};
+    let (state, _, caller) = api_caller().await?;
+    Ok(runtime::pending_changes(&state, &caller, request.id).await?)
+}

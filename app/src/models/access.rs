@@ -161,11 +161,17 @@ pub enum Operation {
     ControlServices,
     /// Add, change and remove service definitions.
     EditServices,
+    /// See environments and non-secret variables.
+    ReadEnvironments,
+    /// Add, change and remove environments and variables (secrets included: write-only).
+    EditEnvironments,
+    /// Read secret values.
+    RevealSecrets,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 18] = [
+    pub const ALL: [Operation; 21] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -184,6 +190,9 @@ impl Operation {
         Operation::ReadRuntime,
         Operation::ControlServices,
         Operation::EditServices,
+        Operation::ReadEnvironments,
+        Operation::EditEnvironments,
+        Operation::RevealSecrets,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -191,15 +200,16 @@ impl Operation {
     pub fn requirement(self) -> (Role, Scope) {
         use Operation::*;
         match self {
-            ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime => {
+            ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments => {
                 (Role::Viewer, Scope::Read)
             }
-            ManageWorkspaces | EditProjects | ControlServices | EditServices => {
+            ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments => {
                 (Role::Operator, Scope::Write)
             }
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
+            RevealSecrets => (Role::Admin, Scope::ReadSecrets),
             CreateUser | ChangeUserRole | DeleteUser => (Role::Admin, Scope::Admin),
         }
     }
@@ -241,6 +251,9 @@ impl Operation {
             ReadRuntime => "runtime.read",
             ControlServices => "services.control",
             EditServices => "services.edit",
+            ReadEnvironments => "environments.read",
+            EditEnvironments => "environments.edit",
+            RevealSecrets => "secrets.read",
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The supervising tasks of the services this instance runs.
     pub runtime: super::runtime::Runtime,
+    /// Seals secrets at rest with the master key.
+    pub crypto: super::crypto::SecretBox,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -583,3 +583,214 @@ async fn a_viewer_sees_services_but_cannot_start_or_define_them() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.field(), Some("cwd"));
 }
+
+#[tokio::test]
+async fn secrets_are_encrypted_masked_and_redacted_from_logs_and_changes_wait_for_a_restart() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let operator = app.user_with_role(&owner, "otto", "operator").await;
+    let viewer = app.user_with_role(&owner, "vera", "viewer").await;
+    let dotenv = "GREETING=hello\nAPI_TOKEN=tok-9f8e7d6c5b4a\n# a comment\nQUOTED=\"two words\"\n";
+    let (dir, pid) = project(&app, &owner, &[(".env", dotenv)]).await;
+    let r = app
+        .post_anon(
+            "environments/create",
+            json!({"project_id": pid, "name": "development"}),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body[0]["active"], true, "the first environment is active");
+    let env_id = r.body[0]["id"].as_i64().expect("id");
+
+    // Import the project's .env: the file stays as it was; credential-like names become secret.
+    let imported = app
+        .post_anon(
+            "environments/import_dotenv",
+            json!({"environment_id": env_id}),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert_eq!(imported.body["added"], 3);
+    assert_eq!(imported.body["secret"], json!(["API_TOKEN"]));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".env")).expect("read"),
+        dotenv
+    );
+
+    // Masked for an operator and a viewer; revealed only for an admin who asks.
+    let masked = app
+        .post_anon(
+            "environments/list",
+            json!({"project_id": pid}),
+            Some(&operator),
+        )
+        .await
+        .body;
+    let var = |list: &Value, key: &str| {
+        list[0]["vars"]
+            .as_array()
+            .and_then(|v| v.iter().find(|x| x["key"] == key).cloned())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(var(&masked, "API_TOKEN")["value"], Value::Null);
+    assert_eq!(var(&masked, "QUOTED")["value"], "two words");
+    for token in [&operator, &viewer] {
+        let r = app
+            .post_anon(
+                "environments/list",
+                json!({"project_id": pid, "reveal": true}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let revealed = app
+        .post_anon(
+            "environments/list",
+            json!({"project_id": pid, "reveal": true}),
+            Some(&owner),
+        )
+        .await
+        .body;
+    assert_eq!(var(&revealed, "API_TOKEN")["value"], "tok-9f8e7d6c5b4a");
+    let export = app
+        .post_anon(
+            "environments/export_dotenv",
+            json!({"id": env_id}),
+            Some(&operator),
+        )
+        .await
+        .body;
+    assert_eq!(export["secrets_withheld"], true);
+    assert!(!export["content"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("tok-9f8e7d6c5b4a"));
+
+    // Encrypted at rest.
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = app
+        .state
+        .db
+        .query_all(Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT value FROM env_vars".to_owned(),
+        ))
+        .await
+        .expect("query");
+    let stored: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<String>("", "value").ok())
+        .collect();
+    assert!(
+        stored.iter().all(|v| !v.contains("tok-9f8e7d6c5b4a")),
+        "{stored:?}"
+    );
+    assert!(stored.iter().any(|v| v.starts_with("v1:")));
+
+    // A service that echoes its secret: the log shows a mask, on disk too.
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "echo", "command": "echo \"token=$API_TOKEN greeting=$GREETING\"; exec sleep 60"}),
+    )
+    .await;
+    app.post_anon("services/start", json!({"id": id}), Some(&operator))
+        .await;
+    wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
+    let until = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let logs = app
+            .post_anon("services/logs", json!({"service_ids": [id]}), Some(&viewer))
+            .await
+            .body;
+        if let Some(l) = logs[0]["text"].as_str() {
+            break l.to_owned();
+        }
+        assert!(Instant::now() < until, "no output");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(line, "token=•••••• greeting=hello");
+    let on_disk = walk(&app.settings.data_dir.join("runs"));
+    assert!(!on_disk.is_empty());
+    assert!(
+        on_disk.iter().all(|t| !t.contains("tok-9f8e7d6c5b4a")),
+        "the secret reached a log file"
+    );
+
+    // Changing a variable does not touch the running process; it shows as pending.
+    let r = app
+        .post_anon(
+            "environments/set_var",
+            json!({"environment_id": env_id, "key": "GREETING", "value": "bonjour"}),
+            Some(&operator),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(get(&app, &owner, id).await["pending_changes"], true);
+    let diff = app
+        .post_anon("services/pending_changes", json!({"id": id}), Some(&viewer))
+        .await
+        .body;
+    assert_eq!(
+        diff,
+        json!([{"what": "env GREETING", "before": "hello", "after": "bonjour"}])
+    );
+    let r = app
+        .post_anon("services/restart", json!({"id": id}), Some(&operator))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
+    assert_eq!(get(&app, &owner, id).await["pending_changes"], false);
+    app.post_anon("services/stop", json!({"id": id}), Some(&operator))
+        .await;
+
+    for (path, body, field) in [
+        (
+            "environments/set_var",
+            json!({"environment_id": env_id, "key": "1BAD", "value": "x"}),
+            "key",
+        ),
+        (
+            "environments/import_dotenv",
+            json!({"environment_id": env_id, "path": "../outside.env"}),
+            "path",
+        ),
+        (
+            "environments/create",
+            json!({"project_id": pid, "name": "Prod Env"}),
+            "name",
+        ),
+    ] {
+        let r = app.post_anon(path, body, Some(&operator)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
+        assert_eq!(r.field(), Some(field), "{path}");
+    }
+    let r = app
+        .post_anon(
+            "environments/set_var",
+            json!({"environment_id": env_id, "key": "X", "value": "y"}),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+/// The text of every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if let Ok(t) = std::fs::read_to_string(&p) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}

@@ -3,6 +3,8 @@
 pub mod api_token;
 pub mod app_meta;
 pub mod audit_event;
+pub mod env_var;
+pub mod environment;
 pub mod project;
 pub mod project_activity;
 pub mod project_dependency;

@@ -27,6 +27,8 @@ pub struct Model {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub reason: Option<String>,
+    /// What it started with (command, folder, port, variables; secret values as hashes).
+    pub spec: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod api_tokens;
 pub mod audit;
 pub mod dependencies;
+pub mod environments;
 pub mod projects;
 pub mod services;
 pub mod sessions;

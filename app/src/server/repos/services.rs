@@ -173,9 +173,10 @@ pub async fn insert_run(
     service_id: i64,
     attempt: u32,
     port: Option<u16>,
-    spec_hash: &str,
+    spec: (&str, &str),
     now: DateTime<Utc>,
 ) -> Result<service_run::Model, DbErr> {
+    let (spec_hash, spec) = spec;
     service_run::ActiveModel {
         service_id: Set(service_id),
         attempt: Set(i32::try_from(attempt).unwrap_or(i32::MAX)),
@@ -191,6 +192,7 @@ pub async fn insert_run(
         exit_code: Set(None),
         signal: Set(None),
         reason: Set(None),
+        spec: Set(spec.to_owned()),
         ..Default::default()
     }
     .insert(db)

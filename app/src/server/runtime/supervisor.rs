@@ -10,6 +10,7 @@ use crate::models::runtime::{
 };
 use crate::server::entities::{project, service, service_run};
 use crate::server::repos;
+use crate::server::services::environments::{self, Resolved};
 use crate::server::AppState;
 use chrono::Utc;
 use nix::sys::signal::Signal;
@@ -234,12 +235,14 @@ async fn wait_for_dependencies(
 }
 
 /// The environment a run gets: Optimus's own (without its `OPTIMUS_*` settings), the ports of
-/// the project's services as `<NAME>_PORT`, the service's variables, then `PORT`.
+/// the project's services as `<NAME>_PORT`, the active environment's variables, the service's
+/// own variables, then `PORT`.
 fn environment(
     project: &project::Model,
     def: &ServiceDefinition,
     port: Option<u16>,
     siblings: &[service::Model],
+    active: &Resolved,
 ) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = std::env::vars()
         .filter(|(k, _)| !k.starts_with("OPTIMUS_"))
@@ -249,6 +252,7 @@ fn environment(
             env.insert(port_var(&s.name), p.to_string());
         }
     }
+    env.extend(active.vars.clone());
     env.extend(def.env.clone());
     if let Some(p) = port {
         env.insert("PORT".into(), p.to_string());
@@ -275,11 +279,49 @@ pub fn port_var(name: &str) -> String {
     v
 }
 
-/// A hash of what a run starts with, to tell when a definition changed under a running service.
-pub fn spec_hash(def: &ServiceDefinition) -> String {
-    let body = serde_json::to_vec(def).unwrap_or_default();
-    let digest = Sha256::digest(&body);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+/// What a run starts with: compared with the current definition and environment to tell what a
+/// restart would change. Secret values appear only as a hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunSpec {
+    /// The command line.
+    pub command: String,
+    /// The folder, relative to the project.
+    pub cwd: String,
+    /// The port.
+    pub port: Option<u16>,
+    /// Variables from the environment and the definition.
+    pub env: BTreeMap<String, String>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The spec of a run of `def` with `port` in the environment `resolved`.
+pub fn run_spec(def: &ServiceDefinition, port: Option<u16>, resolved: &Resolved) -> RunSpec {
+    let mut env = BTreeMap::new();
+    for (k, v) in &resolved.vars {
+        let shown = if resolved.secret_keys.contains(k) {
+            format!("secret:{}", &hex(&Sha256::digest(v.as_bytes()))[..16])
+        } else {
+            v.clone()
+        };
+        env.insert(k.clone(), shown);
+    }
+    env.extend(def.env.clone());
+    RunSpec {
+        command: def.command.clone(),
+        cwd: def.cwd.clone(),
+        port,
+        env,
+    }
+}
+
+/// A hash of a spec.
+pub fn spec_hash(spec: &RunSpec) -> String {
+    hex(&Sha256::digest(
+        serde_json::to_vec(spec).unwrap_or_default(),
+    ))
 }
 
 fn shim_path(state: &AppState) -> Result<PathBuf, String> {
@@ -318,13 +360,18 @@ async fn launch(
     let siblings = repos::services::of_project(&state.db, svc.project_id)
         .await
         .map_err(|e| e.to_string())?;
-    let env = environment(project, def, port, &siblings);
+    let active = environments::resolved(state, svc.project_id)
+        .await
+        .map_err(|e| format!("cannot read the active environment: {e}"))?;
+    let env = environment(project, def, port, &siblings, &active);
+    let spec = run_spec(def, port, &active);
+    let spec_json = serde_json::to_string(&spec).unwrap_or_default();
     let mut run = repos::services::insert_run(
         &state.db,
         svc.id,
         attempt,
         port,
-        &spec_hash(def),
+        (&spec_hash(&spec), &spec_json),
         Utc::now(),
     )
     .await
@@ -344,7 +391,7 @@ async fn launch(
         cwd,
         env: env.into_iter().collect(),
         run_dir: dir.clone(),
-        secrets: Vec::new(),
+        secrets: active.secret_values(),
         segment_bytes: state.settings.log_segment_bytes,
     };
     let started = match start_shim(state, &spec).await {

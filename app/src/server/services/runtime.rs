@@ -4,6 +4,7 @@
 use super::audit;
 use crate::error::AppError;
 use crate::models::catalog::CommandKind;
+use crate::models::environments::SpecChange;
 use crate::models::runtime::{
     CreateServiceRequest, LogLine, LogQuery, PortEntry, Probe, ProbeCheck, RunInfo, RunsQuery,
     ServiceDefinition, ServiceInfo, ServiceState, UpdateServiceRequest,
@@ -14,6 +15,7 @@ use crate::server::entities::{project, service};
 use crate::server::error::ServerResult;
 use crate::server::repos;
 use crate::server::runtime::{logs, ports, supervisor};
+use crate::server::services::environments;
 use crate::server::AppState;
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -245,20 +247,23 @@ async fn info(state: &AppState, m: service::Model) -> ServerResult<ServiceInfo> 
         .await?
         .into_iter()
         .next();
-    Ok(to_info(m, last))
+    let active = environments::resolved(state, m.project_id).await?;
+    Ok(to_info(m, last, &active))
 }
 
 fn to_info(
     m: service::Model,
     last: Option<crate::server::entities::service_run::Model>,
+    active: &environments::Resolved,
 ) -> ServiceInfo {
     let def = repos::services::definition(&m);
     let st = repos::services::state(&m);
+    let port = ports::held_port(&m).0;
+    let now = supervisor::spec_hash(&supervisor::run_spec(&def, port, active));
     let pending = st.is_live()
         && last
             .as_ref()
-            .is_some_and(|r| r.ended_at.is_none() && r.spec_hash != supervisor::spec_hash(&def));
-    let port = ports::held_port(&m).0;
+            .is_some_and(|r| r.ended_at.is_none() && r.spec_hash != now);
     ServiceInfo {
         id: m.id,
         project_id: m.project_id,
@@ -285,13 +290,89 @@ pub async fn list(
     let runs =
         repos::services::latest_runs(&state.db, services.iter().map(|s| s.id).collect()).await?;
     let mut by_service: HashMap<i64, _> = runs.into_iter().map(|r| (r.service_id, r)).collect();
+    let active = environments::resolved(state, project_id).await?;
     Ok(services
         .into_iter()
         .map(|s| {
             let last = by_service.remove(&s.id);
-            to_info(s, last)
+            to_info(s, last, &active)
         })
         .collect())
+}
+
+fn masked(v: Option<&String>) -> Option<String> {
+    v.map(|v| {
+        if v.starts_with("secret:") {
+            "•••••• (secret)".to_owned()
+        } else {
+            v.clone()
+        }
+    })
+}
+
+/// What a restart would change for a running service: command, folder, port and variables
+/// (secret values masked). Empty when it is not running or nothing changed.
+pub async fn pending_changes(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ServerResult<Vec<SpecChange>> {
+    caller.authorize(Operation::ReadRuntime)?;
+    let m = service_of(state, id).await?;
+    let Some(run) = repos::services::runs(&state.db, id, 1)
+        .await?
+        .into_iter()
+        .next()
+        .filter(|r| r.ended_at.is_none())
+    else {
+        return Ok(Vec::new());
+    };
+    let before: supervisor::RunSpec = serde_json::from_str(&run.spec).unwrap_or_default();
+    let active = environments::resolved(state, m.project_id).await?;
+    let def = repos::services::definition(&m);
+    let after = supervisor::run_spec(&def, ports::held_port(&m).0, &active);
+    let mut out = Vec::new();
+    let mut field = |what: &str, b: Option<String>, a: Option<String>| {
+        if b != a {
+            out.push(SpecChange {
+                what: what.to_owned(),
+                before: b,
+                after: a,
+            });
+        }
+    };
+    field(
+        "command",
+        Some(before.command.clone()),
+        Some(after.command.clone()),
+    );
+    field("cwd", Some(before.cwd.clone()), Some(after.cwd.clone()));
+    field(
+        "port",
+        before.port.map(|p| p.to_string()),
+        after.port.map(|p| p.to_string()),
+    );
+    let keys: std::collections::BTreeSet<&String> =
+        before.env.keys().chain(after.env.keys()).collect();
+    for k in keys {
+        field(
+            &format!("env {k}"),
+            masked(before.env.get(k)),
+            masked(after.env.get(k)),
+        );
+    }
+    // Two different secrets both read "•••••• (secret)": still a change.
+    for k in before.env.keys().filter(|k| after.env.contains_key(*k)) {
+        let (b, a) = (&before.env[k], &after.env[k]);
+        if b != a && masked(Some(b)) == masked(Some(a)) {
+            out.push(SpecChange {
+                what: format!("env {k}"),
+                before: masked(Some(b)),
+                after: Some("•••••• (secret, changed)".to_owned()),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// One service.
