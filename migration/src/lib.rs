@@ -10,6 +10,7 @@ mod m20261124_000005_create_project_activity;
 mod m20261124_000006_create_project_dependencies;
 mod m20261124_000007_create_runtime;
 mod m20261124_000008_create_environments;
+mod m20261124_000009_create_samples;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_create_project_dependencies::Migration),
             Box::new(m20261124_000007_create_runtime::Migration),
             Box::new(m20261124_000008_create_environments::Migration),
+            Box::new(m20261124_000009_create_samples::Migration),
         ]
     }
 }

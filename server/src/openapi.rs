@@ -18,8 +18,9 @@ use app::models::environments::{
 };
 use app::models::page::{Page, PageRequest};
 use app::models::runtime::{
-    CreateServiceRequest, LogLine, LogQuery, PortEntry, ProjectServicesRequest, RunInfo, RunsQuery,
-    ServiceInfo, ServiceRequest, UpdateServiceRequest,
+    CreateServiceRequest, HostMetricsQuery, HostSample, LogLine, LogQuery, MetricsQuery, PortEntry,
+    ProjectServicesRequest, ResourceSample, RunInfo, RunsQuery, ServiceInfo, ServiceRequest,
+    UpdateServiceRequest,
 };
 use app::models::tokens::{CreateTokenRequest, CreatedToken, IdRequest, TokenInfo};
 use app::models::users::{CreateUserRequest, UpdateRoleRequest, UserInfo};
@@ -487,6 +488,20 @@ pub fn endpoints() -> Vec<Endpoint> {
             Op(Operation::ReadEnvironments),
             body::<EnvironmentRequest>(),
             body::<DotenvExport>(),
+        ),
+        ep(
+            "metrics/services",
+            "Resource history of services over a range",
+            Op(Operation::ReadRuntime),
+            body::<MetricsQuery>(),
+            body::<Vec<ResourceSample>>(),
+        ),
+        ep(
+            "metrics/host",
+            "The host's resource history over a range",
+            Op(Operation::ReadRuntime),
+            body::<HostMetricsQuery>(),
+            body::<Vec<HostSample>>(),
         ),
         ep(
             "ports/list",

@@ -124,6 +124,11 @@ impl Application {
             }
             Err(e) => tracing::error!(error = %e, "could not reconcile services"),
         }
+        workers.push(app::server::runtime::sampler::spawn(
+            state.clone(),
+            Duration::from_millis(state.settings.sample_interval_ms),
+            shutdown_rx.clone(),
+        ));
         let router = build_router(state.clone(), StreamShutdown(shutdown_rx));
         Ok(Self {
             listener,

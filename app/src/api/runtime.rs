@@ -160,3 +160,23 @@ pub async fn pending_service_changes(
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::pending_changes(&state, &caller, request.id).await?)
 }
+
+/// Resource history of services (CPU, memory, threads, open files, disk I/O) over a range.
+#[server(prefix = "/api/v1", endpoint = "metrics/services", input = Json, output = Json)]
+pub async fn service_metrics(
+    #[server(flatten)] request: crate::models::runtime::MetricsQuery,
+) -> Result<Vec<crate::models::runtime::ResourceSample>, AppError> {
+    use crate::server::{api_caller, services::runtime};
+    let (state, _, caller) = api_caller().await?;
+    Ok(runtime::service_metrics(&state, &caller, request).await?)
+}
+
+/// The host's history (CPU, memory, load, network) over a range.
+#[server(prefix = "/api/v1", endpoint = "metrics/host", input = Json, output = Json)]
+pub async fn host_metrics(
+    #[server(flatten)] request: crate::models::runtime::HostMetricsQuery,
+) -> Result<Vec<crate::models::runtime::HostSample>, AppError> {
+    use crate::server::{api_caller, services::runtime};
+    let (state, _, caller) = api_caller().await?;
+    Ok(runtime::host_metrics(&state, &caller, request).await?)
+}

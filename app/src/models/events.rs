@@ -68,6 +68,13 @@ pub enum Event {
         /// The lines, oldest first.
         lines: Vec<crate::models::runtime::LogLine>,
     },
+    /// One sampling tick: every running service's resources and the host's (topic `metrics`).
+    ResourcesSampled {
+        /// Per service.
+        samples: Vec<crate::models::runtime::ResourceSample>,
+        /// The machine.
+        host: crate::models::runtime::HostSample,
+    },
     /// A message for people watching the dashboard.
     Notification {
         /// `info`, `warning` or `error`.
@@ -86,6 +93,7 @@ impl Event {
             Event::ScanProgress { .. } | Event::ProjectChanged { .. } => "catalog".into(),
             Event::ServiceChanged { .. } => "runtime".into(),
             Event::LogLines { service_id, .. } => format!("logs:{service_id}"),
+            Event::ResourcesSampled { .. } => "metrics".into(),
             Event::Notification { .. } => "notifications".into(),
         }
     }
@@ -123,7 +131,14 @@ pub enum ClientMessage {
 
 /// The topics a client may subscribe to; besides these, `logs:<service id>` carries one
 /// service's output.
-pub const TOPICS: [&str; 5] = ["audit", "users", "catalog", "runtime", "notifications"];
+pub const TOPICS: [&str; 6] = [
+    "audit",
+    "users",
+    "catalog",
+    "runtime",
+    "metrics",
+    "notifications",
+];
 
 /// Whether `topic` is one a client may subscribe to.
 pub fn is_known_topic(topic: &str) -> bool {

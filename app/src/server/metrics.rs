@@ -36,6 +36,16 @@ pub struct PoolLabels {
     pub state: String,
 }
 
+/// Labels of a service's resource gauges: ids only, so cardinality is bounded by the number of
+/// running services and no user text reaches the exposition.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServiceLabels {
+    /// The project id.
+    pub project_id: String,
+    /// The service id.
+    pub service_id: String,
+}
+
 /// Every metric Optimus exports.
 pub struct Metrics {
     registry: Registry,
@@ -51,6 +61,16 @@ pub struct Metrics {
     pub ws_clients: Gauge,
     /// `optimus_build_info`.
     pub build_info: Family<BuildLabels, Gauge>,
+    /// `optimus_service_cpu_percent`.
+    pub service_cpu: Family<ServiceLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    /// `optimus_service_memory_resident_bytes`.
+    pub service_rss: Family<ServiceLabels, Gauge>,
+    /// `optimus_service_threads`.
+    pub service_threads: Family<ServiceLabels, Gauge>,
+    /// `optimus_service_open_files`.
+    pub service_fds: Family<ServiceLabels, Gauge>,
+    /// `optimus_services_running`.
+    pub services_running: Gauge,
 }
 
 impl Metrics {
@@ -98,6 +118,37 @@ impl Metrics {
                 redis: redis.to_string(),
             })
             .set(1);
+        let service_cpu =
+            Family::<ServiceLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "service_cpu_percent",
+            "CPU use of a running service's process tree (100 = one core)",
+            service_cpu.clone(),
+        );
+        let service_rss = Family::<ServiceLabels, Gauge>::default();
+        registry.register(
+            "service_memory_resident_bytes",
+            "Resident memory of a running service's process tree",
+            service_rss.clone(),
+        );
+        let service_threads = Family::<ServiceLabels, Gauge>::default();
+        registry.register(
+            "service_threads",
+            "Threads of a running service's process tree",
+            service_threads.clone(),
+        );
+        let service_fds = Family::<ServiceLabels, Gauge>::default();
+        registry.register(
+            "service_open_files",
+            "Open file descriptors of a running service's process tree",
+            service_fds.clone(),
+        );
+        let services_running = Gauge::default();
+        registry.register(
+            "services_running",
+            "Services with a live process supervised by this instance",
+            services_running.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -106,6 +157,11 @@ impl Metrics {
             redis_up,
             ws_clients,
             build_info,
+            service_cpu,
+            service_rss,
+            service_threads,
+            service_fds,
+            services_running,
         }
     }
 
@@ -132,6 +188,32 @@ impl Metrics {
         set("in_use", open.saturating_sub(idle));
         set("idle", idle);
         set("max", max);
+    }
+
+    /// Replaces the service gauges with the latest samples (stopped services disappear).
+    pub fn observe_services(&self, samples: &[crate::models::runtime::ResourceSample]) {
+        self.service_cpu.clear();
+        self.service_rss.clear();
+        self.service_threads.clear();
+        self.service_fds.clear();
+        for s in samples {
+            let l = ServiceLabels {
+                project_id: s.project_id.to_string(),
+                service_id: s.service_id.to_string(),
+            };
+            self.service_cpu.get_or_create(&l).set(s.cpu_percent);
+            self.service_rss
+                .get_or_create(&l)
+                .set(i64::try_from(s.rss_bytes).unwrap_or(i64::MAX));
+            self.service_threads
+                .get_or_create(&l)
+                .set(i64::try_from(s.threads).unwrap_or(i64::MAX));
+            self.service_fds
+                .get_or_create(&l)
+                .set(i64::try_from(s.open_files).unwrap_or(i64::MAX));
+        }
+        self.services_running
+            .set(i64::try_from(samples.len()).unwrap_or(i64::MAX));
     }
 
     /// The Prometheus text exposition.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 27] = [
+pub const KEYS: [&str; 28] = [
     "bind",
     "data_dir",
     "site_root",
@@ -41,6 +41,7 @@ pub const KEYS: [&str; 27] = [
     "log_segment_bytes",
     "keep_runs",
     "shim_path",
+    "sample_interval_ms",
 ];
 
 /// Validated settings.
@@ -101,6 +102,8 @@ pub struct Settings {
     pub keep_runs: u32,
     /// The `optimus` executable that runs the log shim (default: this executable).
     pub shim_path: Option<PathBuf>,
+    /// How often running services and the host are sampled, in milliseconds.
+    pub sample_interval_ms: u64,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.
@@ -125,6 +128,7 @@ struct Defaults {
     port_range_end: u16,
     log_segment_bytes: u64,
     keep_runs: u32,
+    sample_interval_ms: u64,
 }
 
 const DEFAULTS: Defaults = Defaults {
@@ -147,6 +151,7 @@ const DEFAULTS: Defaults = Defaults {
     port_range_end: 29999,
     log_segment_bytes: 5 * 1024 * 1024,
     keep_runs: 10,
+    sample_interval_ms: 2000,
 };
 
 /// A configuration problem, naming the key.
@@ -326,6 +331,12 @@ impl Settings {
             return Err(invalid(
                 "log_segment_bytes",
                 "must be between 65536 and 1073741824",
+            ));
+        }
+        if !(100..=3_600_000).contains(&self.sample_interval_ms) {
+            return Err(invalid(
+                "sample_interval_ms",
+                "must be between 100 and 3600000",
             ));
         }
         if !(1..=1000).contains(&self.keep_runs) {

@@ -794,3 +794,135 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+/// A parent that forks a child holding ~80 MB and burning CPU: the tree's totals must include it.
+const HOG: &str = r#"
+import os, time
+if os.fork() == 0:
+    block = bytearray(80 * 1024 * 1024)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    end = time.time() + 600
+    while time.time() < end:
+        pass
+else:
+    print("parent waiting", flush=True)
+    os.wait()
+"#;
+
+#[tokio::test]
+async fn resources_of_the_whole_tree_are_sampled_stored_downsampled_and_exported() {
+    let app = crate::helpers::spawn_app_with(|s| s.sample_interval_ms = 200).await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &owner, &[("hog.py", HOG)]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({"name": "hog", "command": "exec python3 hog.py"}),
+    )
+    .await;
+    app.post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
+    let until = Instant::now() + Duration::from_secs(15);
+    let last = loop {
+        let samples = app
+            .post_anon(
+                "metrics/services",
+                json!({"service_ids": [id], "range": "15m"}),
+                Some(&owner),
+            )
+            .await;
+        assert_eq!(samples.status, StatusCode::OK, "{}", samples.body);
+        let last = samples
+            .body
+            .as_array()
+            .and_then(|a| a.last().cloned())
+            .unwrap_or(Value::Null);
+        if last["rss_bytes"].as_u64().unwrap_or(0) > 80_000_000
+            && last["cpu_percent"].as_f64().unwrap_or(0.0) > 30.0
+        {
+            break last;
+        }
+        assert!(
+            Instant::now() < until,
+            "never saw the child's memory and CPU: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        last["threads"].as_u64().unwrap_or(0) >= 2,
+        "two processes: {last}"
+    );
+    assert!(last["open_files"].as_u64().unwrap_or(0) >= 3);
+    let host = app
+        .post_anon("metrics/host", json!({"range": "15m"}), Some(&owner))
+        .await
+        .body;
+    let h = host
+        .as_array()
+        .and_then(|a| a.last().cloned())
+        .unwrap_or(Value::Null);
+    assert!(
+        h["memory_total_bytes"].as_u64().unwrap_or(0)
+            > h["memory_used_bytes"].as_u64().unwrap_or(u64::MAX)
+    );
+
+    let metrics = app.get("/metrics").await.text().await.unwrap_or_default();
+    let series = format!(
+        "optimus_service_memory_resident_bytes{{project_id=\"{pid}\",service_id=\"{id}\"}}"
+    );
+    assert!(metrics.contains(&series), "{metrics}");
+
+    app.post_anon("services/stop", json!({"id": id}), Some(&owner))
+        .await;
+    // Minute averages appear once their minute is over; raw samples go after an hour.
+    use app::server::repos::samples;
+    use app::server::runtime::sampler::{self, MINUTE, RAW};
+    let raw = samples::count(&app.state.db, RAW).await.expect("count");
+    assert!(raw >= 2, "{raw}");
+    sampler::roll_up(
+        &app.state,
+        chrono::Utc::now() + chrono::TimeDelta::minutes(2),
+    )
+    .await
+    .expect("roll up");
+    let minutes = samples::count(&app.state.db, MINUTE).await.expect("count");
+    assert!(
+        (1..=2).contains(&minutes),
+        "one row per minute, not per sample: {minutes}"
+    );
+    sampler::roll_up(
+        &app.state,
+        chrono::Utc::now() + chrono::TimeDelta::minutes(2),
+    )
+    .await
+    .expect("again");
+    assert_eq!(
+        samples::count(&app.state.db, MINUTE).await.expect("count"),
+        minutes,
+        "idempotent"
+    );
+    sampler::roll_up(&app.state, chrono::Utc::now() + chrono::TimeDelta::hours(2))
+        .await
+        .expect("prune");
+    assert_eq!(
+        samples::count(&app.state.db, RAW).await.expect("count"),
+        0,
+        "raw kept an hour"
+    );
+    assert_eq!(
+        samples::count(&app.state.db, MINUTE).await.expect("count"),
+        minutes
+    );
+    let long = app
+        .post_anon(
+            "metrics/services",
+            json!({"service_ids": [id], "range": "bogus"}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST);
+    assert_eq!(long.field(), Some("range"));
+}

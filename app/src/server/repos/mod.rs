@@ -7,6 +7,7 @@ pub mod audit;
 pub mod dependencies;
 pub mod environments;
 pub mod projects;
+pub mod samples;
 pub mod services;
 pub mod sessions;
 pub mod users;

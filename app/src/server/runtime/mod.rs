@@ -10,6 +10,7 @@ pub mod logs;
 pub mod ports;
 pub mod probes;
 pub mod proc;
+pub mod sampler;
 pub mod shim;
 pub mod supervisor;
 

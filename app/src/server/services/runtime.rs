@@ -6,8 +6,9 @@ use crate::error::AppError;
 use crate::models::catalog::CommandKind;
 use crate::models::environments::SpecChange;
 use crate::models::runtime::{
-    CreateServiceRequest, LogLine, LogQuery, PortEntry, Probe, ProbeCheck, RunInfo, RunsQuery,
-    ServiceDefinition, ServiceInfo, ServiceState, UpdateServiceRequest,
+    CreateServiceRequest, HostMetricsQuery, HostSample, LogLine, LogQuery, MetricsQuery, PortEntry,
+    Probe, ProbeCheck, ResourceSample, RunInfo, RunsQuery, ServiceDefinition, ServiceInfo,
+    ServiceState, UpdateServiceRequest,
 };
 use crate::models::Operation;
 use crate::server::auth::Caller;
@@ -894,6 +895,99 @@ pub async fn log_history(
 pub async fn port_registry(state: &AppState, caller: &Caller) -> ServerResult<Vec<PortEntry>> {
     caller.authorize(Operation::ReadRuntime)?;
     Ok(ports::entries(state).await?)
+}
+
+/// The span and storage tier of a chart range.
+fn range_of(raw: Option<&str>) -> Result<(chrono::TimeDelta, i16), AppError> {
+    use crate::server::runtime::sampler::{MINUTE, QUARTER, RAW};
+    use chrono::TimeDelta;
+    Ok(match raw.unwrap_or("1h") {
+        "15m" => (TimeDelta::minutes(15), RAW),
+        "1h" => (TimeDelta::hours(1), RAW),
+        "6h" => (TimeDelta::hours(6), MINUTE),
+        "24h" => (TimeDelta::hours(24), MINUTE),
+        "7d" => (TimeDelta::days(7), MINUTE),
+        "30d" => (TimeDelta::days(30), QUARTER),
+        "90d" => (TimeDelta::days(90), QUARTER),
+        _ => {
+            return Err(bad(
+                "range",
+                format!(
+                    "must be one of {}",
+                    crate::models::runtime::RANGES.join(", ")
+                ),
+            ))
+        }
+    })
+}
+
+/// Resource history of services over a range: raw samples for short ranges, minute or
+/// quarter-hour averages for long ones (with the newest raw samples after the last average).
+pub async fn service_metrics(
+    state: &AppState,
+    caller: &Caller,
+    q: MetricsQuery,
+) -> ServerResult<Vec<ResourceSample>> {
+    caller.authorize(Operation::ReadRuntime)?;
+    if q.service_ids.is_empty() || q.service_ids.len() > 50 {
+        return Err(bad("service_ids", "name 1 to 50 services").into());
+    }
+    let (span, tier) = range_of(q.range.as_deref())?;
+    let mut projects = HashMap::new();
+    for id in &q.service_ids {
+        projects.insert(*id, service_of(state, *id).await?.project_id);
+    }
+    let from = Utc::now() - span;
+    let mut rows =
+        repos::samples::services_since(&state.db, q.service_ids.clone(), tier, from).await?;
+    if tier != crate::server::runtime::sampler::RAW {
+        let after = rows
+            .iter()
+            .map(|r| r.at)
+            .max()
+            .map(|t| t + crate::server::runtime::sampler::bucket(tier))
+            .unwrap_or(from);
+        rows.extend(
+            repos::samples::services_since(
+                &state.db,
+                q.service_ids.clone(),
+                crate::server::runtime::sampler::RAW,
+                after,
+            )
+            .await?,
+        );
+    }
+    Ok(rows
+        .iter()
+        .map(|r| {
+            repos::samples::to_sample(r, projects.get(&r.service_id).copied().unwrap_or_default())
+        })
+        .collect())
+}
+
+/// The host's history over a range.
+pub async fn host_metrics(
+    state: &AppState,
+    caller: &Caller,
+    q: HostMetricsQuery,
+) -> ServerResult<Vec<HostSample>> {
+    caller.authorize(Operation::ReadRuntime)?;
+    let (span, tier) = range_of(q.range.as_deref())?;
+    let from = Utc::now() - span;
+    let mut rows = repos::samples::host_since(&state.db, tier, from).await?;
+    if tier != crate::server::runtime::sampler::RAW {
+        let after = rows
+            .iter()
+            .map(|r| r.at)
+            .max()
+            .map(|t| t + crate::server::runtime::sampler::bucket(tier))
+            .unwrap_or(from);
+        rows.extend(
+            repos::samples::host_since(&state.db, crate::server::runtime::sampler::RAW, after)
+                .await?,
+        );
+    }
+    Ok(rows.iter().map(repos::samples::to_host).collect())
 }
 
 #[cfg(test)]
