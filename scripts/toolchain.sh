@@ -31,5 +31,13 @@ if [ ! -x "$ROOT/end2end/node_modules/.bin/wasm-opt" ] || [ "$ROOT/end2end/packa
   log "installing npm tools (binaryen's wasm-opt, playwright-core)"
   (cd "$ROOT/end2end" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# Browser libraries served from Optimus's own origin (charts): installed from npm, copied into
+# the site's assets at build time.
+if [ ! -f "$ROOT/frontend/vendor/node_modules/echarts/dist/echarts.min.js" ] || [ "$ROOT/frontend/vendor/package-lock.json" -nt "$ROOT/frontend/vendor/node_modules/.package-lock.json" ]; then
+  log "installing browser libraries (echarts)"
+  (cd "$ROOT/frontend/vendor" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+mkdir -p "$ROOT/frontend/assets/vendor"
+cp "$ROOT/frontend/vendor/node_modules/echarts/dist/echarts.min.js" "$ROOT/frontend/assets/vendor/echarts.min.js"
 # binaryen from npm first: Debian's wasm-opt (v108) produces wasm that fails to hydrate.
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"

@@ -61,8 +61,10 @@ test('a running scan shows a progress bar and live counts, then settles', async 
   await page.waitForSelector(`${running} progress.scan-progress`, { timeout: 10_000 });
   // Counts arrive over the event stream while the scan runs.
   await page.waitForFunction(
-    (sel) => /so far/.test(document.querySelector(sel)?.querySelector('[data-testid=scan-counts]')?.textContent ?? ''),
-    running,
+    (path) => [...document.querySelectorAll('[data-testid=workspace]')]
+      .filter((w) => w.querySelector('code')?.textContent === path)
+      .some((w) => /so far/.test(w.querySelector('[data-testid=scan-counts]')?.textContent ?? '')),
+    workspace,
     { timeout: 20_000 },
   );
   await page.screenshot({ path: `${ARTIFACTS}13-scan-progress.png` });

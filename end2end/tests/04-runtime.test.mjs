@@ -64,7 +64,23 @@ test('services set up from the Procfile start with `s`, turn ready and stream th
   const count = async () => page.$$eval('[data-testid=log] .log-line', (els) => els.length);
   const first = await count();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=log] .log-line').length > n + 2, first, { timeout: 10_000 });
+  // Charts are drawn by ECharts (served from Optimus itself) and live samples keep arriving.
+  await page.waitForSelector('.charts [data-testid=chart] canvas', { timeout: 15_000 });
+  const samples = async () => Number((await page.textContent('[data-testid=sample-count]')).split(' ')[0]);
+  const before = await samples();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=sample-count]').textContent.split(' ')[0]) > n, before, { timeout: 15_000 });
   await page.screenshot({ path: `${ARTIFACTS}20-runtime.png`, fullPage: true });
+});
+
+test('the dashboard shows the machine and the running service live', async () => {
+  await page.goto(`${BASE}/`);
+  await hydrated();
+  await page.waitForFunction(() => /% of \d+ cores/.test(document.querySelector('[data-testid=host-cpu]')?.textContent ?? ''), null, { timeout: 15_000 });
+  await page.waitForSelector('#services-mem-chart canvas', { timeout: 15_000 });
+  await page.screenshot({ path: `${ARTIFACTS}21-dashboard-host.png`, fullPage: true });
+  await page.goto(`${BASE}/projects/${projectId}`);
+  await hydrated();
+  await page.waitForSelector('[data-service=ticker][data-state=ready]');
 });
 
 test('`x` stops every service and the state shows it', async () => {

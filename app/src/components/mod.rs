@@ -1,6 +1,8 @@
 //! Presentational components and the signed-in layout.
 
 pub mod browser;
+pub mod charts;
+pub mod host;
 pub mod layout;
 pub mod live;
 pub mod palette;

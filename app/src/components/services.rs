@@ -2,13 +2,16 @@
 
 use crate::api::runtime::{
     import_detected_services, list_services, restart_project_services, restart_service,
-    service_logs, start_project_services, start_service, stop_project_services, stop_service,
+    service_logs, service_metrics, start_project_services, start_service, stop_project_services,
+    stop_service,
 };
+use crate::components::charts::{Series, TimeChart};
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::events::{Event, ServerMessage};
 use crate::models::runtime::{
-    LogLine, LogQuery, LogStream, ProjectServicesRequest, ServiceInfo, ServiceRequest, ServiceState,
+    LogLine, LogQuery, LogStream, MetricsQuery, ProjectServicesRequest, ResourceSample,
+    ServiceInfo, ServiceRequest, ServiceState, RANGES,
 };
 use crate::models::Operation;
 use leptos::prelude::*;
@@ -216,6 +219,7 @@ pub fn ServicesPanel(
                             {list.into_iter().map(|s| service_row(s, can_control, act)).collect_view()}
                         </tbody>
                     </table>
+                    <ResourcesPanel services=names.clone() />
                     <LogViewer services=names />
                 }
                     .into_any()
@@ -382,6 +386,96 @@ fn LogViewer(
                 </div>
             </For>
         </pre>
+    }
+}
+
+/// CPU and memory of the project's services over a chosen range, one line per service;
+/// live points arrive over the event stream.
+#[component]
+fn ResourcesPanel(
+    /// The services shown, with their names.
+    services: Vec<(i64, String)>,
+) -> impl IntoView {
+    let ids: Vec<i64> = services.iter().map(|(id, _)| *id).collect();
+    let range = RwSignal::new("15m".to_owned());
+    let samples = RwSignal::new(Vec::<ResourceSample>::new());
+    let query_ids = ids.clone();
+    let history = LocalResource::new(move || {
+        let ids = query_ids.clone();
+        let range = range.get();
+        async move {
+            service_metrics(MetricsQuery {
+                service_ids: ids,
+                range: Some(range),
+            })
+            .await
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(h)) = history.get() {
+            samples.set(h);
+        }
+    });
+    let live_ids = ids.clone();
+    Effect::new(move |_| {
+        let live_ids = live_ids.clone();
+        crate::components::live::subscribe(&["metrics"], move |msg| {
+            if let ServerMessage::Event { envelope } = msg {
+                if let Event::ResourcesSampled { samples: new, .. } = envelope.event {
+                    // Only short ranges grow point by point; long ones show averages.
+                    if !matches!(range.get_untracked().as_str(), "15m" | "1h") {
+                        return;
+                    }
+                    let mine: Vec<ResourceSample> = new
+                        .into_iter()
+                        .filter(|s| live_ids.contains(&s.service_id))
+                        .collect();
+                    if !mine.is_empty() {
+                        samples.update(|all| {
+                            all.extend(mine);
+                            let over = all.len().saturating_sub(20_000);
+                            all.drain(..over);
+                        });
+                    }
+                }
+            }
+        });
+    });
+    let series_of = move |value: fn(&ResourceSample) -> f64| {
+        let names = services.clone();
+        Signal::derive(move || {
+            samples.with(|all| {
+                names
+                    .iter()
+                    .map(|(id, name)| Series {
+                        name: name.clone(),
+                        points: all
+                            .iter()
+                            .filter(|s| s.service_id == *id)
+                            .map(|s| (s.at.timestamp_millis(), value(s)))
+                            .collect(),
+                    })
+                    .collect()
+            })
+        })
+    };
+    let cpu = series_of(|s| s.cpu_percent);
+    let memory = series_of(|s| s.rss_bytes as f64 / 1_048_576.0);
+    let key = ids.first().copied().unwrap_or_default();
+    view! {
+        <h3>"Resources"</h3>
+        <div class="inline-form">
+            <select name="range" aria-label="Range" on:change=move |ev| range.set(event_target_value(&ev))>
+                {RANGES.iter().map(|r| view! { <option value=*r>{*r}</option> }).collect_view()}
+            </select>
+            <span class="muted small" data-testid="sample-count">
+                {move || format!("{} samples", samples.with(Vec::len))}
+            </span>
+        </div>
+        <div class="charts">
+            <TimeChart id=format!("cpu-{key}") title="CPU".to_owned() unit="%" series=cpu />
+            <TimeChart id=format!("mem-{key}") title="Memory".to_owned() unit="MB" series=memory />
+        </div>
     }
 }
 

@@ -500,6 +500,9 @@ pub struct ResourceSample {
     pub service_id: i64,
     /// Its project.
     pub project_id: i64,
+    /// The service's name.
+    #[serde(default)]
+    pub name: String,
     /// When (a bucket's start for averages).
     pub at: DateTime<Utc>,
     /// CPU use; 100 is one core busy.

@@ -16,6 +16,7 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Dashboard · Optimus" />
         <h1 data-testid="dashboard-title">"Dashboard"</h1>
         <p class="muted">"Signed in as " <strong>{name}</strong> "."</p>
+        <crate::components::host::HostOverview />
         <div class="cards">
             <section class="card">
                 <h2>"Projects"</h2>

@@ -166,19 +166,20 @@ pub fn ProjectsPage() -> impl IntoView {
         move |(f, _)| list_projects(f.query(None, PAGE)),
     );
     // Facets ignore the stack and tag choices so the menus show what picking another would give.
-    let facets = Resource::new(
-        move || (filters.get(), version.get()),
-        move |(f, _)| {
-            count_project_facets(
-                Filters {
-                    stack: String::new(),
-                    tag: String::new(),
-                    ..f
-                }
-                .query(None, PAGE),
-            )
-        },
-    );
+    // Fetched in the browser only: the filter bar is not under a Suspense boundary, so a
+    // server-side read would never be sent along with the page.
+    let facets = LocalResource::new(move || {
+        let f = filters.get();
+        version.track();
+        count_project_facets(
+            Filters {
+                stack: String::new(),
+                tag: String::new(),
+                ..f
+            }
+            .query(None, PAGE),
+        )
+    });
     // Pages after the first, appended by "Load more"; reset whenever the first page reloads.
     let more = RwSignal::new(Vec::<ProjectInfo>::new());
     let next_cursor = RwSignal::new(None::<String>);

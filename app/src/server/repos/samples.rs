@@ -43,10 +43,11 @@ fn host_row(h: &HostSample, tier: i16) -> host_sample::ActiveModel {
 }
 
 /// The wire form of a stored service sample.
-pub fn to_sample(m: &resource_sample::Model, project_id: i64) -> ResourceSample {
+pub fn to_sample(m: &resource_sample::Model, project_id: i64, name: &str) -> ResourceSample {
     ResourceSample {
         service_id: m.service_id,
         project_id,
+        name: name.to_owned(),
         at: m.at,
         cpu_percent: m.cpu_percent,
         rss_bytes: u64::try_from(m.rss_bytes).unwrap_or(0),

@@ -182,6 +182,7 @@ impl Sampler {
             out.push(ResourceSample {
                 service_id: svc.id,
                 project_id: svc.project_id,
+                name: svc.name.clone(),
                 at,
                 cpu_percent: cpu,
                 rss_bytes: t.rss,

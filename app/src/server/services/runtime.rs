@@ -935,7 +935,8 @@ pub async fn service_metrics(
     let (span, tier) = range_of(q.range.as_deref())?;
     let mut projects = HashMap::new();
     for id in &q.service_ids {
-        projects.insert(*id, service_of(state, *id).await?.project_id);
+        let m = service_of(state, *id).await?;
+        projects.insert(*id, (m.project_id, m.name));
     }
     let from = Utc::now() - span;
     let mut rows =
@@ -960,7 +961,8 @@ pub async fn service_metrics(
     Ok(rows
         .iter()
         .map(|r| {
-            repos::samples::to_sample(r, projects.get(&r.service_id).copied().unwrap_or_default())
+            let (project, name) = projects.get(&r.service_id).cloned().unwrap_or_default();
+            repos::samples::to_sample(r, project, &name)
         })
         .collect())
 }
