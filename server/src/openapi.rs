@@ -19,7 +19,8 @@ use app::models::environments::{
 use app::models::page::{Page, PageRequest};
 use app::models::runtime::{
     CreateServiceRequest, HostMetricsQuery, HostSample, LogLine, LogQuery, MetricsQuery, PortEntry,
-    ProjectServicesRequest, ResourceSample, RunInfo, RunsQuery, ServiceInfo, ServiceRequest,
+    ProjectServicesRequest, ResourceSample, RunInfo, RunsQuery, RuntimeLogs, RuntimeLogsRequest,
+    RuntimeRequest, RuntimeStatus, RuntimeStatusRequest, ServiceInfo, ServiceRequest,
     UpdateServiceRequest,
 };
 use app::models::tokens::{CreateTokenRequest, CreatedToken, IdRequest, TokenInfo};
@@ -502,6 +503,34 @@ pub fn endpoints() -> Vec<Endpoint> {
             Op(Operation::ReadRuntime),
             body::<HostMetricsQuery>(),
             body::<Vec<HostSample>>(),
+        ),
+        ep(
+            "runtime/start",
+            "Start a project's services, or one by name",
+            Op(Operation::ControlServices),
+            body::<RuntimeRequest>(),
+            body::<RuntimeStatus>(),
+        ),
+        ep(
+            "runtime/stop",
+            "Stop a project's services, or one by name",
+            Op(Operation::ControlServices),
+            body::<RuntimeRequest>(),
+            body::<RuntimeStatus>(),
+        ),
+        ep(
+            "runtime/status",
+            "A project's services: name, state, pid, port, restarts",
+            Op(Operation::ReadRuntime),
+            body::<RuntimeStatusRequest>(),
+            body::<RuntimeStatus>(),
+        ),
+        ep(
+            "runtime/logs",
+            "The newest lines of one service",
+            Op(Operation::ReadRuntime),
+            body::<RuntimeLogsRequest>(),
+            body::<RuntimeLogs>(),
         ),
         ep(
             "ports/list",

@@ -180,3 +180,43 @@ pub async fn host_metrics(
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::host_metrics(&state, &caller, request).await?)
 }
+
+/// Starts a project's services, or one by name (`{"project_id", "service"?}`).
+#[server(prefix = "/api/v1", endpoint = "runtime/start", input = Json, output = Json)]
+pub async fn runtime_start(
+    #[server(flatten)] request: crate::models::runtime::RuntimeRequest,
+) -> Result<crate::models::runtime::RuntimeStatus, AppError> {
+    use crate::server::{api_caller, services::runtime};
+    let (state, _, caller) = api_caller().await?;
+    Ok(runtime::contract_start(&state, &caller, request).await?)
+}
+
+/// Stops a project's services, or one by name.
+#[server(prefix = "/api/v1", endpoint = "runtime/stop", input = Json, output = Json)]
+pub async fn runtime_stop(
+    #[server(flatten)] request: crate::models::runtime::RuntimeRequest,
+) -> Result<crate::models::runtime::RuntimeStatus, AppError> {
+    use crate::server::{api_caller, services::runtime};
+    let (state, _, caller) = api_caller().await?;
+    Ok(runtime::contract_stop(&state, &caller, request).await?)
+}
+
+/// A project's services: name, state, pid, port, restarts.
+#[server(prefix = "/api/v1", endpoint = "runtime/status", input = Json, output = Json)]
+pub async fn runtime_status(
+    #[server(flatten)] request: crate::models::runtime::RuntimeStatusRequest,
+) -> Result<crate::models::runtime::RuntimeStatus, AppError> {
+    use crate::server::{api_caller, services::runtime};
+    let (state, _, caller) = api_caller().await?;
+    Ok(runtime::contract_status(&state, &caller, request.project_id).await?)
+}
+
+/// The newest lines of one service (`{"project_id", "service", "tail"?}`).
+#[server(prefix = "/api/v1", endpoint = "runtime/logs", input = Json, output = Json)]
+pub async fn runtime_logs(
+    #[server(flatten)] request: crate::models::runtime::RuntimeLogsRequest,
+) -> Result<crate::models::runtime::RuntimeLogs, AppError> {
+    use crate::server::{api_caller, services::runtime};
+    let (state, _, caller) = api_caller().await?;
+    Ok(runtime::contract_logs(&state, &caller, request).await?)
+}

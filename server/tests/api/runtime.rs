@@ -926,3 +926,119 @@ async fn resources_of_the_whole_tree_are_sampled_stored_downsampled_and_exported
     assert_eq!(long.status, StatusCode::BAD_REQUEST);
     assert_eq!(long.field(), Some("range"));
 }
+
+const DESCRIPTOR: &str = r#"
+name = "shop"
+
+[[services]]
+name = "db"
+command = "echo 'db accepting connections'; exec sleep 120"
+readiness = { log = "accepting connections" }
+
+[[services]]
+name = "web"
+command = "exec python3 web.py"
+port = "auto"
+env = { GREETING = "hi" }
+depends_on = ["db"]
+readiness = { http = "/health" }
+liveness = { tcp = true }
+"#;
+
+/// The acceptance contract: `optimus.toml` services, `runtime/start|status|logs|stop`.
+#[tokio::test]
+async fn the_runtime_contract_starts_descriptor_services_with_an_allocated_port() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_dir, pid) = project(
+        &app,
+        &owner,
+        &[("optimus.toml", DESCRIPTOR), ("web.py", WEB)],
+    )
+    .await;
+    let status = app
+        .post_anon("runtime/status", json!({"project_id": pid}), Some(&owner))
+        .await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    assert_eq!(
+        status.body["services"],
+        json!([
+            {"name": "db", "state": "stopped", "pid": null, "port": null, "restarts": 0},
+            {"name": "web", "state": "stopped", "pid": null, "port": null, "restarts": 0}
+        ])
+    );
+    let r = app
+        .post_anon("runtime/start", json!({"project_id": pid}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let until = Instant::now() + Duration::from_secs(20);
+    let web = loop {
+        let s = app
+            .post_anon("runtime/status", json!({"project_id": pid}), Some(&owner))
+            .await
+            .body;
+        let web = s["services"][1].clone();
+        if s["services"][0]["state"] == "ready" && web["state"] == "ready" {
+            break web;
+        }
+        assert!(Instant::now() < until, "not ready: {s}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let port = web["port"].as_u64().expect("an allocated port");
+    assert!(web["pid"].as_u64().is_some());
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+        .await
+        .expect("$PORT reached the command")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(body, "ok");
+    let logs = app
+        .post_anon(
+            "runtime/logs",
+            json!({"project_id": pid, "service": "web", "tail": 1}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(logs.status, StatusCode::OK, "{}", logs.body);
+    assert_eq!(logs.body["lines"].as_array().map(Vec::len), Some(1));
+    assert_eq!(logs.body["lines"][0]["stream"], "stdout");
+    assert_eq!(
+        logs.body["lines"][0]["text"],
+        format!("listening on {port}")
+    );
+    assert!(logs.body["lines"][0]["ts"].is_string());
+    let again = app
+        .post_anon(
+            "runtime/start",
+            json!({"project_id": pid, "service": "web"}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::OK,
+        "starting a running service changes nothing"
+    );
+    let stopped = app
+        .post_anon("runtime/stop", json!({"project_id": pid}), Some(&owner))
+        .await;
+    assert_eq!(stopped.status, StatusCode::OK, "{}", stopped.body);
+    assert!(
+        stopped.body["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .all(|s| s["state"] == "stopped" && s["pid"].is_null()),
+        "{}",
+        stopped.body
+    );
+    let missing = app
+        .post_anon(
+            "runtime/logs",
+            json!({"project_id": pid, "service": "nope"}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

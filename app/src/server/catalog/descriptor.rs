@@ -82,6 +82,34 @@ impl Descriptor {
             }
         }
         for s in &d.services {
+            if let Some(crate::models::catalog::PortSpec::Keyword(k)) = &s.port {
+                if k != "auto" {
+                    return Err(format!(
+                        "service `{}`: port must be a number or \"auto\" (got \"{k}\")",
+                        s.name
+                    ));
+                }
+            }
+            for (which, p) in [
+                ("startup", &s.startup),
+                ("readiness", &s.readiness),
+                ("liveness", &s.liveness),
+            ] {
+                if p.as_ref().is_some_and(|p| p.kinds() != 1) {
+                    return Err(format!(
+                        "service `{}`: {which} needs exactly one of http, tcp, exec or log",
+                        s.name
+                    ));
+                }
+            }
+            if let Some(r) = &s.restart {
+                if !["never", "on-failure", "always"].contains(&r.as_str()) {
+                    return Err(format!(
+                        "service `{}`: restart must be never, on-failure or always",
+                        s.name
+                    ));
+                }
+            }
             if let Some(dep) = s.depends_on.iter().find(|d| !names.contains(d.as_str())) {
                 return Err(format!(
                     "service `{}` depends on unknown service `{dep}`",
@@ -116,7 +144,7 @@ impl Descriptor {
                 });
             }
         }
-        if let Some(port) = self.services.iter().find_map(|s| s.port) {
+        if let Some(port) = self.services.iter().find_map(|s| s.fixed_port()) {
             d.port = Some(port);
         }
     }

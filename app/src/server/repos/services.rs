@@ -119,6 +119,25 @@ pub async fn update_definition(
         .map(|_| ())
 }
 
+/// Replaces a definition that came from `optimus.toml` (keeps its origin).
+pub async fn replace_from_descriptor(
+    db: &impl ConnectionTrait,
+    id: i64,
+    def: &ServiceDefinition,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    service::Entity::update_many()
+        .col_expr(
+            service::Column::Definition,
+            Expr::value(serde_json::to_string(def).unwrap_or_else(|_| "{}".into())),
+        )
+        .col_expr(service::Column::UpdatedAt, Expr::value(now))
+        .filter(service::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Records a service's state.
 pub async fn set_state(
     db: &impl ConnectionTrait,

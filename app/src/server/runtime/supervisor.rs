@@ -633,7 +633,9 @@ async fn watch_run(
                         }
                     }
                     (Kind::Liveness, Ok(())) => live_fails = 0,
-                    (Kind::Liveness, Err(why)) if started_ok => {
+                    // Liveness counts once the service has been ready: a service still booting is
+                    // not hung.
+                    (Kind::Liveness, Err(why)) if started_ok && run.ready_at.is_some() => {
                         live_fails += 1;
                         if live_fails >= threshold(&def.probes.liveness) {
                             probe_kill = Some(format!("liveness probe failed: {why}"));

@@ -3,12 +3,13 @@
 
 use super::audit;
 use crate::error::AppError;
-use crate::models::catalog::CommandKind;
+use crate::models::catalog::{CommandKind, PortSpec, ProbeSpec};
 use crate::models::environments::SpecChange;
 use crate::models::runtime::{
     CreateServiceRequest, HostMetricsQuery, HostSample, LogLine, LogQuery, MetricsQuery, PortEntry,
-    Probe, ProbeCheck, ResourceSample, RunInfo, RunsQuery, ServiceDefinition, ServiceInfo,
-    ServiceState, UpdateServiceRequest,
+    Probe, ProbeCheck, Probes, ResourceSample, RestartMode, RestartPolicy, RunInfo, RunsQuery,
+    RuntimeLogLine, RuntimeLogs, RuntimeLogsRequest, RuntimeRequest, RuntimeService, RuntimeStatus,
+    ServiceDefinition, ServiceInfo, ServiceState, UpdateServiceRequest,
 };
 use crate::models::Operation;
 use crate::server::auth::Caller;
@@ -469,6 +470,37 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     Ok(())
 }
 
+/// A probe from its `optimus.toml` form.
+fn probe_from_spec(p: &ProbeSpec) -> Option<Probe> {
+    let check = if let Some(path) = &p.http {
+        ProbeCheck::Http {
+            path: if path.starts_with('/') {
+                path.clone()
+            } else {
+                format!("/{path}")
+            },
+            status: p.status,
+            body: p.body.clone(),
+        }
+    } else if p.tcp == Some(true) {
+        ProbeCheck::Tcp
+    } else if let Some(command) = &p.exec {
+        ProbeCheck::Exec {
+            command: command.clone(),
+        }
+    } else {
+        ProbeCheck::LogLine {
+            pattern: p.log.clone()?,
+        }
+    };
+    Some(Probe {
+        check,
+        interval_ms: p.interval_ms.unwrap_or(500),
+        timeout_ms: p.timeout_ms.unwrap_or(1000),
+        failure_threshold: p.failure_threshold.unwrap_or(3),
+    })
+}
+
 /// What detection proposes: the descriptor's services, else one per Procfile process, else the
 /// project's run command.
 pub fn detected(p: &project::Model) -> Vec<ServiceDefinition> {
@@ -481,12 +513,23 @@ pub fn detected(p: &project::Model) -> Vec<ServiceDefinition> {
                 name: sanitize_name(&s.name),
                 command: s.command.clone(),
                 cwd: s.cwd.clone(),
-                port: s.port,
-                allocate_port: false,
+                port: s.fixed_port(),
+                allocate_port: matches!(&s.port, Some(PortSpec::Keyword(k)) if k == "auto"),
                 env: s.env.clone(),
                 depends_on: s.depends_on.iter().map(|d| sanitize_name(d)).collect(),
-                probes: Default::default(),
-                restart: Default::default(),
+                probes: Probes {
+                    startup: s.startup.as_ref().and_then(probe_from_spec),
+                    readiness: s.readiness.as_ref().and_then(probe_from_spec),
+                    liveness: s.liveness.as_ref().and_then(probe_from_spec),
+                },
+                restart: RestartPolicy {
+                    mode: match s.restart.as_deref() {
+                        Some("never") => RestartMode::Never,
+                        Some("always") => RestartMode::Always,
+                        _ => RestartMode::OnFailure,
+                    },
+                    ..Default::default()
+                },
                 grace_ms: 5000,
             })
             .collect();
@@ -555,6 +598,39 @@ fn sanitize_name(raw: &str) -> String {
     }
 }
 
+/// Brings the project's services in line with detection: adds the proposed services it lacks
+/// and refreshes those that came from `optimus.toml` when the file changed (a running one
+/// shows the change as pending until restarted). Services a user edited are left alone.
+/// Returns how many were added.
+pub async fn sync_detected(state: &AppState, p: &project::Model) -> ServerResult<u32> {
+    let existing = repos::services::of_project(&state.db, p.id).await?;
+    let from_descriptor = !crate::models::catalog::ProjectInfo::from(p.clone())
+        .services
+        .is_empty();
+    let origin = if from_descriptor {
+        "descriptor"
+    } else {
+        "detected"
+    };
+    let mut added = 0;
+    for def in detected(p) {
+        if check_definition(&def).is_err() {
+            continue;
+        }
+        match existing.iter().find(|s| s.name == def.name) {
+            None => {
+                repos::services::insert(&state.db, p.id, origin, &def, Utc::now()).await?;
+                added += 1;
+            }
+            Some(s) if s.origin == "descriptor" && repos::services::definition(s) != def => {
+                repos::services::replace_from_descriptor(&state.db, s.id, &def, Utc::now()).await?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(added)
+}
+
 /// Adds the detected services the project does not have yet (by name).
 pub async fn import_detected(
     state: &AppState,
@@ -563,27 +639,7 @@ pub async fn import_detected(
 ) -> ServerResult<Vec<ServiceInfo>> {
     caller.authorize(Operation::EditServices)?;
     let p = project_of(state, project_id).await?;
-    let existing: HashSet<String> = repos::services::of_project(&state.db, p.id)
-        .await?
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
-    let origin = if crate::models::catalog::ProjectInfo::from(p.clone())
-        .services
-        .is_empty()
-    {
-        "detected"
-    } else {
-        "descriptor"
-    };
-    let mut added = 0;
-    for def in detected(&p) {
-        if existing.contains(&def.name) || check_definition(&def).is_err() {
-            continue;
-        }
-        repos::services::insert(&state.db, p.id, origin, &def, Utc::now()).await?;
-        added += 1;
-    }
+    let added = sync_detected(state, &p).await?;
     if added > 0 {
         audit::record(
             state,
@@ -895,6 +951,156 @@ pub async fn log_history(
 pub async fn port_registry(state: &AppState, caller: &Caller) -> ServerResult<Vec<PortEntry>> {
     caller.authorize(Operation::ReadRuntime)?;
     Ok(ports::entries(state).await?)
+}
+
+async fn service_named(
+    state: &AppState,
+    project_id: i64,
+    name: &str,
+) -> ServerResult<service::Model> {
+    Ok(repos::services::of_project(&state.db, project_id)
+        .await?
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| AppError::not_found(format!("service `{name}`")))?)
+}
+
+/// `runtime/status`: the project's services (set up from `optimus.toml` or detection on first
+/// use) with the contract's coarser states.
+pub async fn contract_status(
+    state: &AppState,
+    caller: &Caller,
+    project_id: i64,
+) -> ServerResult<RuntimeStatus> {
+    caller.authorize(Operation::ReadRuntime)?;
+    let p = project_of(state, project_id).await?;
+    sync_detected(state, &p).await?;
+    let services = list(state, caller, project_id).await?;
+    Ok(RuntimeStatus {
+        services: services
+            .into_iter()
+            .map(|s| RuntimeService {
+                name: s.definition.name,
+                state: s.state.contract_name().to_owned(),
+                pid: s
+                    .last_run
+                    .as_ref()
+                    .filter(|r| r.ended_at.is_none())
+                    .and_then(|r| r.pid),
+                port: s.port.or_else(|| s.last_run.as_ref().and_then(|r| r.port)),
+                restarts: s.restarts,
+            })
+            .collect(),
+    })
+}
+
+/// `runtime/start`: starts one service by name or the whole project (dependencies first);
+/// services already running are left as they are.
+pub async fn contract_start(
+    state: &AppState,
+    caller: &Caller,
+    req: RuntimeRequest,
+) -> ServerResult<RuntimeStatus> {
+    caller.authorize(Operation::ControlServices)?;
+    let p = project_of(state, req.project_id).await?;
+    sync_detected(state, &p).await?;
+    let targets = match &req.service {
+        Some(name) => vec![service_named(state, p.id, name).await?],
+        None => ordered(repos::services::of_project(&state.db, p.id).await?),
+    };
+    if targets.is_empty() {
+        return Err(AppError::conflict(
+            "the project has no services (add them, or an optimus.toml)",
+        )
+        .into());
+    }
+    for m in &targets {
+        if !state.runtime.is_supervising(m.id) {
+            preflight(state, m).await?;
+        }
+    }
+    for m in &targets {
+        start_one(state, m).await?;
+    }
+    audit::record(
+        state,
+        caller.into(),
+        "runtime.start",
+        &format!(
+            "project:{}:{}",
+            p.path,
+            req.service.as_deref().unwrap_or("*")
+        ),
+        "ok",
+    )
+    .await?;
+    contract_status(state, caller, p.id).await
+}
+
+/// `runtime/stop`: stops one service by name or the whole project (dependents first).
+pub async fn contract_stop(
+    state: &AppState,
+    caller: &Caller,
+    req: RuntimeRequest,
+) -> ServerResult<RuntimeStatus> {
+    caller.authorize(Operation::ControlServices)?;
+    let p = project_of(state, req.project_id).await?;
+    let mut targets = match &req.service {
+        Some(name) => vec![service_named(state, p.id, name).await?],
+        None => ordered(repos::services::of_project(&state.db, p.id).await?),
+    };
+    targets.reverse();
+    for m in &targets {
+        stop_one(state, m).await?;
+    }
+    audit::record(
+        state,
+        caller.into(),
+        "runtime.stop",
+        &format!(
+            "project:{}:{}",
+            p.path,
+            req.service.as_deref().unwrap_or("*")
+        ),
+        "ok",
+    )
+    .await?;
+    contract_status(state, caller, p.id).await
+}
+
+/// `runtime/logs`: the newest `tail` lines of one service, oldest first.
+pub async fn contract_logs(
+    state: &AppState,
+    caller: &Caller,
+    req: RuntimeLogsRequest,
+) -> ServerResult<RuntimeLogs> {
+    caller.authorize(Operation::ReadRuntime)?;
+    let tail = req.tail.unwrap_or(100);
+    if !(1..=5000).contains(&tail) {
+        return Err(bad("tail", "must be between 1 and 5000").into());
+    }
+    let p = project_of(state, req.project_id).await?;
+    let m = service_named(state, p.id, &req.service).await?;
+    let lines = log_history(
+        state,
+        caller,
+        LogQuery {
+            service_ids: vec![m.id],
+            limit: Some(tail),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(RuntimeLogs {
+        lines: lines
+            .into_iter()
+            .map(|l| RuntimeLogLine {
+                stream: l.stream,
+                text: l.text,
+                ts: l.at,
+            })
+            .collect(),
+    })
 }
 
 /// The span and storage tier of a chart range.
