@@ -61,3 +61,23 @@ mod imp {
     pub fn store(_key: &str, _value: &str) {}
     pub fn forget(_key: &str) {}
 }
+
+/// Renders its children only in the browser, after hydration. For parts whose data the browser
+/// fetches itself: nothing of them is in the server-rendered page, so nothing can mismatch.
+#[leptos::component]
+pub fn ClientOnly(
+    /// What to draw once hydrated.
+    children: leptos::children::ChildrenFn,
+    /// What the server renders (and the browser shows until then).
+    #[prop(optional, into)]
+    fallback: leptos::prelude::ViewFn,
+) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    view! {
+        <Show when=move || mounted.get() fallback=fallback>
+            {children()}
+        </Show>
+    }
+}

@@ -20,9 +20,19 @@ fn rate(bps: f64) -> String {
     }
 }
 
-/// Host cards and the overlay of running services.
+/// Host cards and the overlay of running services, drawn after hydration (its browser-side
+/// resources must not shift the ids of server-rendered ones).
 #[component]
 pub fn HostOverview() -> impl IntoView {
+    view! {
+        <crate::components::browser::ClientOnly>
+            <HostOverviewBody />
+        </crate::components::browser::ClientOnly>
+    }
+}
+
+#[component]
+fn HostOverviewBody() -> impl IntoView {
     let host = RwSignal::new(Vec::<HostSample>::new());
     let services = RwSignal::new(Vec::<ResourceSample>::new());
     let history = LocalResource::new(|| async {

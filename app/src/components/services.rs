@@ -5,6 +5,7 @@ use crate::api::runtime::{
     service_logs, service_metrics, start_project_services, start_service, stop_project_services,
     stop_service,
 };
+use crate::components::browser::ClientOnly;
 use crate::components::charts::{Series, TimeChart};
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
@@ -88,21 +89,35 @@ fn state_class(s: ServiceState) -> &'static str {
     }
 }
 
-/// The services table with per-service and whole-project controls.
+/// The services table with per-service and whole-project controls. Drawn only after hydration:
+/// the resources it creates would otherwise shift the ids of the page's server-rendered
+/// resources (and break their hydration).
 #[component]
 pub fn ServicesPanel(
     /// The project.
     project_id: i64,
 ) -> impl IntoView {
+    view! {
+        <h2>"Services"</h2>
+        <ClientOnly fallback=|| view! { <p class="muted small">"Loading services…"</p> }>
+            <ServicesBody project_id />
+        </ClientOnly>
+    }
+}
+
+#[component]
+fn ServicesBody(project_id: i64) -> impl IntoView {
     let toasts = use_toasts();
     let role = use_context::<Me>().map(|m| m.role);
     let can_control = role.is_some_and(|r| Operation::ControlServices.allowed_for(r));
     let can_edit = role.is_some_and(|r| Operation::EditServices.allowed_for(r));
     let version = RwSignal::new(0u32);
-    let services = Resource::new(
-        move || version.get(),
-        move |_| list_services(ProjectServicesRequest { project_id }),
-    );
+    // Fetched in the browser: rendered inside the project page's own Suspense, a server-side
+    // read here could hydrate against different markup.
+    let services = LocalResource::new(move || {
+        version.track();
+        list_services(ProjectServicesRequest { project_id })
+    });
     let pending = StoredValue::new(false);
     Effect::new(move |_| {
         crate::components::live::subscribe(&["runtime"], move |msg| {
@@ -177,8 +192,7 @@ pub fn ServicesPanel(
         on_cleanup(move || handle.remove());
     });
     view! {
-        <h2>"Services"</h2>
-        <Transition fallback=|| ()>
+        <Transition fallback=|| view! { <p class="muted small">"Loading services…"</p> }>
             {move || Suspend::new(async move {
                 let list = services.await.unwrap_or_default();
                 if list.is_empty() {

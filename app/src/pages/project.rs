@@ -434,8 +434,12 @@ pub fn ProjectPage() -> impl IntoView {
                                         .into_any()
                                 }
                             }}
-                            <Dependencies id=p.id version />
-                            <ActivityTimeline id=p.id version />
+                            // Drawn after hydration: server-rendered, these two failed to
+                            // hydrate on quick reloads (tachys expected a marker node).
+                            <crate::components::browser::ClientOnly>
+                                <Dependencies id=p.id version />
+                                <ActivityTimeline id=p.id version />
+                            </crate::components::browser::ClientOnly>
                             {(!p.components.is_empty())
                                 .then(|| {
                                     view! {

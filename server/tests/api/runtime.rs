@@ -1042,3 +1042,53 @@ async fn the_runtime_contract_starts_descriptor_services_with_an_allocated_port(
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_failing_liveness_probe_restarts_the_service() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (dir, pid) = project(&app, &owner, &[]).await;
+    let id = create(
+        &app,
+        &owner,
+        pid,
+        json!({
+            "name": "hangs",
+            "command": "touch alive; echo up; exec sleep 60",
+            "probes": {
+                "readiness": {"check": {"kind": "log_line", "pattern": "^up$"}, "interval_ms": 50},
+                "liveness": {"check": {"kind": "exec", "command": "test -f alive"}, "interval_ms": 100, "failure_threshold": 2}
+            },
+            "restart": {"mode": "on-failure", "backoff_ms": 50},
+            "grace_ms": 500
+        }),
+    )
+    .await;
+    app.post_anon("services/start", json!({"id": id}), Some(&owner))
+        .await;
+    let first = wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
+    let first_pid = first["last_run"]["pid"].clone();
+    std::fs::remove_file(dir.path().join("alive")).expect("remove");
+    let until = Instant::now() + Duration::from_secs(10);
+    let again = loop {
+        let s = get(&app, &owner, id).await;
+        if s["state"] == "ready" && s["last_run"]["pid"] != first_pid {
+            break s;
+        }
+        assert!(Instant::now() < until, "never restarted: {s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(again["restarts"], 1);
+    let runs = app
+        .post_anon("services/runs", json!({"id": id}), Some(&owner))
+        .await
+        .body;
+    assert!(
+        runs[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("liveness probe failed")),
+        "{runs}"
+    );
+    app.post_anon("services/stop", json!({"id": id}), Some(&owner))
+        .await;
+}
