@@ -233,6 +233,22 @@ async fn a_crashing_service_is_restarted_with_backoff_then_left_in_crash_loop() 
         Some(3),
         "one line per run: {logs}"
     );
+
+    // The project's timeline tells the story.
+    let activity = app
+        .post_anon("projects/activity", json!({"id": pid}), Some(&owner))
+        .await
+        .body;
+    let kinds: Vec<&str> = activity["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(kinds.first(), Some(&"crash_loop"), "{activity}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "started").count(),
+        3,
+        "{activity}"
+    );
 }
 
 #[tokio::test]

@@ -64,6 +64,19 @@ async fn announce(
         .await;
 }
 
+/// Adds an entry to the project's activity timeline.
+async fn timeline(state: &AppState, svc: &service::Model, kind: &str, summary: String) {
+    let entry = repos::activity::NewActivity {
+        project_id: svc.project_id,
+        kind: kind.to_owned(),
+        summary: summary.chars().take(500).collect(),
+        actor: None,
+    };
+    if let Err(e) = repos::activity::insert_many(&state.db, vec![entry], Utc::now()).await {
+        tracing::warn!(service.id = svc.id, error = %e, "could not record a timeline entry");
+    }
+}
+
 /// Supervises one service until it is stopped, ends for good, or the task is aborted.
 pub async fn drive(
     state: AppState,
@@ -89,7 +102,18 @@ pub async fn drive(
                     return;
                 }
                 match launch(&state, &svc, &def, &project, streak).await {
-                    Ok(run) => run,
+                    Ok(run) => {
+                        let port = run.port.map(|p| format!(", port {p}")).unwrap_or_default();
+                        let pid = run.pid.unwrap_or_default();
+                        timeline(
+                            &state,
+                            &svc,
+                            "started",
+                            format!("Started `{}` (pid {pid}{port})", svc.name),
+                        )
+                        .await;
+                        run
+                    }
                     Err(message) => {
                         announce(
                             &state,
@@ -111,6 +135,7 @@ pub async fn drive(
         let ran = began.elapsed();
         match outcome {
             Outcome::Stopped => {
+                timeline(&state, &svc, "stopped", format!("Stopped `{}`", svc.name)).await;
                 announce(
                     &state,
                     &svc,
@@ -137,6 +162,8 @@ pub async fn drive(
                     ServiceState::Exited
                 };
                 if !restart {
+                    let kind = if failure { "crashed" } else { "exited" };
+                    timeline(&state, &svc, kind, format!("`{}` {reason}", svc.name)).await;
                     announce(&state, &svc, ended, Some(reason), None, None).await;
                     return;
                 }
@@ -146,6 +173,13 @@ pub async fn drive(
                         "restarted {} times in a row; last run: {reason}",
                         def.restart.max_retries
                     );
+                    timeline(
+                        &state,
+                        &svc,
+                        "crash_loop",
+                        format!("`{}` {message}", svc.name),
+                    )
+                    .await;
                     announce(
                         &state,
                         &svc,
