@@ -149,6 +149,15 @@ impl Default for RestartPolicy {
 }
 
 impl RestartPolicy {
+    /// Whether a run that ended (as a failure or not) is started again.
+    pub fn restarts_after(&self, failure: bool) -> bool {
+        match self.mode {
+            RestartMode::Never => false,
+            RestartMode::OnFailure => failure,
+            RestartMode::Always => true,
+        }
+    }
+
     /// The delay before restart number `attempt` (1-based): `backoff · 2^(attempt-1)`, capped.
     pub fn delay_ms(&self, attempt: u32) -> u64 {
         let factor = 1u64

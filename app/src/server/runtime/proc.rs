@@ -20,48 +20,69 @@ pub fn is_same_process(pid: u32, started: u64) -> bool {
     start_time(pid) == Some(started)
 }
 
-/// Every live process below `root` (children, grandchildren, …), not `root` itself.
-pub fn descendants(root: u32) -> Vec<u32> {
-    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
-    if let Ok(all) = all_processes() {
-        for p in all.flatten() {
-            if let Ok(stat) = p.stat() {
-                if stat.state != 'Z' {
-                    children.entry(stat.ppid).or_default().push(stat.pid);
+/// Every live process, read in one pass over `/proc`.
+#[derive(Default)]
+pub struct ProcTable {
+    stats: HashMap<i32, procfs::process::Stat>,
+    children: HashMap<i32, Vec<i32>>,
+}
+
+impl ProcTable {
+    /// Reads `/proc` (zombies are left out: they have ended).
+    pub fn read() -> Self {
+        let mut t = ProcTable::default();
+        if let Ok(all) = all_processes() {
+            for p in all.flatten() {
+                if let Ok(stat) = p.stat() {
+                    if stat.state != 'Z' {
+                        t.children.entry(stat.ppid).or_default().push(stat.pid);
+                        t.stats.insert(stat.pid, stat);
+                    }
                 }
             }
         }
+        t
     }
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    let mut stack = vec![i32::try_from(root).unwrap_or(i32::MAX)];
-    while let Some(p) = stack.pop() {
-        for &c in children.get(&p).map(Vec::as_slice).unwrap_or_default() {
-            if seen.insert(c) {
-                out.push(u32::try_from(c).unwrap_or_default());
-                stack.push(c);
+
+    /// A process's `stat`, if it is alive.
+    pub fn stat(&self, pid: u32) -> Option<&procfs::process::Stat> {
+        self.stats.get(&i32::try_from(pid).ok()?)
+    }
+
+    /// The live members of process group `pgid` (the group leader included) and every live
+    /// process below `below` (a shim: children, grandchildren, …).
+    pub fn tree(&self, pgid: u32, below: Option<u32>) -> Vec<u32> {
+        let group = i32::try_from(pgid).unwrap_or(i32::MAX);
+        let mut out: Vec<i32> = self
+            .stats
+            .values()
+            .filter(|s| s.pgrp == group)
+            .map(|s| s.pid)
+            .collect();
+        let mut seen = HashSet::new();
+        let mut stack: Vec<i32> = below
+            .and_then(|b| i32::try_from(b).ok())
+            .into_iter()
+            .collect();
+        while let Some(p) = stack.pop() {
+            for &c in self.children.get(&p).map(Vec::as_slice).unwrap_or_default() {
+                if seen.insert(c) {
+                    out.push(c);
+                    stack.push(c);
+                }
             }
         }
+        out.sort_unstable();
+        out.dedup();
+        out.into_iter()
+            .filter_map(|p| u32::try_from(p).ok())
+            .collect()
     }
-    out
 }
 
 /// Live (non-zombie) members of process group `pgid`.
 pub fn group_members(pgid: u32) -> Vec<u32> {
-    let Ok(pgid) = i32::try_from(pgid) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    if let Ok(all) = all_processes() {
-        for p in all.flatten() {
-            if let Ok(stat) = p.stat() {
-                if stat.pgrp == pgid && stat.state != 'Z' {
-                    out.push(u32::try_from(stat.pid).unwrap_or_default());
-                }
-            }
-        }
-    }
-    out
+    ProcTable::read().tree(pgid, None)
 }
 
 /// Sends `signal` to the process group `pgid` and to each of `extra` (processes that left the

@@ -3,6 +3,7 @@
 //! in three tiers (raw, 1-minute and 15-minute averages) with retention, published live, and
 //! exported to Prometheus.
 
+use super::proc::ProcTable;
 use crate::models::events::Event;
 use crate::models::runtime::{HostSample, ResourceSample};
 use crate::server::entities::{service, service_run};
@@ -59,67 +60,20 @@ pub struct TreeTotals {
     pub processes: u64,
 }
 
-/// Every live process, read once per tick: one pass over `/proc` serves all services.
-#[derive(Default)]
-pub struct ProcTable {
-    stats: HashMap<i32, procfs::process::Stat>,
-    children: HashMap<i32, Vec<i32>>,
-}
-
-impl ProcTable {
-    /// Reads `/proc`.
-    pub fn read() -> Self {
-        let mut t = ProcTable::default();
-        if let Ok(all) = procfs::process::all_processes() {
-            for p in all.flatten() {
-                if let Ok(stat) = p.stat() {
-                    if stat.state != 'Z' {
-                        t.children.entry(stat.ppid).or_default().push(stat.pid);
-                        t.stats.insert(stat.pid, stat);
-                    }
-                }
-            }
-        }
-        t
-    }
-
-    /// A run's processes: the main process, its group, and everything below its shim.
-    pub fn run_tree(&self, run: &service_run::Model) -> Vec<i32> {
-        let Some(pid) = run.pid else {
-            return Vec::new();
-        };
-        let mut out: Vec<i32> = self
-            .stats
-            .values()
-            .filter(|s| s.pgrp == pid)
-            .map(|s| s.pid)
-            .collect();
-        out.push(pid);
-        let mut stack: Vec<i32> = run.shim_pid.into_iter().collect();
-        while let Some(p) = stack.pop() {
-            for &c in self.children.get(&p).map(Vec::as_slice).unwrap_or_default() {
-                out.push(c);
-                stack.push(c);
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out.retain(|p| self.stats.contains_key(p));
-        out
-    }
-
+/// One pass over `/proc` per tick serves every service.
+impl TreeTotals {
     /// Sums the counters of `pids` (processes that vanished meanwhile are skipped).
-    pub fn totals(&self, pids: &[i32]) -> TreeTotals {
+    pub fn of(table: &ProcTable, pids: &[u32]) -> Self {
         let mut t = TreeTotals::default();
-        for pid in pids {
-            let Some(stat) = self.stats.get(pid) else {
+        for &pid in pids {
+            let Some(stat) = table.stat(pid) else {
                 continue;
             };
             t.processes += 1;
             t.ticks += stat.utime + stat.stime;
             t.rss += stat.rss_bytes().get();
             t.threads += u64::try_from(stat.num_threads).unwrap_or(0);
-            if let Ok(p) = Process::new(*pid) {
+            if let Ok(p) = Process::new(stat.pid) {
                 t.fds += p.fd_count().map(|n| n as u64).unwrap_or(0);
                 if let Ok(io) = p.io() {
                     t.read += io.read_bytes;
@@ -195,7 +149,11 @@ impl Sampler {
         let mut seen = Vec::new();
         let table = ProcTable::read();
         for (svc, run) in runs {
-            let t = table.totals(&table.run_tree(run));
+            let Some(pid) = run.pid.and_then(|p| u32::try_from(p).ok()) else {
+                continue;
+            };
+            let shim = run.shim_pid.and_then(|p| u32::try_from(p).ok());
+            let t = TreeTotals::of(&table, &table.tree(pid, shim));
             if t.processes == 0 {
                 continue;
             }

@@ -255,15 +255,16 @@ fn supervise(spec: &ShimSpec) -> ShimExit {
         finished += 1;
     }
     let me = std::process::id();
-    let leftovers = proc::descendants(me);
-    if !leftovers.is_empty() || !proc::group_members(pid).is_empty() {
+    let left = || proc::ProcTable::read().tree(pid, Some(me));
+    let leftovers = left();
+    if !leftovers.is_empty() {
         proc::signal_all(pid, &leftovers, Signal::SIGTERM);
         let until = Instant::now() + Duration::from_secs(1);
-        while Instant::now() < until && !proc::descendants(me).is_empty() {
+        while Instant::now() < until && !left().is_empty() {
             reap_any();
             std::thread::sleep(Duration::from_millis(20));
         }
-        proc::signal_all(pid, &proc::descendants(me), Signal::SIGKILL);
+        proc::signal_all(pid, &left(), Signal::SIGKILL);
     }
     reap_any();
     while finished < pumps && done_rx.recv_timeout(Duration::from_secs(1)).is_ok() {

@@ -5,9 +5,7 @@ use super::logs::Tail;
 use super::shim::{self, ShimExit, ShimSpec, ShimStarted};
 use super::{ports, probes, proc, Runtime};
 use crate::models::events::Event;
-use crate::models::runtime::{
-    LogLine, Probe, ProbeCheck, RestartMode, ServiceDefinition, ServiceState,
-};
+use crate::models::runtime::{LogLine, Probe, ProbeCheck, ServiceDefinition, ServiceState};
 use crate::server::entities::{project, service, service_run};
 use crate::server::repos;
 use crate::server::services::environments::{self, Resolved};
@@ -151,11 +149,7 @@ pub async fn drive(
                 if ran >= STABLE {
                     streak = 0;
                 }
-                let restart = match def.restart.mode {
-                    RestartMode::Never => false,
-                    RestartMode::OnFailure => failure,
-                    RestartMode::Always => true,
-                };
+                let restart = def.restart.restarts_after(failure);
                 let ended = if failure {
                     ServiceState::Failed
                 } else {
@@ -788,18 +782,22 @@ fn describe_exit(exit: &ShimExit) -> (String, bool) {
 
 /// Whether the run's main process or its shim still exists.
 fn run_alive(run: &service_run::Model) -> bool {
-    let main = match (run.pid, run.pid_start) {
+    let shim = run
+        .shim_pid
+        .and_then(|p| u32::try_from(p).ok())
+        .is_some_and(|p| proc::start_time(p).is_some());
+    main_alive(run) || shim
+}
+
+/// Whether the run's main process is still the one it started (same pid and start time).
+fn main_alive(run: &service_run::Model) -> bool {
+    match (run.pid, run.pid_start) {
         (Some(p), Some(s)) => u32::try_from(p)
             .ok()
             .zip(u64::try_from(s).ok())
             .is_some_and(|(p, s)| proc::is_same_process(p, s)),
         _ => false,
-    };
-    let shim = run
-        .shim_pid
-        .and_then(|p| u32::try_from(p).ok())
-        .is_some_and(|p| proc::start_time(p).is_some());
-    main || shim
+    }
 }
 
 /// Records how a run ended (from the shim's exit file when there is one).
@@ -829,15 +827,7 @@ async fn terminate(run: &service_run::Model, grace_ms: u64) {
     };
     let shim_pid = run.shim_pid.and_then(|p| u32::try_from(p).ok());
     let dir = PathBuf::from(&run.run_dir);
-    let tree = move || -> Vec<u32> {
-        let mut all = proc::group_members(pid);
-        if let Some(s) = shim_pid {
-            all.extend(proc::descendants(s));
-        }
-        all.sort_unstable();
-        all.dedup();
-        all
-    };
+    let tree = move || proc::ProcTable::read().tree(pid, shim_pid);
     let remaining = tokio::task::spawn_blocking(tree).await.unwrap_or_default();
     proc::signal_all(pid, &remaining, Signal::SIGTERM);
     let deadline = Instant::now() + Duration::from_millis(grace_ms);
@@ -876,9 +866,7 @@ pub async fn reconcile(state: &AppState, runtime: &Runtime) -> Result<(u32, u32)
             .next();
         match latest {
             Some(run) if run.ended_at.is_none() && run_alive(&run) && run.pid.is_some() => {
-                let main_alive = matches!((run.pid, run.pid_start), (Some(p), Some(s))
-                    if u32::try_from(p).ok().zip(u64::try_from(s).ok()).is_some_and(|(p, s)| proc::is_same_process(p, s)));
-                if main_alive {
+                if main_alive(&run) {
                     tracing::info!(
                         service.id = svc.id,
                         pid = run.pid,
@@ -920,11 +908,7 @@ async fn end_while_away(
     let reason = format!("{reason} while Optimus was not running");
     finish_run(state, &mut run, &dir, Some(reason.clone())).await;
     let def = repos::services::definition(svc);
-    let restart = match def.restart.mode {
-        RestartMode::Never => false,
-        RestartMode::OnFailure => failure,
-        RestartMode::Always => true,
-    };
+    let restart = def.restart.restarts_after(failure);
     if restart {
         runtime.supervise(state, svc.id, None);
     } else {

@@ -782,6 +782,28 @@ fn ordered(services: Vec<service::Model>) -> Vec<service::Model> {
     out
 }
 
+/// Starts `services` (in dependency order); every port is checked first, so a conflict starts
+/// nothing. Services already running are left as they are.
+async fn start_all(state: &AppState, services: &[service::Model]) -> ServerResult<()> {
+    for m in services {
+        if !state.runtime.is_supervising(m.id) {
+            preflight(state, m).await?;
+        }
+    }
+    for m in services {
+        start_one(state, m).await?;
+    }
+    Ok(())
+}
+
+/// Stops `services` (given in dependency order) dependents first.
+async fn stop_all(state: &AppState, services: &[service::Model]) -> ServerResult<()> {
+    for m in services.iter().rev() {
+        stop_one(state, m).await?;
+    }
+    Ok(())
+}
+
 /// Starts every service of a project (each waits for its dependencies).
 pub async fn start_project(
     state: &AppState,
@@ -794,15 +816,7 @@ pub async fn start_project(
     if services.is_empty() {
         return Err(AppError::conflict("the project has no services yet").into());
     }
-    // Check every port first so a conflict starts nothing.
-    for m in &services {
-        if !state.runtime.is_supervising(m.id) {
-            preflight(state, m).await?;
-        }
-    }
-    for m in &services {
-        start_one(state, m).await?;
-    }
+    start_all(state, &services).await?;
     audit::record(
         state,
         caller.into(),
@@ -822,11 +836,8 @@ pub async fn stop_project(
 ) -> ServerResult<Vec<ServiceInfo>> {
     caller.authorize(Operation::ControlServices)?;
     let p = project_of(state, project_id).await?;
-    let mut services = ordered(repos::services::of_project(&state.db, p.id).await?);
-    services.reverse();
-    for m in &services {
-        stop_one(state, m).await?;
-    }
+    let services = ordered(repos::services::of_project(&state.db, p.id).await?);
+    stop_all(state, &services).await?;
     audit::record(
         state,
         caller.into(),
@@ -846,16 +857,9 @@ pub async fn restart_project(
 ) -> ServerResult<Vec<ServiceInfo>> {
     caller.authorize(Operation::ControlServices)?;
     let p = project_of(state, project_id).await?;
-    let mut services = ordered(repos::services::of_project(&state.db, p.id).await?);
-    services.reverse();
-    for m in &services {
-        stop_one(state, m).await?;
-    }
-    services.reverse();
-    for m in &services {
-        let fresh = service_of(state, m.id).await?;
-        start_one(state, &fresh).await?;
-    }
+    let services = ordered(repos::services::of_project(&state.db, p.id).await?);
+    stop_all(state, &services).await?;
+    start_all(state, &services).await?;
     audit::record(
         state,
         caller.into(),
@@ -1014,14 +1018,7 @@ pub async fn contract_start(
         )
         .into());
     }
-    for m in &targets {
-        if !state.runtime.is_supervising(m.id) {
-            preflight(state, m).await?;
-        }
-    }
-    for m in &targets {
-        start_one(state, m).await?;
-    }
+    start_all(state, &targets).await?;
     audit::record(
         state,
         caller.into(),
@@ -1045,14 +1042,11 @@ pub async fn contract_stop(
 ) -> ServerResult<RuntimeStatus> {
     caller.authorize(Operation::ControlServices)?;
     let p = project_of(state, req.project_id).await?;
-    let mut targets = match &req.service {
+    let targets = match &req.service {
         Some(name) => vec![service_named(state, p.id, name).await?],
         None => ordered(repos::services::of_project(&state.db, p.id).await?),
     };
-    targets.reverse();
-    for m in &targets {
-        stop_one(state, m).await?;
-    }
+    stop_all(state, &targets).await?;
     audit::record(
         state,
         caller.into(),
