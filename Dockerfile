@@ -18,7 +18,7 @@ RUN apt-get update \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/optimus optimus \
  && mkdir -p /var/lib/optimus \
  && chown optimus:optimus /var/lib/optimus
-COPY --from=build /src/target/release/optimus /usr/local/bin/optimus
+COPY --from=build /src/target/release/optimus /src/target/release/optimus-shim /usr/local/bin/
 COPY --from=build /src/target/site /usr/share/optimus/site
 ENV OPTIMUS_BIND=0.0.0.0:8005 \
     OPTIMUS_DATA_DIR=/var/lib/optimus \

@@ -11,6 +11,8 @@ mod m20261124_000006_create_project_dependencies;
 mod m20261124_000007_create_runtime;
 mod m20261124_000008_create_environments;
 mod m20261124_000009_create_samples;
+mod m20261201_000010_add_run_limits;
+mod m20261201_000011_create_notifications;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_create_runtime::Migration),
             Box::new(m20261124_000008_create_environments::Migration),
             Box::new(m20261124_000009_create_samples::Migration),
+            Box::new(m20261201_000010_add_run_limits::Migration),
+            Box::new(m20261201_000011_create_notifications::Migration),
         ]
     }
 }

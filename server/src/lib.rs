@@ -5,6 +5,7 @@ pub mod api_guard;
 pub mod cli;
 pub mod events;
 pub mod export;
+pub mod log_download;
 pub mod openapi;
 pub mod ops;
 pub mod startup;

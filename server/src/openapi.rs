@@ -16,6 +16,7 @@ use app::models::environments::{
     CreateEnvironmentRequest, DeleteVarRequest, DotenvExport, DotenvImported, EnvironmentInfo,
     EnvironmentRequest, EnvironmentsRequest, ImportDotenvRequest, SetVarRequest, SpecChange,
 };
+use app::models::notifications::{MarkReadRequest, NotificationList, NotificationsQuery};
 use app::models::page::{Page, PageRequest};
 use app::models::runtime::{
     CreateServiceRequest, HostMetricsQuery, HostSample, LogLine, LogQuery, MetricsQuery, PortEntry,
@@ -505,6 +506,20 @@ pub fn endpoints() -> Vec<Endpoint> {
             body::<Vec<HostSample>>(),
         ),
         ep(
+            "notifications/list",
+            "Notifications, newest first, with the caller's unread count",
+            Op(Operation::ReadNotifications),
+            body::<NotificationsQuery>(),
+            body::<NotificationList>(),
+        ),
+        ep(
+            "notifications/mark_read",
+            "Mark the caller's notifications read (up to an id, or all)",
+            Op(Operation::ReadNotifications),
+            body::<MarkReadRequest>(),
+            body::<NotificationList>(),
+        ),
+        ep(
             "runtime/start",
             "Start a project's services, or one by name",
             Op(Operation::ControlServices),
@@ -672,6 +687,23 @@ pub fn document() -> OpenApi {
     paths = paths.path(
         "/api/v1/projects/export",
         PathItem::new(HttpMethod::Get, export),
+    );
+    let download = OperationBuilder::new()
+        .operation_id(Some("services_logs_download"))
+        .summary(Some("Download one run's whole log as text"))
+        .description(Some(
+            "Query parameters: `service_id` (required) and `run_id` (default: the latest run). One line per output line: `<RFC 3339 time> <stdout|stderr> <text>`. Requires the `viewer` role; an API token needs the `read` scope.",
+        ))
+        .tag("services")
+        .securities(Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]))
+        .response("200", ResponseBuilder::new().description("The log (Content-Disposition: attachment)").build())
+        .response("400", ResponseBuilder::new().description("A bad query parameter, or no such run").build())
+        .response("401", ResponseBuilder::new().description("No valid credentials").build())
+        .response("404", ResponseBuilder::new().description("No such service").build())
+        .build();
+    paths = paths.path(
+        "/api/v1/services/logs/download",
+        PathItem::new(HttpMethod::Get, download),
     );
     OpenApiBuilder::new()
         .info(

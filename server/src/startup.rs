@@ -289,6 +289,10 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
             "/api/v1/projects/export",
             get(crate::export::export_projects),
         )
+        .route(
+            "/api/v1/services/logs/download",
+            get(crate::log_download::download_logs),
+        )
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
         .layer(axum::Extension(shutdown));
     let context = {

@@ -20,6 +20,11 @@ pub fn forget(key: &str) {
     imp::forget(key);
 }
 
+/// Puts text on the clipboard; false when the browser refused (or on the server).
+pub fn copy_text(text: &str) -> bool {
+    imp::copy_text(text)
+}
+
 #[cfg(feature = "hydrate")]
 mod imp {
     fn storage() -> Option<web_sys::Storage> {
@@ -42,6 +47,27 @@ mod imp {
         }
     }
 
+    pub fn copy_text(text: &str) -> bool {
+        use wasm_bindgen::JsCast;
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let get = |target: &wasm_bindgen::JsValue, key: &str| {
+            js_sys::Reflect::get(target, &wasm_bindgen::JsValue::from_str(key)).ok()
+        };
+        let Some(clipboard) = get(&window, "navigator").and_then(|n| get(&n, "clipboard")) else {
+            return false;
+        };
+        let Some(write) =
+            get(&clipboard, "writeText").and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        else {
+            return false;
+        };
+        write
+            .call1(&clipboard, &wasm_bindgen::JsValue::from_str(text))
+            .is_ok()
+    }
+
     pub fn mark_hydrated() {
         if let Some(body) = web_sys::window()
             .and_then(|w| w.document())
@@ -60,6 +86,9 @@ mod imp {
     }
     pub fn store(_key: &str, _value: &str) {}
     pub fn forget(_key: &str) {}
+    pub fn copy_text(_text: &str) -> bool {
+        false
+    }
 }
 
 /// Renders its children only in the browser, after hydration. For parts whose data the browser

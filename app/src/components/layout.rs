@@ -1,5 +1,6 @@
 //! The signed-in layout: navigation, top bar, palette, shortcuts and toasts around the page.
 
+use super::notifications::NotificationBell;
 use super::palette::{commands_for, CommandAction, CommandPalette};
 use super::shortcuts::ShortcutHelp;
 use super::theme::{apply_theme, ThemeSwitch};
@@ -197,6 +198,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                         <kbd>"Ctrl K"</kbd>
                     </button>
                     <div class="topbar-right">
+                        <NotificationBell />
                         <ThemeSwitch choice=theme />
                         <span class="whoami" data-testid="whoami">
                             {me.username.clone()}

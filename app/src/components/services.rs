@@ -1,9 +1,9 @@
 //! A project's services (state, port, restarts, controls) and their merged live log.
 
 use crate::api::runtime::{
-    import_detected_services, list_services, restart_project_services, restart_service,
-    service_logs, service_metrics, start_project_services, start_service, stop_project_services,
-    stop_service,
+    create_service, delete_service, import_detected_services, list_services,
+    restart_project_services, restart_service, service_logs, service_metrics,
+    start_project_services, start_service, stop_project_services, stop_service, update_service,
 };
 use crate::components::browser::ClientOnly;
 use crate::components::charts::{Series, TimeChart};
@@ -11,9 +11,11 @@ use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::events::{Event, ServerMessage};
 use crate::models::runtime::{
-    LogLine, LogQuery, LogStream, MetricsQuery, ProjectServicesRequest, ResourceSample,
-    ServiceInfo, ServiceRequest, ServiceState, RANGES,
+    CreateServiceRequest, LogLine, LogQuery, LogStream, MetricsQuery, ProjectServicesRequest,
+    ResourceSample, ServiceDefinition, ServiceInfo, ServiceRequest, ServiceState,
+    UpdateServiceRequest, RANGES,
 };
+use crate::models::service_form::ServiceForm;
 use crate::models::Operation;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -112,6 +114,12 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
     let can_control = role.is_some_and(|r| Operation::ControlServices.allowed_for(r));
     let can_edit = role.is_some_and(|r| Operation::EditServices.allowed_for(r));
     let version = RwSignal::new(0u32);
+    // None: closed; Some(None): a new service; Some(Some(s)): editing s.
+    let editing = RwSignal::new(None::<Option<ServiceInfo>>);
+    let edited = Callback::new(move |()| {
+        editing.set(None);
+        version.update(|v| *v += 1);
+    });
     // Fetched in the browser: rendered inside the project page's own Suspense, a server-side
     // read here could hydrate against different markup.
     let services = LocalResource::new(move || {
@@ -192,6 +200,16 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
         on_cleanup(move || handle.remove());
     });
     view! {
+        <Show when=move || can_edit>
+            <div class="inline-form">
+                <button class="button ghost" data-testid="add-service" on:click=move |_| editing.set(Some(None))>"Add service"</button>
+            </div>
+        </Show>
+        {move || {
+            editing
+                .get()
+                .map(|target| view! { <ServiceEditor project_id existing=target on_done=edited /> })
+        }}
         <Transition fallback=|| view! { <p class="muted small">"Loading services…"</p> }>
             {move || Suspend::new(async move {
                 let list = services.await.unwrap_or_default();
@@ -230,7 +248,7 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {list.into_iter().map(|s| service_row(s, can_control, act)).collect_view()}
+                            {list.into_iter().map(|s| service_row(s, can_control, can_edit, editing, act)).collect_view()}
                         </tbody>
                     </table>
                     <ResourcesPanel services=names.clone() />
@@ -245,9 +263,30 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
 fn service_row(
     s: ServiceInfo,
     can_control: bool,
+    can_edit: bool,
+    editing: RwSignal<Option<Option<ServiceInfo>>>,
     act: impl Fn(&'static str, i64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = s.id;
+    let limits = s
+        .last_run
+        .as_ref()
+        .map(|r| {
+            r.limits
+                .iter()
+                .map(|l| {
+                    let unit = match l.limit.as_str() {
+                        "memory" => " MiB",
+                        "cpu" => "% cpu",
+                        _ => " files",
+                    };
+                    format!("{}{unit}: {}", l.value, l.method)
+                })
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+        .filter(|t| !t.is_empty());
+    let this = StoredValue::new(s.clone());
     let live = s.state.is_active();
     let pid = s
         .last_run
@@ -270,8 +309,14 @@ fn service_row(
             <td>{s.port.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</td>
             <td>{pid}</td>
             <td>{s.restarts}</td>
-            <td><code>{s.definition.command.clone()}</code></td>
             <td>
+                <code>{s.definition.command.clone()}</code>
+                {limits.map(|t| view! { <div class="muted limits" data-testid="limits" title="How the limits are enforced">{t}</div> })}
+            </td>
+            <td>
+                <Show when=move || can_edit>
+                    <button class="button ghost" data-testid="edit-service" on:click=move |_| editing.set(Some(Some(this.get_value())))>"Edit"</button>
+                </Show>
                 <Show when=move || can_control>
                     {if live {
                         view! {
@@ -288,6 +333,186 @@ fn service_row(
     }
 }
 
+/// One text field of the service editor.
+fn text_field(
+    form: RwSignal<ServiceForm>,
+    label: &'static str,
+    name: &'static str,
+    get: fn(&ServiceForm) -> String,
+    set: fn(&mut ServiceForm, String),
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input name=name prop:value=move || form.with(get) on:input=move |ev| {
+                let v = event_target_value(&ev);
+                form.update(|f| set(f, v));
+            } />
+        </label>
+    }
+}
+
+/// One multi-line field of the service editor.
+fn text_area(
+    form: RwSignal<ServiceForm>,
+    label: &'static str,
+    name: &'static str,
+    get: fn(&ServiceForm) -> String,
+    set: fn(&mut ServiceForm, String),
+) -> impl IntoView {
+    view! {
+        <label class="wide">
+            {label}
+            <textarea name=name prop:value=move || form.with(get) on:input=move |ev| {
+                let v = event_target_value(&ev);
+                form.update(|f| set(f, v));
+            }></textarea>
+        </label>
+    }
+}
+
+/// One choice of the service editor.
+fn choice(
+    form: RwSignal<ServiceForm>,
+    label: &'static str,
+    name: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    get: fn(&ServiceForm) -> String,
+    set: fn(&mut ServiceForm, String),
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <select name=name on:change=move |ev| {
+                let v = event_target_value(&ev);
+                form.update(|f| set(f, v));
+            }>
+                {options
+                    .iter()
+                    .map(|(value, text)| {
+                        view! { <option value=*value selected=move || form.with(get) == *value>{*text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+const PROBES: [(&str, &str); 5] = [
+    ("none", "none"),
+    ("http", "http GET (path)"),
+    ("tcp", "tcp connect"),
+    ("exec", "command"),
+    ("log", "log line (regex)"),
+];
+
+/// Adds or edits a service: the form's rules are [`ServiceForm`]'s, the server checks again.
+#[component]
+fn ServiceEditor(
+    /// The project.
+    project_id: i64,
+    /// The service edited; none for a new one.
+    existing: Option<ServiceInfo>,
+    /// Called after a save or delete.
+    on_done: Callback<()>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let id = existing.as_ref().map(|s| s.id);
+    let live = existing.as_ref().is_some_and(|s| s.state.is_active());
+    let base = StoredValue::new(existing.as_ref().map(|s| s.definition.clone()));
+    let form = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|s| ServiceForm::from_definition(&s.definition))
+            .unwrap_or_else(ServiceForm::new_service),
+    );
+    let error = RwSignal::new(None::<String>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let def: ServiceDefinition =
+            match form.with_untracked(|f| f.to_definition(base.get_value().as_ref())) {
+                Ok(d) => d,
+                Err((field, message)) => {
+                    error.set(Some(format!("{field}: {message}")));
+                    return;
+                }
+            };
+        leptos::task::spawn_local(async move {
+            let r = match id {
+                Some(id) => {
+                    update_service(UpdateServiceRequest {
+                        id,
+                        definition: def,
+                    })
+                    .await
+                }
+                None => {
+                    create_service(CreateServiceRequest {
+                        project_id,
+                        definition: def,
+                    })
+                    .await
+                }
+            };
+            match r {
+                Ok(s) => {
+                    toasts.info(if s.pending_changes {
+                        format!("Saved `{}`; restart it to apply", s.definition.name)
+                    } else {
+                        format!("Saved `{}`", s.definition.name)
+                    });
+                    on_done.run(());
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let remove = move |_| {
+        let Some(id) = id else { return };
+        leptos::task::spawn_local(async move {
+            match delete_service(ServiceRequest { id }).await {
+                Ok(()) => on_done.run(()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="editor" data-testid="service-editor" on:submit=save>
+            <strong class="wide">{if id.is_some() { "Edit service" } else { "New service" }}</strong>
+            {text_field(form, "Name", "name", |f| f.name.clone(), |f, v| f.name = v)}
+            {text_field(form, "Folder (in the project)", "cwd", |f| f.cwd.clone(), |f, v| f.cwd = v)}
+            <label class="wide">
+                "Command"
+                <input name="command" prop:value=move || form.with(|f| f.command.clone()) on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    form.update(|f| f.command = v);
+                } />
+            </label>
+            {choice(form, "Port", "port_mode", &[("auto", "allocate one ($PORT)"), ("fixed", "fixed"), ("none", "none")], |f| f.port_mode.clone(), |f, v| f.port_mode = v)}
+            {text_field(form, "Fixed port", "port", |f| f.port.clone(), |f, v| f.port = v)}
+            {text_field(form, "Depends on (names, comma-separated)", "depends_on", |f| f.depends_on.clone(), |f, v| f.depends_on = v)}
+            {choice(form, "Readiness probe", "readiness_kind", &PROBES, |f| f.readiness_kind.clone(), |f, v| f.readiness_kind = v)}
+            {text_field(form, "Readiness path / command / pattern", "readiness_target", |f| f.readiness_target.clone(), |f, v| f.readiness_target = v)}
+            {choice(form, "Liveness probe", "liveness_kind", &PROBES, |f| f.liveness_kind.clone(), |f, v| f.liveness_kind = v)}
+            {text_field(form, "Liveness path / command / pattern", "liveness_target", |f| f.liveness_target.clone(), |f, v| f.liveness_target = v)}
+            {choice(form, "Restart", "restart", &[("on-failure", "on failure"), ("always", "always"), ("never", "never")], |f| f.restart.clone(), |f, v| f.restart = v)}
+            {text_field(form, "Max retries before crash loop", "max_retries", |f| f.max_retries.clone(), |f, v| f.max_retries = v)}
+            {text_field(form, "Stop grace (ms)", "grace_ms", |f| f.grace_ms.clone(), |f, v| f.grace_ms = v)}
+            {text_field(form, "Memory limit (MiB)", "memory_mb", |f| f.memory_mb.clone(), |f, v| f.memory_mb = v)}
+            {text_field(form, "CPU limit (% of a core)", "cpu_percent", |f| f.cpu_percent.clone(), |f, v| f.cpu_percent = v)}
+            {text_field(form, "Open files limit", "open_files", |f| f.open_files.clone(), |f, v| f.open_files = v)}
+            {text_area(form, "Environment (KEY=VALUE per line)", "env", |f| f.env.clone(), |f, v| f.env = v)}
+            {text_area(form, "Alerts (e.g. memory > 512 for 30, cpu > 90 for 60)", "alerts", |f| f.alerts.clone(), |f, v| f.alerts = v)}
+            {move || error.get().map(|e| view! { <p class="error wide" role="alert" data-testid="editor-error">{e}</p> })}
+            <div class="inline-form wide">
+                <button class="button primary" type="submit" data-testid="save-service">"Save"</button>
+                <button class="button ghost" type="button" on:click=move |_| on_done.run(())>"Cancel"</button>
+                {(id.is_some() && !live).then(|| view! { <button class="button ghost" type="button" data-testid="delete-service" on:click=remove>"Delete"</button> })}
+            </div>
+        </form>
+    }
+}
+
 /// The merged output of the services: history, then live lines; follow or pause, filter by
 /// stream and text.
 #[component]
@@ -296,6 +521,18 @@ fn LogViewer(
     services: Vec<(i64, String)>,
 ) -> impl IntoView {
     let service_ids: Vec<i64> = services.iter().map(|(id, _)| *id).collect();
+    let toasts = use_toasts();
+    let downloads = services
+        .iter()
+        .map(|(id, name)| {
+            view! {
+                <a class="button ghost" data-testid="download-log" download="" title="The latest run's whole log"
+                    href=format!("/api/v1/services/logs/download?service_id={id}")>
+                    {format!("Download {name}.log")}
+                </a>
+            }
+        })
+        .collect_view();
     let name_of = move |id: i64| {
         services
             .iter()
@@ -387,6 +624,19 @@ fn LogViewer(
                 <option value="stderr">"stderr"</option>
             </select>
             <input type="search" class="grow" name="log-filter" placeholder="Filter lines" aria-label="Filter lines" bind:value=filter />
+            <button class="button ghost" data-testid="copy-log" title="Copy the lines shown" on:click=move |_| {
+                let text = shown()
+                    .iter()
+                    .map(|l| format!("{} {}", l.at.format("%H:%M:%S%.3f"), l.text))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                if crate::components::browser::copy_text(&text) {
+                    toasts.info("Log lines copied");
+                } else {
+                    toasts.error("The browser did not allow copying");
+                }
+            }>"Copy"</button>
+            {downloads}
         </div>
         <pre class="log" data-testid="log" node_ref=box_ref>
             <For each=shown key=|l| (l.service_id, l.run_id, l.seq) let:line>

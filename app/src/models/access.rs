@@ -167,11 +167,13 @@ pub enum Operation {
     EditEnvironments,
     /// Read secret values.
     RevealSecrets,
+    /// See the notification centre and mark notifications read.
+    ReadNotifications,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 21] = [
+    pub const ALL: [Operation; 22] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -193,6 +195,7 @@ impl Operation {
         Operation::ReadEnvironments,
         Operation::EditEnvironments,
         Operation::RevealSecrets,
+        Operation::ReadNotifications,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -200,9 +203,8 @@ impl Operation {
     pub fn requirement(self) -> (Role, Scope) {
         use Operation::*;
         match self {
-            ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments => {
-                (Role::Viewer, Scope::Read)
-            }
+            ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments
+            | ReadNotifications => (Role::Viewer, Scope::Read),
             ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments => {
                 (Role::Operator, Scope::Write)
             }
@@ -254,6 +256,7 @@ impl Operation {
             ReadEnvironments => "environments.read",
             EditEnvironments => "environments.edit",
             RevealSecrets => "secrets.read",
+            ReadNotifications => "notifications.read",
         }
     }
 }

@@ -206,6 +206,15 @@ pub struct ServiceSpec {
     /// `never`, `on-failure` (default) or `always`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<String>,
+    /// Resource ceilings (`memory_mb`, `cpu_percent`, `open_files`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::models::runtime::ResourceLimits::is_empty"
+    )]
+    pub limits: crate::models::runtime::ResourceLimits,
+    /// Threshold alerts (`[[services.alerts]]` with `metric`, `above`, `for_secs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::models::runtime::AlertRule>,
 }
 
 impl ServiceSpec {

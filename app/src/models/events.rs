@@ -75,12 +75,10 @@ pub enum Event {
         /// The machine.
         host: crate::models::runtime::HostSample,
     },
-    /// A message for people watching the dashboard.
+    /// A new notification in the notification centre (topic `notifications`).
     Notification {
-        /// `info`, `warning` or `error`.
-        level: String,
-        /// The text.
-        message: String,
+        /// The notification (`read` is false).
+        notification: crate::models::notifications::NotificationInfo,
     },
 }
 

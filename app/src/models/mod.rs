@@ -7,8 +7,10 @@ pub mod catalog;
 pub mod environments;
 pub mod events;
 pub mod names;
+pub mod notifications;
 pub mod page;
 pub mod runtime;
+pub mod service_form;
 pub mod tokens;
 pub mod users;
 

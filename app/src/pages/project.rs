@@ -367,6 +367,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 })}
                             <ProjectActions project=p.clone() version />
                             <crate::components::services::ServicesPanel project_id=p.id />
+                            <crate::components::environments::EnvironmentsPanel project_id=p.id />
                             <h2>"Commands"</h2>
                             <table class="table" data-testid="commands">
                                 <thead>

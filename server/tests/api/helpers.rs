@@ -79,8 +79,8 @@ pub async fn test_settings(dir: &std::path::Path) -> Settings {
     s.redis_url = redis_url().map(Secret::new);
     s.redis_prefix = format!("optimus_test_{}", uuid::Uuid::new_v4().simple());
     s.log = "warn".into();
-    // The log shim is the real `optimus` binary (the test binary cannot be it).
-    s.shim_path = Some(env!("CARGO_BIN_EXE_optimus").into());
+    // The real log shim (the test binary cannot be it).
+    s.shim_path = Some(env!("CARGO_BIN_EXE_optimus-shim").into());
     s
 }
 

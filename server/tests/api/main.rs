@@ -13,5 +13,6 @@ mod events;
 mod health;
 mod helpers;
 mod input;
+mod limits;
 mod runtime;
 mod tokens;

@@ -9,7 +9,11 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// A project folder holding `files`, cataloged; returns (folder, project id).
-async fn project(app: &TestApp, token: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, i64) {
+pub(crate) async fn project(
+    app: &TestApp,
+    token: &str,
+    files: &[(&str, &str)],
+) -> (tempfile::TempDir, i64) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("Makefile"), "run:\n\ttrue\n").expect("write");
     for (name, body) in files {
@@ -22,7 +26,7 @@ async fn project(app: &TestApp, token: &str, files: &[(&str, &str)]) -> (tempfil
     (dir, r.body["id"].as_i64().expect("id"))
 }
 
-async fn create(app: &TestApp, token: &str, project_id: i64, definition: Value) -> i64 {
+pub(crate) async fn create(app: &TestApp, token: &str, project_id: i64, definition: Value) -> i64 {
     let r = app
         .post_anon(
             "services/create",
@@ -34,14 +38,20 @@ async fn create(app: &TestApp, token: &str, project_id: i64, definition: Value) 
     r.body["id"].as_i64().expect("id")
 }
 
-async fn get(app: &TestApp, token: &str, id: i64) -> Value {
+pub(crate) async fn get(app: &TestApp, token: &str, id: i64) -> Value {
     app.post_anon("services/get", json!({"id": id}), Some(token))
         .await
         .body
 }
 
 /// Polls until the service's state is `want` (or fails after `within`).
-async fn wait_state(app: &TestApp, token: &str, id: i64, want: &str, within: Duration) -> Value {
+pub(crate) async fn wait_state(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    want: &str,
+    within: Duration,
+) -> Value {
     let until = Instant::now() + within;
     loop {
         let s = get(app, token, id).await;

@@ -6,6 +6,8 @@ pub mod audit_event;
 pub mod env_var;
 pub mod environment;
 pub mod host_sample;
+pub mod notification;
+pub mod notification_read;
 pub mod project;
 pub mod project_activity;
 pub mod project_dependency;

@@ -29,6 +29,8 @@ pub struct Model {
     pub reason: Option<String>,
     /// What it started with (command, folder, port, variables; secret values as hashes).
     pub spec: String,
+    /// How each resource limit was enforced (JSON list of `LimitEnforcement`).
+    pub limits: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

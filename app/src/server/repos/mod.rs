@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod dependencies;
 pub mod environments;
+pub mod notifications;
 pub mod projects;
 pub mod samples;
 pub mod services;

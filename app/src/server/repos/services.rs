@@ -22,6 +22,8 @@ pub fn definition(m: &service::Model) -> ServiceDefinition {
         probes: Default::default(),
         restart: Default::default(),
         grace_ms: 5000,
+        limits: Default::default(),
+        alerts: Vec::new(),
     })
 }
 
@@ -44,6 +46,7 @@ impl From<service_run::Model> for RunInfo {
             exit_code: r.exit_code,
             signal: r.signal,
             reason: r.reason,
+            limits: serde_json::from_str(&r.limits).unwrap_or_default(),
         }
     }
 }
@@ -212,6 +215,7 @@ pub async fn insert_run(
         signal: Set(None),
         reason: Set(None),
         spec: Set(spec.to_owned()),
+        limits: Set("[]".into()),
         ..Default::default()
     }
     .insert(db)
@@ -233,6 +237,7 @@ pub async fn save_run(
     active.exit_code = Set(run.exit_code);
     active.signal = Set(run.signal);
     active.reason = Set(run.reason);
+    active.limits = Set(run.limits);
     active.update(db).await
 }
 

@@ -6,6 +6,8 @@
 //! service's life: wait for dependencies, launch, watch (logs, probes, exit), restart or stop.
 //! Services keep running when Optimus stops; [`Runtime::reconcile`] re-adopts them on start.
 
+pub mod alerts;
+pub mod limits;
 pub mod logs;
 pub mod ports;
 pub mod probes;

@@ -3,11 +3,13 @@
 //! in three tiers (raw, 1-minute and 15-minute averages) with retention, published live, and
 //! exported to Prometheus.
 
+use super::alerts;
 use super::proc::ProcTable;
 use crate::models::events::Event;
-use crate::models::runtime::{HostSample, ResourceSample};
+use crate::models::runtime::{AlertRule, HostSample, ResourceSample};
 use crate::server::entities::{service, service_run};
 use crate::server::repos;
+use crate::server::services::notifications;
 use crate::server::AppState;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use procfs::process::Process;
@@ -261,6 +263,7 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut sampler = Sampler::default();
+        let mut alerts = alerts::Alerts::default();
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_rollup = Instant::now();
@@ -270,6 +273,11 @@ pub fn spawn(
                 _ = tick.tick() => {}
             }
             let runs = live_runs(&state).await;
+            let rules: HashMap<i64, Vec<AlertRule>> = runs
+                .iter()
+                .map(|(svc, _)| (svc.id, repos::services::definition(svc).alerts))
+                .filter(|(_, r)| !r.is_empty())
+                .collect();
             let at = Utc::now();
             let (taken, samples, host) = tokio::task::spawn_blocking(move || {
                 let (s, h) = sampler.sample(&runs, at);
@@ -282,6 +290,15 @@ pub fn spawn(
                 tracing::warn!(error = %e, "could not store resource samples");
             }
             state.metrics.observe_services(&samples);
+            alerts.retain_services(&rules.keys().copied().collect::<Vec<_>>());
+            for sample in &samples {
+                let Some(r) = rules.get(&sample.service_id) else {
+                    continue;
+                };
+                for t in alerts.observe(r, sample) {
+                    notifications::notify(&state, alerts::notification(&t, sample)).await;
+                }
+            }
             state
                 .bus
                 .publish(Event::ResourcesSampled { samples, host })

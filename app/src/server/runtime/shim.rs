@@ -8,8 +8,8 @@
 //! keep running (and logging) while Optimus restarts; Optimus finds them again from `state.json`.
 
 use super::logs::{self, clean_line, format_line, redact};
-use super::proc;
-use crate::models::runtime::LogStream;
+use super::{limits, proc};
+use crate::models::runtime::{LimitEnforcement, LogStream, ResourceLimits};
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -38,6 +38,9 @@ pub struct ShimSpec {
     pub secrets: Vec<String>,
     /// Size of one log segment in bytes.
     pub segment_bytes: u64,
+    /// Ceilings on the service's resources.
+    #[serde(default)]
+    pub limits: ResourceLimits,
 }
 
 /// Written once the service process exists (`state.json`).
@@ -49,6 +52,9 @@ pub struct ShimStarted {
     pub pid_start: u64,
     /// The shim itself.
     pub shim_pid: u32,
+    /// How each limit is enforced.
+    #[serde(default)]
+    pub limits: Vec<LimitEnforcement>,
 }
 
 /// Written when the service has ended and its leftovers are gone (`exit.json`).
@@ -190,9 +196,22 @@ fn supervise(spec: &ShimSpec) -> ShimExit {
         Ok(w) => Arc::new(Mutex::new(w)),
         Err(e) => return failed_to_start(format!("cannot write the log: {e}")),
     };
+    // Limits go on the shim itself just before the fork, so the service inherits them at once.
+    let applied = limits::apply(&spec.limits, &format!("run-{}", std::process::id()));
+    let exit = run_service(spec, writer, &applied);
+    applied.release();
+    exit
+}
+
+fn run_service(
+    spec: &ShimSpec,
+    writer: Arc<Mutex<LogWriter>>,
+    applied: &limits::Applied,
+) -> ShimExit {
+    let command = format!("{}{}", applied.shell_prefix, spec.command);
     let mut child = match Command::new("sh")
         .arg("-c")
-        .arg(&spec.command)
+        .arg(&command)
         .current_dir(&spec.cwd)
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -216,6 +235,7 @@ fn supervise(spec: &ShimSpec) -> ShimExit {
         pid,
         pid_start: proc::start_time(pid).unwrap_or_default(),
         shim_pid: std::process::id(),
+        limits: applied.enforcement.clone(),
     };
     let _ = write_json(&spec.run_dir, STATE_FILE, &started);
     let (done_tx, done_rx) = mpsc::channel();

@@ -5,10 +5,14 @@ use super::logs::Tail;
 use super::shim::{self, ShimExit, ShimSpec, ShimStarted};
 use super::{ports, probes, proc, Runtime};
 use crate::models::events::Event;
-use crate::models::runtime::{LogLine, Probe, ProbeCheck, ServiceDefinition, ServiceState};
+use crate::models::runtime::{
+    LogLine, Probe, ProbeCheck, ResourceLimits, ServiceDefinition, ServiceState,
+};
 use crate::server::entities::{project, service, service_run};
 use crate::server::repos;
+use crate::server::repos::notifications::NewNotification;
 use crate::server::services::environments::{self, Resolved};
+use crate::server::services::notifications;
 use crate::server::AppState;
 use chrono::Utc;
 use nix::sys::signal::Signal;
@@ -174,6 +178,18 @@ pub async fn drive(
                         format!("`{}` {message}", svc.name),
                     )
                     .await;
+                    notifications::notify(
+                        &state,
+                        NewNotification {
+                            level: "error",
+                            kind: "crash_loop",
+                            title: format!("`{}` is in a crash loop", svc.name),
+                            body: format!("`{}` of {}: {message}", svc.name, project.name),
+                            project_id: Some(svc.project_id),
+                            service_id: Some(svc.id),
+                        },
+                    )
+                    .await;
                     announce(
                         &state,
                         &svc,
@@ -319,6 +335,9 @@ pub struct RunSpec {
     pub port: Option<u16>,
     /// Variables from the environment and the definition.
     pub env: BTreeMap<String, String>,
+    /// Resource ceilings.
+    #[serde(default, skip_serializing_if = "ResourceLimits::is_empty")]
+    pub limits: ResourceLimits,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -342,6 +361,7 @@ pub fn run_spec(def: &ServiceDefinition, port: Option<u16>, resolved: &Resolved)
         cwd: def.cwd.clone(),
         port,
         env,
+        limits: def.limits.clone(),
     }
 }
 
@@ -352,13 +372,16 @@ pub fn spec_hash(spec: &RunSpec) -> String {
     ))
 }
 
+/// The shim to start: the configured one, else `optimus-shim` beside this executable, else
+/// this executable itself (`optimus shim`).
 fn shim_path(state: &AppState) -> Result<PathBuf, String> {
-    match &state.settings.shim_path {
-        Some(p) => Ok(p.clone()),
-        None => {
-            std::env::current_exe().map_err(|e| format!("cannot find the optimus executable: {e}"))
-        }
+    if let Some(p) = &state.settings.shim_path {
+        return Ok(p.clone());
     }
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the optimus executable: {e}"))?;
+    let beside = exe.with_file_name("optimus-shim");
+    Ok(if beside.is_file() { beside } else { exe })
 }
 
 /// Starts a run: records it, starts the shim with the spec, waits for the process to exist.
@@ -421,6 +444,7 @@ async fn launch(
         run_dir: dir.clone(),
         secrets: active.secret_values(),
         segment_bytes: state.settings.log_segment_bytes,
+        limits: def.limits.clone(),
     };
     let started = match start_shim(state, &spec).await {
         Ok(s) => s,
@@ -435,6 +459,7 @@ async fn launch(
     run.pid = i32::try_from(started.pid).ok();
     run.pid_start = i64::try_from(started.pid_start).ok();
     run.shim_pid = i32::try_from(started.shim_pid).ok();
+    run.limits = serde_json::to_string(&started.limits).unwrap_or_else(|_| "[]".into());
     let run = repos::services::save_run(&state.db, run)
         .await
         .map_err(|e| e.to_string())?;

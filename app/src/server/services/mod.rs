@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod environments;
+pub mod notifications;
 pub mod runtime;
 pub mod tokens;
 pub mod users;

@@ -189,6 +189,15 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
     if d.grace_ms > 300_000 {
         return Err(bad("grace_ms", "must be at most 300000 (5 minutes)"));
     }
+    d.limits
+        .check()
+        .map_err(|(field, message)| bad(field, message))?;
+    if d.alerts.len() > 10 {
+        return Err(bad("alerts", "at most 10 alerts per service"));
+    }
+    for a in &d.alerts {
+        a.check().map_err(|(field, message)| bad(field, message))?;
+    }
     Ok(())
 }
 
@@ -354,6 +363,20 @@ pub async fn pending_changes(
         before.port.map(|p| p.to_string()),
         after.port.map(|p| p.to_string()),
     );
+    let limit = |l: &crate::models::runtime::ResourceLimits| {
+        (!l.is_empty()).then(|| {
+            [
+                l.memory_mb.map(|m| format!("memory {m} MiB")),
+                l.cpu_percent.map(|c| format!("cpu {c}%")),
+                l.open_files.map(|n| format!("open files {n}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+        })
+    };
+    field("limits", limit(&before.limits), limit(&after.limits));
     let keys: std::collections::BTreeSet<&String> =
         before.env.keys().chain(after.env.keys()).collect();
     for k in keys {
@@ -531,6 +554,8 @@ pub fn detected(p: &project::Model) -> Vec<ServiceDefinition> {
                     ..Default::default()
                 },
                 grace_ms: 5000,
+                limits: s.limits.clone(),
+                alerts: s.alerts.clone(),
             })
             .collect();
     }
@@ -554,6 +579,8 @@ pub fn detected(p: &project::Model) -> Vec<ServiceDefinition> {
         probes: Default::default(),
         restart: Default::default(),
         grace_ms: 5000,
+        limits: Default::default(),
+        alerts: Vec::new(),
     };
     if !procfile.is_empty() {
         return procfile
@@ -951,6 +978,51 @@ pub async fn log_history(
     Ok(lines)
 }
 
+/// One run's whole log as text for a download (`<time> <stream> <text>` per line), with a file
+/// name; the latest run when `run_id` is absent.
+pub async fn log_download(
+    state: &AppState,
+    caller: &Caller,
+    service_id: i64,
+    run_id: Option<i64>,
+) -> ServerResult<(String, String)> {
+    caller.authorize(Operation::ReadRuntime)?;
+    let svc = service_of(state, service_id).await?;
+    let runs =
+        repos::services::runs(&state.db, service_id, u64::from(state.settings.keep_runs)).await?;
+    let run = match run_id {
+        Some(id) => runs.into_iter().find(|r| r.id == id).ok_or_else(|| {
+            bad(
+                "run_id",
+                format!("service {service_id} has no kept run {id}"),
+            )
+        })?,
+        None => runs
+            .into_iter()
+            .next()
+            .ok_or_else(|| bad("service_id", "the service has not run yet"))?,
+    };
+    let (sid, rid, dir) = (service_id, run.id, PathBuf::from(&run.run_dir));
+    let text = tokio::task::spawn_blocking(move || {
+        let mut out = String::new();
+        for l in logs::read_run(&dir, sid, rid) {
+            let stream = match l.stream {
+                crate::models::runtime::LogStream::Stdout => "stdout",
+                crate::models::runtime::LogStream::Stderr => "stderr",
+            };
+            out.push_str(&format!(
+                "{} {stream} {}\n",
+                l.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                l.text
+            ));
+        }
+        out
+    })
+    .await
+    .map_err(|e| crate::server::error::ServerError::Other(e.to_string()))?;
+    Ok((format!("{}-run-{rid}.log", svc.name), text))
+}
+
 /// Every port held by a service.
 pub async fn port_registry(state: &AppState, caller: &Caller) -> ServerResult<Vec<PortEntry>> {
     caller.authorize(Operation::ReadRuntime)?;
@@ -1208,6 +1280,8 @@ mod tests {
             probes: Default::default(),
             restart: Default::default(),
             grace_ms: 5000,
+            limits: Default::default(),
+            alerts: Vec::new(),
         }
     }
 
