@@ -2,8 +2,9 @@
 
 use crate::components::layout::Shell;
 use crate::pages::{
-    audit::AuditPage, home::HomePage, login::LoginPage, not_found::NotFound, project::ProjectPage,
-    projects::ProjectsPage, setup::SetupPage, tokens::TokensPage, users::UsersPage,
+    audit::AuditPage, council::CouncilPage, home::HomePage, login::LoginPage, not_found::NotFound,
+    project::ProjectPage, projects::ProjectsPage, setup::SetupPage, tokens::TokensPage,
+    users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("council") view=CouncilPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -84,6 +84,9 @@ test('the stack filter narrows the grid and is kept in the URL', async () => {
 
 test('a project opens with the keyboard only', async () => {
   await hydrated();
+  // The stack menu still has focus from the test before, and keys typed into a menu are the
+  // menu's: leave it first, as a user would.
+  await page.evaluate(() => document.activeElement?.blur());
   await page.keyboard.press('/');
   await page.keyboard.type('gamma');
   await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);

@@ -107,7 +107,11 @@ test('editing a running service asks for a restart to apply', async () => {
   assert.equal(await form.locator('input[name=memory_mb]').inputValue(), '256');
   await form.locator('input[name=command]').fill('while true; do echo edited; sleep 0.2; done');
   await page.click('[data-testid=save-service]');
-  await page.waitForSelector('[data-service=echoer] .badge:has-text("restart to apply")', { timeout: 10_000 });
+  await page.waitForSelector('[data-service=echoer] [data-testid=pending-changes]', { timeout: 10_000 });
+  // The badge shows the difference a restart would make.
+  await page.click('[data-service=echoer] [data-testid=pending-changes]');
+  await page.waitForSelector('[data-service=echoer] [data-testid=change-list]:has-text("edited")');
+  assert.match(await page.textContent('[data-service=echoer] [data-testid=change-list]'), /command/);
 });
 
 test('an environment holds plain and secret variables, masked and exported', async () => {

@@ -13,6 +13,7 @@ mod m20261124_000008_create_environments;
 mod m20261124_000009_create_samples;
 mod m20261201_000010_add_run_limits;
 mod m20261201_000011_create_notifications;
+mod m20261201_000012_create_council;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_create_samples::Migration),
             Box::new(m20261201_000010_add_run_limits::Migration),
             Box::new(m20261201_000011_create_notifications::Migration),
+            Box::new(m20261201_000012_create_council::Migration),
         ]
     }
 }

@@ -12,6 +12,11 @@ use app::models::catalog::{
     ImportReport, ImportRequest, ProjectDependencies, ProjectFacets, ProjectFlagRequest,
     ProjectInfo, ProjectQuery, SetDependenciesRequest, UpdateProjectRequest, WorkspaceInfo,
 };
+use app::models::council::{
+    DeliberateRequest, DeliberationInfo, DeliberationRequest, DeliberationSummary,
+    DeliberationsQuery, GraphRequest, GraphView, MemoriesQuery, MemoryInfo, MemoryRequest,
+    OutcomeRequest, PersonaInfo, SavePersonaRequest, UpdateMemoryRequest,
+};
 use app::models::environments::{
     CreateEnvironmentRequest, DeleteVarRequest, DotenvExport, DotenvImported, EnvironmentInfo,
     EnvironmentRequest, EnvironmentsRequest, ImportDotenvRequest, SetVarRequest, SpecChange,
@@ -553,6 +558,76 @@ pub fn endpoints() -> Vec<Endpoint> {
             Op(Operation::ReadRuntime),
             None,
             body::<Vec<PortEntry>>(),
+        ),
+        ep(
+            "council/deliberate",
+            "Ask the council: evidence, each persona's position, the consensus",
+            Op(Operation::Deliberate),
+            body::<DeliberateRequest>(),
+            body::<DeliberationInfo>(),
+        ),
+        ep(
+            "council/get",
+            "One deliberation with evidence, turns and consensus",
+            Op(Operation::ReadCouncil),
+            body::<DeliberationRequest>(),
+            body::<DeliberationInfo>(),
+        ),
+        ep(
+            "council/list",
+            "Deliberations, newest first",
+            Op(Operation::ReadCouncil),
+            body::<DeliberationsQuery>(),
+            body::<Vec<DeliberationSummary>>(),
+        ),
+        ep(
+            "council/outcome",
+            "Record which option turned out right",
+            Op(Operation::Deliberate),
+            body::<OutcomeRequest>(),
+            body::<DeliberationInfo>(),
+        ),
+        ep(
+            "council/personas",
+            "Every persona with its track record",
+            Op(Operation::ReadCouncil),
+            None,
+            body::<Vec<PersonaInfo>>(),
+        ),
+        ep(
+            "council/graph",
+            "A knowledge-graph neighbourhood around a project or decision (now or at a time)",
+            Op(Operation::ReadCouncil),
+            body::<GraphRequest>(),
+            body::<GraphView>(),
+        ),
+        ep(
+            "council/memories",
+            "Memories, searched by relevance, importance and recency, or newest first",
+            Op(Operation::ReadCouncil),
+            body::<MemoriesQuery>(),
+            body::<Vec<MemoryInfo>>(),
+        ),
+        ep(
+            "council/update_memory",
+            "Edit, pin or unpin a memory",
+            Op(Operation::ManageMemories),
+            body::<UpdateMemoryRequest>(),
+            body::<MemoryInfo>(),
+        ),
+        ep(
+            "council/forget_memory",
+            "Forget a memory (audited)",
+            Op(Operation::ManageMemories),
+            body::<MemoryRequest>(),
+            None,
+        ),
+        ep(
+            "council/save_persona",
+            "Change a persona, or add one",
+            Op(Operation::EditPersonas),
+            body::<SavePersonaRequest>(),
+            body::<Vec<PersonaInfo>>(),
         ),
     ]
 }

@@ -47,7 +47,7 @@ struct NavItem {
     requires: Option<Operation>,
 }
 
-const NAV: [NavItem; 5] = [
+const NAV: [NavItem; 6] = [
     NavItem {
         href: "/",
         label: "Dashboard",
@@ -57,6 +57,11 @@ const NAV: [NavItem; 5] = [
         href: "/projects",
         label: "Projects",
         requires: Some(Operation::ReadCatalog),
+    },
+    NavItem {
+        href: "/council",
+        label: "Council",
+        requires: Some(Operation::ReadCouncil),
     },
     NavItem {
         href: "/tokens",
@@ -150,6 +155,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                 let target = match key.as_str() {
                     "d" => Some("/"),
                     "p" => Some("/projects"),
+                    "c" if Operation::ReadCouncil.allowed_for(role) => Some("/council"),
                     "t" => Some("/tokens"),
                     "u" if Operation::ListUsers.allowed_for(role) => Some("/users"),
                     "a" if Operation::ReadAudit.allowed_for(role) => Some("/audit"),

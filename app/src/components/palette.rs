@@ -32,7 +32,7 @@ pub struct Command {
 }
 
 /// Every command.
-pub const COMMANDS: [Command; 11] = [
+pub const COMMANDS: [Command; 12] = [
     Command {
         id: "go-dashboard",
         label: "Go to dashboard",
@@ -46,6 +46,13 @@ pub const COMMANDS: [Command; 11] = [
         keys: "g p",
         requires: Some(Operation::ReadCatalog),
         action: CommandAction::Go("/projects"),
+    },
+    Command {
+        id: "go-council",
+        label: "Ask the council",
+        keys: "g c",
+        requires: Some(Operation::ReadCouncil),
+        action: CommandAction::Go("/council"),
     },
     Command {
         id: "add-workspace",

@@ -2,8 +2,9 @@
 
 use crate::api::runtime::{
     create_service, delete_service, import_detected_services, list_services,
-    restart_project_services, restart_service, service_logs, service_metrics,
-    start_project_services, start_service, stop_project_services, stop_service, update_service,
+    pending_service_changes, restart_project_services, restart_service, service_logs,
+    service_metrics, start_project_services, start_service, stop_project_services, stop_service,
+    update_service,
 };
 use crate::components::browser::ClientOnly;
 use crate::components::charts::{Series, TimeChart};
@@ -303,7 +304,7 @@ fn service_row(
             </td>
             <td>
                 <span class=state_class(s.state) data-testid="service-state">{s.state.as_str().replace('_', " ")}</span>
-                {s.pending_changes.then(|| view! { <span class="badge warn" title="The definition changed; restart to apply">"restart to apply"</span> })}
+                {s.pending_changes.then(|| view! { <PendingChanges id /> })}
                 {s.message.clone().map(|m| view! { <div class="muted small">{m}</div> })}
             </td>
             <td>{s.port.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</td>
@@ -330,6 +331,53 @@ fn service_row(
                 </Show>
             </td>
         </tr>
+    }
+}
+
+/// The "restart to apply" badge; a click lists what a restart would change (secrets masked).
+#[component]
+fn PendingChanges(
+    /// The service.
+    id: i64,
+) -> impl IntoView {
+    let changes = RwSignal::new(None::<Vec<crate::models::environments::SpecChange>>);
+    let toggle = move |_| {
+        if changes.get_untracked().is_some() {
+            changes.set(None);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = pending_service_changes(ServiceRequest { id }).await {
+                changes.set(Some(list));
+            }
+        });
+    };
+    view! {
+        <button class="badge warn" data-testid="pending-changes" title="The definition or environment changed; click for the difference" on:click=toggle>
+            "restart to apply"
+        </button>
+        {move || {
+            changes
+                .get()
+                .map(|list| {
+                    view! {
+                        <ul class="changes small" data-testid="change-list">
+                            {list
+                                .into_iter()
+                                .map(|c| {
+                                    view! {
+                                        <li>
+                                            <code>{c.what}</code>": "
+                                            <del>{c.before.unwrap_or_else(|| "—".into())}</del>" → "
+                                            <ins>{c.after.unwrap_or_else(|| "—".into())}</ins>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                })
+        }}
     }
 }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// A shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 14] = [
+pub const SHORTCUTS: [(&str, &str); 15] = [
     ("Ctrl/⌘ K", "Open the command palette"),
     ("?", "Show this list"),
     ("Esc", "Close a dialog"),
@@ -17,6 +17,7 @@ pub const SHORTCUTS: [(&str, &str); 14] = [
         "Start or stop all of a project's services (on its page)",
     ),
     ("r", "Restart all of a project's services (on its page)"),
+    ("g c", "Go to the council"),
     ("g t", "Go to API tokens"),
     ("g u", "Go to users (admins)"),
     ("g a", "Go to the audit log (admins)"),

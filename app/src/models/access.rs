@@ -169,11 +169,19 @@ pub enum Operation {
     RevealSecrets,
     /// See the notification centre and mark notifications read.
     ReadNotifications,
+    /// See deliberations, personas, memories and the knowledge graph.
+    ReadCouncil,
+    /// Ask the council and record outcomes.
+    Deliberate,
+    /// Edit and add personas.
+    EditPersonas,
+    /// Edit, pin and forget memories.
+    ManageMemories,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 22] = [
+    pub const ALL: [Operation; 26] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -196,6 +204,10 @@ impl Operation {
         Operation::EditEnvironments,
         Operation::RevealSecrets,
         Operation::ReadNotifications,
+        Operation::ReadCouncil,
+        Operation::Deliberate,
+        Operation::EditPersonas,
+        Operation::ManageMemories,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -204,14 +216,14 @@ impl Operation {
         use Operation::*;
         match self {
             ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments
-            | ReadNotifications => (Role::Viewer, Scope::Read),
-            ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments => {
-                (Role::Operator, Scope::Write)
-            }
+            | ReadNotifications | ReadCouncil => (Role::Viewer, Scope::Read),
+            ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments
+            | Deliberate | ManageMemories => (Role::Operator, Scope::Write),
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
             RevealSecrets => (Role::Admin, Scope::ReadSecrets),
+            EditPersonas => (Role::Admin, Scope::Write),
             CreateUser | ChangeUserRole | DeleteUser => (Role::Admin, Scope::Admin),
         }
     }
@@ -257,6 +269,10 @@ impl Operation {
             EditEnvironments => "environments.edit",
             RevealSecrets => "secrets.read",
             ReadNotifications => "notifications.read",
+            ReadCouncil => "council.read",
+            Deliberate => "council.deliberate",
+            EditPersonas => "council.personas",
+            ManageMemories => "council.memories",
         }
     }
 }

@@ -75,6 +75,20 @@ pub enum Event {
         /// The machine.
         host: crate::models::runtime::HostSample,
     },
+    /// A persona finished its turn in a deliberation (topic `council`).
+    CouncilTurn {
+        /// The deliberation.
+        deliberation_id: i64,
+        /// The turn.
+        turn: crate::models::council::Turn,
+    },
+    /// A deliberation reached its consensus (topic `council`).
+    CouncilDone {
+        /// The deliberation.
+        deliberation_id: i64,
+        /// The consensus.
+        consensus: crate::models::council::Consensus,
+    },
     /// A new notification in the notification centre (topic `notifications`).
     Notification {
         /// The notification (`read` is false).
@@ -93,6 +107,7 @@ impl Event {
             Event::LogLines { service_id, .. } => format!("logs:{service_id}"),
             Event::ResourcesSampled { .. } => "metrics".into(),
             Event::Notification { .. } => "notifications".into(),
+            Event::CouncilTurn { .. } | Event::CouncilDone { .. } => "council".into(),
         }
     }
 }
@@ -129,13 +144,14 @@ pub enum ClientMessage {
 
 /// The topics a client may subscribe to; besides these, `logs:<service id>` carries one
 /// service's output.
-pub const TOPICS: [&str; 6] = [
+pub const TOPICS: [&str; 7] = [
     "audit",
     "users",
     "catalog",
     "runtime",
     "metrics",
     "notifications",
+    "council",
 ];
 
 /// Whether `topic` is one a client may subscribe to.

@@ -4,6 +4,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod council;
 pub mod environments;
 pub mod events;
 pub mod names;

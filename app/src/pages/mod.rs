@@ -1,6 +1,7 @@
 //! Pages: each owns its resources and actions.
 
 pub mod audit;
+pub mod council;
 pub mod error;
 pub mod home;
 pub mod login;

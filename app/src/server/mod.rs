@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bus;
 pub mod catalog;
 pub mod context;
+pub mod council;
 pub mod crypto;
 pub mod db;
 pub mod entities;

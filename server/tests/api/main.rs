@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod catalog;
 mod cli;
+mod council;
 mod deploy;
 mod events;
 mod health;

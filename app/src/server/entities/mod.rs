@@ -3,9 +3,15 @@
 pub mod api_token;
 pub mod app_meta;
 pub mod audit_event;
+pub mod council_deliberation;
+pub mod council_memory;
+pub mod council_persona;
+pub mod council_turn;
 pub mod env_var;
 pub mod environment;
 pub mod host_sample;
+pub mod kg_edge;
+pub mod kg_node;
 pub mod notification;
 pub mod notification_read;
 pub mod project;

@@ -333,6 +333,7 @@ pub async fn set_dependencies(
             change: "updated".into(),
         })
         .await;
+    super::council::sync_projects(state, &[project.id]).await;
     dependencies(state, caller, project.id).await
 }
 
@@ -438,6 +439,7 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
             .map(|(pid, path, fp, status)| (path, (pid, fp, status)))
             .collect();
     let mut seen = Vec::new();
+    let mut changed = Vec::new();
     let mut returned = Vec::new();
     let mut timeline = Vec::new();
     let now = Utc::now();
@@ -470,6 +472,7 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
         )
         .await?;
         seen.push(project.id);
+        changed.push(project.id);
         timeline.push(NewActivity {
             project_id: project.id,
             kind: if created { "discovered" } else { "updated" }.into(),
@@ -536,6 +539,11 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
     let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     repos::workspaces::finish_scan(&state.db, id, None, found, folders, millis, Utc::now()).await?;
     publish_progress(state, id, "done", folders, found).await;
+    // The knowledge graph follows the catalog, off the scan's critical path.
+    if !changed.is_empty() {
+        let state = state.clone();
+        tokio::spawn(async move { super::council::sync_projects(&state, &changed).await });
+    }
     tracing::info!(
         workspace.id = id,
         projects = found,
@@ -912,6 +920,7 @@ pub async fn create_project(
         );
     }
     let p = catalog_folder(state, &path).await?;
+    super::council::sync_projects(state, &[p.id]).await;
     audit::record(
         state,
         caller.into(),

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod council;
 pub mod environments;
 pub mod notifications;
 pub mod runtime;

@@ -1,0 +1,293 @@
+//! The knowledge graph: nodes unique by (kind, key) and typed, weighted edges with validity
+//! intervals. A fact that stops being true is closed (`valid_to`), never deleted, so "what did
+//! we know then" stays answerable. Fed deterministically from the catalog and from decisions.
+
+use crate::server::entities::{kg_edge, kg_node, project};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use std::collections::{HashMap, HashSet};
+
+/// The node of (kind, key), created with `label` when new.
+pub async fn node(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    key: &str,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<kg_node::Model, DbErr> {
+    kg_node::Entity::insert(kg_node::ActiveModel {
+        kind: Set(kind.to_owned()),
+        key: Set(key.to_owned()),
+        label: Set(label.chars().take(300).collect()),
+        props: Set("{}".into()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([kg_node::Column::Kind, kg_node::Column::Key])
+            .update_column(kg_node::Column::Label)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    kg_node::Entity::find()
+        .filter(kg_node::Column::Kind.eq(kind))
+        .filter(kg_node::Column::Key.eq(key))
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("kg node {kind}:{key}")))
+}
+
+/// Asserts an edge: keeps the open one of the same (src, kind, dst), or opens one.
+pub async fn assert_edge(
+    db: &impl ConnectionTrait,
+    src: i64,
+    dst: i64,
+    kind: &str,
+    weight: f64,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let open = kg_edge::Entity::find()
+        .filter(kg_edge::Column::Src.eq(src))
+        .filter(kg_edge::Column::Dst.eq(dst))
+        .filter(kg_edge::Column::Kind.eq(kind))
+        .filter(kg_edge::Column::ValidTo.is_null())
+        .one(db)
+        .await?;
+    if open.is_none() {
+        kg_edge::ActiveModel {
+            src: Set(src),
+            dst: Set(dst),
+            kind: Set(kind.to_owned()),
+            weight: Set(weight),
+            valid_from: Set(now),
+            valid_to: Set(None),
+            source: Set(source.to_owned()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Closes the open `kind` edges from `src` whose target is not in `keep`.
+pub async fn close_others(
+    db: &impl ConnectionTrait,
+    src: i64,
+    kind: &str,
+    keep: &[i64],
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut q = kg_edge::Entity::update_many()
+        .col_expr(kg_edge::Column::ValidTo, Expr::value(now))
+        .filter(kg_edge::Column::Src.eq(src))
+        .filter(kg_edge::Column::Kind.eq(kind))
+        .filter(kg_edge::Column::ValidTo.is_null());
+    if !keep.is_empty() {
+        q = q.filter(kg_edge::Column::Dst.is_not_in(keep.to_vec()));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
+fn json_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+/// Brings a project's part of the graph in line with the catalog: the project `uses` its stacks
+/// and frameworks, and `depends_on` the projects it depends on. What no longer holds is closed.
+pub async fn sync_project(
+    db: &impl ConnectionTrait,
+    p: &project::Model,
+    depends_on: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let me = node(db, "project", &p.id.to_string(), &p.name, now).await?;
+    let mut techs: Vec<String> = p.stacks.split_whitespace().map(str::to_owned).collect();
+    techs.extend(json_list(&p.frameworks));
+    techs.sort();
+    techs.dedup();
+    let mut keep = Vec::new();
+    for t in &techs {
+        let n = node(db, "technology", t, t, now).await?;
+        assert_edge(db, me.id, n.id, "uses", 1.0, "catalog", now).await?;
+        keep.push(n.id);
+    }
+    close_others(db, me.id, "uses", &keep, now).await?;
+    let mut deps = Vec::new();
+    for (id, name) in depends_on {
+        let n = node(db, "project", &id.to_string(), name, now).await?;
+        assert_edge(db, me.id, n.id, "depends_on", 1.0, "catalog", now).await?;
+        deps.push(n.id);
+    }
+    close_others(db, me.id, "depends_on", &deps, now).await?;
+    Ok(())
+}
+
+/// A neighbourhood: nodes and the edges between them.
+#[derive(Debug, Clone, Default)]
+pub struct Neighbourhood {
+    /// Nodes, the start first, with their distance.
+    pub nodes: Vec<(kg_node::Model, u32)>,
+    /// Edges valid at the time asked.
+    pub edges: Vec<kg_edge::Model>,
+}
+
+fn valid_at(at: Option<DateTime<Utc>>) -> Condition {
+    match at {
+        None => Condition::all().add(kg_edge::Column::ValidTo.is_null()),
+        Some(t) => Condition::all().add(kg_edge::Column::ValidFrom.lte(t)).add(
+            Condition::any()
+                .add(kg_edge::Column::ValidTo.is_null())
+                .add(kg_edge::Column::ValidTo.gt(t)),
+        ),
+    }
+}
+
+/// Nodes within `depth` hops of `start` (edges in either direction) over edges valid now, or at
+/// `at`. One query per hop.
+pub async fn neighbours(
+    db: &impl ConnectionTrait,
+    start: i64,
+    depth: u32,
+    at: Option<DateTime<Utc>>,
+) -> Result<Neighbourhood, DbErr> {
+    let mut dist: HashMap<i64, u32> = HashMap::from([(start, 0)]);
+    let mut frontier = vec![start];
+    let mut edges: HashMap<i64, kg_edge::Model> = HashMap::new();
+    for hop in 1..=depth {
+        if frontier.is_empty() {
+            break;
+        }
+        let found = kg_edge::Entity::find()
+            .filter(valid_at(at))
+            .filter(
+                Condition::any()
+                    .add(kg_edge::Column::Src.is_in(frontier.clone()))
+                    .add(kg_edge::Column::Dst.is_in(frontier.clone())),
+            )
+            .all(db)
+            .await?;
+        let mut next = Vec::new();
+        for e in found {
+            for n in [e.src, e.dst] {
+                if let std::collections::hash_map::Entry::Vacant(v) = dist.entry(n) {
+                    v.insert(hop);
+                    next.push(n);
+                }
+            }
+            edges.insert(e.id, e);
+        }
+        frontier = next;
+    }
+    let nodes = kg_node::Entity::find()
+        .filter(kg_node::Column::Id.is_in(dist.keys().copied().collect::<Vec<_>>()))
+        .all(db)
+        .await?;
+    let mut nodes: Vec<(kg_node::Model, u32)> = nodes
+        .into_iter()
+        .map(|n| {
+            let d = dist.get(&n.id).copied().unwrap_or(0);
+            (n, d)
+        })
+        .collect();
+    nodes.sort_by_key(|(n, d)| (*d, n.id));
+    let mut edges: Vec<kg_edge::Model> = edges.into_values().collect();
+    edges.sort_by_key(|e| e.id);
+    Ok(Neighbourhood { nodes, edges })
+}
+
+/// The shortest path of node ids from `a` to `b` (either edge direction), within `max` hops.
+pub async fn shortest_path(
+    db: &impl ConnectionTrait,
+    a: i64,
+    b: i64,
+    max: u32,
+) -> Result<Option<Vec<i64>>, DbErr> {
+    let mut parent: HashMap<i64, i64> = HashMap::new();
+    let mut seen: HashSet<i64> = HashSet::from([a]);
+    let mut frontier = vec![a];
+    for _ in 0..max {
+        if frontier.is_empty() || seen.contains(&b) {
+            break;
+        }
+        let found = kg_edge::Entity::find()
+            .filter(kg_edge::Column::ValidTo.is_null())
+            .filter(
+                Condition::any()
+                    .add(kg_edge::Column::Src.is_in(frontier.clone()))
+                    .add(kg_edge::Column::Dst.is_in(frontier.clone())),
+            )
+            .all(db)
+            .await?;
+        let mut next = Vec::new();
+        for from in &frontier {
+            for e in found.iter().filter(|e| e.src == *from || e.dst == *from) {
+                let to = if e.src == *from { e.dst } else { e.src };
+                if seen.insert(to) {
+                    parent.insert(to, *from);
+                    next.push(to);
+                }
+            }
+        }
+        frontier = next;
+    }
+    if !seen.contains(&b) {
+        return Ok(None);
+    }
+    let mut path = vec![b];
+    let mut cur = b;
+    while cur != a {
+        match parent.get(&cur) {
+            Some(p) => {
+                cur = *p;
+                path.push(cur);
+            }
+            None => return Ok(None),
+        }
+    }
+    path.reverse();
+    Ok(Some(path))
+}
+
+/// Projects related to a project through a shared technology or a dependency (either way),
+/// with what relates them.
+pub async fn related_projects(
+    db: &impl ConnectionTrait,
+    project_node: i64,
+) -> Result<Vec<(kg_node::Model, String)>, DbErr> {
+    let n = neighbours(db, project_node, 2, None).await?;
+    let by_id: HashMap<i64, &kg_node::Model> = n.nodes.iter().map(|(m, _)| (m.id, m)).collect();
+    let mut out: Vec<(kg_node::Model, String)> = Vec::new();
+    for (m, d) in &n.nodes {
+        if m.kind != "project" || m.id == project_node {
+            continue;
+        }
+        let why = if *d == 1 {
+            "depends on or is depended on by it".to_owned()
+        } else {
+            let shared: Vec<String> = n
+                .edges
+                .iter()
+                .filter(|e| e.src == m.id && e.kind == "uses")
+                .filter(|e| {
+                    n.edges
+                        .iter()
+                        .any(|f| f.src == project_node && f.dst == e.dst && f.kind == "uses")
+                })
+                .filter_map(|e| by_id.get(&e.dst).map(|t| t.label.clone()))
+                .collect();
+            if shared.is_empty() {
+                "linked through a shared neighbour".to_owned()
+            } else {
+                format!("also uses {}", shared.join(", "))
+            }
+        };
+        out.push((m.clone(), why));
+    }
+    Ok(out)
+}

@@ -1,0 +1,86 @@
+//! The Council of Minds: personas gather evidence through read-only tools, each takes a position
+//! through an [`Engine`], and the positions combine into a calibrated consensus that is stored,
+//! remembered and linked into the knowledge graph.
+//!
+//! - [`personas`]: the thirteen built-in personas and question routing;
+//! - [`gather`] → [`evidence`]: what the tools found, numbered, and the signals it carries;
+//! - [`offline`]: the default engine, deterministic rules per persona over the signals;
+//! - [`consensus`]: the weighted vote, agreement and confidence;
+//! - [`memory`]: storage and full-text recall; [`graph`]: nodes, edges, validity intervals.
+
+pub mod consensus;
+pub mod evidence;
+pub mod gather;
+pub mod graph;
+pub mod memory;
+pub mod offline;
+pub mod personas;
+#[cfg(test)]
+mod scenarios;
+
+use crate::models::council::{OptionInfo, PersonaInfo, Turn};
+use evidence::Signal;
+use std::future::Future;
+
+/// What a persona is shown.
+pub struct Context<'a> {
+    /// The question.
+    pub question: &'a str,
+    /// The options.
+    pub options: &'a [OptionInfo],
+    /// The numbered evidence.
+    pub evidence: &'a [crate::models::council::Evidence],
+    /// Its decision signals.
+    pub signals: &'a [Signal],
+}
+
+/// How a persona reaches its position: offline rules, or a language model.
+pub trait Engine: Send + Sync {
+    /// `offline` or `llm`.
+    fn name(&self) -> &'static str;
+
+    /// Round one: the persona's independent position.
+    fn position(
+        &self,
+        persona: &PersonaInfo,
+        ctx: &Context<'_>,
+    ) -> impl Future<Output = Result<Turn, String>> + Send;
+
+    /// Round two: its revision after seeing the others' anonymised (option, confidence).
+    fn revise(
+        &self,
+        persona: &PersonaInfo,
+        ctx: &Context<'_>,
+        own: &Turn,
+        others: &[(String, f64)],
+    ) -> impl Future<Output = Result<Turn, String>> + Send;
+}
+
+/// The deterministic engine (the default; needs no network).
+pub struct Offline;
+
+impl Engine for Offline {
+    fn name(&self) -> &'static str {
+        "offline"
+    }
+
+    fn position(
+        &self,
+        persona: &PersonaInfo,
+        ctx: &Context<'_>,
+    ) -> impl Future<Output = Result<Turn, String>> + Send {
+        let turn = offline::position(persona, ctx.options, ctx.signals);
+        async move { Ok(turn) }
+    }
+
+    fn revise(
+        &self,
+        _persona: &PersonaInfo,
+        _ctx: &Context<'_>,
+        own: &Turn,
+        others: &[(String, f64)],
+    ) -> impl Future<Output = Result<Turn, String>> + Send {
+        let turn = offline::revise(own, others);
+        async move { Ok(turn) }
+    }
+}

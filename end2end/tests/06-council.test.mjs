@@ -1,0 +1,76 @@
+// The council in the browser: ask about a project with stated facts, see every persona's card
+// and the consensus with its confidence and cited evidence, and find it in the history.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
+const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+const OWNER = { username: 'owner', password: 'correct horse battery staple' };
+
+let browser;
+let page;
+let folder;
+
+before(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'optimus-e2e-council-'));
+  writeFileSync(join(folder, 'Cargo.toml'), '[package]\nname = "ledger"\nversion = "0.1.0"\n');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+async function hydrated() {
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+}
+
+test('sign in and catalog the project', async () => {
+  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
+  await page.goto(`${BASE}/login`);
+  await hydrated();
+  await page.fill('input[name=username]', OWNER.username);
+  await page.fill('input[name=password]', OWNER.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('[data-testid=dashboard-title]');
+  const res = await page.request.post(`${BASE}/api/v1/projects/create`, { data: { path: folder } });
+  assert.equal(res.status(), 200, await res.text());
+});
+
+test('a question about the project gets every persona\'s card and a confident consensus', async () => {
+  await page.keyboard.press('g');
+  await page.keyboard.press('c');
+  await page.waitForURL(`${BASE}/council`);
+  await hydrated();
+  const form = page.locator('[data-testid=ask]');
+  await form.locator('textarea[name=question]').fill('Should we deploy the ledger schema migration today?');
+  await page.waitForSelector('select[name=project] option:has-text("ledger")');
+  await form.locator('select[name=project]').selectOption({ label: 'ledger' });
+  await form.locator('textarea[name=facts]').fill('tests = failing\nschema_change = true\nteam_size = 3');
+  await page.click('[data-testid=deliberate]');
+  await page.waitForSelector('[data-testid=consensus]', { timeout: 20_000 });
+  const option = await page.getAttribute('[data-testid=consensus]', 'data-option');
+  assert.ok(['defer', 'reject'].includes(option), option);
+  const confidence = Number((await page.textContent('[data-testid=consensus-confidence]')).match(/(\d+)%/)[1]);
+  assert.ok(confidence > 70, `confidence ${confidence}%`);
+  const personas = await page.$$eval('[data-testid=turns] [data-testid=turn]', (els) => els.map((e) => e.dataset.persona));
+  assert.deepEqual(personas, ['strategist', 'pragmatist', 'innovator', 'guardian', 'analyst']);
+  const guardian = page.locator('[data-testid=turns] [data-persona=guardian]');
+  assert.match(await guardian.textContent(), /\[E\d+\]/);
+  assert.ok((await page.$$('[data-testid=evidence] li')).length >= 4);
+  await page.screenshot({ path: `${ARTIFACTS}40-council.png`, fullPage: true });
+  // It is in the history, and the personas table lists all thirteen.
+  await page.waitForSelector('[data-testid=history] td:has-text("ledger schema migration")');
+  assert.equal((await page.$$('[data-testid=personas] tbody tr')).length, 13);
+});
