@@ -118,7 +118,7 @@ test('an environment holds plain and secret variables, masked and exported', asy
   const panel = page.locator('[data-testid=environments]');
   await panel.locator('input[name=environment-name]').fill('development');
   await panel.locator('input[name=environment-name]').press('Enter');
-  await page.waitForSelector('select[name=environment] option:has-text("development (active)")');
+  await page.waitForSelector('select[name=environment] option:has-text("development (active)")', { state: 'attached' });
   const add = page.locator('[data-testid=add-var]');
   await add.locator('input[name=var-key]').fill('GREETING');
   await add.locator('input[name=var-value]').fill('hello');

@@ -55,7 +55,7 @@ test('a question about the project gets every persona\'s card and a confident co
   await hydrated();
   const form = page.locator('[data-testid=ask]');
   await form.locator('textarea[name=question]').fill('Should we deploy the ledger schema migration today?');
-  await page.waitForSelector('select[name=project] option:has-text("ledger")');
+  await page.waitForSelector('select[name=project] option:has-text("ledger")', { state: 'attached' });
   await form.locator('select[name=project]').selectOption({ label: 'ledger' });
   await form.locator('textarea[name=facts]').fill('tests = failing\nschema_change = true\nteam_size = 3');
   await page.click('[data-testid=deliberate]');

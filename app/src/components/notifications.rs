@@ -66,7 +66,9 @@ fn Bell() -> impl IntoView {
                 aria-expanded=move || open.get().to_string()
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                "🔔"
+                <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                    <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z" />
+                </svg>
                 <Show when=move || { unread.get() > 0 }>
                     <span class="badge danger" data-testid="unread-count">{move || unread.get().to_string()}</span>
                 </Show>

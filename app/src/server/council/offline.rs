@@ -199,16 +199,16 @@ pub fn position(persona: &PersonaInfo, options: &[OptionInfo], signals: &[Signal
     };
     let thin = coverage < 0.34;
     let lead = match band(r) {
-        0 => "The evidence supports going ahead",
-        1 => "Going ahead is reasonable once the risks below are handled",
-        2 => "Not yet: the risks outweigh the case for acting now",
-        _ => "No: the evidence argues clearly against it",
+        0 => "Go ahead",
+        1 => "Go ahead once the risks are handled",
+        2 => "Not yet",
+        _ => "No",
     };
-    let mut rationale = format!("{} — as {}: {}", lead, persona.name, persona.role);
+    let mut rationale = lead.to_owned();
     if claims.is_empty() {
-        rationale.push_str(". Little of the evidence bears on my concerns");
+        rationale.push_str(": little of the evidence bears on what I weigh");
     } else {
-        rationale.push_str(". ");
+        rationale.push_str(": ");
         rationale.push_str(&claims.join("; "));
     }
     if thin {

@@ -84,7 +84,7 @@ pub fn notification(t: &Transition, sample: &ResourceSample) -> NewNotification 
             level: "warning",
             kind: "alert",
             title: format!(
-                "`{}` {} above {}{}",
+                "{}: {} above {}{}",
                 sample.name,
                 rule.metric.as_str(),
                 rule.above,
@@ -107,7 +107,7 @@ pub fn notification(t: &Transition, sample: &ResourceSample) -> NewNotification 
             level: "info",
             kind: "alert_resolved",
             title: format!(
-                "`{}` {} back below {}{}",
+                "{}: {} back below {}{}",
                 sample.name,
                 rule.metric.as_str(),
                 rule.above,
@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(t.len(), 1);
         let n = notification(&t[0], &s);
         assert_eq!(n.kind, "alert");
-        assert_eq!(n.title, "`web` memory above 1 MiB");
+        assert_eq!(n.title, "web: memory above 1 MiB");
         assert!(n.body.contains("64 MiB now"), "{}", n.body);
     }
 }

@@ -183,7 +183,7 @@ pub async fn drive(
                         NewNotification {
                             level: "error",
                             kind: "crash_loop",
-                            title: format!("`{}` is in a crash loop", svc.name),
+                            title: format!("{} is in a crash loop", svc.name),
                             body: format!("`{}` of {}: {message}", svc.name, project.name),
                             project_id: Some(svc.project_id),
                             service_id: Some(svc.id),
