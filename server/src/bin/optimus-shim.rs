@@ -1,7 +1,7 @@
-//! `optimus-shim`: the per-run log shim on its own, without the server linked in, so each
-//! running service costs about a megabyte of memory instead of the whole `optimus` binary's
-//! baseline. Takes the same (ignored) `shim` argument as `optimus shim`.
+//! `optimus-shim`: the per-run log shim as its own small program, so each running service costs
+//! about a megabyte instead of the `optimus` binary's baseline. Ignores a `shim` argument, so it
+//! is started exactly like `optimus shim`.
 
 fn main() {
-    std::process::exit(app::server::runtime::shim::run());
+    std::process::exit(optimus_shim::shim::run());
 }

@@ -3,68 +3,12 @@
 //! it. A run keeps at most two segments (`output.log` and `output.log.1`), each capped.
 
 use crate::models::runtime::{LogLine, LogStream};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// The current segment.
-pub const CURRENT: &str = "output.log";
-/// The previous segment.
-pub const PREVIOUS: &str = "output.log.1";
-/// Lines longer than this are cut (and marked) so one runaway line cannot fill a segment.
-pub const MAX_LINE: usize = 16 * 1024;
-
-/// Masks every known secret value in `text`. Values shorter than 4 characters are not masked:
-/// they would blank out ordinary words.
-pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets {
-        if s.chars().count() >= 4 && out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "••••••");
-        }
-    }
-    out
-}
-
-/// Turns raw output bytes of one line into display text: a carriage-return progress line keeps
-/// only what was drawn last, the line ending is dropped, invalid UTF-8 is replaced.
-pub fn clean_line(raw: &[u8]) -> String {
-    let mut raw = raw;
-    while let Some((&last, rest)) = raw.split_last() {
-        if last == b'\n' || last == b'\r' {
-            raw = rest;
-        } else {
-            break;
-        }
-    }
-    let shown = match raw.iter().rposition(|&b| b == b'\r') {
-        Some(i) => &raw[i + 1..],
-        None => raw,
-    };
-    let mut text = String::from_utf8_lossy(shown).into_owned();
-    if text.len() > MAX_LINE {
-        let mut cut = MAX_LINE;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push_str(" …[line cut]");
-    }
-    text
-}
-
-/// One stored line, formatted.
-pub fn format_line(seq: u64, at: DateTime<Utc>, stream: LogStream, text: &str) -> String {
-    let s = match stream {
-        LogStream::Stdout => 'o',
-        LogStream::Stderr => 'e',
-    };
-    format!(
-        "{seq}\t{}\t{s}\t{text}\n",
-        at.to_rfc3339_opts(SecondsFormat::Millis, true)
-    )
-}
+pub use optimus_shim::log::{clean_line, format_line, redact, Stream, CURRENT, MAX_LINE, PREVIOUS};
 
 /// Parses one stored line (without its newline).
 pub fn parse_line(service_id: i64, run_id: i64, line: &str) -> Option<LogLine> {
@@ -164,22 +108,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn progress_lines_collapse_to_what_was_drawn_last() {
-        assert_eq!(clean_line(b"10%\r50%\r100%\n"), "100%");
-        assert_eq!(clean_line(b"plain\r\n"), "plain");
-        assert_eq!(clean_line(b"\xff ok\n"), "\u{fffd} ok");
-    }
-
-    #[test]
-    fn secrets_are_masked_but_short_values_are_not() {
-        let s = vec!["hunter2-secret".to_owned(), "ab".to_owned()];
-        assert_eq!(redact("token=hunter2-secret ab", &s), "token=•••••• ab");
-    }
-
-    #[test]
     fn lines_round_trip_and_tabs_in_text_survive() {
         let at = Utc::now();
-        let f = format_line(7, at, LogStream::Stderr, "a\tb");
+        let f = format_line(7, at, Stream::Stderr, "a\tb");
         let l = parse_line(1, 2, f.trim_end()).map(|l| (l.seq, l.stream, l.text));
         assert_eq!(l, Some((7, LogStream::Stderr, "a\tb".to_owned())));
     }

@@ -7,13 +7,11 @@
 //! Services keep running when Optimus stops; [`Runtime::reconcile`] re-adopts them on start.
 
 pub mod alerts;
-pub mod limits;
+pub use optimus_shim::{limits, proc, shim};
 pub mod logs;
 pub mod ports;
 pub mod probes;
-pub mod proc;
 pub mod sampler;
-pub mod shim;
 pub mod supervisor;
 
 use crate::server::entities::service_run;

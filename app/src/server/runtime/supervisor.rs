@@ -444,7 +444,11 @@ async fn launch(
         run_dir: dir.clone(),
         secrets: active.secret_values(),
         segment_bytes: state.settings.log_segment_bytes,
-        limits: def.limits.clone(),
+        limits: optimus_shim::Limits {
+            memory_mb: def.limits.memory_mb,
+            cpu_percent: def.limits.cpu_percent,
+            open_files: def.limits.open_files,
+        },
     };
     let started = match start_shim(state, &spec).await {
         Ok(s) => s,

@@ -7,9 +7,8 @@
 //! behind and records the exit status. Because the shim, not Optimus, holds the pipes, services
 //! keep running (and logging) while Optimus restarts; Optimus finds them again from `state.json`.
 
-use super::logs::{self, clean_line, format_line, redact};
-use super::{limits, proc};
-use crate::models::runtime::{LimitEnforcement, LogStream, ResourceLimits};
+use crate::log::{self as logs, clean_line, format_line, redact, Stream as LogStream};
+use crate::{limits, proc, Enforcement, Limits};
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -40,7 +39,7 @@ pub struct ShimSpec {
     pub segment_bytes: u64,
     /// Ceilings on the service's resources.
     #[serde(default)]
-    pub limits: ResourceLimits,
+    pub limits: Limits,
 }
 
 /// Written once the service process exists (`state.json`).
@@ -54,7 +53,7 @@ pub struct ShimStarted {
     pub shim_pid: u32,
     /// How each limit is enforced.
     #[serde(default)]
-    pub limits: Vec<LimitEnforcement>,
+    pub limits: Vec<Enforcement>,
 }
 
 /// Written when the service has ended and its leftovers are gone (`exit.json`).

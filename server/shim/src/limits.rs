@@ -13,7 +13,7 @@
 //! What was used is recorded per run and shown. When the service ends, the shim leaves its
 //! cgroups and removes them (Optimus created them; it removes nothing else).
 
-use crate::models::runtime::{LimitEnforcement, ResourceLimits};
+use crate::{Enforcement, Limits};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +26,7 @@ const PERIOD_US: u64 = 100_000;
 #[derive(Debug, Default)]
 pub struct Applied {
     /// How each limit is enforced.
-    pub enforcement: Vec<LimitEnforcement>,
+    pub enforcement: Vec<Enforcement>,
     /// Shell lines that set rlimits, run before the command.
     pub shell_prefix: String,
     /// Cgroups joined: (leaf, the cgroup the shim came from).
@@ -48,8 +48,8 @@ impl Applied {
     }
 }
 
-fn entry(limit: &str, value: u64, method: &str, detail: Option<String>) -> LimitEnforcement {
-    LimitEnforcement {
+fn entry(limit: &str, value: u64, method: &str, detail: Option<String>) -> Enforcement {
+    Enforcement {
         limit: limit.to_owned(),
         value,
         method: method.to_owned(),
@@ -84,7 +84,7 @@ fn join(leaf: &Path, origin: PathBuf, joined: &mut Vec<(PathBuf, PathBuf)>) -> b
 }
 
 /// Tries a cgroup v2 leaf for memory and CPU; true when it holds the shim now.
-fn try_v2(limits: &ResourceLimits, key: &str, out: &mut Applied) -> bool {
+fn try_v2(limits: &Limits, key: &str, out: &mut Applied) -> bool {
     let root = Path::new(CGROUP_ROOT);
     let Ok(available) = fs::read_to_string(root.join("cgroup.controllers")) else {
         return false;
@@ -173,7 +173,7 @@ fn try_v1(
 }
 
 /// Applies `limits` to the current process (the shim) and says how; `key` names its cgroup.
-pub fn apply(limits: &ResourceLimits, key: &str) -> Applied {
+pub fn apply(limits: &Limits, key: &str) -> Applied {
     let mut out = Applied::default();
     if limits.is_empty() {
         return out;
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn no_limits_change_nothing() {
-        let a = apply(&ResourceLimits::default(), "unit-none");
+        let a = apply(&Limits::default(), "unit-none");
         assert!(a.enforcement.is_empty());
         assert!(a.shell_prefix.is_empty());
     }
@@ -264,7 +264,7 @@ mod tests {
     #[test]
     fn open_files_become_a_ulimit_line() {
         let a = apply(
-            &ResourceLimits {
+            &Limits {
                 open_files: Some(64),
                 ..Default::default()
             },
