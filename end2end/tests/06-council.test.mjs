@@ -69,6 +69,9 @@ test('a question about the project gets every persona\'s card and a confident co
   const guardian = page.locator('[data-testid=turns] [data-persona=guardian]');
   assert.match(await guardian.textContent(), /\[E\d+\]/);
   assert.ok((await page.$$('[data-testid=evidence] li')).length >= 4);
+  // The decision sits in the knowledge graph, linked to its project and the project's stack.
+  await page.waitForFunction(() => /^([3-9]|\d\d+) nodes/.test(document.querySelector('[data-testid=graph-count]')?.textContent ?? ''), null, { timeout: 10_000 });
+  await page.waitForSelector('[data-testid=network] canvas', { timeout: 15_000 });
   await page.screenshot({ path: `${ARTIFACTS}40-council.png`, fullPage: true });
   // It is in the history, and the personas table lists all thirteen.
   await page.waitForSelector('[data-testid=history] td:has-text("ledger schema migration")');

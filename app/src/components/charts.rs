@@ -43,6 +43,48 @@ pub fn TimeChart(
     view! { <div class="chart" id=id data-testid="chart"></div> }
 }
 
+/// A node of a network chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetNode {
+    /// Unique id.
+    pub id: String,
+    /// Shown next to it.
+    pub label: String,
+    /// Its kind (one colour per kind).
+    pub kind: String,
+    /// Hops from the centre (the centre is drawn largest).
+    pub distance: u32,
+}
+
+/// An interactive force-directed network (drag, zoom); redrawn whenever the data changes.
+#[component]
+pub fn NetworkChart(
+    /// Element id (unique on the page).
+    id: String,
+    /// Nodes.
+    #[prop(into)]
+    nodes: Signal<Vec<NetNode>>,
+    /// Edges: (from id, to id, kind).
+    #[prop(into)]
+    links: Signal<Vec<(String, String, String)>>,
+) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let id = id.clone();
+        let ready = RwSignal::new(false);
+        Effect::new(move |_| imp::ensure_echarts(move || ready.set(true)));
+        Effect::new(move |_| {
+            let (n, l) = (nodes.get(), links.get());
+            if ready.get() {
+                imp::draw_network(&id, &n, &l);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (nodes, links);
+    view! { <div class="chart network" id=id data-testid="network"></div> }
+}
+
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::Series;
@@ -117,5 +159,63 @@ mod imp {
             );
         }
         let _ = WasmRenderer::new(width, 260).render(id, &chart);
+    }
+
+    /// Draws a force-directed network into the element `id`.
+    pub fn draw_network(id: &str, nodes: &[super::NetNode], links: &[(String, String, String)]) {
+        use charming::series::{
+            Graph, GraphCategory, GraphData, GraphLayout, GraphLink, GraphNode,
+        };
+        let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(id))
+        else {
+            return;
+        };
+        let width = u32::try_from(el.client_width()).unwrap_or(600).max(200);
+        let mut kinds: Vec<String> = nodes.iter().map(|n| n.kind.clone()).collect();
+        kinds.sort();
+        kinds.dedup();
+        let data = GraphData {
+            nodes: nodes
+                .iter()
+                .map(|n| GraphNode {
+                    id: n.id.clone(),
+                    name: n.label.clone(),
+                    x: 0.0,
+                    y: 0.0,
+                    value: f64::from(3u32.saturating_sub(n.distance)),
+                    category: kinds.iter().position(|k| *k == n.kind).unwrap_or(0) as u64,
+                    symbol_size: match n.distance {
+                        0 => 28.0,
+                        1 => 18.0,
+                        _ => 10.0,
+                    },
+                    label: None,
+                })
+                .collect(),
+            links: links
+                .iter()
+                .map(|(a, b, _)| GraphLink {
+                    source: a.clone(),
+                    target: b.clone(),
+                    value: None,
+                })
+                .collect(),
+            categories: kinds
+                .iter()
+                .map(|k| GraphCategory { name: k.clone() })
+                .collect(),
+        };
+        let chart = Chart::new()
+            .tooltip(Tooltip::new())
+            .legend(Legend::new().top("bottom"))
+            .series(
+                Graph::new()
+                    .layout(GraphLayout::Force)
+                    .roam(true)
+                    .data(data),
+            );
+        let _ = WasmRenderer::new(width, 420).render(id, &chart);
     }
 }

@@ -3,14 +3,16 @@
 //! deliberations and the personas' track records below.
 
 use crate::api::catalog::list_projects;
-use crate::api::council::{deliberate, get_deliberation, list_deliberations, list_personas};
+use crate::api::council::{
+    council_graph, deliberate, get_deliberation, list_deliberations, list_personas,
+};
 use crate::components::browser::ClientOnly;
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::catalog::ProjectQuery;
 use crate::models::council::{
     Consensus, DeliberateRequest, DeliberationInfo, DeliberationRequest, DeliberationsQuery,
-    Evidence, Turn,
+    Evidence, GraphRequest, Turn,
 };
 use crate::models::events::{Event, ServerMessage};
 use crate::models::Operation;
@@ -297,6 +299,7 @@ fn Deliberation(d: DeliberationInfo) -> impl IntoView {
                     .map(|turn| view! { <TurnCard turn evidence=evidence.clone() /> })
                     .collect_view()}
             </div>
+            <DecisionGraph id=d.id />
             <h3>"Evidence"</h3>
             <ul class="evidence" data-testid="evidence">
                 {d.evidence
@@ -311,6 +314,51 @@ fn Deliberation(d: DeliberationInfo) -> impl IntoView {
                     .collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// The knowledge graph around a decision: its project, the project's technologies and the
+/// projects that share them.
+#[component]
+fn DecisionGraph(id: i64) -> impl IntoView {
+    use crate::components::charts::{NetNode, NetworkChart};
+    let nodes = RwSignal::new(Vec::<NetNode>::new());
+    let links = RwSignal::new(Vec::<(String, String, String)>::new());
+    let count = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            let req = GraphRequest {
+                deliberation_id: Some(id),
+                depth: Some(3),
+                ..Default::default()
+            };
+            if let Ok(view) = council_graph(req).await {
+                count.set(view.nodes.len());
+                links.set(
+                    view.edges
+                        .iter()
+                        .map(|e| (e.src.to_string(), e.dst.to_string(), e.kind.clone()))
+                        .collect(),
+                );
+                nodes.set(
+                    view.nodes
+                        .into_iter()
+                        .take(300)
+                        .map(|n| NetNode {
+                            id: n.id.to_string(),
+                            label: n.label,
+                            kind: n.kind,
+                            distance: n.distance,
+                        })
+                        .collect(),
+                );
+            }
+        });
+    });
+    view! {
+        <h3>"Knowledge graph"</h3>
+        <p class="muted small" data-testid="graph-count">{move || format!("{} nodes around this decision", count.get())}</p>
+        <NetworkChart id=format!("graph-{id}") nodes=nodes links=links />
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 28] = [
+pub const KEYS: [&str; 30] = [
     "bind",
     "data_dir",
     "site_root",
@@ -42,6 +42,8 @@ pub const KEYS: [&str; 28] = [
     "keep_runs",
     "shim_path",
     "sample_interval_ms",
+    "llm_timeout_ms",
+    "llm_token_budget",
 ];
 
 /// Validated settings.
@@ -104,6 +106,10 @@ pub struct Settings {
     pub shim_path: Option<PathBuf>,
     /// How often running services and the host are sampled, in milliseconds.
     pub sample_interval_ms: u64,
+    /// How long one model request may take before the persona abstains, in milliseconds.
+    pub llm_timeout_ms: u64,
+    /// Tokens one deliberation may spend with the model, all personas together.
+    pub llm_token_budget: u64,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.
@@ -129,6 +135,8 @@ struct Defaults {
     log_segment_bytes: u64,
     keep_runs: u32,
     sample_interval_ms: u64,
+    llm_timeout_ms: u64,
+    llm_token_budget: u64,
 }
 
 const DEFAULTS: Defaults = Defaults {
@@ -152,6 +160,8 @@ const DEFAULTS: Defaults = Defaults {
     log_segment_bytes: 5 * 1024 * 1024,
     keep_runs: 10,
     sample_interval_ms: 2000,
+    llm_timeout_ms: 30_000,
+    llm_token_budget: 40_000,
 };
 
 /// A configuration problem, naming the key.
@@ -338,6 +348,23 @@ impl Settings {
                 "sample_interval_ms",
                 "must be between 100 and 3600000",
             ));
+        }
+        if !(100..=600_000).contains(&self.llm_timeout_ms) {
+            return Err(invalid("llm_timeout_ms", "must be between 100 and 600000"));
+        }
+        if !(1000..=10_000_000).contains(&self.llm_token_budget) {
+            return Err(invalid(
+                "llm_token_budget",
+                "must be between 1000 and 10000000",
+            ));
+        }
+        if let Some(url) = &self.llm_base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(
+                    "llm_base_url",
+                    "must start with http:// or https://",
+                ));
+            }
         }
         if !(1..=1000).contains(&self.keep_runs) {
             return Err(invalid("keep_runs", "must be between 1 and 1000"));

@@ -15,5 +15,6 @@ mod health;
 mod helpers;
 mod input;
 mod limits;
+mod llm;
 mod runtime;
 mod tokens;

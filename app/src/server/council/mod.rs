@@ -12,6 +12,7 @@ pub mod consensus;
 pub mod evidence;
 pub mod gather;
 pub mod graph;
+pub mod llm;
 pub mod memory;
 pub mod offline;
 pub mod personas;

@@ -12,6 +12,7 @@ use crate::models::events::Event;
 use crate::models::Operation;
 use crate::server::auth::Caller;
 use crate::server::council::consensus::{self, Vote};
+use crate::server::council::llm::Llm;
 use crate::server::council::memory::{self, NewMemory};
 use crate::server::council::{evidence, gather, graph, personas, Context, Engine, Offline};
 use crate::server::entities::{
@@ -29,8 +30,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// How long one persona may take before it abstains.
-const PERSONA_DEADLINE: Duration = Duration::from_secs(30);
+/// How long one persona may take with the offline engine before it abstains.
+const OFFLINE_DEADLINE: Duration = Duration::from_secs(30);
 
 fn bad(field: &str, message: impl Into<String>) -> AppError {
     AppError::validation(field, message)
@@ -376,10 +377,11 @@ async fn round<E: Engine>(
     asked: &[&PersonaInfo],
     ctx: &Context<'_>,
     previous: Option<&[Turn]>,
+    deadline: Duration,
 ) -> Vec<Turn> {
     let futures = asked.iter().map(|p| async move {
         let result = match previous {
-            None => tokio::time::timeout(PERSONA_DEADLINE, engine.position(p, ctx)).await,
+            None => tokio::time::timeout(deadline, engine.position(p, ctx)).await,
             Some(prev) => {
                 let Some(own) = prev.iter().find(|t| t.persona == p.key) else {
                     return crate::server::council::offline::abstain(p, "no first-round position");
@@ -394,7 +396,7 @@ async fn round<E: Engine>(
                     .filter(|t| t.persona != p.key)
                     .filter_map(|t| t.option.clone().map(|o| (o, t.confidence)))
                     .collect();
-                tokio::time::timeout(PERSONA_DEADLINE, engine.revise(p, ctx, own, &others)).await
+                tokio::time::timeout(deadline, engine.revise(p, ctx, own, &others)).await
             }
         };
         match result {
@@ -407,7 +409,7 @@ async fn round<E: Engine>(
             Err(_) => {
                 let mut t = crate::server::council::offline::abstain(
                     p,
-                    &format!("no answer within {} s", PERSONA_DEADLINE.as_secs()),
+                    &format!("no answer within {} ms", deadline.as_millis()),
                 );
                 t.round = if previous.is_some() { 2 } else { 1 };
                 t
@@ -415,6 +417,43 @@ async fn round<E: Engine>(
         }
     });
     futures::future::join_all(futures).await
+}
+
+/// The LLM engine when an endpoint is configured (the offline engine otherwise).
+fn llm_engine(state: &AppState) -> Option<Llm> {
+    let s = &state.settings;
+    let base = s.llm_base_url.as_deref()?;
+    Some(Llm::new(
+        base,
+        s.llm_api_key.as_ref().map(|k| k.expose().to_owned()),
+        s.llm_model.as_deref().unwrap_or("gpt-4o-mini"),
+        Duration::from_millis(s.llm_timeout_ms),
+        s.llm_token_budget,
+    ))
+}
+
+/// Round one (and two when asked), each turn stored and published as it is taken.
+async fn rounds<E: Engine>(
+    state: &AppState,
+    id: i64,
+    engine: &E,
+    asked: &[&PersonaInfo],
+    ctx: &Context<'_>,
+    second_round: bool,
+    deadline: Duration,
+) -> ServerResult<Vec<Turn>> {
+    let first = round(engine, asked, ctx, None, deadline).await;
+    for t in &first {
+        save_turn(state, id, t).await?;
+    }
+    if !second_round {
+        return Ok(first);
+    }
+    let second = round(engine, asked, ctx, Some(&first), deadline).await;
+    for t in &second {
+        save_turn(state, id, t).await?;
+    }
+    Ok(second)
 }
 
 /// Asks the council: gathers evidence, takes each persona's position (and revision), combines
@@ -456,7 +495,12 @@ pub async fn deliberate(
         facts: Set(serde_json::to_string(&req.facts).unwrap_or_else(|_| "{}".into())),
         options: Set(serde_json::to_string(&options).unwrap_or_else(|_| "[]".into())),
         status: Set("running".into()),
-        engine: Set(Offline.name().into()),
+        engine: Set(if llm_engine(state).is_some() {
+            "llm"
+        } else {
+            Offline.name()
+        }
+        .into()),
         evidence: Set("[]".into()),
         consensus: Set(None),
         asked_by: Set(Some(caller.username.clone())),
@@ -486,19 +530,30 @@ pub async fn deliberate(
         evidence: &evidence_list,
         signals: &signals,
     };
-    let engine = Offline;
-    let first = round(&engine, &asked, &ctx, None).await;
-    for t in &first {
-        save_turn(state, id, t).await?;
-    }
-    let last = if req.second_round {
-        let second = round(&engine, &asked, &ctx, Some(&first)).await;
-        for t in &second {
-            save_turn(state, id, t).await?;
+    let last = match llm_engine(state) {
+        Some(llm) => {
+            // A request may be retried; the persona's deadline covers that.
+            let deadline = Duration::from_millis(state.settings.llm_timeout_ms * 4 + 2000);
+            let last = rounds(state, id, &llm, &asked, &ctx, req.second_round, deadline).await?;
+            tracing::info!(
+                deliberation.id = id,
+                tokens = llm.spent(),
+                "deliberation used the model"
+            );
+            last
         }
-        second
-    } else {
-        first
+        None => {
+            rounds(
+                state,
+                id,
+                &Offline,
+                &asked,
+                &ctx,
+                req.second_round,
+                OFFLINE_DEADLINE,
+            )
+            .await?
+        }
     };
     let votes: Vec<Vote<'_>> = last
         .iter()
