@@ -76,4 +76,10 @@ test('a question about the project gets every persona\'s card and a confident co
   // It is in the history, and the personas table lists all thirteen.
   await page.waitForSelector('[data-testid=history] td:has-text("ledger schema migration")');
   assert.equal((await page.$$('[data-testid=personas] tbody tr')).length, 13);
+  // The deliberation is remembered: found by a search, and forgotten on request.
+  await page.fill('input[name=memory-search]', 'ledger schema migration');
+  await page.waitForSelector('[data-testid=memories] li:has-text("ledger schema migration")');
+  const before = (await page.$$('[data-testid=memories] li')).length;
+  await page.click('[data-testid=memories] li >> nth=0 >> [data-testid=forget]');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=memories] li').length === n - 1, before);
 });

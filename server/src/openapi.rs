@@ -14,8 +14,9 @@ use app::models::catalog::{
 };
 use app::models::council::{
     DeliberateRequest, DeliberationInfo, DeliberationRequest, DeliberationSummary,
-    DeliberationsQuery, GraphRequest, GraphView, MemoriesQuery, MemoryInfo, MemoryRequest,
-    OutcomeRequest, PersonaInfo, SavePersonaRequest, UpdateMemoryRequest,
+    DeliberationsQuery, GraphNode, GraphRequest, GraphView, MemoriesQuery, MemoryInfo,
+    MemoryRequest, OutcomeRequest, PathRequest, PersonaInfo, SavePersonaRequest,
+    UpdateMemoryRequest,
 };
 use app::models::environments::{
     CreateEnvironmentRequest, DeleteVarRequest, DotenvExport, DotenvImported, EnvironmentInfo,
@@ -600,6 +601,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             Op(Operation::ReadCouncil),
             body::<GraphRequest>(),
             body::<GraphView>(),
+        ),
+        ep(
+            "council/path",
+            "The shortest path between two projects in the knowledge graph",
+            Op(Operation::ReadCouncil),
+            body::<PathRequest>(),
+            body::<Vec<GraphNode>>(),
         ),
         ep(
             "council/memories",

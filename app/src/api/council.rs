@@ -105,3 +105,13 @@ pub async fn forget_memory(
     let (state, _, caller) = api_caller().await?;
     Ok(council::forget_memory(&state, &caller, request.id).await?)
 }
+
+/// The shortest path between two projects in the knowledge graph (empty when none within 6 hops).
+#[server(prefix = "/api/v1", endpoint = "council/path", input = Json, output = Json)]
+pub async fn council_path(
+    #[server(flatten)] request: crate::models::council::PathRequest,
+) -> Result<Vec<crate::models::council::GraphNode>, AppError> {
+    use crate::server::{api_caller, services::council};
+    let (state, _, caller) = api_caller().await?;
+    Ok(council::graph_path(&state, &caller, request).await?)
+}

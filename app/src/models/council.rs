@@ -442,3 +442,13 @@ pub struct MemoryRequest {
     /// The memory.
     pub id: i64,
 }
+
+/// Asks for the shortest path between two projects in the knowledge graph.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PathRequest {
+    /// From this project.
+    pub from_project_id: i64,
+    /// To this one.
+    pub to_project_id: i64,
+}

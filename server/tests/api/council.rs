@@ -76,6 +76,23 @@ async fn a_deliberation_on_a_crash_looping_project_says_no_and_cites_the_evidenc
         evidence.contains("failed run(s) in the last 24 hours"),
         "{evidence}"
     );
+    // The crash is in the knowledge graph: an incident that affected the service of the project.
+    let g = app
+        .post_anon(
+            "council/graph",
+            json!({"project_id": pid, "depth": 2}),
+            Some(&owner),
+        )
+        .await
+        .body;
+    let kinds: Vec<&str> = g["nodes"]
+        .as_array()
+        .map(|n| n.iter().filter_map(|x| x["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        kinds.contains(&"service") && kinds.contains(&"incident") && kinds.contains(&"decision"),
+        "{g}"
+    );
     // `council/get` returns it again.
     let again = app
         .post_anon("council/get", json!({"id": d["id"]}), Some(&owner))
@@ -250,6 +267,24 @@ async fn the_graph_links_projects_by_technology_and_closes_what_stops_being_true
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(has(&view, "rust") && has(&view, "beta"), "{view}");
+    let list = app
+        .post_anon("projects/list", json!({"search": "beta"}), Some(&owner))
+        .await
+        .body;
+    let b = list["items"][0]["id"].as_i64().expect("beta");
+    let path = app
+        .post_anon(
+            "council/path",
+            json!({"from_project_id": a, "to_project_id": b}),
+            Some(&owner),
+        )
+        .await
+        .body;
+    let labels: Vec<&str> = path
+        .as_array()
+        .map(|p| p.iter().filter_map(|x| x["label"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(labels, ["alpha", "rust", "beta"], "{path}");
     let before = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(50)).await;
     // Alpha stops being a Rust project: its `uses rust` edge is closed, not deleted.

@@ -153,6 +153,16 @@ pub async fn drive(
                 if ran >= STABLE {
                     streak = 0;
                 }
+                if failure {
+                    crate::server::services::council::record_incident(
+                        &state,
+                        (project.id, &project.name),
+                        (svc.id, &svc.name),
+                        &format!("run-{}", run.id),
+                        &format!("{} {reason}", svc.name),
+                    )
+                    .await;
+                }
                 let restart = def.restart.restarts_after(failure);
                 let ended = if failure {
                     ServiceState::Failed

@@ -1029,3 +1029,70 @@ pub async fn sync_projects(state: &AppState, ids: &[i64]) {
         }
     }
 }
+
+/// Links a runtime incident (a failed run, a crash loop) into the knowledge graph: the service
+/// is `part_of` its project, the incident `affected` the service. Logged, never fatal.
+pub async fn record_incident(
+    state: &AppState,
+    project: (i64, &str),
+    service: (i64, &str),
+    key: &str,
+    label: &str,
+) {
+    let now = Utc::now();
+    let result = async {
+        let p = graph::node(&state.db, "project", &project.0.to_string(), project.1, now).await?;
+        let s = graph::node(&state.db, "service", &service.0.to_string(), service.1, now).await?;
+        graph::assert_edge(&state.db, s.id, p.id, "part_of", 1.0, "runtime", now).await?;
+        let i = graph::node(&state.db, "incident", key, label, now).await?;
+        graph::assert_edge(&state.db, i.id, s.id, "affected", 1.0, "runtime", now).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(service.id = service.0, error = %e, "could not record the incident in the knowledge graph");
+    }
+}
+
+/// The shortest path between two projects in the knowledge graph (as known now), as nodes.
+pub async fn graph_path(
+    state: &AppState,
+    caller: &Caller,
+    req: crate::models::council::PathRequest,
+) -> ServerResult<Vec<crate::models::council::GraphNode>> {
+    caller.authorize(Operation::ReadCouncil)?;
+    let now = Utc::now();
+    let mut ends = Vec::new();
+    for (field, id) in [
+        ("from_project_id", req.from_project_id),
+        ("to_project_id", req.to_project_id),
+    ] {
+        let p = repos::projects::find(&state.db, id)
+            .await?
+            .ok_or_else(|| bad(field, format!("no project {id}")))?;
+        sync_projects(state, &[id]).await;
+        ends.push(graph::node(&state.db, "project", &id.to_string(), &p.name, now).await?);
+    }
+    let Some(path) = graph::shortest_path(&state.db, ends[0].id, ends[1].id, 6).await? else {
+        return Ok(Vec::new());
+    };
+    let nodes = crate::server::entities::kg_node::Entity::find()
+        .filter(crate::server::entities::kg_node::Column::Id.is_in(path.clone()))
+        .all(&state.db)
+        .await?;
+    Ok(path
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            nodes
+                .iter()
+                .find(|n| n.id == *id)
+                .map(|n| crate::models::council::GraphNode {
+                    id: n.id,
+                    kind: n.kind.clone(),
+                    key: n.key.clone(),
+                    label: n.label.clone(),
+                    distance: u32::try_from(i).unwrap_or(u32::MAX),
+                })
+        })
+        .collect())
+}
