@@ -367,6 +367,27 @@ fn grace() -> u64 {
     5000
 }
 
+impl ServiceDefinition {
+    /// A service running `command` in the project folder, with every other setting at its
+    /// default (no port, no probes, restart on failure, 5 s grace, no limits or alerts).
+    pub fn new(name: impl Into<String>, command: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            command: command.into(),
+            cwd: dot(),
+            port: None,
+            allocate_port: false,
+            env: BTreeMap::new(),
+            depends_on: Vec::new(),
+            probes: Probes::default(),
+            restart: RestartPolicy::default(),
+            grace_ms: grace(),
+            limits: ResourceLimits::default(),
+            alerts: Vec::new(),
+        }
+    }
+}
+
 /// The life of a service, as shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Hash)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

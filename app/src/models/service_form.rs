@@ -227,20 +227,9 @@ impl ServiceForm {
         &self,
         base: Option<&ServiceDefinition>,
     ) -> Result<ServiceDefinition, (&'static str, String)> {
-        let mut d = base.cloned().unwrap_or_else(|| ServiceDefinition {
-            name: String::new(),
-            command: String::new(),
-            cwd: ".".into(),
-            port: None,
-            allocate_port: false,
-            env: BTreeMap::new(),
-            depends_on: Vec::new(),
-            probes: Default::default(),
-            restart: Default::default(),
-            grace_ms: 5000,
-            limits: Default::default(),
-            alerts: Vec::new(),
-        });
+        let mut d = base
+            .cloned()
+            .unwrap_or_else(|| ServiceDefinition::new(String::new(), String::new()));
         d.name = self.name.trim().to_owned();
         d.command = self.command.trim().to_owned();
         d.cwd = match self.cwd.trim() {

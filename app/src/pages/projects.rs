@@ -287,6 +287,20 @@ pub fn ProjectsPage() -> impl IntoView {
 
     let selected = RwSignal::new(0usize);
     let search_ref = NodeRef::<leptos::html::Input>::new();
+    // What the search box shows. It follows the URL only while the box is not being typed in:
+    // typed characters arrive faster than navigations, and an older URL must not overwrite them.
+    let search_text = RwSignal::new(filters.with_untracked(|f| f.q.clone()));
+    Effect::new(move |_| {
+        let q = filters.with(|f| f.q.clone());
+        let typing = search_ref.get_untracked().is_some_and(|el| {
+            document()
+                .active_element()
+                .is_some_and(|active| el.is_same_node(Some(&active)))
+        });
+        if !typing {
+            search_text.set(q);
+        }
+    });
     let set_filters = {
         let navigate = navigate.clone();
         move |change: &dyn Fn(&mut Filters)| {
@@ -423,11 +437,12 @@ pub fn ProjectsPage() -> impl IntoView {
                 name="search"
                 placeholder="Search projects (press /)"
                 aria-label="Search projects"
-                prop:value=move || filters.with(|f| f.q.clone())
+                prop:value=move || search_text.get()
                 on:input={
                     let set = set_filters.clone();
                     move |ev| {
                         let v = event_target_value(&ev);
+                        search_text.set(v.clone());
                         set(&|f| f.q = v.clone())
                     }
                 }

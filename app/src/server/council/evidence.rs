@@ -188,6 +188,69 @@ fn truthy(v: &Value) -> Option<bool> {
     }
 }
 
+/// Whether a fact's name is about tests, backups or schema changes (read by their own tools).
+fn consumed(key: &str) -> bool {
+    ["test", "backup", "schema", "migration"]
+        .iter()
+        .any(|w| key.contains(w))
+}
+
+/// The tests as stated, under the names people use: `tests = failing`, `tests_passing = true`,
+/// `failing_tests = 3`, `ci = green`.
+fn stated_tests(facts: &BTreeMap<String, Value>) -> Option<String> {
+    if let Some(v) = facts.get("tests").or_else(|| facts.get("ci")) {
+        return Some(text(v));
+    }
+    for (k, v) in facts.iter().filter(|(k, _)| k.contains("test")) {
+        let failing_name = k.contains("fail") || k.contains("broken") || k.contains("red");
+        if let Some(n) = number(v).filter(|_| matches!(v, Value::Number(_))) {
+            if failing_name {
+                return Some(if n > 0.0 { "failing" } else { "passing" }.into());
+            }
+        }
+        if let Some(b) = truthy(v) {
+            return Some(
+                if b != failing_name {
+                    "passing"
+                } else {
+                    "failing"
+                }
+                .into(),
+            );
+        }
+        return Some(text(v));
+    }
+    None
+}
+
+/// The newest backup as stated: `Some(None)` when the asker says there is none, `Some(Some(h))`
+/// for its age in hours (`backup_age_hours = 30`, `backup_age_days = 2`, `backup = recent`).
+fn stated_backup(facts: &BTreeMap<String, Value>) -> Option<Option<f64>> {
+    for (k, v) in facts.iter().filter(|(k, _)| k.contains("backup")) {
+        if let (Value::Number(_), Some(n)) = (v, number(v)) {
+            let hours = if k.contains("day") {
+                n * 24.0
+            } else if k.contains("min") {
+                n / 60.0
+            } else {
+                n
+            };
+            return Some(Some(hours));
+        }
+        let t = text(v);
+        if ["none", "missing", "never", "no", "false", "absent"].contains(&t.as_str()) {
+            return Some(None);
+        }
+        if ["recent", "fresh", "today", "yes", "true", "ok", "verified"].contains(&t.as_str()) {
+            return Some(Some(1.0));
+        }
+        if t.contains("stale") || t.contains("old") || t.contains("week") {
+            return Some(Some(24.0 * 14.0));
+        }
+    }
+    None
+}
+
 /// Builds evidence and signals as the tools report them.
 #[derive(Default)]
 struct Book {
@@ -464,7 +527,7 @@ pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
         );
     }
     // Tests: stated by the asker until pipelines record them.
-    let tests = s.facts.get("tests").map(text);
+    let tests = stated_tests(&s.facts);
     match tests.as_deref() {
         Some(t) if t.contains("fail") || t.contains("red") || t == "false" => {
             b.add(
@@ -519,18 +582,20 @@ pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
         }
     }
     // Backups: the newest Optimus knows of, or the asker's statement.
-    let stated_age = s
-        .facts
-        .get("backup_age_hours")
-        .or_else(|| s.facts.get("last_backup_hours"))
-        .and_then(number);
-    let backup = stated_age.or(s.backup_age_hours);
+    let stated = stated_backup(&s.facts);
+    let stated_age = stated.flatten();
+    let backup = match stated {
+        Some(said) => said,
+        None => s.backup_age_hours,
+    };
     let schema_change = s
         .facts
-        .get("schema_change")
-        .or_else(|| s.facts.get("migration"))
-        .and_then(truthy)
-        .unwrap_or(false);
+        .iter()
+        .filter(|(k, _)| {
+            (k.contains("schema") || k.contains("migration")) && !k.ends_with("_hours")
+        })
+        .filter_map(|(_, v)| truthy(v))
+        .any(|b| b);
     let schema_age = s.facts.get("schema_change_hours").and_then(number);
     match backup {
         None => {
@@ -600,15 +665,7 @@ pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
     }
     // The asker's other facts.
     for (key, value) in &s.facts {
-        if matches!(
-            key.as_str(),
-            "tests"
-                | "backup_age_hours"
-                | "last_backup_hours"
-                | "schema_change"
-                | "migration"
-                | "schema_change_hours"
-        ) {
+        if consumed(key) || key == "ci" {
             continue;
         }
         let t = text(value);
@@ -828,6 +885,51 @@ mod tests {
         assert!(evidence
             .iter()
             .any(|e| e.source == "backups" && e.signal == "risk"));
+    }
+
+    #[test]
+    fn facts_are_read_under_the_names_people_use() {
+        let f = |pairs: &[(&str, Value)]| -> BTreeMap<String, Value> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect()
+        };
+        assert_eq!(
+            stated_tests(&f(&[("tests_passing", true.into())])).as_deref(),
+            Some("passing")
+        );
+        assert_eq!(
+            stated_tests(&f(&[("failing_tests", 3.into())])).as_deref(),
+            Some("failing")
+        );
+        assert_eq!(
+            stated_tests(&f(&[("tests_failing", "yes".into())])).as_deref(),
+            Some("failing")
+        );
+        assert_eq!(stated_backup(&f(&[("backup", "none".into())])), Some(None));
+        assert_eq!(
+            stated_backup(&f(&[("backup_age_days", 2.into())])),
+            Some(Some(48.0))
+        );
+        assert_eq!(
+            stated_backup(&f(&[("last_backup", "recent".into())])),
+            Some(Some(1.0))
+        );
+        let s = Situation {
+            facts: f(&[
+                ("has_recent_backup", false.into()),
+                ("migration", "yes".into()),
+            ]),
+            ..Default::default()
+        };
+        let (_, signals) = assess(&s);
+        assert!(
+            signals
+                .iter()
+                .any(|x| x.category == Category::DataSafety && x.risk > 0.8),
+            "{signals:?}"
+        );
     }
 
     #[test]

@@ -11,20 +11,8 @@ use sea_orm::{
 
 /// The stored definition (an unreadable one reads as a service that runs nothing).
 pub fn definition(m: &service::Model) -> ServiceDefinition {
-    serde_json::from_str(&m.definition).unwrap_or_else(|_| ServiceDefinition {
-        name: m.name.clone(),
-        command: String::new(),
-        cwd: ".".into(),
-        port: None,
-        allocate_port: false,
-        env: Default::default(),
-        depends_on: Vec::new(),
-        probes: Default::default(),
-        restart: Default::default(),
-        grace_ms: 5000,
-        limits: Default::default(),
-        alerts: Vec::new(),
-    })
+    serde_json::from_str(&m.definition)
+        .unwrap_or_else(|_| ServiceDefinition::new(m.name.clone(), String::new()))
 }
 
 /// The stored state.

@@ -20,7 +20,7 @@ use crate::server::runtime::{logs, ports, supervisor};
 use crate::server::services::environments;
 use crate::server::AppState;
 use chrono::Utc;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
@@ -569,18 +569,9 @@ pub fn detected(p: &project::Model) -> Vec<ServiceDefinition> {
         .filter(|c| c.source.starts_with("Procfile "))
         .collect();
     let base = |name: String, command: String, cwd: String, port: Option<u16>| ServiceDefinition {
-        name,
-        command,
         cwd,
         port,
-        allocate_port: false,
-        env: BTreeMap::new(),
-        depends_on: Vec::new(),
-        probes: Default::default(),
-        restart: Default::default(),
-        grace_ms: 5000,
-        limits: Default::default(),
-        alerts: Vec::new(),
+        ..ServiceDefinition::new(name, command)
     };
     if !procfile.is_empty() {
         return procfile
@@ -1269,20 +1260,7 @@ mod tests {
     use super::*;
 
     fn def(name: &str) -> ServiceDefinition {
-        ServiceDefinition {
-            name: name.into(),
-            command: "true".into(),
-            cwd: ".".into(),
-            port: None,
-            allocate_port: false,
-            env: BTreeMap::new(),
-            depends_on: Vec::new(),
-            probes: Default::default(),
-            restart: Default::default(),
-            grace_ms: 5000,
-            limits: Default::default(),
-            alerts: Vec::new(),
-        }
+        ServiceDefinition::new(name, "true")
     }
 
     fn field(r: Result<(), AppError>) -> Option<String> {
