@@ -99,6 +99,7 @@ test('sorting is kept in the URL and reorders the list: missing projects first b
   await page.waitForURL(/sort=status/);
   await page.reload();
   await hydrated();
+  await page.waitForSelector('select[name=sort]');
   assert.equal(await page.$eval('select[name=sort]', (s) => s.value), 'status');
   await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 10);
   const names = await page.$$eval('[data-project]', (els) => els.map((e) => e.getAttribute('data-project')));
