@@ -167,6 +167,14 @@ pub fn is_known_topic(topic: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Only 64-bit builds (the server) cross the lint's size threshold.
+#[cfg_attr(
+    target_pointer_width = "64",
+    expect(
+        clippy::large_enum_variant,
+        reason = "one short-lived message per event; boxing would cost an allocation for every event"
+    )
+)]
 pub enum ServerMessage {
     /// The subscription now in force (sent after every subscribe/unsubscribe).
     Subscribed {

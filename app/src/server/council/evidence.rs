@@ -201,26 +201,22 @@ fn stated_tests(facts: &BTreeMap<String, Value>) -> Option<String> {
     if let Some(v) = facts.get("tests").or_else(|| facts.get("ci")) {
         return Some(text(v));
     }
-    for (k, v) in facts.iter().filter(|(k, _)| k.contains("test")) {
-        let failing_name = k.contains("fail") || k.contains("broken") || k.contains("red");
-        if let Some(n) = number(v).filter(|_| matches!(v, Value::Number(_))) {
-            if failing_name {
-                return Some(if n > 0.0 { "failing" } else { "passing" }.into());
-            }
-        }
-        if let Some(b) = truthy(v) {
-            return Some(
-                if b != failing_name {
-                    "passing"
-                } else {
-                    "failing"
-                }
-                .into(),
-            );
-        }
-        return Some(text(v));
+    let (k, v) = facts.iter().find(|(k, _)| k.contains("test"))?;
+    let failing_name = k.contains("fail") || k.contains("broken") || k.contains("red");
+    if let (Value::Number(_), Some(n), true) = (v, number(v), failing_name) {
+        return Some(if n > 0.0 { "failing" } else { "passing" }.into());
     }
-    None
+    if let Some(b) = truthy(v) {
+        return Some(
+            if b != failing_name {
+                "passing"
+            } else {
+                "failing"
+            }
+            .into(),
+        );
+    }
+    Some(text(v))
 }
 
 /// The newest backup as stated: `Some(None)` when the asker says there is none, `Some(Some(h))`
