@@ -165,15 +165,7 @@ pub async fn situation(
                 .unwrap_or(u32::MAX),
             );
             // Feed the graph from the catalog, then read the project's neighbourhood.
-            let deps = repos::dependencies::of(db, pid).await?;
-            let mut named = Vec::new();
-            for d in deps {
-                if let Some(dp) = repos::projects::find(db, d).await? {
-                    named.push((dp.id, dp.name));
-                }
-            }
-            graph::sync_project(db, &p, &named, now).await?;
-            let me = graph::node(db, "project", &pid.to_string(), &p.name, now).await?;
+            let me = graph::sync_project(db, &p, now).await?;
             for (other, why) in graph::related_projects(db, me.id)
                 .await?
                 .into_iter()

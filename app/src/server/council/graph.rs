@@ -3,6 +3,7 @@
 //! we know then" stays answerable. Fed deterministically from the catalog and from decisions.
 
 use crate::server::entities::{kg_edge, kg_node, project};
+use crate::server::repos;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -100,12 +101,18 @@ fn json_list(s: &str) -> Vec<String> {
 
 /// Brings a project's part of the graph in line with the catalog: the project `uses` its stacks
 /// and frameworks, and `depends_on` the projects it depends on. What no longer holds is closed.
+/// Returns the project's node.
 pub async fn sync_project(
     db: &impl ConnectionTrait,
     p: &project::Model,
-    depends_on: &[(i64, String)],
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<kg_node::Model, DbErr> {
+    let mut depends_on = Vec::new();
+    for d in repos::dependencies::of(db, p.id).await? {
+        if let Some(dp) = repos::projects::find(db, d).await? {
+            depends_on.push((dp.id, dp.name));
+        }
+    }
     let me = node(db, "project", &p.id.to_string(), &p.name, now).await?;
     let mut techs: Vec<String> = p.stacks.split_whitespace().map(str::to_owned).collect();
     techs.extend(json_list(&p.frameworks));
@@ -119,13 +126,13 @@ pub async fn sync_project(
     }
     close_others(db, me.id, "uses", &keep, now).await?;
     let mut deps = Vec::new();
-    for (id, name) in depends_on {
+    for (id, name) in &depends_on {
         let n = node(db, "project", &id.to_string(), name, now).await?;
         assert_edge(db, me.id, n.id, "depends_on", 1.0, "catalog", now).await?;
         deps.push(n.id);
     }
     close_others(db, me.id, "depends_on", &deps, now).await?;
-    Ok(())
+    Ok(me)
 }
 
 /// A neighbourhood: nodes and the edges between them.

@@ -488,6 +488,7 @@ pub async fn deliberate(
     if asked.is_empty() {
         return Err(bad("personas", "no enabled persona to ask").into());
     }
+    let llm = llm_engine(state);
     let now = Utc::now();
     let row = council_deliberation::ActiveModel {
         question: Set(question.clone()),
@@ -495,12 +496,7 @@ pub async fn deliberate(
         facts: Set(serde_json::to_string(&req.facts).unwrap_or_else(|_| "{}".into())),
         options: Set(serde_json::to_string(&options).unwrap_or_else(|_| "[]".into())),
         status: Set("running".into()),
-        engine: Set(if llm_engine(state).is_some() {
-            "llm"
-        } else {
-            Offline.name()
-        }
-        .into()),
+        engine: Set(llm.as_ref().map_or(Offline.name(), |l| l.name()).into()),
         evidence: Set("[]".into()),
         consensus: Set(None),
         asked_by: Set(Some(caller.username.clone())),
@@ -530,7 +526,7 @@ pub async fn deliberate(
         evidence: &evidence_list,
         signals: &signals,
     };
-    let last = match llm_engine(state) {
+    let last = match llm {
         Some(llm) => {
             // A request may be retried; the persona's deadline covers that.
             let deadline = Duration::from_millis(state.settings.llm_timeout_ms * 4 + 2000);
@@ -821,14 +817,7 @@ pub async fn graph_view(
             let p = repos::projects::find(&state.db, pid)
                 .await?
                 .ok_or_else(|| AppError::not_found("project"))?;
-            let mut named = Vec::new();
-            for d in repos::dependencies::of(&state.db, pid).await? {
-                if let Some(dp) = repos::projects::find(&state.db, d).await? {
-                    named.push((dp.id, dp.name));
-                }
-            }
-            graph::sync_project(&state.db, &p, &named, now).await?;
-            graph::node(&state.db, "project", &pid.to_string(), &p.name, now).await?
+            graph::sync_project(&state.db, &p, now).await?
         }
         (None, Some(did)) => {
             let d = council_deliberation::Entity::find_by_id(did)
@@ -1012,16 +1001,10 @@ pub async fn sync_projects(state: &AppState, ids: &[i64]) {
     let now = Utc::now();
     for id in ids {
         let result = async {
-            let Some(p) = repos::projects::find(&state.db, *id).await? else {
-                return Ok::<(), sea_orm::DbErr>(());
-            };
-            let mut named = Vec::new();
-            for d in repos::dependencies::of(&state.db, *id).await? {
-                if let Some(dp) = repos::projects::find(&state.db, d).await? {
-                    named.push((dp.id, dp.name));
-                }
+            if let Some(p) = repos::projects::find(&state.db, *id).await? {
+                graph::sync_project(&state.db, &p, now).await?;
             }
-            graph::sync_project(&state.db, &p, &named, now).await
+            Ok::<(), sea_orm::DbErr>(())
         }
         .await;
         if let Err(e) = result {
@@ -1069,8 +1052,7 @@ pub async fn graph_path(
         let p = repos::projects::find(&state.db, id)
             .await?
             .ok_or_else(|| bad(field, format!("no project {id}")))?;
-        sync_projects(state, &[id]).await;
-        ends.push(graph::node(&state.db, "project", &id.to_string(), &p.name, now).await?);
+        ends.push(graph::sync_project(&state.db, &p, now).await?);
     }
     let Some(path) = graph::shortest_path(&state.db, ends[0].id, ends[1].id, 6).await? else {
         return Ok(Vec::new());
