@@ -6,12 +6,12 @@
 //!   answer 500 on error) and a `Retry-After` on 429.
 
 use crate::openapi::request_rules;
-use app::server::auth::opaque;
+use app::server::accounts::opaque;
 use app::server::AppState;
 use app::AppError;
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
@@ -24,15 +24,7 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Builds the JSON error response for `err`.
 pub fn error_response(err: &AppError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_string(err).unwrap_or_else(|_| r#"{"error":"internal"}"#.into());
-    let mut res = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-    if let AppError::RateLimited { retry_after_secs } = err {
-        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-    }
-    res
+    err.clone().into_response()
 }
 
 fn budget_key(req: &Request, trust_forwarded_for: bool) -> String {

@@ -2,11 +2,11 @@
 
 use crate::startup::Application;
 use crate::telemetry;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use app::models::{Password, Role, Username};
-use app::server::auth::password;
+use app::server::accounts::users;
+use app::server::db;
 use app::server::settings::Settings;
-use app::server::{db, repos};
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use std::io::BufRead;
@@ -109,35 +109,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Migrator::up(&conn, None)
                 .await
                 .context("running migrations")?;
-            if repos::users::find_by_username(&conn, username.as_str())
-                .await?
-                .is_some()
-            {
-                bail!("user `{username}` already exists");
-            }
-            let hash = password::hash(pw.expose().to_owned())
+            let user = users::create_from_cli(&conn, &username, &pw, role)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = repos::users::insert(
-                &conn,
-                username.as_str(),
-                &hash,
-                role.as_str(),
-                chrono::Utc::now(),
-            )
-            .await?;
-            repos::audit::insert(
-                &conn,
-                repos::audit::NewAuditEvent {
-                    actor_id: None,
-                    actor: Some("cli".into()),
-                    action: "users.create".into(),
-                    target: format!("user:{}", user.username),
-                    outcome: "ok".into(),
-                    client_addr: None,
-                },
-            )
-            .await?;
+                .map_err(|e| anyhow::anyhow!("{}", app::AppError::from(e)))?;
             println!("created {} ({})", user.username, role);
             Ok(())
         }

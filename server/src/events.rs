@@ -3,15 +3,11 @@
 use crate::api_guard::error_response;
 use app::models::events::{is_known_topic, ClientMessage, ServerMessage, TOPICS};
 use app::models::Operation;
-use app::server::auth::authenticate;
-use app::server::{AppState, RequestCtx};
-use app::AppError;
+use app::server::{AppState, Caller};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::Response;
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
@@ -24,15 +20,9 @@ pub struct StreamShutdown(pub watch::Receiver<bool>);
 pub async fn events_handler(
     State(state): State<AppState>,
     axum::Extension(shutdown): axum::Extension<StreamShutdown>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: Caller,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let ctx = RequestCtx::new(headers, Some(peer), state.settings.trust_forwarded_for);
-    let caller = match authenticate(&state, &ctx).await {
-        Ok(c) => c,
-        Err(e) => return error_response(&AppError::from(e)),
-    };
     if let Err(e) = caller.authorize(Operation::SubscribeEvents) {
         return error_response(&e);
     }

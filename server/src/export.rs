@@ -3,15 +3,13 @@
 
 use crate::api_guard::error_response;
 use app::models::catalog::ProjectQuery;
-use app::server::auth::authenticate;
-use app::server::services::catalog;
-use app::server::{AppState, RequestCtx};
+use app::server::catalog;
+use app::server::{AppState, Caller};
 use app::AppError;
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::{RawQuery, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 /// Query parameters: the list filters plus `format`.
 #[derive(Debug, Deserialize)]
@@ -22,8 +20,8 @@ struct ExportParams {
     q: Option<String>,
     stack: Option<String>,
     tag: Option<String>,
-    favorite: Option<bool>,
-    archived: Option<bool>,
+    favorite: Option<String>,
+    archived: Option<String>,
     git: Option<String>,
     status: Option<String>,
     sort: Option<String>,
@@ -33,8 +31,7 @@ struct ExportParams {
 /// The handler.
 pub async fn export_projects(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params: ExportParams =
@@ -42,32 +39,42 @@ pub async fn export_projects(
             Ok(p) => p,
             Err(e) => return error_response(&AppError::validation("query", e.to_string())),
         };
+    let flag = |field: &str, raw: Option<&str>| -> Result<Option<bool>, AppError> {
+        match raw {
+            None | Some("") => Ok(None),
+            Some("1" | "true") => Ok(Some(true)),
+            Some("0" | "false") => Ok(Some(false)),
+            Some(_) => Err(AppError::validation(field, "must be 1, true, 0 or false")),
+        }
+    };
+    let (favorite, archived) = match (
+        flag("favorite", params.favorite.as_deref()),
+        flag("archived", params.archived.as_deref()),
+    ) {
+        (Ok(f), Ok(a)) => (f, a),
+        (Err(e), _) | (_, Err(e)) => return error_response(&e),
+    };
     let format = params.format.clone().unwrap_or_else(|| "csv".into());
     if format != "csv" && format != "json" {
         return error_response(&AppError::validation("format", "must be csv or json"));
     }
-    let ctx = RequestCtx::new(headers, Some(peer), state.settings.trust_forwarded_for);
-    let result = async {
-        let caller = authenticate(&state, &ctx).await?;
-        catalog::export_projects(
-            &state,
-            &caller,
-            ProjectQuery {
-                search: params.search.or(params.q),
-                stack: params.stack,
-                workspace_id: params.workspace_id,
-                tag: params.tag,
-                favorite: params.favorite,
-                archived: params.archived,
-                git: params.git,
-                status: params.status,
-                sort: params.sort,
-                cursor: None,
-                limit: None,
-            },
-        )
-        .await
-    }
+    let result = catalog::export_projects(
+        &state,
+        &caller,
+        ProjectQuery {
+            search: params.search.or(params.q),
+            stack: params.stack,
+            workspace_id: params.workspace_id,
+            tag: params.tag,
+            favorite,
+            archived,
+            git: params.git,
+            status: params.status,
+            sort: params.sort,
+            cursor: None,
+            limit: None,
+        },
+    )
     .await;
     let projects = match result {
         Ok(p) => p,

@@ -2,15 +2,13 @@
 //! file. A plain GET (not a server function) so a browser link and `curl -O` both work.
 
 use crate::api_guard::error_response;
-use app::server::auth::authenticate;
-use app::server::services::runtime;
-use app::server::{AppState, RequestCtx};
+use app::server::runtime;
+use app::server::{AppState, Caller};
 use app::AppError;
-use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 /// Query parameters.
 #[derive(Debug, Deserialize)]
@@ -23,20 +21,14 @@ struct Params {
 /// The handler.
 pub async fn download_logs(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params: Params = match serde_urlencoded::from_str(query.as_deref().unwrap_or_default()) {
         Ok(p) => p,
         Err(e) => return error_response(&AppError::validation("query", e.to_string())),
     };
-    let ctx = RequestCtx::new(headers, Some(peer), state.settings.trust_forwarded_for);
-    let result = async {
-        let caller = authenticate(&state, &ctx).await?;
-        runtime::log_download(&state, &caller, params.service_id, params.run_id).await
-    }
-    .await;
+    let result = runtime::log_download(&state, &caller, params.service_id, params.run_id).await;
     let (name, body) = match result {
         Ok(r) => r,
         Err(e) => return error_response(&AppError::from(e)),

@@ -6,12 +6,13 @@ use crate::{api_guard, openapi, ops};
 use anyhow::Context;
 use app::server::bus::EventBus;
 use app::server::crypto::SecretBox;
+use app::server::jobs::Jobs;
 use app::server::metrics::Metrics;
 use app::server::ratelimit::RateLimiter;
 use app::server::redis::RedisHandle;
 use app::server::runtime::Runtime;
 use app::server::settings::Settings;
-use app::server::{auth::jwt::JwtKeys, db, AppState};
+use app::server::{accounts::jwt::JwtKeys, db, AppState};
 use app::{shell, App};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
@@ -28,7 +29,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tower_http::compression::CompressionLayer;
 use tracing::Instrument;
 
@@ -38,8 +38,6 @@ pub struct Application {
     port: u16,
     router: Router,
     state: AppState,
-    shutdown_tx: watch::Sender<bool>,
-    workers: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -53,7 +51,7 @@ impl Application {
         Migrator::up(&db, None)
             .await
             .context("running migrations")?;
-        let interrupted = app::server::repos::workspaces::fail_interrupted(&db).await?;
+        let interrupted = app::server::catalog::repo::workspaces::fail_interrupted(&db).await?;
         if interrupted > 0 {
             tracing::warn!(
                 interrupted,
@@ -102,19 +100,19 @@ impl Application {
             leptos_options,
             runtime: Runtime::new(),
             crypto: SecretBox::new(master_key.expose().as_bytes()),
+            jobs: Jobs::new(),
         };
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let mut workers = Vec::new();
-        if let Some(relay) = state.bus.spawn_relay(shutdown_rx.clone()) {
-            workers.push(relay);
+        if let Some(relay) = state.bus.relay(state.jobs.shutdown_signal()) {
+            state.jobs.spawn("bus.relay", relay);
         }
         if let Some(redis) = state.redis.clone() {
-            workers.push(spawn_redis_watch(
-                redis,
-                state.metrics.clone(),
-                shutdown_rx.clone(),
-            ));
+            state.jobs.spawn(
+                "redis.watch",
+                redis_watch(redis, state.metrics.clone(), state.jobs.shutdown_signal()),
+            );
         }
+        // Reactions to other features' domain events, subscribed before anything can emit.
+        app::server::council::follow(&state);
         // Services that kept running while Optimus was down are adopted again; those that ended
         // are recorded (and restarted when their policy says so).
         match state.runtime.reconcile(&state).await {
@@ -124,19 +122,16 @@ impl Application {
             }
             Err(e) => tracing::error!(error = %e, "could not reconcile services"),
         }
-        workers.push(app::server::runtime::sampler::spawn(
-            state.clone(),
+        app::server::runtime::sampler::spawn(
+            &state,
             Duration::from_millis(state.settings.sample_interval_ms),
-            shutdown_rx.clone(),
-        ));
-        let router = build_router(state.clone(), StreamShutdown(shutdown_rx));
+        );
+        let router = build_router(state.clone(), StreamShutdown(state.jobs.shutdown_signal()));
         Ok(Self {
             listener,
             port: addr.port(),
             router,
             state,
-            shutdown_tx,
-            workers,
         })
     }
 
@@ -163,16 +158,14 @@ impl Application {
         let Self {
             listener,
             router,
-            shutdown_tx,
-            workers,
             state,
             ..
         } = self;
-        let tx = shutdown_tx.clone();
+        let jobs = state.jobs.clone();
         let signal = async move {
             stop.await;
             tracing::info!("shutting down: finishing in-flight requests");
-            let _ = tx.send(true);
+            jobs.signal_shutdown();
         };
         axum::serve(
             listener,
@@ -181,34 +174,30 @@ impl Application {
         .with_graceful_shutdown(signal)
         .await
         .context("serving")?;
-        let _ = shutdown_tx.send(true);
-        for worker in workers {
-            let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
-        }
         // Services keep running; the next start re-adopts them.
         state.runtime.detach_all();
+        state.jobs.shutdown(Duration::from_secs(10)).await;
         tracing::info!("stopped");
         Ok(())
     }
 }
 
-fn spawn_redis_watch(
+/// Keeps the `optimus_redis_up` gauge current until shutdown.
+async fn redis_watch(
     redis: RedisHandle,
     metrics: Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => return,
-                _ = tick.tick() => {
-                    let up = redis.ping().await;
-                    metrics.redis_up.set(i64::from(up));
-                }
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {
+                let up = redis.ping().await;
+                metrics.redis_up.set(i64::from(up));
             }
         }
-    })
+    }
 }
 
 async fn shutdown_signal() {

@@ -11,7 +11,7 @@ use leptos::server_fn::codec::Json;
 pub async fn list_audit(
     #[server(flatten)] query: AuditQuery,
 ) -> Result<Page<AuditEntry>, AppError> {
-    use crate::server::{api_caller, services::audit};
+    use crate::server::{api_caller, audit};
     let (state, _, caller) = api_caller().await?;
     Ok(audit::list(&state, &caller, query).await?)
 }

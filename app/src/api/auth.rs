@@ -10,7 +10,7 @@ use leptos::server_fn::codec::Json;
 /// Whether first-run setup is still open. Public.
 #[server(prefix = "/api/v1", endpoint = "auth/status", input = Json, output = Json)]
 pub async fn get_setup_status() -> Result<SetupStatus, AppError> {
-    use crate::server::{api_context, services::auth};
+    use crate::server::{accounts::auth, api_context};
     let (state, _) = api_context()?;
     Ok(auth::status(&state).await?)
 }
@@ -20,7 +20,7 @@ pub async fn get_setup_status() -> Result<SetupStatus, AppError> {
 pub async fn setup_owner(
     #[server(flatten)] credentials: Credentials,
 ) -> Result<LoginResponse, AppError> {
-    use crate::server::{api_context, services::auth, set_cookies};
+    use crate::server::{accounts::auth, api_context, set_cookies};
     let (state, ctx) = api_context()?;
     let issued = auth::setup(&state, &ctx, credentials).await?;
     set_cookies(&issued.cookies);
@@ -30,7 +30,7 @@ pub async fn setup_owner(
 /// Signs in: sets the session cookies and returns the access token for API clients. Public.
 #[server(prefix = "/api/v1", endpoint = "auth/login", input = Json, output = Json)]
 pub async fn login(#[server(flatten)] credentials: Credentials) -> Result<LoginResponse, AppError> {
-    use crate::server::{api_context, services::auth, set_cookies};
+    use crate::server::{accounts::auth, api_context, set_cookies};
     let (state, ctx) = api_context()?;
     let issued = auth::login(&state, &ctx, credentials).await?;
     set_cookies(&issued.cookies);
@@ -42,7 +42,7 @@ pub async fn login(#[server(flatten)] credentials: Credentials) -> Result<LoginR
 pub async fn refresh_session(
     #[server(flatten)] request: RefreshRequest,
 ) -> Result<LoginResponse, AppError> {
-    use crate::server::{api_context, services::auth, set_cookies};
+    use crate::server::{accounts::auth, api_context, set_cookies};
     let (state, ctx) = api_context()?;
     let issued = auth::refresh(&state, &ctx, request).await?;
     set_cookies(&issued.cookies);
@@ -52,7 +52,7 @@ pub async fn refresh_session(
 /// Ends the current session and clears its cookies.
 #[server(prefix = "/api/v1", endpoint = "auth/logout", input = Json, output = Json)]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::{api_caller, services::auth, set_cookies};
+    use crate::server::{accounts::auth, api_caller, set_cookies};
     let (state, _, caller) = api_caller().await?;
     let cleared = auth::logout(&state, &caller).await?;
     set_cookies(&cleared);
@@ -74,7 +74,7 @@ pub async fn current_user() -> Result<Me, AppError> {
 pub async fn change_password(
     #[server(flatten)] request: ChangePasswordRequest,
 ) -> Result<(), AppError> {
-    use crate::server::{api_caller, services::auth};
+    use crate::server::{accounts::auth, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(auth::change_password(&state, &caller, request).await?)
 }

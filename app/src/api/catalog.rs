@@ -16,7 +16,7 @@ use leptos::server_fn::codec::Json;
 pub async fn add_workspace(
     #[server(flatten)] request: AddWorkspaceRequest,
 ) -> Result<WorkspaceInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::add_workspace(&state, &caller, request).await?)
 }
@@ -26,7 +26,7 @@ pub async fn add_workspace(
 pub async fn list_workspaces(
     #[server(flatten)] page: PageRequest,
 ) -> Result<Page<WorkspaceInfo>, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::list_workspaces(&state, &caller, page).await?)
 }
@@ -36,7 +36,7 @@ pub async fn list_workspaces(
 pub async fn get_workspace(
     #[server(flatten)] request: IdRequest,
 ) -> Result<WorkspaceInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::get_workspace(&state, &caller, request.id).await?)
 }
@@ -46,7 +46,7 @@ pub async fn get_workspace(
 pub async fn scan_workspace(
     #[server(flatten)] request: IdRequest,
 ) -> Result<WorkspaceInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::start_scan(&state, &caller, request.id).await?)
 }
@@ -54,7 +54,7 @@ pub async fn scan_workspace(
 /// Removes a workspace from the catalog (never touches files).
 #[server(prefix = "/api/v1", endpoint = "workspaces/remove", input = Json, output = Json)]
 pub async fn remove_workspace(#[server(flatten)] request: IdRequest) -> Result<(), AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::remove_workspace(&state, &caller, request.id).await?)
 }
@@ -64,7 +64,7 @@ pub async fn remove_workspace(#[server(flatten)] request: IdRequest) -> Result<(
 pub async fn list_projects(
     #[server(flatten)] query: ProjectQuery,
 ) -> Result<Page<ProjectInfo>, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::list_projects(&state, &caller, query).await?)
 }
@@ -72,7 +72,7 @@ pub async fn list_projects(
 /// One project with everything detected about it.
 #[server(prefix = "/api/v1", endpoint = "projects/get", input = Json, output = Json)]
 pub async fn get_project(#[server(flatten)] request: IdRequest) -> Result<ProjectInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::get_project(&state, &caller, request.id).await?)
 }
@@ -82,7 +82,7 @@ pub async fn get_project(#[server(flatten)] request: IdRequest) -> Result<Projec
 pub async fn update_project(
     #[server(flatten)] request: UpdateProjectRequest,
 ) -> Result<ProjectInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::update_project(&state, &caller, request).await?)
 }
@@ -92,7 +92,7 @@ pub async fn update_project(
 pub async fn favorite_project(
     #[server(flatten)] request: ProjectFlagRequest,
 ) -> Result<ProjectInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::set_favorite(&state, &caller, request).await?)
 }
@@ -102,7 +102,7 @@ pub async fn favorite_project(
 pub async fn archive_project(
     #[server(flatten)] request: ProjectFlagRequest,
 ) -> Result<ProjectInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::set_archived(&state, &caller, request).await?)
 }
@@ -110,7 +110,7 @@ pub async fn archive_project(
 /// Removes a catalog entry; the folder on disk is never touched.
 #[server(prefix = "/api/v1", endpoint = "projects/delete", input = Json, output = Json)]
 pub async fn delete_project(#[server(flatten)] request: IdRequest) -> Result<(), AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::delete_project(&state, &caller, request.id).await?)
 }
@@ -120,7 +120,7 @@ pub async fn delete_project(#[server(flatten)] request: IdRequest) -> Result<(),
 pub async fn create_project(
     #[server(flatten)] request: CreateProjectRequest,
 ) -> Result<ProjectInfo, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::create_project(&state, &caller, request).await?)
 }
@@ -130,7 +130,7 @@ pub async fn create_project(
 pub async fn count_project_facets(
     #[server(flatten)] query: ProjectQuery,
 ) -> Result<ProjectFacets, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::project_facets(&state, &caller, query).await?)
 }
@@ -140,7 +140,7 @@ pub async fn count_project_facets(
 pub async fn write_descriptor(
     #[server(flatten)] request: IdRequest,
 ) -> Result<DescriptorWritten, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::write_descriptor(&state, &caller, request.id).await?)
 }
@@ -150,7 +150,7 @@ pub async fn write_descriptor(
 pub async fn import_projects(
     #[server(flatten)] request: ImportRequest,
 ) -> Result<ImportReport, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::import_projects(&state, &caller, request).await?)
 }
@@ -160,7 +160,7 @@ pub async fn import_projects(
 pub async fn project_activity(
     #[server(flatten)] query: ActivityQuery,
 ) -> Result<Page<ActivityEntry>, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::project_activity(&state, &caller, query).await?)
 }
@@ -170,7 +170,7 @@ pub async fn project_activity(
 pub async fn get_dependencies(
     #[server(flatten)] request: IdRequest,
 ) -> Result<ProjectDependencies, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::dependencies(&state, &caller, request.id).await?)
 }
@@ -180,7 +180,7 @@ pub async fn get_dependencies(
 pub async fn set_dependencies(
     #[server(flatten)] request: SetDependenciesRequest,
 ) -> Result<ProjectDependencies, AppError> {
-    use crate::server::{api_caller, services::catalog};
+    use crate::server::{api_caller, catalog};
     let (state, _, caller) = api_caller().await?;
     Ok(catalog::set_dependencies(&state, &caller, request).await?)
 }

@@ -13,7 +13,7 @@ use leptos::server_fn::codec::Json;
 pub async fn deliberate(
     #[server(flatten)] request: DeliberateRequest,
 ) -> Result<DeliberationInfo, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::deliberate(&state, &caller, request).await?)
 }
@@ -23,7 +23,7 @@ pub async fn deliberate(
 pub async fn get_deliberation(
     #[server(flatten)] request: DeliberationRequest,
 ) -> Result<DeliberationInfo, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::get(&state, &caller, request.id).await?)
 }
@@ -33,7 +33,7 @@ pub async fn get_deliberation(
 pub async fn list_deliberations(
     #[server(flatten)] query: DeliberationsQuery,
 ) -> Result<Vec<DeliberationSummary>, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::list(&state, &caller, query).await?)
 }
@@ -43,7 +43,7 @@ pub async fn list_deliberations(
 pub async fn record_outcome(
     #[server(flatten)] request: OutcomeRequest,
 ) -> Result<DeliberationInfo, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::record_outcome(&state, &caller, request).await?)
 }
@@ -51,7 +51,7 @@ pub async fn record_outcome(
 /// Every persona with its track record.
 #[server(prefix = "/api/v1", endpoint = "council/personas", input = Json, output = Json)]
 pub async fn list_personas() -> Result<Vec<PersonaInfo>, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::list_personas(&state, &caller).await?)
 }
@@ -61,7 +61,7 @@ pub async fn list_personas() -> Result<Vec<PersonaInfo>, AppError> {
 pub async fn save_persona(
     #[server(flatten)] request: SavePersonaRequest,
 ) -> Result<Vec<PersonaInfo>, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::save_persona(&state, &caller, request).await?)
 }
@@ -71,7 +71,7 @@ pub async fn save_persona(
 pub async fn council_graph(
     #[server(flatten)] request: crate::models::council::GraphRequest,
 ) -> Result<crate::models::council::GraphView, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::graph_view(&state, &caller, request).await?)
 }
@@ -81,7 +81,7 @@ pub async fn council_graph(
 pub async fn list_memories(
     #[server(flatten)] query: crate::models::council::MemoriesQuery,
 ) -> Result<Vec<crate::models::council::MemoryInfo>, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::memories(&state, &caller, query).await?)
 }
@@ -91,7 +91,7 @@ pub async fn list_memories(
 pub async fn update_memory(
     #[server(flatten)] request: crate::models::council::UpdateMemoryRequest,
 ) -> Result<crate::models::council::MemoryInfo, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::update_memory(&state, &caller, request).await?)
 }
@@ -101,7 +101,7 @@ pub async fn update_memory(
 pub async fn forget_memory(
     #[server(flatten)] request: crate::models::council::MemoryRequest,
 ) -> Result<(), AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::forget_memory(&state, &caller, request.id).await?)
 }
@@ -111,7 +111,7 @@ pub async fn forget_memory(
 pub async fn council_path(
     #[server(flatten)] request: crate::models::council::PathRequest,
 ) -> Result<Vec<crate::models::council::GraphNode>, AppError> {
-    use crate::server::{api_caller, services::council};
+    use crate::server::{api_caller, council};
     let (state, _, caller) = api_caller().await?;
     Ok(council::graph_path(&state, &caller, request).await?)
 }

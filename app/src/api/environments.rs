@@ -13,7 +13,7 @@ use leptos::server_fn::codec::Json;
 pub async fn list_environments(
     #[server(flatten)] request: EnvironmentsRequest,
 ) -> Result<Vec<EnvironmentInfo>, AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::list(&state, &caller, request.project_id, request.reveal).await?)
 }
@@ -23,7 +23,7 @@ pub async fn list_environments(
 pub async fn create_environment(
     #[server(flatten)] request: CreateEnvironmentRequest,
 ) -> Result<Vec<EnvironmentInfo>, AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::create(&state, &caller, request).await?)
 }
@@ -33,7 +33,7 @@ pub async fn create_environment(
 pub async fn delete_environment(
     #[server(flatten)] request: EnvironmentRequest,
 ) -> Result<(), AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::delete(&state, &caller, request.id).await?)
 }
@@ -43,7 +43,7 @@ pub async fn delete_environment(
 pub async fn activate_environment(
     #[server(flatten)] request: EnvironmentRequest,
 ) -> Result<Vec<EnvironmentInfo>, AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::activate(&state, &caller, request.id).await?)
 }
@@ -53,7 +53,7 @@ pub async fn activate_environment(
 pub async fn set_env_var(
     #[server(flatten)] request: SetVarRequest,
 ) -> Result<Vec<EnvironmentInfo>, AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::set_var(&state, &caller, request).await?)
 }
@@ -63,7 +63,7 @@ pub async fn set_env_var(
 pub async fn delete_env_var(
     #[server(flatten)] request: DeleteVarRequest,
 ) -> Result<Vec<EnvironmentInfo>, AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::delete_var(&state, &caller, request).await?)
 }
@@ -73,7 +73,7 @@ pub async fn delete_env_var(
 pub async fn import_dotenv(
     #[server(flatten)] request: ImportDotenvRequest,
 ) -> Result<DotenvImported, AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::import_dotenv(&state, &caller, request).await?)
 }
@@ -83,7 +83,7 @@ pub async fn import_dotenv(
 pub async fn export_dotenv(
     #[server(flatten)] request: EnvironmentRequest,
 ) -> Result<DotenvExport, AppError> {
-    use crate::server::{api_caller, services::environments};
+    use crate::server::{api_caller, environments};
     let (state, _, caller) = api_caller().await?;
     Ok(environments::export_dotenv(&state, &caller, request.id).await?)
 }

@@ -10,7 +10,7 @@ use leptos::server_fn::codec::Json;
 pub async fn list_notifications(
     #[server(flatten)] query: NotificationsQuery,
 ) -> Result<NotificationList, AppError> {
-    use crate::server::{api_caller, services::notifications};
+    use crate::server::{api_caller, notifications};
     let (state, _, caller) = api_caller().await?;
     Ok(notifications::list(&state, &caller, query).await?)
 }
@@ -20,7 +20,7 @@ pub async fn list_notifications(
 pub async fn mark_notifications_read(
     #[server(flatten)] request: MarkReadRequest,
 ) -> Result<NotificationList, AppError> {
-    use crate::server::{api_caller, services::notifications};
+    use crate::server::{api_caller, notifications};
     let (state, _, caller) = api_caller().await?;
     Ok(notifications::mark_read(&state, &caller, request).await?)
 }

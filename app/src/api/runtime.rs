@@ -13,7 +13,7 @@ use leptos::server_fn::codec::Json;
 pub async fn list_services(
     #[server(flatten)] request: ProjectServicesRequest,
 ) -> Result<Vec<ServiceInfo>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::list(&state, &caller, request.project_id).await?)
 }
@@ -23,7 +23,7 @@ pub async fn list_services(
 pub async fn get_service(
     #[server(flatten)] request: ServiceRequest,
 ) -> Result<ServiceInfo, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::get(&state, &caller, request.id).await?)
 }
@@ -33,7 +33,7 @@ pub async fn get_service(
 pub async fn create_service(
     #[server(flatten)] request: CreateServiceRequest,
 ) -> Result<ServiceInfo, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::create(&state, &caller, request).await?)
 }
@@ -43,7 +43,7 @@ pub async fn create_service(
 pub async fn update_service(
     #[server(flatten)] request: UpdateServiceRequest,
 ) -> Result<ServiceInfo, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::update(&state, &caller, request).await?)
 }
@@ -51,7 +51,7 @@ pub async fn update_service(
 /// Removes a stopped service.
 #[server(prefix = "/api/v1", endpoint = "services/delete", input = Json, output = Json)]
 pub async fn delete_service(#[server(flatten)] request: ServiceRequest) -> Result<(), AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::delete(&state, &caller, request.id).await?)
 }
@@ -61,7 +61,7 @@ pub async fn delete_service(#[server(flatten)] request: ServiceRequest) -> Resul
 pub async fn import_detected_services(
     #[server(flatten)] request: ProjectServicesRequest,
 ) -> Result<Vec<ServiceInfo>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::import_detected(&state, &caller, request.project_id).await?)
 }
@@ -71,7 +71,7 @@ pub async fn import_detected_services(
 pub async fn start_service(
     #[server(flatten)] request: ServiceRequest,
 ) -> Result<ServiceInfo, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::start(&state, &caller, request.id).await?)
 }
@@ -81,7 +81,7 @@ pub async fn start_service(
 pub async fn stop_service(
     #[server(flatten)] request: ServiceRequest,
 ) -> Result<ServiceInfo, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::stop(&state, &caller, request.id).await?)
 }
@@ -91,7 +91,7 @@ pub async fn stop_service(
 pub async fn restart_service(
     #[server(flatten)] request: ServiceRequest,
 ) -> Result<ServiceInfo, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::restart(&state, &caller, request.id).await?)
 }
@@ -101,7 +101,7 @@ pub async fn restart_service(
 pub async fn start_project_services(
     #[server(flatten)] request: ProjectServicesRequest,
 ) -> Result<Vec<ServiceInfo>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::start_project(&state, &caller, request.project_id).await?)
 }
@@ -111,7 +111,7 @@ pub async fn start_project_services(
 pub async fn stop_project_services(
     #[server(flatten)] request: ProjectServicesRequest,
 ) -> Result<Vec<ServiceInfo>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::stop_project(&state, &caller, request.project_id).await?)
 }
@@ -121,7 +121,7 @@ pub async fn stop_project_services(
 pub async fn restart_project_services(
     #[server(flatten)] request: ProjectServicesRequest,
 ) -> Result<Vec<ServiceInfo>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::restart_project(&state, &caller, request.project_id).await?)
 }
@@ -129,7 +129,7 @@ pub async fn restart_project_services(
 /// A service's runs, newest first: pid, port, start, ready, end, exit status or signal, reason.
 #[server(prefix = "/api/v1", endpoint = "services/runs", input = Json, output = Json)]
 pub async fn service_runs(#[server(flatten)] request: RunsQuery) -> Result<Vec<RunInfo>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::runs(&state, &caller, request).await?)
 }
@@ -138,7 +138,7 @@ pub async fn service_runs(#[server(flatten)] request: RunsQuery) -> Result<Vec<R
 /// text or regex.
 #[server(prefix = "/api/v1", endpoint = "services/logs", input = Json, output = Json)]
 pub async fn service_logs(#[server(flatten)] request: LogQuery) -> Result<Vec<LogLine>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::log_history(&state, &caller, request).await?)
 }
@@ -146,7 +146,7 @@ pub async fn service_logs(#[server(flatten)] request: LogQuery) -> Result<Vec<Lo
 /// Every port held by a service (fixed or allocated) and whether it is in use.
 #[server(prefix = "/api/v1", endpoint = "ports/list", input = Json, output = Json)]
 pub async fn list_ports() -> Result<Vec<PortEntry>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::port_registry(&state, &caller).await?)
 }
@@ -156,7 +156,7 @@ pub async fn list_ports() -> Result<Vec<PortEntry>, AppError> {
 pub async fn pending_service_changes(
     #[server(flatten)] request: ServiceRequest,
 ) -> Result<Vec<crate::models::environments::SpecChange>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::pending_changes(&state, &caller, request.id).await?)
 }
@@ -166,7 +166,7 @@ pub async fn pending_service_changes(
 pub async fn service_metrics(
     #[server(flatten)] request: crate::models::runtime::MetricsQuery,
 ) -> Result<Vec<crate::models::runtime::ResourceSample>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::service_metrics(&state, &caller, request).await?)
 }
@@ -176,7 +176,7 @@ pub async fn service_metrics(
 pub async fn host_metrics(
     #[server(flatten)] request: crate::models::runtime::HostMetricsQuery,
 ) -> Result<Vec<crate::models::runtime::HostSample>, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::host_metrics(&state, &caller, request).await?)
 }
@@ -186,7 +186,7 @@ pub async fn host_metrics(
 pub async fn runtime_start(
     #[server(flatten)] request: crate::models::runtime::RuntimeRequest,
 ) -> Result<crate::models::runtime::RuntimeStatus, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::contract_start(&state, &caller, request).await?)
 }
@@ -196,7 +196,7 @@ pub async fn runtime_start(
 pub async fn runtime_stop(
     #[server(flatten)] request: crate::models::runtime::RuntimeRequest,
 ) -> Result<crate::models::runtime::RuntimeStatus, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::contract_stop(&state, &caller, request).await?)
 }
@@ -206,7 +206,7 @@ pub async fn runtime_stop(
 pub async fn runtime_status(
     #[server(flatten)] request: crate::models::runtime::RuntimeStatusRequest,
 ) -> Result<crate::models::runtime::RuntimeStatus, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::contract_status(&state, &caller, request.project_id).await?)
 }
@@ -216,7 +216,7 @@ pub async fn runtime_status(
 pub async fn runtime_logs(
     #[server(flatten)] request: crate::models::runtime::RuntimeLogsRequest,
 ) -> Result<crate::models::runtime::RuntimeLogs, AppError> {
-    use crate::server::{api_caller, services::runtime};
+    use crate::server::{api_caller, runtime};
     let (state, _, caller) = api_caller().await?;
     Ok(runtime::contract_logs(&state, &caller, request).await?)
 }

@@ -11,7 +11,7 @@ use leptos::server_fn::codec::Json;
 pub async fn create_token(
     #[server(flatten)] request: CreateTokenRequest,
 ) -> Result<CreatedToken, AppError> {
-    use crate::server::{api_caller, services::tokens};
+    use crate::server::{accounts::tokens, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(tokens::create(&state, &caller, request).await?)
 }
@@ -21,7 +21,7 @@ pub async fn create_token(
 pub async fn list_tokens(
     #[server(flatten)] page: PageRequest,
 ) -> Result<Page<TokenInfo>, AppError> {
-    use crate::server::{api_caller, services::tokens};
+    use crate::server::{accounts::tokens, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(tokens::list(&state, &caller, page).await?)
 }
@@ -29,7 +29,7 @@ pub async fn list_tokens(
 /// Revokes one of the caller's tokens.
 #[server(prefix = "/api/v1", endpoint = "tokens/revoke", input = Json, output = Json)]
 pub async fn revoke_token(#[server(flatten)] request: IdRequest) -> Result<TokenInfo, AppError> {
-    use crate::server::{api_caller, services::tokens};
+    use crate::server::{accounts::tokens, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(tokens::revoke(&state, &caller, request.id).await?)
 }

@@ -10,7 +10,7 @@ use leptos::server_fn::codec::Json;
 /// Lists users by id.
 #[server(prefix = "/api/v1", endpoint = "users/list", input = Json, output = Json)]
 pub async fn list_users(#[server(flatten)] page: PageRequest) -> Result<Page<UserInfo>, AppError> {
-    use crate::server::{api_caller, services::users};
+    use crate::server::{accounts::users, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(users::list(&state, &caller, page).await?)
 }
@@ -20,7 +20,7 @@ pub async fn list_users(#[server(flatten)] page: PageRequest) -> Result<Page<Use
 pub async fn create_user(
     #[server(flatten)] request: CreateUserRequest,
 ) -> Result<UserInfo, AppError> {
-    use crate::server::{api_caller, services::users};
+    use crate::server::{accounts::users, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(users::create(&state, &caller, request).await?)
 }
@@ -30,7 +30,7 @@ pub async fn create_user(
 pub async fn update_user_role(
     #[server(flatten)] request: UpdateRoleRequest,
 ) -> Result<UserInfo, AppError> {
-    use crate::server::{api_caller, services::users};
+    use crate::server::{accounts::users, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(users::update_role(&state, &caller, request).await?)
 }
@@ -38,7 +38,7 @@ pub async fn update_user_role(
 /// Deletes a user and ends their sessions and tokens.
 #[server(prefix = "/api/v1", endpoint = "users/delete", input = Json, output = Json)]
 pub async fn delete_user(#[server(flatten)] request: IdRequest) -> Result<(), AppError> {
-    use crate::server::{api_caller, services::users};
+    use crate::server::{accounts::users, api_caller};
     let (state, _, caller) = api_caller().await?;
     Ok(users::delete(&state, &caller, request.id).await?)
 }

@@ -66,9 +66,9 @@ pub fn append_response_header(name: HeaderName, value: HeaderValue) {
 }
 
 /// The state, request context and authenticated caller of the running server function.
-pub async fn api_caller() -> Result<(AppState, RequestCtx, super::auth::Caller), AppError> {
+pub async fn api_caller() -> Result<(AppState, RequestCtx, super::accounts::Caller), AppError> {
     let (state, ctx) = api_context()?;
-    let caller = super::auth::authenticate(&state, &ctx).await?;
+    let caller = super::accounts::authenticate(&state, &ctx).await?;
     Ok((state, ctx, caller))
 }
 

@@ -27,6 +27,9 @@ pub enum ServerError {
     /// Signing or checking a token failed for a reason other than bad input.
     #[error("jwt: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),
+    /// A stored JSON value could not be decoded (the message names table, row and column).
+    #[error(transparent)]
+    Stored(#[from] crate::server::stored::Undecodable),
     /// Anything else, with context.
     #[error("{0}")]
     Other(String),
@@ -36,6 +39,8 @@ impl From<ServerError> for AppError {
     fn from(err: ServerError) -> Self {
         match err {
             ServerError::App(app) => app,
+            // Already logged where it was met; the client learns which row to repair.
+            ServerError::Stored(e) => AppError::conflict(format!("{e}; update or delete it")),
             ServerError::Db(
                 e @ (sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)),
             ) => {
@@ -54,3 +59,21 @@ impl From<ServerError> for AppError {
 
 /// Shorthand for service results.
 pub type ServerResult<T> = Result<T, ServerError>;
+
+impl axum::response::IntoResponse for AppError {
+    /// The JSON error with its status, and `Retry-After` on 429.
+    fn into_response(self) -> axum::response::Response {
+        use http::{header, HeaderValue, StatusCode};
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body =
+            serde_json::to_string(&self).unwrap_or_else(|_| r#"{"error":"internal"}"#.into());
+        let mut res = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}

@@ -1,26 +1,36 @@
-//! The server core, compiled only with the `ssr` feature: configuration, state, authentication,
-//! repositories, services and background workers. Server functions in `crate::api` are thin
-//! wrappers over the services here.
+//! The server core, compiled only with the `ssr` feature.
+//!
+//! The files here are the shared kernel: configuration ([`settings`]), state, errors, the
+//! database and Redis handles, the event bus, secret sealing, metrics, the rate limiter, the
+//! request context and paging. Each folder is one feature, with its public API at its root, its
+//! queries in `repo` (the only code touching its `entities`) and submodules by concern:
+//! [`accounts`], [`audit`], [`catalog`], [`runtime`], [`environments`], [`notifications`],
+//! [`council`]. Server functions in `crate::api` are thin wrappers over these features.
 
-pub mod auth;
+pub mod accounts;
+pub mod audit;
 pub mod bus;
+pub mod caller;
 pub mod catalog;
 pub mod context;
 pub mod council;
 pub mod crypto;
 pub mod db;
-pub mod entities;
+pub mod environments;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
+pub mod notifications;
+pub mod paging;
 pub mod ratelimit;
 pub mod redis;
-pub mod repos;
 pub mod runtime;
 pub mod secret;
-pub mod services;
 pub mod settings;
 pub mod state;
+pub mod stored;
 
+pub use caller::{Caller, Credential};
 pub use context::{api_caller, api_context, set_cookies, RequestCtx};
 pub use error::ServerError;
 pub use state::AppState;

@@ -18,7 +18,7 @@ pub struct AppState {
     /// The database pool.
     pub db: DatabaseConnection,
     /// Access-token signing keys.
-    pub keys: Arc<super::auth::jwt::JwtKeys>,
+    pub keys: Arc<super::accounts::jwt::JwtKeys>,
     /// Publishes and fans out events (in-process or over Redis).
     pub bus: EventBus,
     /// Counts requests per key (in-process or in Redis).
@@ -33,6 +33,8 @@ pub struct AppState {
     pub runtime: super::runtime::Runtime,
     /// Seals secrets at rest with the master key.
     pub crypto: super::crypto::SecretBox,
+    /// Every background task of this instance, named and joined at shutdown.
+    pub jobs: super::jobs::Jobs,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -610,6 +610,52 @@ async fn the_filtered_list_exports_as_csv_and_json() {
         .await
         .expect("export");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    // The export link carries the page's own encoding of the filters (`q`, `favorite=1`).
+    let web = project_named(&app, &owner, "web").await;
+    let r = app
+        .post(
+            "projects/favorite",
+            json!({"id": web["id"], "value": true}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for (query, expected) in [("favorite=1", vec!["web"]), ("favorite=1&q=zzz", vec![])] {
+        let res = app
+            .client
+            .get(format!(
+                "{}/api/v1/projects/export?format=json&{query}",
+                app.addr
+            ))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(res.status(), StatusCode::OK);
+        let names: Vec<String> = res
+            .json::<Value>()
+            .await
+            .unwrap_or_default()
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(names, expected, "{query}");
+    }
+    let bad = app
+        .client
+        .get(format!("{}/api/v1/projects/export?favorite=yes", app.addr))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let body: Value = bad.json().await.unwrap_or_default();
+    assert_eq!(body["field"], "favorite", "{body}");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod events;
 mod health;
 mod helpers;
 mod input;
+mod jobs;
 mod limits;
 mod llm;
 mod runtime;

@@ -5,6 +5,7 @@
 use crate::helpers::{spawn_app, spawn_sharing, TestApp};
 use app::server::runtime::proc;
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -904,7 +905,7 @@ async fn resources_of_the_whole_tree_are_sampled_stored_downsampled_and_exported
     app.post_anon("services/stop", json!({"id": id}), Some(&owner))
         .await;
     // Minute averages appear once their minute is over; raw samples go after an hour.
-    use app::server::repos::samples;
+    use app::server::runtime::repo::samples;
     use app::server::runtime::sampler::{self, MINUTE, RAW};
     let raw = samples::count(&app.state.db, RAW).await.expect("count");
     assert!(raw >= 2, "{raw}");
@@ -1117,4 +1118,60 @@ async fn a_failing_liveness_probe_restarts_the_service() {
     );
     app.post_anon("services/stop", json!({"id": id}), Some(&owner))
         .await;
+}
+
+#[tokio::test]
+async fn a_stored_definition_that_cannot_be_read_is_named_and_never_run() {
+    let app = spawn_app().await;
+    let token = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &token, &[]).await;
+    let id = create(
+        &app,
+        &token,
+        pid,
+        json!({"name": "web", "command": "echo hi; sleep 30"}),
+    )
+    .await;
+    // As after a rollback to a release that stored definitions differently.
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE services SET definition = '{{\"command\": 42}}' WHERE id = {id}"
+        ))
+        .await
+        .expect("corrupt the row");
+    let named = format!("services row {id}: column `definition` cannot be read");
+    for (path, body) in [
+        ("services/list", json!({"project_id": pid})),
+        ("services/start", json!({"id": id})),
+    ] {
+        let r = app.post_anon(path, body, Some(&token)).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{path}: {}", r.body);
+        assert!(
+            r.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&named)),
+            "{path}: {}",
+            r.body
+        );
+    }
+    let runs = app
+        .post_anon("services/runs", json!({"id": id}), Some(&token))
+        .await;
+    assert_eq!(
+        runs.body.as_array().map(Vec::len),
+        Some(0),
+        "nothing ran: {}",
+        runs.body
+    );
+    // Replacing the definition repairs it.
+    let r = app
+        .post_anon(
+            "services/update",
+            json!({"id": id, "definition": {"name": "web", "command": "sleep 30"}}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["definition"]["command"], "sleep 30");
 }

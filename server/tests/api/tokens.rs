@@ -118,7 +118,7 @@ async fn revoked_and_expired_tokens_are_refused() {
         StatusCode::UNAUTHORIZED
     );
 
-    use app::server::entities::api_token;
+    use app::server::accounts::entities::api_token;
     api_token::Entity::update_many()
         .col_expr(
             api_token::Column::ExpiresAt,

@@ -1,7 +1,50 @@
-//! Finding projects on disk: stack and command detection, git state, and the workspace walk.
-//! Everything here reads files and never writes or deletes them.
+//! The catalog: workspaces and their scans, projects (detected facts, curation, filters,
+//! export and import), dependencies between projects, and each project's activity timeline.
+//!
+//! Finding projects on disk ([`scan`], [`detect`], [`git`], [`descriptor`]) reads files and never
+//! writes or deletes them; the one exception is [`write_descriptor`], which creates a new
+//! `optimus.toml` and never overwrites one. The functions re-exported below are the feature's
+//! public API; [`repo`] alone touches its tables.
 
+pub mod activity;
+pub mod dependencies;
 pub mod descriptor;
 pub mod detect;
+pub mod entities;
+pub mod export;
 pub mod git;
+pub mod projects;
+pub mod repo;
 pub mod scan;
+pub mod workspaces;
+
+pub use activity::{count_since as activity_since, project_activity, record as record_activity};
+pub use dependencies::{creates_cycle, dependencies, set_dependencies};
+pub use entities::project::Model as Project;
+pub use export::{export_projects, projects_csv};
+pub use projects::{
+    create_project, delete_project, filter_from, get_project, import_projects, list_projects,
+    parse_tag, project_facets, set_archived, set_favorite, sort_from, update_project,
+    write_descriptor,
+};
+pub use workspaces::{
+    add_workspace, check_workspace_path, get_workspace, list_workspaces, remove_workspace,
+    run_scan, start_scan,
+};
+
+use sea_orm::{ConnectionTrait, DbErr};
+
+/// The cataloged project with this id.
+pub async fn find_project(db: &impl ConnectionTrait, id: i64) -> Result<Option<Project>, DbErr> {
+    repo::projects::find(db, id).await
+}
+
+/// The projects `id` depends on.
+pub async fn dependencies_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64>, DbErr> {
+    repo::dependencies::of(db, id).await
+}
+
+/// The projects that depend on `id`.
+pub async fn dependents_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64>, DbErr> {
+    repo::dependencies::dependents(db, id).await
+}

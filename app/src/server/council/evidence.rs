@@ -1,5 +1,5 @@
 //! Evidence: what the read-only tools found about a situation, numbered so every claim can cite
-//! it, and the decision signals it carries. Pure: [`super::gather`] builds the [`Situation`]
+//! it, and the decision signals it carries. Pure: [`super::sources`] builds the [`Situation`]
 //! from the database; tests build it by hand.
 
 use crate::models::council::Evidence;

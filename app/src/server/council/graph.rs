@@ -2,8 +2,8 @@
 //! intervals. A fact that stops being true is closed (`valid_to`), never deleted, so "what did
 //! we know then" stays answerable. Fed deterministically from the catalog and from decisions.
 
-use crate::server::entities::{kg_edge, kg_node, project};
-use crate::server::repos;
+use crate::server::catalog::Project;
+use crate::server::council::entities::{kg_edge, kg_node};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -104,12 +104,12 @@ fn json_list(s: &str) -> Vec<String> {
 /// Returns the project's node.
 pub async fn sync_project(
     db: &impl ConnectionTrait,
-    p: &project::Model,
+    p: &Project,
     now: DateTime<Utc>,
 ) -> Result<kg_node::Model, DbErr> {
     let mut depends_on = Vec::new();
-    for d in repos::dependencies::of(db, p.id).await? {
-        if let Some(dp) = repos::projects::find(db, d).await? {
+    for d in crate::server::catalog::dependencies_of(db, p.id).await? {
+        if let Some(dp) = crate::server::catalog::find_project(db, d).await? {
             depends_on.push((dp.id, dp.name));
         }
     }

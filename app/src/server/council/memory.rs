@@ -1,7 +1,7 @@
 //! The council's memory: every deliberation, turn and outcome is stored; recall ranks memories by
 //! full-text relevance (PostgreSQL `tsvector`, SQLite FTS5), importance and recency.
 
-use crate::server::entities::council_memory;
+use crate::server::council::entities::council_memory;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,

@@ -3,21 +3,33 @@
 //! remembered and linked into the knowledge graph.
 //!
 //! - [`personas`]: the thirteen built-in personas and question routing;
-//! - [`gather`] → [`evidence`]: what the tools found, numbered, and the signals it carries;
+//! - [`sources`] → [`evidence`]: what the tools found, numbered, and the signals it carries;
 //! - [`offline`]: the default engine, deterministic rules per persona over the signals;
 //! - [`consensus`]: the weighted vote, agreement and confidence;
-//! - [`memory`]: storage and full-text recall; [`graph`]: nodes, edges, validity intervals.
+//! - [`memory`]: storage and full-text recall; [`graph`]: nodes, edges, validity intervals;
+//! - [`deliberations`], [`roster`], [`memories`], [`knowledge`]: the feature's public API,
+//!   re-exported below.
 
 pub mod consensus;
+pub mod deliberations;
+pub mod entities;
 pub mod evidence;
-pub mod gather;
 pub mod graph;
+pub mod knowledge;
 pub mod llm;
+pub mod memories;
 pub mod memory;
 pub mod offline;
 pub mod personas;
+pub mod roster;
 #[cfg(test)]
 mod scenarios;
+pub mod sources;
+
+pub use deliberations::{deliberate, get, list, record_outcome};
+pub use knowledge::{follow, graph_path, graph_view, record_incident, sync_projects};
+pub use memories::{forget_memory, memories, update_memory};
+pub use roster::{list_personas, save_persona, seed_personas};
 
 use crate::models::council::{OptionInfo, PersonaInfo, Turn};
 use evidence::Signal;

@@ -5,26 +5,52 @@
 //! Each active service has one supervising task ([`supervisor::drive`]). The task owns the
 //! service's life: wait for dependencies, launch, watch (logs, probes, exit), restart or stop.
 //! Services keep running when Optimus stops; [`Runtime::reconcile`] re-adopts them on start.
+//!
+//! The functions re-exported below are the feature's public API: service definitions
+//! ([`services`], [`definitions`], [`detected`], [`pending`]), control ([`control`], [`contract`]),
+//! history and logs ([`history`]) and resources ([`resources`], [`sampler`]). [`repo`] alone
+//! touches the runtime's tables.
 
 pub mod alerts;
-pub use optimus_shim::{limits, proc, shim};
+pub mod contract;
+pub mod control;
+pub mod definitions;
+pub mod detected;
+pub mod entities;
+pub mod health;
+pub mod history;
 pub mod logs;
+pub mod pending;
 pub mod ports;
 pub mod probes;
+pub mod repo;
+pub mod resources;
 pub mod sampler;
+pub mod services;
 pub mod supervisor;
+pub use optimus_shim::{limits, proc, shim};
 
-use crate::server::entities::service_run;
+pub use contract::{contract_logs, contract_start, contract_status, contract_stop};
+pub use control::{restart, restart_project, start, start_project, stop, stop_project};
+pub use definitions::check_definition;
+pub use detected::{detected, import_detected, sync_detected};
+pub use health::{project_health, resource_trend, ProjectHealth, ResourceTrend};
+pub use history::{log_download, log_history, port_registry, runs};
+pub use pending::pending_changes;
+pub use resources::{host_metrics, service_metrics};
+pub use services::{create, delete, get, list, update};
+
+use crate::server::jobs::JobHandle;
+use crate::server::runtime::entities::service_run;
 use crate::server::AppState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 struct Handle {
     stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: JobHandle,
 }
 
 #[derive(Default)]
@@ -88,7 +114,10 @@ impl Runtime {
             return false;
         }
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(supervisor::drive(state.clone(), service_id, stop_rx, adopt));
+        let task = state.jobs.spawn(
+            format!("runtime.supervise:{service_id}"),
+            supervisor::drive(state.clone(), service_id, stop_rx, adopt),
+        );
         tasks.insert(service_id, Handle { stop, task });
         true
     }
@@ -109,7 +138,7 @@ impl Runtime {
             return false;
         }
         let _ = handle.stop.send(true);
-        let _ = tokio::time::timeout(wait, handle.task).await;
+        handle.task.wait(wait).await;
         true
     }
 

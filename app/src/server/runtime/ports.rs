@@ -2,8 +2,8 @@
 //! allocation from the configured range for services that ask for one.
 
 use crate::models::runtime::PortEntry;
-use crate::server::entities::service;
-use crate::server::repos;
+use crate::server::runtime::entities::service;
+use crate::server::runtime::repo;
 use crate::server::AppState;
 use sea_orm::DbErr;
 use std::collections::HashSet;
@@ -15,7 +15,8 @@ pub fn is_free(port: u16) -> bool {
 
 /// The port a service holds: its fixed port, else its allocation.
 pub fn held_port(m: &service::Model) -> (Option<u16>, bool) {
-    match repos::services::definition(m).port {
+    // An unreadable definition (logged) holds what it was allocated, if anything.
+    match repo::services::definition(m).ok().and_then(|d| d.port) {
         Some(p) => (Some(p), false),
         None => (m.allocated_port.and_then(|p| u16::try_from(p).ok()), true),
     }
@@ -24,7 +25,7 @@ pub fn held_port(m: &service::Model) -> (Option<u16>, bool) {
 /// Every port held by a service.
 pub async fn entries(state: &AppState) -> Result<Vec<PortEntry>, DbErr> {
     let mut out = Vec::new();
-    for m in repos::services::all(&state.db).await? {
+    for m in repo::services::all(&state.db).await? {
         if let (Some(port), allocated) = held_port(&m) {
             out.push(PortEntry {
                 port,
@@ -32,7 +33,7 @@ pub async fn entries(state: &AppState) -> Result<Vec<PortEntry>, DbErr> {
                 service: m.name.clone(),
                 project_id: m.project_id,
                 allocated,
-                live: repos::services::state(&m).is_live(),
+                live: repo::services::state(&m).is_live(),
             });
         }
     }
@@ -47,9 +48,9 @@ pub async fn conflict(
     service_id: i64,
     port: u16,
 ) -> Result<Option<String>, DbErr> {
-    for m in repos::services::all(&state.db).await? {
+    for m in repo::services::all(&state.db).await? {
         // Waiting and restarting services hold their port too.
-        if m.id == service_id || !repos::services::state(&m).is_active() {
+        if m.id == service_id || !repo::services::state(&m).is_active() {
             continue;
         }
         if held_port(&m).0 == Some(port) {
@@ -72,7 +73,7 @@ pub async fn conflict(
 
 /// The port a service's next run gets: fixed, allocated before, or newly allocated.
 pub async fn port_for(state: &AppState, m: &service::Model) -> Result<Option<u16>, String> {
-    let def = repos::services::definition(m);
+    let def = repo::services::definition(m).map_err(|e| e.to_string())?;
     if let Some(p) = def.port {
         return Ok(Some(p));
     }
@@ -82,7 +83,7 @@ pub async fn port_for(state: &AppState, m: &service::Model) -> Result<Option<u16
     if let Some(p) = m.allocated_port.and_then(|p| u16::try_from(p).ok()) {
         return Ok(Some(p));
     }
-    let all = repos::services::all(&state.db)
+    let all = repo::services::all(&state.db)
         .await
         .map_err(|e| e.to_string())?;
     let taken: HashSet<u16> = all.iter().filter_map(|s| held_port(s).0).collect();
@@ -95,7 +96,7 @@ pub async fn port_for(state: &AppState, m: &service::Model) -> Result<Option<u16
             continue;
         }
         // The unique index settles a race with another allocation: try the next port.
-        if repos::services::set_allocated_port(&state.db, m.id, Some(port))
+        if repo::services::set_allocated_port(&state.db, m.id, Some(port))
             .await
             .is_ok()
         {

@@ -7,16 +7,16 @@ use super::alerts;
 use super::proc::ProcTable;
 use crate::models::events::Event;
 use crate::models::runtime::{AlertRule, HostSample, ResourceSample};
-use crate::server::entities::{service, service_run};
-use crate::server::repos;
-use crate::server::services::notifications;
+use crate::server::jobs::Jobs;
+use crate::server::notifications;
+use crate::server::runtime::entities::{service, service_run};
+use crate::server::runtime::repo;
 use crate::server::AppState;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use procfs::process::Process;
 use procfs::{Current, CurrentSI, WithCurrentSystemInfo};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
 /// Tier 0: raw samples, kept an hour.
 pub const RAW: i16 = 0;
@@ -234,14 +234,14 @@ impl Sampler {
 
 /// The live runs of the services this instance supervises.
 async fn live_runs(state: &AppState) -> Vec<(service::Model, service_run::Model)> {
-    let Ok(services) = repos::services::all(&state.db).await else {
+    let Ok(services) = repo::services::all(&state.db).await else {
         return Vec::new();
     };
     let live: Vec<service::Model> = services
         .into_iter()
-        .filter(|s| repos::services::state(s).is_live() && state.runtime.is_supervising(s.id))
+        .filter(|s| repo::services::state(s).is_live() && state.runtime.is_supervising(s.id))
         .collect();
-    let runs = repos::services::latest_runs(&state.db, live.iter().map(|s| s.id).collect())
+    let runs = repo::services::latest_runs(&state.db, live.iter().map(|s| s.id).collect())
         .await
         .unwrap_or_default();
     live.into_iter()
@@ -255,13 +255,12 @@ async fn live_runs(state: &AppState) -> Vec<(service::Model, service_run::Model)
         .collect()
 }
 
-/// Samples every `interval` and rolls tiers up every minute until `shutdown`.
-pub fn spawn(
-    state: AppState,
-    interval: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// Samples every `interval` and rolls tiers up every minute until shutdown (run as the
+/// `runtime.sampler` job).
+pub fn spawn(state: &AppState, interval: Duration) {
+    let mut shutdown = state.jobs.shutdown_signal();
+    let state = state.clone();
+    state.jobs.clone().spawn("runtime.sampler", async move {
         let mut sampler = Sampler::default();
         let mut alerts = alerts::Alerts::default();
         let mut tick = tokio::time::interval(interval);
@@ -275,18 +274,23 @@ pub fn spawn(
             let runs = live_runs(&state).await;
             let rules: HashMap<i64, Vec<AlertRule>> = runs
                 .iter()
-                .map(|(svc, _)| (svc.id, repos::services::definition(svc).alerts))
+                // An unreadable definition (logged) has no alerts to check.
+                .filter_map(|(svc, _)| Some((svc.id, repo::services::definition(svc).ok()?.alerts)))
                 .filter(|(_, r)| !r.is_empty())
                 .collect();
             let at = Utc::now();
-            let (taken, samples, host) = tokio::task::spawn_blocking(move || {
+            let Ok((taken, samples, host)) = Jobs::blocking("runtime.sampler.read", move || {
                 let (s, h) = sampler.sample(&runs, at);
                 (sampler, s, h)
             })
             .await
-            .unwrap_or_else(|_| (Sampler::default(), Vec::new(), HostSample::default()));
+            else {
+                // Logged by `blocking`; start over with fresh CPU baselines next tick.
+                sampler = Sampler::default();
+                continue;
+            };
             sampler = taken;
-            if let Err(e) = repos::samples::insert(&state.db, &samples, &host).await {
+            if let Err(e) = repo::samples::insert(&state.db, &samples, &host).await {
                 tracing::warn!(error = %e, "could not store resource samples");
             }
             state.metrics.observe_services(&samples);
@@ -310,7 +314,7 @@ pub fn spawn(
                 }
             }
         }
-    })
+    });
 }
 
 /// Averages finished buckets of each tier into the next, then drops what retention allows.
@@ -320,10 +324,10 @@ pub async fn roll_up(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm
         let Ok(end) = now.duration_trunc(width) else {
             continue;
         };
-        repos::samples::roll_up(&state.db, from, to, width, end).await?;
+        repo::samples::roll_up(&state.db, from, to, width, end).await?;
     }
     for tier in [RAW, MINUTE, QUARTER] {
-        repos::samples::prune(&state.db, tier, now - retention(tier)).await?;
+        repo::samples::prune(&state.db, tier, now - retention(tier)).await?;
     }
     Ok(())
 }

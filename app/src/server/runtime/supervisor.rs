@@ -8,11 +8,14 @@ use crate::models::events::Event;
 use crate::models::runtime::{
     LogLine, Probe, ProbeCheck, ResourceLimits, ServiceDefinition, ServiceState,
 };
-use crate::server::entities::{project, service, service_run};
-use crate::server::repos;
-use crate::server::repos::notifications::NewNotification;
-use crate::server::services::environments::{self, Resolved};
-use crate::server::services::notifications;
+use crate::server::bus::DomainEvent;
+use crate::server::catalog::Project;
+use crate::server::environments::{self, Resolved};
+use crate::server::jobs::Jobs;
+use crate::server::notifications;
+use crate::server::notifications::repo::NewNotification;
+use crate::server::runtime::entities::{service, service_run};
+use crate::server::runtime::repo;
 use crate::server::AppState;
 use chrono::Utc;
 use nix::sys::signal::Signal;
@@ -47,7 +50,7 @@ async fn announce(
     restarts: Option<u32>,
 ) {
     if let Err(e) =
-        repos::services::set_state(&state.db, svc.id, st, message.as_deref(), restarts).await
+        repo::services::set_state(&state.db, svc.id, st, message.as_deref(), restarts).await
     {
         tracing::warn!(service.id = svc.id, error = %e, "could not record service state");
     }
@@ -68,13 +71,10 @@ async fn announce(
 
 /// Adds an entry to the project's activity timeline.
 async fn timeline(state: &AppState, svc: &service::Model, kind: &str, summary: String) {
-    let entry = repos::activity::NewActivity {
-        project_id: svc.project_id,
-        kind: kind.to_owned(),
-        summary: summary.chars().take(500).collect(),
-        actor: None,
-    };
-    if let Err(e) = repos::activity::insert_many(&state.db, vec![entry], Utc::now()).await {
+    if let Err(e) =
+        crate::server::catalog::record_activity(&state.db, svc.project_id, kind, &summary, None)
+            .await
+    {
         tracing::warn!(service.id = svc.id, error = %e, "could not record a timeline entry");
     }
 }
@@ -88,13 +88,30 @@ pub async fn drive(
 ) {
     let mut streak: u32 = 0;
     loop {
-        let Ok(Some(svc)) = repos::services::find(&state.db, service_id).await else {
+        let Ok(Some(svc)) = repo::services::find(&state.db, service_id).await else {
             return;
         };
-        let Ok(Some(project)) = repos::projects::find(&state.db, svc.project_id).await else {
+        let Ok(Some(project)) =
+            crate::server::catalog::find_project(&state.db, svc.project_id).await
+        else {
             return;
         };
-        let def = repos::services::definition(&svc);
+        let def = match repo::services::definition(&svc) {
+            Ok(d) => d,
+            Err(e) => {
+                // Never launch a guess: the service fails with the reason until it is fixed.
+                announce(
+                    &state,
+                    &svc,
+                    ServiceState::Failed,
+                    Some(e.to_string()),
+                    None,
+                    None,
+                )
+                .await;
+                return;
+            }
+        };
         let adopted = adopt.is_some();
         let mut run = match adopt.take() {
             Some(run) => run,
@@ -154,14 +171,14 @@ pub async fn drive(
                     streak = 0;
                 }
                 if failure {
-                    crate::server::services::council::record_incident(
-                        &state,
-                        (project.id, &project.name),
-                        (svc.id, &svc.name),
-                        &format!("run-{}", run.id),
-                        &format!("{} {reason}", svc.name),
-                    )
-                    .await;
+                    state.bus.emit(DomainEvent::RunFailed {
+                        project_id: project.id,
+                        project_name: project.name.clone(),
+                        service_id: svc.id,
+                        service_name: svc.name.clone(),
+                        run_id: run.id,
+                        reason: reason.clone(),
+                    });
                 }
                 let restart = def.restart.restarts_after(failure);
                 let ended = if failure {
@@ -252,7 +269,7 @@ async fn wait_for_dependencies(
         if def.depends_on.is_empty() {
             return true;
         }
-        let siblings = repos::services::of_project(&state.db, svc.project_id)
+        let siblings = repo::services::of_project(&state.db, svc.project_id)
             .await
             .unwrap_or_default();
         let waiting: Vec<String> = def
@@ -261,7 +278,7 @@ async fn wait_for_dependencies(
             .filter(|d| {
                 !siblings
                     .iter()
-                    .any(|s| &s.name == *d && repos::services::state(s) == ServiceState::Ready)
+                    .any(|s| &s.name == *d && repo::services::state(s) == ServiceState::Ready)
             })
             .cloned()
             .collect();
@@ -292,7 +309,7 @@ async fn wait_for_dependencies(
 /// the project's services as `<NAME>_PORT`, the active environment's variables, the service's
 /// own variables, then `PORT`.
 fn environment(
-    project: &project::Model,
+    project: &Project,
     def: &ServiceDefinition,
     port: Option<u16>,
     siblings: &[service::Model],
@@ -399,7 +416,7 @@ async fn launch(
     state: &AppState,
     svc: &service::Model,
     def: &ServiceDefinition,
-    project: &project::Model,
+    project: &Project,
     attempt: u32,
 ) -> Result<service_run::Model, String> {
     let cwd = Path::new(&project.path).join(&def.cwd);
@@ -418,7 +435,7 @@ async fn launch(
             return Err(why);
         }
     }
-    let siblings = repos::services::of_project(&state.db, svc.project_id)
+    let siblings = repo::services::of_project(&state.db, svc.project_id)
         .await
         .map_err(|e| e.to_string())?;
     let active = environments::resolved(state, svc.project_id)
@@ -427,7 +444,7 @@ async fn launch(
     let env = environment(project, def, port, &siblings, &active);
     let spec = run_spec(def, port, &active);
     let spec_json = serde_json::to_string(&spec).unwrap_or_default();
-    let mut run = repos::services::insert_run(
+    let mut run = repo::services::insert_run(
         &state.db,
         svc.id,
         attempt,
@@ -466,7 +483,7 @@ async fn launch(
             run.ended_at = Some(Utc::now());
             run.exit_code = Some(127);
             run.reason = Some(why.clone());
-            let _ = repos::services::save_run(&state.db, run).await;
+            let _ = repo::services::save_run(&state.db, run).await;
             return Err(why);
         }
     };
@@ -474,7 +491,7 @@ async fn launch(
     run.pid_start = i64::try_from(started.pid_start).ok();
     run.shim_pid = i32::try_from(started.shim_pid).ok();
     run.limits = serde_json::to_string(&started.limits).unwrap_or_else(|_| "[]".into());
-    let run = repos::services::save_run(&state.db, run)
+    let run = repo::services::save_run(&state.db, run)
         .await
         .map_err(|e| e.to_string())?;
     prune_runs(state, svc.id).await;
@@ -500,9 +517,12 @@ async fn start_shim(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, St
             .map_err(|e| format!("cannot hand the spec to the shim: {e}"))?;
     }
     // The shim outlives this call; reap it whenever it ends.
-    tokio::spawn(async move {
-        let _ = child.wait().await;
-    });
+    state.jobs.spawn(
+        format!("runtime.reap_shim:{}", spec.run_dir.display()),
+        async move {
+            let _ = child.wait().await;
+        },
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(s) = shim::read_json::<ShimStarted>(&spec.run_dir, shim::STATE_FILE) {
@@ -523,7 +543,7 @@ async fn start_shim(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, St
 /// Removes the folders of runs beyond the newest `keep_runs` (Optimus created them).
 async fn prune_runs(state: &AppState, service_id: i64) {
     let keep = u64::from(state.settings.keep_runs);
-    let Ok(old) = repos::services::runs_beyond(&state.db, service_id, keep).await else {
+    let Ok(old) = repo::services::runs_beyond(&state.db, service_id, keep).await else {
         return;
     };
     let runs_root = state.settings.data_dir.join("runs");
@@ -536,7 +556,7 @@ async fn prune_runs(state: &AppState, service_id: i64) {
         }
         ids.push(r.id);
     }
-    let _ = repos::services::delete_runs(&state.db, ids).await;
+    let _ = repo::services::delete_runs(&state.db, ids).await;
 }
 
 /// Which probe reported.
@@ -593,7 +613,7 @@ async fn watch_run(
 ) -> Outcome {
     let dir = PathBuf::from(&run.run_dir);
     let port = run.port.and_then(|p| u16::try_from(p).ok());
-    let cwd = repos::projects::find(&state.db, svc.project_id)
+    let cwd = crate::server::catalog::find_project(&state.db, svc.project_id)
         .await
         .ok()
         .flatten()
@@ -767,7 +787,7 @@ async fn watch_run(
 async fn mark_ready(state: &AppState, svc: &service::Model, run: &mut service_run::Model) {
     if run.ready_at.is_none() {
         run.ready_at = Some(Utc::now());
-        if let Ok(saved) = repos::services::save_run(&state.db, run.clone()).await {
+        if let Ok(saved) = repo::services::save_run(&state.db, run.clone()).await {
             *run = saved;
         }
     }
@@ -851,7 +871,7 @@ async fn finish_run(
     run.exit_code = exit.as_ref().and_then(|e| e.code);
     run.signal = exit.as_ref().and_then(|e| e.signal);
     run.reason = reason;
-    match repos::services::save_run(&state.db, run.clone()).await {
+    match repo::services::save_run(&state.db, run.clone()).await {
         Ok(saved) => *run = saved,
         Err(e) => tracing::warn!(run.id = run.id, error = %e, "could not record the end of a run"),
     }
@@ -867,11 +887,18 @@ async fn terminate(run: &service_run::Model, grace_ms: u64) {
     let shim_pid = run.shim_pid.and_then(|p| u32::try_from(p).ok());
     let dir = PathBuf::from(&run.run_dir);
     let tree = move || proc::ProcTable::read().tree(pid, shim_pid);
-    let remaining = tokio::task::spawn_blocking(tree).await.unwrap_or_default();
+    // A failed read of the process table must not look like "nothing left": keep signalling the
+    // main process, whose pid we know.
+    let fallback = vec![pid];
+    let remaining = Jobs::blocking("runtime.process_tree", tree)
+        .await
+        .unwrap_or_else(|_| fallback.clone());
     proc::signal_all(pid, &remaining, Signal::SIGTERM);
     let deadline = Instant::now() + Duration::from_millis(grace_ms);
     loop {
-        let left = tokio::task::spawn_blocking(tree).await.unwrap_or_default();
+        let left = Jobs::blocking("runtime.process_tree", tree)
+            .await
+            .unwrap_or_else(|_| fallback.clone());
         if left.is_empty() {
             break;
         }
@@ -894,12 +921,12 @@ async fn terminate(run: &service_run::Model, grace_ms: u64) {
 /// See [`Runtime::reconcile`].
 pub async fn reconcile(state: &AppState, runtime: &Runtime) -> Result<(u32, u32), sea_orm::DbErr> {
     let (mut adopted, mut ended) = (0, 0);
-    for svc in repos::services::all(&state.db).await? {
-        let st = repos::services::state(&svc);
+    for svc in repo::services::all(&state.db).await? {
+        let st = repo::services::state(&svc);
         if !st.is_active() {
             continue;
         }
-        let latest = repos::services::runs(&state.db, svc.id, 1)
+        let latest = repo::services::runs(&state.db, svc.id, 1)
             .await?
             .into_iter()
             .next();
@@ -946,8 +973,8 @@ async fn end_while_away(
     };
     let reason = format!("{reason} while Optimus was not running");
     finish_run(state, &mut run, &dir, Some(reason.clone())).await;
-    let def = repos::services::definition(svc);
-    let restart = def.restart.restarts_after(failure);
+    let restart =
+        repo::services::definition(svc).is_ok_and(|def| def.restart.restarts_after(failure));
     if restart {
         runtime.supervise(state, svc.id, None);
     } else {

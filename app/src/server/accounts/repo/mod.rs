@@ -1,0 +1,6 @@
+//! The accounts feature's queries, the only code that touches its entities. Each function takes
+//! `&impl ConnectionTrait`, so it works on the pool and inside a transaction alike.
+
+pub mod api_tokens;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,598 @@
+//! Deliberate: gather evidence, run the rounds, reach consensus, remember; read, list, and
+//! record outcomes.
+
+use super::roster::all_personas;
+use crate::error::AppError;
+use crate::models::council::{
+    option_id, Consensus, DeliberateRequest, DeliberationInfo, DeliberationSummary,
+    DeliberationsQuery, Evidence, OptionInfo, OutcomeRequest, PersonaInfo, Turn, DEFAULT_OPTIONS,
+};
+use crate::models::events::Event;
+use crate::models::Operation;
+use crate::server::audit;
+use crate::server::caller::Caller;
+use crate::server::council::consensus::{self, Vote};
+use crate::server::council::entities::{council_deliberation, council_memory, council_turn};
+use crate::server::council::llm::Llm;
+use crate::server::council::memory::{self, NewMemory};
+use crate::server::council::{evidence, graph, personas, sources, Context, Engine, Offline};
+use crate::server::error::ServerResult;
+use crate::server::state::AppState;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long one persona may take with the offline engine before it abstains.
+const OFFLINE_DEADLINE: Duration = Duration::from_secs(30);
+
+pub(super) fn bad(field: &str, message: impl Into<String>) -> AppError {
+    AppError::validation(field, message)
+}
+
+/// The options of a request: the asker's (2–8, distinct) or the default set.
+fn options_of(req: &DeliberateRequest) -> Result<Vec<OptionInfo>, AppError> {
+    if req.options.is_empty() {
+        return Ok(DEFAULT_OPTIONS
+            .iter()
+            .map(|(id, label)| OptionInfo {
+                id: (*id).into(),
+                label: (*label).into(),
+            })
+            .collect());
+    }
+    if !(2..=8).contains(&req.options.len()) {
+        return Err(bad(
+            "options",
+            "give 2 to 8 options, or none for the default set",
+        ));
+    }
+    let mut out: Vec<OptionInfo> = Vec::new();
+    for label in &req.options {
+        let id = option_id(label);
+        if id.is_empty() || label.len() > 80 {
+            return Err(bad(
+                "options",
+                format!("`{label}` must have 1 to 80 characters with a letter or digit"),
+            ));
+        }
+        if out.iter().any(|o| o.id == id) {
+            return Err(bad("options", format!("`{label}` is given twice")));
+        }
+        out.push(OptionInfo {
+            id,
+            label: label.trim().to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+fn check_facts(facts: &BTreeMap<String, Value>) -> Result<(), AppError> {
+    if facts.len() > 30 {
+        return Err(bad("facts", "at most 30 facts"));
+    }
+    for (k, v) in facts {
+        if k.is_empty()
+            || k.len() > 64
+            || !k
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(bad(
+                "facts",
+                format!("`{k}`: names are 1 to 64 of a-z 0-9 _"),
+            ));
+        }
+        match v {
+            Value::String(s) if s.len() > 500 => {
+                return Err(bad("facts", format!("`{k}`: at most 500 characters")))
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
+            _ => {
+                return Err(bad(
+                    "facts",
+                    format!("`{k}`: a text, a number or true/false"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn info(m: council_deliberation::Model, turns: Vec<Turn>) -> DeliberationInfo {
+    DeliberationInfo {
+        id: m.id,
+        question: m.question,
+        project_id: m.project_id,
+        facts: serde_json::from_str(&m.facts).unwrap_or_default(),
+        options: serde_json::from_str(&m.options).unwrap_or_default(),
+        status: m.status,
+        engine: m.engine,
+        evidence: serde_json::from_str(&m.evidence).unwrap_or_default(),
+        turns,
+        consensus: m
+            .consensus
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok()),
+        asked_by: m.asked_by,
+        created_at: m.created_at,
+        finished_at: m.finished_at,
+        outcome: m.outcome,
+        outcome_note: m.outcome_note,
+    }
+}
+
+async fn turns_of(state: &AppState, id: i64) -> ServerResult<Vec<Turn>> {
+    Ok(council_turn::Entity::find()
+        .filter(council_turn::Column::DeliberationId.eq(id))
+        .order_by_asc(council_turn::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|t| serde_json::from_str(&t.body).ok())
+        .collect())
+}
+
+async fn save_turn(state: &AppState, deliberation_id: i64, t: &Turn) -> ServerResult<()> {
+    council_turn::ActiveModel {
+        deliberation_id: Set(deliberation_id),
+        persona: Set(t.persona.clone()),
+        round: Set(i16::from(t.round)),
+        choice: Set(t.option.clone()),
+        confidence: Set(t.confidence),
+        body: Set(serde_json::to_string(t).unwrap_or_else(|_| "{}".into())),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    state
+        .bus
+        .publish(Event::CouncilTurn {
+            deliberation_id,
+            turn: t.clone(),
+        })
+        .await;
+    Ok(())
+}
+
+/// Keeps only the evidence a persona may cite: ids that exist.
+fn cited_only(mut t: Turn, evidence: &[Evidence]) -> Turn {
+    t.evidence.retain(|id| evidence.iter().any(|e| &e.id == id));
+    t
+}
+
+/// Runs one round for every persona concurrently; a persona that fails or runs past the
+/// deadline abstains.
+pub(super) async fn round<E: Engine>(
+    engine: &E,
+    asked: &[&PersonaInfo],
+    ctx: &Context<'_>,
+    previous: Option<&[Turn]>,
+    deadline: Duration,
+) -> Vec<Turn> {
+    let futures = asked.iter().map(|p| async move {
+        let result = match previous {
+            None => tokio::time::timeout(deadline, engine.position(p, ctx)).await,
+            Some(prev) => {
+                let Some(own) = prev.iter().find(|t| t.persona == p.key) else {
+                    return crate::server::council::offline::abstain(p, "no first-round position");
+                };
+                if own.abstained {
+                    let mut again = own.clone();
+                    again.round = 2;
+                    return again;
+                }
+                let others: Vec<(String, f64)> = prev
+                    .iter()
+                    .filter(|t| t.persona != p.key)
+                    .filter_map(|t| t.option.clone().map(|o| (o, t.confidence)))
+                    .collect();
+                tokio::time::timeout(deadline, engine.revise(p, ctx, own, &others)).await
+            }
+        };
+        match result {
+            Ok(Ok(t)) => cited_only(t, ctx.evidence),
+            Ok(Err(why)) => {
+                let mut t = crate::server::council::offline::abstain(p, &why);
+                t.round = if previous.is_some() { 2 } else { 1 };
+                t
+            }
+            Err(_) => {
+                let mut t = crate::server::council::offline::abstain(
+                    p,
+                    &format!("no answer within {} ms", deadline.as_millis()),
+                );
+                t.round = if previous.is_some() { 2 } else { 1 };
+                t
+            }
+        }
+    });
+    futures::future::join_all(futures).await
+}
+
+/// The LLM engine when an endpoint is configured (the offline engine otherwise).
+fn llm_engine(state: &AppState) -> Option<Llm> {
+    let s = &state.settings;
+    let base = s.llm_base_url.as_deref()?;
+    Some(Llm::new(
+        base,
+        s.llm_api_key.as_ref().map(|k| k.expose().to_owned()),
+        s.llm_model.as_deref().unwrap_or("gpt-4o-mini"),
+        Duration::from_millis(s.llm_timeout_ms),
+        s.llm_token_budget,
+    ))
+}
+
+/// Round one (and two when asked), each turn stored and published as it is taken.
+async fn rounds<E: Engine>(
+    state: &AppState,
+    id: i64,
+    engine: &E,
+    asked: &[&PersonaInfo],
+    ctx: &Context<'_>,
+    second_round: bool,
+    deadline: Duration,
+) -> ServerResult<Vec<Turn>> {
+    let first = round(engine, asked, ctx, None, deadline).await;
+    for t in &first {
+        save_turn(state, id, t).await?;
+    }
+    if !second_round {
+        return Ok(first);
+    }
+    let second = round(engine, asked, ctx, Some(&first), deadline).await;
+    for t in &second {
+        save_turn(state, id, t).await?;
+    }
+    Ok(second)
+}
+
+/// Asks the council: gathers evidence, takes each persona's position (and revision), combines
+/// them, stores and remembers the deliberation, and returns it.
+pub async fn deliberate(
+    state: &AppState,
+    caller: &Caller,
+    req: DeliberateRequest,
+) -> ServerResult<DeliberationInfo> {
+    caller.authorize(Operation::Deliberate)?;
+    let question = req.question.trim().to_owned();
+    if !(3..=2000).contains(&question.chars().count()) {
+        return Err(bad("question", "must have 3 to 2000 characters").into());
+    }
+    let options = options_of(&req)?;
+    check_facts(&req.facts)?;
+    if let Some(pid) = req.project_id {
+        crate::server::catalog::find_project(&state.db, pid)
+            .await?
+            .ok_or_else(|| AppError::not_found("project"))?;
+    }
+    let everyone = all_personas(state).await?;
+    if let Some(unknown) = req
+        .personas
+        .iter()
+        .find(|k| !everyone.iter().any(|p| &p.key == *k))
+    {
+        return Err(bad("personas", format!("no persona `{unknown}`")).into());
+    }
+    let topics = personas::topics(&question);
+    let asked = personas::route(&everyone, &req.personas, &topics);
+    if asked.is_empty() {
+        return Err(bad("personas", "no enabled persona to ask").into());
+    }
+    let llm = llm_engine(state);
+    let now = Utc::now();
+    let row = council_deliberation::ActiveModel {
+        question: Set(question.clone()),
+        project_id: Set(req.project_id),
+        facts: Set(serde_json::to_string(&req.facts).unwrap_or_else(|_| "{}".into())),
+        options: Set(serde_json::to_string(&options).unwrap_or_else(|_| "[]".into())),
+        status: Set("running".into()),
+        engine: Set(llm.as_ref().map_or(Offline.name(), |l| l.name()).into()),
+        evidence: Set("[]".into()),
+        consensus: Set(None),
+        asked_by: Set(Some(caller.username.clone())),
+        created_at: Set(now),
+        finished_at: Set(None),
+        outcome: Set(None),
+        outcome_note: Set(None),
+        outcome_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let id = row.id;
+    let situation = sources::situation(
+        &state.db,
+        &question,
+        req.project_id,
+        &req.facts,
+        &topics,
+        now,
+    )
+    .await?;
+    let (evidence_list, signals) = evidence::assess(&situation);
+    let ctx = Context {
+        question: &question,
+        options: &options,
+        evidence: &evidence_list,
+        signals: &signals,
+    };
+    let last = match llm {
+        Some(llm) => {
+            // A request may be retried; the persona's deadline covers that.
+            let deadline = Duration::from_millis(state.settings.llm_timeout_ms * 4 + 2000);
+            let last = rounds(state, id, &llm, &asked, &ctx, req.second_round, deadline).await?;
+            tracing::info!(
+                deliberation.id = id,
+                tokens = llm.spent(),
+                "deliberation used the model"
+            );
+            last
+        }
+        None => {
+            rounds(
+                state,
+                id,
+                &Offline,
+                &asked,
+                &ctx,
+                req.second_round,
+                OFFLINE_DEADLINE,
+            )
+            .await?
+        }
+    };
+    let votes: Vec<Vote<'_>> = last
+        .iter()
+        .filter_map(|t| {
+            let p = asked.iter().find(|p| p.key == t.persona)?;
+            Some(Vote {
+                turn: t,
+                relevance: personas::relevance(p, &topics),
+                track: consensus::track(p.decided, p.correct),
+            })
+        })
+        .collect();
+    let result: Consensus = consensus::combine(&votes, &options);
+    let mut done: council_deliberation::ActiveModel = row.into();
+    done.evidence = Set(serde_json::to_string(&evidence_list).unwrap_or_else(|_| "[]".into()));
+    done.consensus = Set(Some(
+        serde_json::to_string(&result).unwrap_or_else(|_| "{}".into()),
+    ));
+    done.status = Set("done".into());
+    done.finished_at = Set(Some(Utc::now()));
+    let done = done.update(&state.db).await?;
+    state
+        .bus
+        .publish(Event::CouncilDone {
+            deliberation_id: id,
+            consensus: result.clone(),
+        })
+        .await;
+    remember(state, &done, &last, &result).await?;
+    audit::record(
+        state,
+        caller.into(),
+        "council.deliberate",
+        &format!("deliberation:{id}"),
+        "ok",
+    )
+    .await?;
+    let turns = turns_of(state, id).await?;
+    Ok(info(done, turns))
+}
+
+/// Stores the deliberation and each final turn as memories, and links the decision into the
+/// knowledge graph.
+async fn remember(
+    state: &AppState,
+    d: &council_deliberation::Model,
+    turns: &[Turn],
+    c: &Consensus,
+) -> ServerResult<()> {
+    let now = Utc::now();
+    let chosen = c.option.clone().unwrap_or_else(|| "no consensus".into());
+    let mut content = format!(
+        "{} — the council chose {chosen} with confidence {:.2} (agreement {:.2}). {}",
+        d.question, c.confidence, c.agreement, c.explanation
+    );
+    for t in turns.iter().filter(|t| !t.abstained) {
+        content.push_str(&format!(
+            " {}: {}.",
+            t.persona,
+            t.option.as_deref().unwrap_or("-")
+        ));
+    }
+    memory::remember(
+        &state.db,
+        NewMemory {
+            kind: "deliberation",
+            deliberation_id: Some(d.id),
+            project_id: d.project_id,
+            persona: None,
+            title: d.question.clone(),
+            content,
+            importance: 0.5,
+        },
+        now,
+    )
+    .await?;
+    for t in turns.iter().filter(|t| !t.abstained) {
+        memory::remember(
+            &state.db,
+            NewMemory {
+                kind: "turn",
+                deliberation_id: Some(d.id),
+                project_id: d.project_id,
+                persona: Some(t.persona.clone()),
+                title: format!("{} on: {}", t.persona, d.question),
+                content: t.rationale.clone(),
+                importance: 0.3,
+            },
+            now,
+        )
+        .await?;
+    }
+    let decision = graph::node(&state.db, "decision", &d.id.to_string(), &d.question, now).await?;
+    if let Some(pid) = d.project_id {
+        if let Some(p) = crate::server::catalog::find_project(&state.db, pid).await? {
+            let project = graph::node(&state.db, "project", &pid.to_string(), &p.name, now).await?;
+            graph::assert_edge(
+                &state.db,
+                project.id,
+                decision.id,
+                "decided",
+                1.0,
+                "council",
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// One deliberation with its turns.
+pub async fn get(state: &AppState, caller: &Caller, id: i64) -> ServerResult<DeliberationInfo> {
+    caller.authorize(Operation::ReadCouncil)?;
+    let m = council_deliberation::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("deliberation"))?;
+    let turns = turns_of(state, id).await?;
+    Ok(info(m, turns))
+}
+
+/// Deliberations, newest first.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    q: DeliberationsQuery,
+) -> ServerResult<Vec<DeliberationSummary>> {
+    caller.authorize(Operation::ReadCouncil)?;
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(bad("limit", "must be between 1 and 100").into());
+    }
+    let mut find = council_deliberation::Entity::find();
+    if let Some(p) = q.project_id {
+        find = find.filter(council_deliberation::Column::ProjectId.eq(p));
+    }
+    if let Some(b) = q.before {
+        find = find.filter(council_deliberation::Column::Id.lt(b));
+    }
+    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if s.len() > 200 {
+            return Err(bad("search", "at most 200 characters").into());
+        }
+        find = find.filter(council_deliberation::Column::Question.contains(s));
+    }
+    let rows = find
+        .order_by_desc(council_deliberation::Column::Id)
+        .limit(u64::from(limit))
+        .all(&state.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let c: Option<Consensus> = m
+                .consensus
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok());
+            DeliberationSummary {
+                id: m.id,
+                question: m.question,
+                project_id: m.project_id,
+                option: c.as_ref().and_then(|c| c.option.clone()),
+                confidence: c.map(|c| c.confidence),
+                status: m.status,
+                outcome: m.outcome,
+                created_at: m.created_at,
+            }
+        })
+        .collect())
+}
+
+/// Records which option turned out right; it feeds the personas' track records.
+pub async fn record_outcome(
+    state: &AppState,
+    caller: &Caller,
+    req: OutcomeRequest,
+) -> ServerResult<DeliberationInfo> {
+    caller.authorize(Operation::Deliberate)?;
+    let m = council_deliberation::Entity::find_by_id(req.id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("deliberation"))?;
+    let options: Vec<OptionInfo> = serde_json::from_str(&m.options).unwrap_or_default();
+    let outcome = option_id(&req.outcome);
+    if !options.iter().any(|o| o.id == outcome) {
+        return Err(bad(
+            "outcome",
+            format!(
+                "must be one of the deliberation's options: {}",
+                options
+                    .iter()
+                    .map(|o| o.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .into());
+    }
+    if req.note.as_ref().is_some_and(|n| n.len() > 2000) {
+        return Err(bad("note", "at most 2000 characters").into());
+    }
+    let now = Utc::now();
+    let question = m.question.clone();
+    let (did, project_id) = (m.id, m.project_id);
+    let mut a: council_deliberation::ActiveModel = m.into();
+    a.outcome = Set(Some(outcome.clone()));
+    a.outcome_note = Set(req.note.clone());
+    a.outcome_at = Set(Some(now));
+    let txn = state.db.begin().await?;
+    a.update(&txn).await?;
+    // The decision matters more now that its outcome is known.
+    council_memory::Entity::update_many()
+        .col_expr(
+            council_memory::Column::Importance,
+            sea_orm::sea_query::Expr::value(0.8),
+        )
+        .filter(council_memory::Column::DeliberationId.eq(did))
+        .filter(council_memory::Column::Kind.eq("deliberation"))
+        .exec(&txn)
+        .await?;
+    memory::remember(
+        &txn,
+        NewMemory {
+            kind: "outcome",
+            deliberation_id: Some(did),
+            project_id,
+            persona: None,
+            title: format!("Outcome of: {question}"),
+            content: format!(
+                "{question} — it turned out that {outcome} was right. {}",
+                req.note.clone().unwrap_or_default()
+            ),
+            importance: 0.8,
+        },
+        now,
+    )
+    .await?;
+    let entry = audit::write(
+        &txn,
+        caller.into(),
+        "council.outcome",
+        &format!("deliberation:{did}"),
+        "ok",
+    )
+    .await?;
+    txn.commit().await?;
+    entry.publish(&state.bus).await;
+    get(state, caller, did).await
+}

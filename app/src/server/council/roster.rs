@@ -1,0 +1,222 @@
+//! The stored personas: seeded once, edited by admins, with their track records.
+
+use super::deliberations::bad;
+use crate::models::council::{PersonaInfo, SavePersonaRequest};
+use crate::models::Operation;
+use crate::server::audit;
+use crate::server::caller::Caller;
+use crate::server::council::entities::{council_deliberation, council_persona, council_turn};
+use crate::server::council::personas;
+use crate::server::error::ServerResult;
+use crate::server::state::AppState;
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use std::collections::BTreeMap;
+
+/// Adds the built-in personas that are missing (never overwrites an edited one).
+pub async fn seed_personas(state: &AppState) -> ServerResult<()> {
+    let now = Utc::now();
+    let rows = personas::BUILTIN
+        .iter()
+        .map(|b| council_persona::ActiveModel {
+            key: Set(b.key.to_owned()),
+            name: Set(b.name.to_owned()),
+            role: Set(b.role.to_owned()),
+            domains: Set(serde_json::to_string(b.domains).unwrap_or_else(|_| "[]".into())),
+            stance: Set(b.stance.to_owned()),
+            technical: Set(b.technical),
+            model: Set(None),
+            builtin: Set(true),
+            enabled: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+    council_persona::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(council_persona::Column::Key)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// Each persona's (decided, correct, Brier sum) over deliberations with a recorded outcome.
+async fn track_records(state: &AppState) -> ServerResult<BTreeMap<String, (u32, u32, f64)>> {
+    let decided = council_deliberation::Entity::find()
+        .filter(council_deliberation::Column::Outcome.is_not_null())
+        .order_by_desc(council_deliberation::Column::Id)
+        .limit(2000)
+        .all(&state.db)
+        .await?;
+    let mut out: BTreeMap<String, (u32, u32, f64)> = BTreeMap::new();
+    if decided.is_empty() {
+        return Ok(out);
+    }
+    let outcomes: BTreeMap<i64, String> = decided
+        .iter()
+        .filter_map(|d| d.outcome.clone().map(|o| (d.id, o)))
+        .collect();
+    let turns = council_turn::Entity::find()
+        .filter(
+            council_turn::Column::DeliberationId
+                .is_in(outcomes.keys().copied().collect::<Vec<_>>()),
+        )
+        .order_by_asc(council_turn::Column::Round)
+        .all(&state.db)
+        .await?;
+    // The last round's turn counts.
+    let mut last: BTreeMap<(i64, String), &council_turn::Model> = BTreeMap::new();
+    for t in &turns {
+        last.insert((t.deliberation_id, t.persona.clone()), t);
+    }
+    for ((did, persona), t) in last {
+        let (Some(outcome), Some(choice)) = (outcomes.get(&did), t.choice.as_ref()) else {
+            continue;
+        };
+        let hit = choice == outcome;
+        let e = out.entry(persona).or_default();
+        e.0 += 1;
+        e.1 += u32::from(hit);
+        e.2 += (t.confidence - if hit { 1.0 } else { 0.0 }).powi(2);
+    }
+    Ok(out)
+}
+
+fn persona_info(m: council_persona::Model, record: Option<&(u32, u32, f64)>) -> PersonaInfo {
+    let (decided, correct, brier) = record.copied().unwrap_or((0, 0, 0.0));
+    PersonaInfo {
+        key: m.key,
+        name: m.name,
+        role: m.role,
+        domains: serde_json::from_str(&m.domains).unwrap_or_default(),
+        stance: m.stance,
+        technical: m.technical,
+        model: m.model,
+        builtin: m.builtin,
+        enabled: m.enabled,
+        decided,
+        correct,
+        brier: (decided > 0).then(|| ((brier / f64::from(decided)) * 1000.0).round() / 1000.0),
+    }
+}
+
+pub(super) async fn all_personas(state: &AppState) -> ServerResult<Vec<PersonaInfo>> {
+    seed_personas(state).await?;
+    let records = track_records(state).await?;
+    let rows = council_persona::Entity::find()
+        .order_by_asc(council_persona::Column::Id)
+        .all(&state.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let r = records.get(&m.key).copied();
+            persona_info(m, r.as_ref())
+        })
+        .collect())
+}
+
+/// Every persona with its track record.
+pub async fn list_personas(state: &AppState, caller: &Caller) -> ServerResult<Vec<PersonaInfo>> {
+    caller.authorize(Operation::ReadCouncil)?;
+    all_personas(state).await
+}
+
+/// Changes a persona, or adds one under a new key (admins).
+pub async fn save_persona(
+    state: &AppState,
+    caller: &Caller,
+    req: SavePersonaRequest,
+) -> ServerResult<Vec<PersonaInfo>> {
+    caller.authorize(Operation::EditPersonas)?;
+    let key_ok = (2..=32).contains(&req.key.len())
+        && req
+            .key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !key_ok {
+        return Err(bad("key", "must be 2 to 32 of a-z 0-9 _").into());
+    }
+    if req.name.trim().is_empty() || req.name.len() > 64 {
+        return Err(bad("name", "must have 1 to 64 characters").into());
+    }
+    if req.role.trim().is_empty() || req.role.len() > 300 {
+        return Err(bad("role", "must have 1 to 300 characters").into());
+    }
+    if req.domains.is_empty()
+        || req.domains.len() > 12
+        || req.domains.iter().any(|d| {
+            d.is_empty() || d.len() > 32 || !d.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        })
+    {
+        return Err(bad("domains", "1 to 12 lower-case words (a-z, _)").into());
+    }
+    const STANCES: [&str; 5] = ["cautious", "pragmatic", "bold", "evidence", "long_term"];
+    if !STANCES.contains(&req.stance.as_str()) {
+        return Err(bad("stance", format!("must be one of {}", STANCES.join(", "))).into());
+    }
+    if req
+        .model
+        .as_ref()
+        .is_some_and(|m| m.is_empty() || m.len() > 128)
+    {
+        return Err(bad("model", "must have 1 to 128 characters").into());
+    }
+    seed_personas(state).await?;
+    let now = Utc::now();
+    let existing = council_persona::Entity::find()
+        .filter(council_persona::Column::Key.eq(&req.key))
+        .one(&state.db)
+        .await?;
+    let domains = serde_json::to_string(&req.domains).unwrap_or_else(|_| "[]".into());
+    let txn = state.db.begin().await?;
+    match existing {
+        Some(m) => {
+            let mut a: council_persona::ActiveModel = m.into();
+            a.name = Set(req.name.trim().to_owned());
+            a.role = Set(req.role.trim().to_owned());
+            a.domains = Set(domains);
+            a.stance = Set(req.stance.clone());
+            a.model = Set(req.model.clone());
+            a.enabled = Set(req.enabled);
+            a.updated_at = Set(now);
+            a.update(&txn).await?;
+        }
+        None => {
+            council_persona::ActiveModel {
+                key: Set(req.key.clone()),
+                name: Set(req.name.trim().to_owned()),
+                role: Set(req.role.trim().to_owned()),
+                domains: Set(domains),
+                stance: Set(req.stance.clone()),
+                technical: Set(false),
+                model: Set(req.model.clone()),
+                builtin: Set(false),
+                enabled: Set(req.enabled),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let entry = audit::write(
+        &txn,
+        caller.into(),
+        "council.persona",
+        &format!("persona:{}", req.key),
+        "ok",
+    )
+    .await?;
+    txn.commit().await?;
+    entry.publish(&state.bus).await;
+    all_personas(state).await
+}

@@ -1,0 +1,5 @@
+//! The runtime feature's queries, the only code that touches its entities. Each function takes
+//! `&impl ConnectionTrait`, so it works on the pool and inside a transaction alike.
+
+pub mod samples;
+pub mod services;

@@ -1,0 +1,306 @@
+//! Services and their runs.
+
+use crate::models::runtime::{RunInfo, ServiceDefinition, ServiceState};
+use crate::server::runtime::entities::{service, service_run};
+use crate::server::stored::{self, Undecodable};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+/// The stored definition, or an error naming the row when it cannot be read.
+pub fn definition(m: &service::Model) -> Result<ServiceDefinition, Undecodable> {
+    stored::decode("services", m.id, "definition", &m.definition)
+}
+
+/// The stored state.
+pub fn state(m: &service::Model) -> ServiceState {
+    ServiceState::parse(&m.state).unwrap_or_default()
+}
+
+impl From<service_run::Model> for RunInfo {
+    fn from(r: service_run::Model) -> Self {
+        RunInfo {
+            id: r.id,
+            service_id: r.service_id,
+            attempt: u32::try_from(r.attempt).unwrap_or(0),
+            pid: r.pid.and_then(|p| u32::try_from(p).ok()),
+            port: r.port.and_then(|p| u16::try_from(p).ok()),
+            started_at: r.started_at,
+            ready_at: r.ready_at,
+            ended_at: r.ended_at,
+            exit_code: r.exit_code,
+            signal: r.signal,
+            reason: r.reason,
+            limits: serde_json::from_str(&r.limits).unwrap_or_default(),
+        }
+    }
+}
+
+/// A service by id.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<service::Model>, DbErr> {
+    service::Entity::find_by_id(id).one(db).await
+}
+
+/// A project's services, by name.
+pub async fn of_project(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Vec<service::Model>, DbErr> {
+    service::Entity::find()
+        .filter(service::Column::ProjectId.eq(project_id))
+        .order_by_asc(service::Column::Name)
+        .all(db)
+        .await
+}
+
+/// Every service (the port registry and reconciliation read them all).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<service::Model>, DbErr> {
+    service::Entity::find()
+        .order_by_asc(service::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Adds a service.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    origin: &str,
+    def: &ServiceDefinition,
+    now: DateTime<Utc>,
+) -> Result<service::Model, DbErr> {
+    service::ActiveModel {
+        project_id: Set(project_id),
+        name: Set(def.name.clone()),
+        origin: Set(origin.to_owned()),
+        definition: Set(serde_json::to_string(def).unwrap_or_else(|_| "{}".into())),
+        allocated_port: Set(None),
+        state: Set(ServiceState::Stopped.as_str().into()),
+        message: Set(None),
+        restarts: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Replaces a definition (and the name, which lives in it).
+pub async fn update_definition(
+    db: &impl ConnectionTrait,
+    id: i64,
+    def: &ServiceDefinition,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    service::Entity::update_many()
+        .col_expr(service::Column::Name, Expr::value(def.name.clone()))
+        .col_expr(
+            service::Column::Definition,
+            Expr::value(serde_json::to_string(def).unwrap_or_else(|_| "{}".into())),
+        )
+        .col_expr(service::Column::Origin, Expr::value("user"))
+        .col_expr(service::Column::UpdatedAt, Expr::value(now))
+        .filter(service::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Replaces a definition that came from `optimus.toml` (keeps its origin).
+pub async fn replace_from_descriptor(
+    db: &impl ConnectionTrait,
+    id: i64,
+    def: &ServiceDefinition,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    service::Entity::update_many()
+        .col_expr(
+            service::Column::Definition,
+            Expr::value(serde_json::to_string(def).unwrap_or_else(|_| "{}".into())),
+        )
+        .col_expr(service::Column::UpdatedAt, Expr::value(now))
+        .filter(service::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records a service's state.
+pub async fn set_state(
+    db: &impl ConnectionTrait,
+    id: i64,
+    state: ServiceState,
+    message: Option<&str>,
+    restarts: Option<u32>,
+) -> Result<(), DbErr> {
+    let mut q = service::Entity::update_many()
+        .col_expr(service::Column::State, Expr::value(state.as_str()))
+        .col_expr(
+            service::Column::Message,
+            Expr::value(message.map(|m| m.chars().take(500).collect::<String>())),
+        );
+    if let Some(r) = restarts {
+        q = q.col_expr(
+            service::Column::Restarts,
+            Expr::value(i32::try_from(r).unwrap_or(i32::MAX)),
+        );
+    }
+    q.filter(service::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Gives a service an allocated port. Fails on the unique index if another service holds it.
+pub async fn set_allocated_port(
+    db: &impl ConnectionTrait,
+    id: i64,
+    port: Option<u16>,
+) -> Result<(), DbErr> {
+    service::Entity::update_many()
+        .col_expr(
+            service::Column::AllocatedPort,
+            Expr::value(port.map(i32::from)),
+        )
+        .filter(service::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Removes a service (its runs go with it).
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    service::Entity::delete_by_id(id).exec(db).await.map(|_| ())
+}
+
+/// A new run, before its process exists.
+pub async fn insert_run(
+    db: &impl ConnectionTrait,
+    service_id: i64,
+    attempt: u32,
+    port: Option<u16>,
+    spec: (&str, &str),
+    now: DateTime<Utc>,
+) -> Result<service_run::Model, DbErr> {
+    let (spec_hash, spec) = spec;
+    service_run::ActiveModel {
+        service_id: Set(service_id),
+        attempt: Set(i32::try_from(attempt).unwrap_or(i32::MAX)),
+        pid: Set(None),
+        pid_start: Set(None),
+        shim_pid: Set(None),
+        port: Set(port.map(i32::from)),
+        run_dir: Set(String::new()),
+        spec_hash: Set(spec_hash.to_owned()),
+        started_at: Set(now),
+        ready_at: Set(None),
+        ended_at: Set(None),
+        exit_code: Set(None),
+        signal: Set(None),
+        reason: Set(None),
+        spec: Set(spec.to_owned()),
+        limits: Set("[]".into()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Saves changes to a run.
+pub async fn save_run(
+    db: &impl ConnectionTrait,
+    run: service_run::Model,
+) -> Result<service_run::Model, DbErr> {
+    let mut active: service_run::ActiveModel = run.clone().into();
+    active.pid = Set(run.pid);
+    active.pid_start = Set(run.pid_start);
+    active.shim_pid = Set(run.shim_pid);
+    active.run_dir = Set(run.run_dir);
+    active.ready_at = Set(run.ready_at);
+    active.ended_at = Set(run.ended_at);
+    active.exit_code = Set(run.exit_code);
+    active.signal = Set(run.signal);
+    active.reason = Set(run.reason);
+    active.limits = Set(run.limits);
+    active.update(db).await
+}
+
+/// The newest runs of a service.
+pub async fn runs(
+    db: &impl ConnectionTrait,
+    service_id: i64,
+    limit: u64,
+) -> Result<Vec<service_run::Model>, DbErr> {
+    service_run::Entity::find()
+        .filter(service_run::Column::ServiceId.eq(service_id))
+        .order_by_desc(service_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The latest run of each of `service_ids`.
+pub async fn latest_runs(
+    db: &impl ConnectionTrait,
+    service_ids: Vec<i64>,
+) -> Result<Vec<service_run::Model>, DbErr> {
+    if service_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let latest: Vec<i64> = service_run::Entity::find()
+        .select_only()
+        .column_as(service_run::Column::Id.max(), "id")
+        .filter(service_run::Column::ServiceId.is_in(service_ids))
+        .group_by(service_run::Column::ServiceId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    service_run::Entity::find()
+        .filter(service_run::Column::Id.is_in(latest))
+        .all(db)
+        .await
+}
+
+/// Runs beyond the newest `keep` of a service (their folders may be pruned).
+pub async fn runs_beyond(
+    db: &impl ConnectionTrait,
+    service_id: i64,
+    keep: u64,
+) -> Result<Vec<service_run::Model>, DbErr> {
+    service_run::Entity::find()
+        .filter(service_run::Column::ServiceId.eq(service_id))
+        .filter(service_run::Column::EndedAt.is_not_null())
+        .order_by_desc(service_run::Column::Id)
+        .offset(keep)
+        .all(db)
+        .await
+}
+
+/// Forgets runs by id.
+pub async fn delete_runs(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    service_run::Entity::delete_many()
+        .filter(service_run::Column::Id.is_in(ids))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Runs of these services that ended since `since`.
+pub async fn ended_since(
+    db: &impl ConnectionTrait,
+    service_ids: Vec<i64>,
+    since: DateTime<Utc>,
+) -> Result<Vec<service_run::Model>, DbErr> {
+    service_run::Entity::find()
+        .filter(service_run::Column::ServiceId.is_in(service_ids))
+        .filter(service_run::Column::EndedAt.gte(since))
+        .all(db)
+        .await
+}
