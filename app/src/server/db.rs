@@ -1,7 +1,10 @@
 //! Connecting to the database (SQLite or PostgreSQL) with a sized pool.
 
 use super::settings::Settings;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    TransactionTrait,
+};
 use std::time::Duration;
 
 /// Opens the pool described by the settings.
@@ -24,6 +27,19 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
     Ok(db)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock first (waiting up to
+/// the busy timeout), as `BEGIN IMMEDIATE` would: a deferred transaction that read before
+/// another connection committed could not write afterwards and would fail at once with
+/// "database is locked". PostgreSQL transactions begin as usual.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if matches!(db, DatabaseConnection::SqlxSqlitePoolConnection(_)) {
+        txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 1 = 0")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// Whether the database answers a trivial query within two seconds.

@@ -13,7 +13,7 @@ use crate::server::context::RequestCtx;
 use crate::server::error::{ServerError, ServerResult};
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set};
 use std::time::Duration;
 
 /// A signed-in session: the response body and the cookies to set.
@@ -72,7 +72,7 @@ pub async fn setup(state: &AppState, ctx: &RequestCtx, input: Credentials) -> Se
     }
     let hash = password::hash(password.expose().to_owned()).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     // The fixed key makes a concurrent second setup fail on the primary key.
     let claimed = app_meta::ActiveModel {
         key: Set("setup_completed_at".into()),
@@ -141,7 +141,7 @@ pub async fn login(state: &AppState, ctx: &RequestCtx, input: Credentials) -> Se
         name: Some(user.username.clone()),
         client_addr: ctx.client_addr(),
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::users::touch_login(&txn, user.id, Utc::now()).await?;
     let entry = audit::write(&txn, actor, "auth.login", &target, "ok").await?;
     txn.commit().await?;
@@ -236,7 +236,7 @@ pub async fn refresh(
             client_addr: ctx.client_addr(),
             ..Actor::default()
         };
-        let txn = state.db.begin().await?;
+        let txn = crate::server::db::begin(&state.db).await?;
         repo::sessions::revoke_family(&txn, &session.family, now).await?;
         let entry = audit::write(
             &txn,
@@ -269,7 +269,7 @@ pub async fn refresh(
 pub async fn logout(state: &AppState, caller: &Caller) -> ServerResult<Vec<String>> {
     caller.authorize(Operation::Logout)?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     match caller.credential {
         Credential::Session { session_id } => {
             if let Some(session) = repo::sessions::find(&txn, session_id).await? {
@@ -322,7 +322,7 @@ pub async fn change_password(
         .map_err(|m| AppError::validation("new_password", m))?;
     let hash = password::hash(new.expose().to_owned()).await?;
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::users::set_password_hash(&txn, user.id, &hash, now).await?;
     repo::sessions::revoke_all_for_user(&txn, user.id, now).await?;
     let entry = audit::write(

@@ -11,7 +11,6 @@ use crate::server::error::ServerResult;
 use crate::server::paging::{into_page, page_limit, parse_cursor};
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 
 /// The longest a token may live.
 pub const MAX_DAYS: u32 = 365;
@@ -69,7 +68,7 @@ pub async fn create(
     let prefix: String = secret.chars().take(10).collect();
     let now = Utc::now();
     let expires_at = now + chrono::Duration::days(i64::from(input.expires_in_days));
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let row = repo::api_tokens::insert(
         &txn,
         caller.user_id,
@@ -119,7 +118,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
         .await?
         .filter(|t| t.user_id == caller.user_id)
         .ok_or_else(|| AppError::not_found("token"))?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     if !repo::api_tokens::revoke(&txn, id, Utc::now()).await? {
         return Err(AppError::conflict("token is already revoked").into());
     }

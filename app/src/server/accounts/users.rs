@@ -13,7 +13,7 @@ use crate::server::error::{ServerError, ServerResult};
 use crate::server::paging::{into_page, page_limit, parse_cursor};
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 fn to_info(m: user::Model) -> UserInfo {
     UserInfo {
@@ -74,7 +74,7 @@ pub async fn create(
         return Err(AppError::conflict(format!("username `{username}` is taken")).into());
     }
     let hash = password::hash(password.expose().to_owned()).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let created = repo::users::insert(&txn, username.as_str(), &hash, role.as_str(), Utc::now())
         .await
         .map_err(|e| match e.sql_err() {
@@ -114,7 +114,7 @@ pub async fn update_role(
     if input.id == caller.user_id {
         return Err(AppError::validation("id", "you cannot change your own role").into());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let target = repo::users::find(&txn, input.id)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
@@ -162,7 +162,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     if id == caller.user_id {
         return Err(AppError::validation("id", "you cannot delete yourself").into());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let target = repo::users::find(&txn, id)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
@@ -227,7 +227,7 @@ pub async fn create_from_cli(
         return Err(AppError::conflict(format!("user `{username}` already exists")).into());
     }
     let hash = password::hash(password.expose().to_owned()).await?;
-    let txn = db.begin().await?;
+    let txn = crate::server::db::begin(db).await?;
     let user =
         repo::users::insert(&txn, username.as_str(), &hash, role.as_str(), Utc::now()).await?;
     let actor = audit::Actor {

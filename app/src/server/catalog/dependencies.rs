@@ -11,7 +11,6 @@ use crate::server::caller::Caller;
 use crate::server::catalog::repo;
 use crate::server::error::ServerResult;
 use crate::server::state::AppState;
-use sea_orm::TransactionTrait;
 use std::collections::HashMap;
 
 /// Whether adding `project → deps` to `edges` would close a cycle.
@@ -93,7 +92,7 @@ pub async fn set_dependencies(
             );
         }
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let edges = repo::dependencies::all(&txn).await?;
     if creates_cycle(&edges, project.id, &deps) {
         return Err(

@@ -21,7 +21,7 @@ use crate::server::error::ServerResult;
 use crate::server::paging::{into_page, page_limit, parse_cursor};
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use std::path::Path;
 
 /// A page of projects, by name.
@@ -187,7 +187,7 @@ pub async fn update_project(
             changed.push(field);
         }
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let updated = repo::projects::curate(&txn, current, c).await?;
     note(
         &txn,
@@ -233,7 +233,7 @@ pub async fn set_favorite(
     } else {
         "No longer a favorite"
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::projects::set_favorite(&txn, p.id, input.value).await?;
     note(&txn, p.id, "favorite", what.into(), Some(caller)).await?;
     let entry = audit::write(
@@ -259,7 +259,7 @@ pub async fn set_archived(
     let p = repo::projects::find(&state.db, input.id)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::projects::set_archived(&txn, p.id, input.value).await?;
     note(
         &txn,
@@ -316,7 +316,7 @@ pub async fn delete_project(state: &AppState, caller: &Caller, id: i64) -> Serve
     let p = repo::projects::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::projects::delete(&txn, id).await?;
     let entry = audit::write(
         &txn,
@@ -339,16 +339,21 @@ pub async fn delete_project(state: &AppState, caller: &Caller, id: i64) -> Serve
     Ok(())
 }
 
+/// Examines a folder (on the blocking pool, before any transaction holds a lock).
+async fn examine_folder(path: &Path) -> ServerResult<repo::projects::Scanned> {
+    let dir = path.to_path_buf();
+    let (fp, examined) =
+        tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
+    Ok(scanned_from(path, examined, None, fp))
+}
+
 /// Examines a folder and stores it as a project outside any workspace.
 async fn catalog_folder(
     db: &impl ConnectionTrait,
     path: &Path,
 ) -> ServerResult<crate::server::catalog::Project> {
-    let dir = path.to_path_buf();
-    let (fp, examined) =
-        tokio::task::spawn_blocking(move || (scan::fingerprint(&dir), scan::examine(&dir))).await?;
-    let (p, _) =
-        repo::projects::upsert(db, scanned_from(path, examined, None, fp), Utc::now()).await?;
+    let scanned = examine_folder(path).await?;
+    let (p, _) = repo::projects::upsert(db, scanned, Utc::now()).await?;
     Ok(p)
 }
 
@@ -368,8 +373,9 @@ pub async fn create_project(
             AppError::conflict(format!("{} is already in the catalog", path.display())).into(),
         );
     }
-    let txn = state.db.begin().await?;
-    let p = catalog_folder(&txn, &path).await?;
+    let scanned = examine_folder(&path).await?;
+    let txn = crate::server::db::begin(&state.db).await?;
+    let (p, _) = repo::projects::upsert(&txn, scanned, Utc::now()).await?;
     let entry = audit::write(
         &txn,
         caller.into(),
@@ -443,7 +449,7 @@ pub async fn write_descriptor(
         Err(e) => return Err(e.into()),
     }
     // The file cannot roll back; its audit entry and timeline line commit together.
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let entry = audit::write(
         &txn,
         caller.into(),

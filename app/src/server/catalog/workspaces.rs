@@ -16,7 +16,6 @@ use crate::server::error::{ServerError, ServerResult};
 use crate::server::paging::{into_page, page_limit, parse_cursor};
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -89,7 +88,7 @@ pub async fn add_workspace(
     {
         return Err(AppError::conflict(format!("{path_text} is already a workspace")).into());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let ws = repo::workspaces::insert(&txn, &path_text, Utc::now()).await?;
     let entry = audit::write(
         &txn,
@@ -139,7 +138,7 @@ pub async fn remove_workspace(state: &AppState, caller: &Caller, id: i64) -> Ser
     if ws.scan_state == "running" {
         return Err(AppError::conflict("a scan is running; wait for it to finish").into());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::workspaces::delete(&txn, id).await?;
     let entry = audit::write(
         &txn,
@@ -160,7 +159,7 @@ pub async fn start_scan(state: &AppState, caller: &Caller, id: i64) -> ServerRes
     let ws = repo::workspaces::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("workspace"))?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     if !repo::workspaces::claim_scan(&txn, id).await? {
         return Err(AppError::conflict("a scan of this workspace is already running").into());
     }

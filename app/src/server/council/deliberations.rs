@@ -21,7 +21,6 @@ use crate::server::state::AppState;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -555,7 +554,7 @@ pub async fn record_outcome(
     a.outcome = Set(Some(outcome.clone()));
     a.outcome_note = Set(req.note.clone());
     a.outcome_at = Set(Some(now));
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     a.update(&txn).await?;
     // The decision matters more now that its outcome is known.
     council_memory::Entity::update_many()

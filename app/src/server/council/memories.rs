@@ -12,7 +12,6 @@ use crate::server::state::AppState;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 fn memory_info(m: council_memory::Model, score: Option<f64>) -> crate::models::council::MemoryInfo {
@@ -118,7 +117,7 @@ pub async fn update_memory(
         a.pinned = Set(p);
     }
     a.updated_at = Set(Utc::now());
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let m = a.update(&txn).await?;
     let entry = audit::write(
         &txn,
@@ -137,7 +136,7 @@ pub async fn update_memory(
 pub async fn forget_memory(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
     caller.authorize(Operation::ManageMemories)?;
     let m = memory_of(state, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     council_memory::Entity::delete_by_id(m.id)
         .exec(&txn)
         .await?;

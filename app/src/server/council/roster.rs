@@ -13,7 +13,6 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use std::collections::BTreeMap;
 
@@ -176,7 +175,7 @@ pub async fn save_persona(
         .one(&state.db)
         .await?;
     let domains = serde_json::to_string(&req.domains).unwrap_or_else(|_| "[]".into());
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     match existing {
         Some(m) => {
             let mut a: council_persona::ActiveModel = m.into();

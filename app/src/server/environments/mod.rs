@@ -17,7 +17,7 @@ use crate::server::environments::entities::{env_var, environment};
 use crate::server::error::ServerResult;
 use crate::server::AppState;
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
@@ -190,7 +190,7 @@ pub async fn create(
     if existing.len() >= 20 {
         return Err(AppError::validation("name", "a project has at most 20 environments").into());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::insert(&txn, p.id, &req.name, existing.is_empty(), Utc::now()).await?;
     let entry = audit::write(
         &txn,
@@ -209,7 +209,7 @@ pub async fn create(
 pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
     caller.authorize(Operation::EditEnvironments)?;
     let e = env_of(state, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::delete(&txn, id).await?;
     let entry = audit::write(
         &txn,
@@ -232,7 +232,7 @@ pub async fn activate(
 ) -> ServerResult<Vec<EnvironmentInfo>> {
     caller.authorize(Operation::EditEnvironments)?;
     let e = env_of(state, id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::activate(&txn, e.project_id, id).await?;
     let entry = audit::write(
         &txn,
@@ -289,7 +289,7 @@ pub async fn set_var(
     if count >= 500 {
         return Err(AppError::validation("key", "an environment has at most 500 variables").into());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     store_var(state, &txn, e.id, &req.key, &req.value, req.secret).await?;
     let entry = audit::write(
         &txn,
@@ -317,7 +317,7 @@ pub async fn delete_var(
 ) -> ServerResult<Vec<EnvironmentInfo>> {
     caller.authorize(Operation::EditEnvironments)?;
     let e = env_of(state, req.environment_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     if !repo::delete_var(&txn, e.id, &req.key).await? {
         return Err(AppError::not_found(format!("variable {}", req.key)).into());
     }
@@ -393,7 +393,7 @@ pub async fn import_dotenv(
         .map(|v| (v.key.clone(), plain(state, v)))
         .collect();
     let mut report = DotenvImported::default();
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     for (k, v) in parsed {
         let secret = looks_secret(&k, &v);
         match before.get(&k) {

@@ -14,7 +14,7 @@ use crate::server::error::ServerResult;
 use crate::server::runtime::repo;
 use crate::server::AppState;
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 /// A probe from its `optimus.toml` form.
 fn probe_from_spec(p: &ProbeSpec) -> Option<Probe> {
@@ -183,7 +183,7 @@ pub async fn import_detected(
 ) -> ServerResult<Vec<ServiceInfo>> {
     caller.authorize(Operation::EditServices)?;
     let p = project_of(state, project_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let added = sync_detected(&txn, &p).await?;
     if added > 0 {
         let entry = audit::write(

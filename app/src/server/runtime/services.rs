@@ -14,7 +14,6 @@ use crate::server::runtime::repo;
 use crate::server::runtime::{ports, supervisor};
 use crate::server::AppState;
 use chrono::Utc;
-use sea_orm::TransactionTrait;
 use std::collections::HashMap;
 
 pub(super) async fn project_of(state: &AppState, id: i64) -> ServerResult<Project> {
@@ -105,7 +104,7 @@ pub async fn create(
     let p = project_of(state, req.project_id).await?;
     let siblings = repo::services::of_project(&state.db, p.id).await?;
     check_dependencies(&req.definition, None, &siblings)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     let m = repo::services::insert(&txn, p.id, "user", &req.definition, Utc::now()).await?;
     let entry = audit::write(
         &txn,
@@ -135,7 +134,7 @@ pub async fn update(
     if req.definition.name != m.name && repo::services::state(&m).is_active() {
         return Err(AppError::conflict("stop the service before renaming it").into());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     if req.definition.allocate_port {
         // Keep the allocation.
     } else if m.allocated_port.is_some() {
@@ -170,7 +169,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     }
     let runs_root = state.settings.data_dir.join("runs");
     let dir = runs_root.join(id.to_string());
-    let txn = state.db.begin().await?;
+    let txn = crate::server::db::begin(&state.db).await?;
     repo::services::delete(&txn, id).await?;
     let entry = audit::write(
         &txn,
