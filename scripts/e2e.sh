@@ -6,7 +6,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/optimus"
+# OPTIMUS_BIN runs another build (a debug one names disposed reactive values in its panics);
+# E2E_TESTS picks files (default: all of them, in order).
+BIN="${OPTIMUS_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/optimus}"
 DATA="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 mkdir -p end2end/artifacts
@@ -24,4 +26,5 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 log "end-to-end tests"
-(cd end2end && BASE_URL="http://127.0.0.1:$PORT" node --test --test-concurrency=1 tests/)
+# shellcheck disable=SC2086
+(cd end2end && BASE_URL="http://127.0.0.1:$PORT" node --test --test-concurrency=1 ${E2E_TESTS:-tests/})

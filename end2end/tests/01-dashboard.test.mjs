@@ -2,14 +2,9 @@
 // role-aware actions, and the 404 page: Playwright driving Debian's Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { BASE, ARTIFACTS, OWNER, launch, hydrated as waitHydrated } from './helpers.mjs';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const OWNER = { username: 'owner', password: 'correct horse battery staple' };
 const VIEWER = { username: 'vicky', password: 'another fine passphrase' };
-mkdirSync(ARTIFACTS, { recursive: true });
 
 let browser;
 let context;
@@ -20,7 +15,7 @@ async function shot(name) {
 }
 
 async function hydrated() {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await waitHydrated(page);
 }
 
 async function gotoWithRetry(path) {
@@ -35,14 +30,7 @@ async function gotoWithRetry(path) {
 }
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ browser, context, page } = await launch());
 });
 
 after(async () => {

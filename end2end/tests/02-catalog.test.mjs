@@ -2,14 +2,11 @@
 // (reflected in the URL), and open a project with the keyboard only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { BASE, ARTIFACTS, launch, signIn, hydrated as waitHydrated } from './helpers.mjs';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { chromium } from 'playwright-core';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const OWNER = { username: 'owner', password: 'correct horse battery staple' };
 
 let browser;
 let page;
@@ -26,13 +23,7 @@ before(async () => {
   write('alpha-cli/src/main.rs', 'fn main() {}\n');
   write('beta-web/package.json', JSON.stringify({ name: 'beta-web', scripts: { dev: 'vite' }, devDependencies: { vite: '^5' } }));
   write('gamma-api/go.mod', 'module example.com/gamma-api\n\ngo 1.22\n');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ browser, page } = await launch());
 });
 
 after(async () => {
@@ -41,19 +32,13 @@ after(async () => {
 });
 
 async function hydrated() {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await waitHydrated(page);
 }
 
 test('sign in (the dashboard test created the owner)', async () => {
   // Runs after 01-dashboard.test.mjs (node --test runs files in order with concurrency 1); set up
   // the owner if this file runs alone.
-  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
-  await page.goto(`${BASE}/login`);
-  await hydrated();
-  await page.fill('input[name=username]', OWNER.username);
-  await page.fill('input[name=password]', OWNER.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=dashboard-title]');
+  await signIn(page);
 });
 
 test('adding a workspace scans it and shows a card per project', async () => {
@@ -89,7 +74,18 @@ test('a project opens with the keyboard only', async () => {
   await page.evaluate(() => document.activeElement?.blur());
   await page.keyboard.press('/');
   await page.keyboard.type('gamma');
-  await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);
+  try {
+    await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);
+  } catch (e) {
+    const state = await page.evaluate(() => ({
+      url: location.href,
+      active: document.activeElement?.outerHTML?.slice(0, 200),
+      value: document.querySelector('input[name=search]')?.value,
+      cards: document.querySelectorAll('[data-project]').length,
+    }));
+    console.error('DIAG', JSON.stringify(state));
+    throw e;
+  }
   await page.keyboard.press('Escape');
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid=project-title]');
@@ -154,4 +150,20 @@ test('a dependency added on the project page shows both ways', async () => {
   await page.goto(`${BASE}/projects/${value}`);
   await page.waitForSelector('[data-testid=dependencies]');
   assert.match(await page.textContent('[data-testid=dependencies]'), /Used by:\s*gamma-api/);
+});
+
+test('the project page keeps its tab in the URL, across a reload', async () => {
+  await hydrated();
+  await page.click('[data-testid=project-tabs] [data-tab=services]');
+  await page.waitForURL(/\?tab=services$/);
+  await page.waitForSelector('[data-testid=no-services]');
+  assert.equal(await page.locator('[data-testid=activity]').count(), 0, 'the overview is not drawn');
+  await page.reload();
+  await hydrated();
+  await page.waitForSelector('[data-testid=no-services]');
+  assert.equal(await page.getAttribute('[data-testid=project-tabs] [data-tab=services]', 'aria-selected'), 'true');
+  await page.click('[data-testid=project-tabs] [data-tab=council]');
+  await page.waitForSelector('[data-testid=no-deliberations]');
+  await page.goBack();
+  await page.waitForSelector('[data-testid=no-services]');
 });

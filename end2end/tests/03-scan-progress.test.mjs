@@ -3,14 +3,11 @@
 // its projects are named `zz-bulk-…` so they sort after the ones the earlier files look for.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { BASE, ARTIFACTS, launch, signIn, hydrated as waitHydrated } from './helpers.mjs';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const OWNER = { username: 'owner', password: 'correct horse battery staple' };
 const BULK = 3000;
 
 let browser;
@@ -24,13 +21,7 @@ before(async () => {
     mkdirSync(join(workspace, name));
     writeFileSync(join(workspace, name, 'package.json'), JSON.stringify({ name, scripts: { start: 'node index.js' } }));
   }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ browser, page } = await launch());
 });
 
 after(async () => {
@@ -39,17 +30,11 @@ after(async () => {
 });
 
 async function hydrated() {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await waitHydrated(page);
 }
 
 test('sign in', async () => {
-  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
-  await page.goto(`${BASE}/login`);
-  await hydrated();
-  await page.fill('input[name=username]', OWNER.username);
-  await page.fill('input[name=password]', OWNER.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=dashboard-title]');
+  await signIn(page);
 });
 
 test('a running scan shows a progress bar and live counts, then settles', async () => {

@@ -2,14 +2,11 @@
 // the keyboard, watch the state turn ready and live log lines arrive, stop them with the keyboard.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { BASE, ARTIFACTS, launch, signIn, hydrated as waitHydrated } from './helpers.mjs';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const OWNER = { username: 'owner', password: 'correct horse battery staple' };
 
 let browser;
 let page;
@@ -19,13 +16,7 @@ let projectId;
 before(async () => {
   folder = mkdtempSync(join(tmpdir(), 'optimus-e2e-run-'));
   writeFileSync(join(folder, 'Procfile'), "ticker: i=0; while true; do i=$((i+1)); echo \"tick $i\"; sleep 0.3; done\n");
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ browser, page } = await launch({ viewport: { width: 1280, height: 900 } }));
 });
 
 after(async () => {
@@ -36,24 +27,18 @@ after(async () => {
 });
 
 async function hydrated() {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await waitHydrated(page);
 }
 
 test('sign in and catalog the project', async () => {
-  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
-  await page.goto(`${BASE}/login`);
-  await hydrated();
-  await page.fill('input[name=username]', OWNER.username);
-  await page.fill('input[name=password]', OWNER.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=dashboard-title]');
+  await signIn(page);
   const res = await page.request.post(`${BASE}/api/v1/projects/create`, { data: { path: folder } });
   assert.equal(res.status(), 200, await res.text());
   projectId = (await res.json()).id;
 });
 
 test('services set up from the Procfile start with `s`, turn ready and stream their log', async () => {
-  await page.goto(`${BASE}/projects/${projectId}`);
+  await page.goto(`${BASE}/projects/${projectId}?tab=services`);
   await hydrated();
   await page.click('[data-testid=import-services]');
   await page.waitForSelector('[data-service=ticker][data-state=stopped]');
@@ -78,7 +63,7 @@ test('the dashboard shows the machine and the running service live', async () =>
   await page.waitForFunction(() => /% of \d+ cores/.test(document.querySelector('[data-testid=host-cpu]')?.textContent ?? ''), null, { timeout: 15_000 });
   await page.waitForSelector('#services-mem-chart canvas', { timeout: 15_000 });
   await page.screenshot({ path: `${ARTIFACTS}21-dashboard-host.png`, fullPage: true });
-  await page.goto(`${BASE}/projects/${projectId}`);
+  await page.goto(`${BASE}/projects/${projectId}?tab=services`);
   await hydrated();
   await page.waitForSelector('[data-service=ticker][data-state=ready]');
 });

@@ -3,14 +3,11 @@
 // (restart to apply), and a project environment with a secret.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { BASE, ARTIFACTS, launch, signIn, hydrated as waitHydrated } from './helpers.mjs';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const OWNER = { username: 'owner', password: 'correct horse battery staple' };
 
 let browser;
 let page;
@@ -20,15 +17,7 @@ let projectId;
 before(async () => {
   folder = mkdtempSync(join(tmpdir(), 'optimus-e2e-edit-'));
   writeFileSync(join(folder, 'Makefile'), 'run:\n\ttrue\n');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
-  page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ browser, page } = await launch({ viewport: { width: 1280, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] }));
 });
 
 after(async () => {
@@ -38,17 +27,11 @@ after(async () => {
 });
 
 async function hydrated() {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await waitHydrated(page);
 }
 
 test('sign in and catalog an empty project', async () => {
-  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
-  await page.goto(`${BASE}/login`);
-  await hydrated();
-  await page.fill('input[name=username]', OWNER.username);
-  await page.fill('input[name=password]', OWNER.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=dashboard-title]');
+  await signIn(page);
   const res = await page.request.post(`${BASE}/api/v1/projects/create`, { data: { path: folder } });
   assert.equal(res.status(), 200, await res.text());
   projectId = (await res.json()).id;
@@ -57,7 +40,7 @@ test('sign in and catalog an empty project', async () => {
 test('a service defined in the form runs with its limit shown, and its alert reaches the bell', async () => {
   // Start from a read notification centre so the count below is this test's.
   await page.request.post(`${BASE}/api/v1/notifications/mark_read`, { data: {} });
-  await page.goto(`${BASE}/projects/${projectId}`);
+  await page.goto(`${BASE}/projects/${projectId}?tab=services`);
   await hydrated();
   await page.click('[data-testid=add-service]');
   const form = page.locator('[data-testid=service-editor]');
@@ -115,7 +98,12 @@ test('editing a running service asks for a restart to apply', async () => {
 });
 
 test('an environment holds plain and secret variables, masked and exported', async () => {
+  // The tab is a link: the URL keeps it, and the services tab's panels go away.
+  await page.click('[data-testid=project-tabs] [data-tab=environments]');
+  await page.waitForURL(/tab=environments/);
   const panel = page.locator('[data-testid=environments]');
+  await panel.waitFor();
+  assert.equal(await page.locator('[data-testid=services]').count(), 0);
   await panel.locator('input[name=environment-name]').fill('development');
   await panel.locator('input[name=environment-name]').press('Enter');
   await page.waitForSelector('select[name=environment] option:has-text("development (active)")', { state: 'attached' });
@@ -136,6 +124,9 @@ test('an environment holds plain and secret variables, masked and exported', asy
   await page.waitForSelector('[data-testid=dotenv]');
   assert.match(await page.inputValue('[data-testid=dotenv]'), /GREETING=hello/);
   await page.screenshot({ path: `${ARTIFACTS}31-environments.png`, fullPage: true });
+  // `x` stops every service from any tab; the services tab then shows it.
+  await page.click('h1');
   await page.keyboard.press('x');
+  await page.click('[data-testid=project-tabs] [data-tab=services]');
   await page.waitForSelector('[data-service=echoer][data-state=stopped]', { timeout: 15_000 });
 });

@@ -2,14 +2,11 @@
 // and the consensus with its confidence and cited evidence, and find it in the history.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { BASE, ARTIFACTS, launch, signIn, hydrated as waitHydrated } from './helpers.mjs';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 
-const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:8005';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const OWNER = { username: 'owner', password: 'correct horse battery staple' };
 
 let browser;
 let page;
@@ -18,13 +15,7 @@ let folder;
 before(async () => {
   folder = mkdtempSync(join(tmpdir(), 'optimus-e2e-council-'));
   writeFileSync(join(folder, 'Cargo.toml'), '[package]\nname = "ledger"\nversion = "0.1.0"\n');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  ({ browser, page } = await launch({ viewport: { width: 1280, height: 900 } }));
 });
 
 after(async () => {
@@ -33,17 +24,11 @@ after(async () => {
 });
 
 async function hydrated() {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await waitHydrated(page);
 }
 
 test('sign in and catalog the project', async () => {
-  await page.request.post(`${BASE}/api/v1/auth/setup`, { data: OWNER });
-  await page.goto(`${BASE}/login`);
-  await hydrated();
-  await page.fill('input[name=username]', OWNER.username);
-  await page.fill('input[name=password]', OWNER.password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('[data-testid=dashboard-title]');
+  await signIn(page);
   const res = await page.request.post(`${BASE}/api/v1/projects/create`, { data: { path: folder } });
   assert.equal(res.status(), 200, await res.text());
 });

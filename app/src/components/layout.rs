@@ -25,11 +25,15 @@ async fn current_user_or_refresh() -> Result<Me, AppError> {
 }
 
 /// Loads the caller; signed-in users get the layout, others go to the login page.
+///
+/// A `Transition`, not a `Suspense`: every resource read below that has no nearer boundary
+/// registers here, and a `Suspense` would take the whole app out of the page and put it back
+/// each time one of them reloads (losing focus mid-word in a search box).
 #[component]
 pub fn Shell() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user_or_refresh());
     view! {
-        <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
+        <Transition fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(me) => view! { <SignedIn me /> }.into_any(),
@@ -37,7 +41,7 @@ pub fn Shell() -> impl IntoView {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -8,9 +8,11 @@ use leptos::prelude::*;
 pub fn ProjectCard(
     /// The project.
     project: ProjectInfo,
-    /// Whether the keyboard selection is on it.
-    #[prop(into)]
-    selected: Signal<bool>,
+    /// Its position in the list.
+    index: usize,
+    /// The list's keyboard selection (a position), owned by the page: cards are built inside a
+    /// Suspend, so a signal derived there would be disposed while the card is still shown.
+    selection: RwSignal<usize>,
 ) -> impl IntoView {
     let href = format!("/projects/{}", project.id);
     let git = project.git.clone().map(|g| {
@@ -37,7 +39,7 @@ pub fn ProjectCard(
     let favorite = project.favorite;
     let tags = project.tags.clone();
     view! {
-        <article class="card project-card" class:selected=move || selected.get() data-project=project.name.clone()>
+        <article class="card project-card" class:selected=move || selection.get() == index data-project=project.name.clone()>
             <h2>
                 <a href=href>{project.name.clone()}</a>
                 <Show when=move || favorite>

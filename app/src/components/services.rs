@@ -8,7 +8,7 @@ use crate::api::runtime::{
 };
 use crate::components::browser::ClientOnly;
 use crate::components::charts::{Series, TimeChart};
-use crate::components::toasts::use_toasts;
+use crate::components::toasts::{use_toasts, Toasts};
 use crate::models::auth::Me;
 use crate::models::events::{Event, ServerMessage};
 use crate::models::runtime::{
@@ -92,6 +92,58 @@ fn state_class(s: ServiceState) -> &'static str {
     }
 }
 
+/// Starts, stops, restarts (`start`, `stop`, `restart`) or sets up from detection (`import`)
+/// every service of a project, and says how it went in a toast.
+async fn act_on_project(toasts: Toasts, project_id: i64, what: &'static str) {
+    let req = ProjectServicesRequest { project_id };
+    let r = match what {
+        "start" => start_project_services(req).await.map(|_| ()),
+        "stop" => stop_project_services(req).await.map(|_| ()),
+        "restart" => restart_project_services(req).await.map(|_| ()),
+        _ => import_detected_services(req).await.map(|_| ()),
+    };
+    match r {
+        Ok(()) => toasts.info(match what {
+            "start" => "Starting every service",
+            "stop" => "Stopped every service",
+            "restart" => "Restarting every service",
+            _ => "Services set up from detection",
+        }),
+        Err(e) => toasts.error(e.to_string()),
+    }
+}
+
+/// On a project's page, whatever its tab: `s` starts, `x` stops, `r` restarts every service of
+/// the project (for callers allowed to control services).
+pub fn use_service_shortcuts(project_id: Signal<Option<i64>>) {
+    let toasts = use_toasts();
+    let can_control =
+        use_context::<Me>().is_some_and(|m| Operation::ControlServices.allowed_for(m.role));
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+            if !can_control
+                || crate::components::layout::is_typing(&ev)
+                || ev.ctrl_key()
+                || ev.meta_key()
+                || ev.alt_key()
+            {
+                return;
+            }
+            let Some(id) = project_id.get_untracked() else {
+                return;
+            };
+            let what = match ev.key().as_str() {
+                "s" => "start",
+                "x" => "stop",
+                "r" => "restart",
+                _ => return,
+            };
+            leptos::task::spawn_local(act_on_project(toasts, id, what));
+        });
+        on_cleanup(move || handle.remove());
+    });
+}
+
 /// The services table with per-service and whole-project controls. Drawn only after hydration:
 /// the resources it creates would otherwise shift the ids of the page's server-rendered
 /// resources (and break their hydration).
@@ -127,6 +179,17 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
         version.track();
         list_services(ProjectServicesRequest { project_id })
     });
+    let names = Memo::new(move |_| {
+        services
+            .get()
+            .and_then(Result::ok)
+            .map(|list| {
+                list.iter()
+                    .map(|s| (s.id, s.definition.name.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
     let pending = StoredValue::new(false);
     Effect::new(move |_| {
         crate::components::live::subscribe(&["runtime"], move |msg| {
@@ -161,45 +224,10 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
     };
     let act_all = move |what: &'static str| {
         leptos::task::spawn_local(async move {
-            let req = ProjectServicesRequest { project_id };
-            let r = match what {
-                "start" => start_project_services(req).await.map(|_| ()),
-                "stop" => stop_project_services(req).await.map(|_| ()),
-                "restart" => restart_project_services(req).await.map(|_| ()),
-                _ => import_detected_services(req).await.map(|_| ()),
-            };
-            match r {
-                Ok(()) => toasts.info(match what {
-                    "start" => "Starting every service",
-                    "stop" => "Stopped every service",
-                    "restart" => "Restarting every service",
-                    _ => "Services set up from detection",
-                }),
-                Err(e) => toasts.error(e.to_string()),
-            }
+            act_on_project(toasts, project_id, what).await;
             version.update(|v| *v += 1);
         });
     };
-    // `s` starts, `x` stops, `r` restarts every service of the project.
-    Effect::new(move |_| {
-        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-            if !can_control
-                || crate::components::layout::is_typing(&ev)
-                || ev.ctrl_key()
-                || ev.meta_key()
-                || ev.alt_key()
-            {
-                return;
-            }
-            match ev.key().as_str() {
-                "s" => act_all("start"),
-                "x" => act_all("stop"),
-                "r" => act_all("restart"),
-                _ => {}
-            }
-        });
-        on_cleanup(move || handle.remove());
-    });
     view! {
         <Show when=move || can_edit>
             <div class="inline-form">
@@ -227,7 +255,6 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
                     }
                         .into_any();
                 }
-                let names: Vec<(i64, String)> = list.iter().map(|s| (s.id, s.definition.name.clone())).collect();
                 view! {
                     <Show when=move || can_control>
                         <div class="inline-form">
@@ -252,12 +279,21 @@ fn ServicesBody(project_id: i64) -> impl IntoView {
                             {list.into_iter().map(|s| service_row(s, can_control, can_edit, editing, act)).collect_view()}
                         </tbody>
                     </table>
-                    <ResourcesPanel services=names.clone() />
-                    <LogViewer services=names />
                 }
                     .into_any()
             })}
         </Transition>
+        // Outside the table's Suspense and keyed on which services exist: a state change
+        // reloads the table, never the charts or the log (which keep their range, filter and
+        // follow state).
+        {move || {
+            let names = names.get();
+            (!names.is_empty())
+                .then(|| view! {
+                    <ResourcesPanel services=names.clone() />
+                    <LogViewer services=names />
+                })
+        }}
     }
 }
 
@@ -287,7 +323,9 @@ fn service_row(
                 .join(" · ")
         })
         .filter(|t| !t.is_empty());
-    let this = StoredValue::new(s.clone());
+    // A plain clone, not a StoredValue: this row is built inside the table's Suspend, whose
+    // reactive values are disposed on the next reload while the old row may still be shown.
+    let this = std::sync::Arc::new(s.clone());
     let live = s.state.is_active();
     let pid = s
         .last_run
@@ -316,7 +354,10 @@ fn service_row(
             </td>
             <td>
                 <Show when=move || can_edit>
-                    <button class="button ghost" data-testid="edit-service" on:click=move |_| editing.set(Some(Some(this.get_value())))>"Edit"</button>
+                    <button class="button ghost" data-testid="edit-service" on:click={
+                        let this = this.clone();
+                        move |_| editing.set(Some(Some((*this).clone())))
+                    }>"Edit"</button>
                 </Show>
                 <Show when=move || can_control>
                     {if live {

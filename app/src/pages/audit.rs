@@ -40,7 +40,7 @@ pub fn AuditPage() -> impl IntoView {
                 "Filter"
             </button>
         </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
@@ -104,6 +104,6 @@ pub fn AuditPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

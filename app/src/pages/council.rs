@@ -65,7 +65,13 @@ fn CouncilBody() -> impl IntoView {
     let toasts = use_toasts();
     let can_ask = use_context::<Me>().is_some_and(|m| Operation::Deliberate.allowed_for(m.role));
     let question = RwSignal::new(String::new());
-    let project = RwSignal::new(String::new());
+    // `?project=ID` (the project page's council tab) preselects the project.
+    let project = RwSignal::new(
+        leptos_router::hooks::use_query_map()
+            .with_untracked(|q| q.get("project"))
+            .filter(|p| p.parse::<i64>().is_ok())
+            .unwrap_or_default(),
+    );
     let facts = RwSignal::new(String::new());
     let options = RwSignal::new(String::new());
     let second_round = RwSignal::new(false);
@@ -168,7 +174,7 @@ fn CouncilBody() -> impl IntoView {
                 </label>
                 <label>
                     "Project"
-                    <select name="project" on:change=move |ev| project.set(event_target_value(&ev))>
+                    <select name="project" prop:value=move || project.get() on:change=move |ev| project.set(event_target_value(&ev))>
                         <option value="">"— none —"</option>
                         {move || {
                             projects
@@ -177,7 +183,11 @@ fn CouncilBody() -> impl IntoView {
                                 .map(|page| {
                                     page.items
                                         .into_iter()
-                                        .map(|p| view! { <option value=p.id.to_string()>{p.name}</option> })
+                                        .map(|p| {
+                                            let value = p.id.to_string();
+                                            let chosen = project.get_untracked() == value;
+                                            view! { <option value=value selected=chosen>{p.name}</option> }
+                                        })
                                         .collect_view()
                                 })
                         }}

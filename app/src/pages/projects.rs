@@ -57,6 +57,26 @@ pub struct Filters {
 impl Filters {
     /// The URL of the project list with these filters.
     pub fn url(&self) -> String {
+        let query = self.query_string();
+        if query.is_empty() {
+            "/projects".into()
+        } else {
+            format!("/projects?{query}")
+        }
+    }
+
+    /// The download link of the list with these filters (every page), in `format`.
+    pub fn export_url(&self, format: &str) -> String {
+        let query = self.query_string();
+        if query.is_empty() {
+            format!("/api/v1/projects/export?format={format}")
+        } else {
+            format!("/api/v1/projects/export?format={format}&{query}")
+        }
+    }
+
+    /// The one encoding of the filters, shared by the page URL and the export link.
+    fn query_string(&self) -> String {
         let mut parts = Vec::new();
         for (key, value) in [
             ("q", &self.q),
@@ -73,11 +93,7 @@ impl Filters {
         if self.favorite {
             parts.push("favorite=1".into());
         }
-        if parts.is_empty() {
-            "/projects".into()
-        } else {
-            format!("/projects?{}", parts.join("&"))
-        }
+        parts.join("&")
     }
 
     /// The API query for one page.
@@ -95,27 +111,6 @@ impl Filters {
             limit: Some(limit),
             ..Default::default()
         }
-    }
-
-    /// The export link's query string (same filters, every page).
-    fn export_params(&self) -> String {
-        let mut out = String::new();
-        for (key, value) in [
-            ("search", &self.q),
-            ("stack", &self.stack),
-            ("git", &self.git),
-            ("tag", &self.tag),
-            ("status", &self.status),
-            ("sort", &self.sort),
-        ] {
-            if !value.is_empty() {
-                out.push_str(&format!("&{key}={}", encode(value)));
-            }
-        }
-        if self.favorite {
-            out.push_str("&favorite=true");
-        }
-        out
     }
 }
 
@@ -589,14 +584,14 @@ pub fn ProjectsPage() -> impl IntoView {
                 class="button ghost"
                 data-testid="export-csv"
                 download
-                href=move || format!("/api/v1/projects/export?format=csv{}", filters.with(Filters::export_params))
+                href=move || filters.with(|f| f.export_url("csv"))
             >
                 "Export CSV"
             </a>
             <a
                 class="button ghost"
                 download
-                href=move || format!("/api/v1/projects/export?format=json{}", filters.with(Filters::export_params))
+                href=move || filters.with(|f| f.export_url("json"))
             >
                 "JSON"
             </a>
@@ -621,7 +616,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                     .items
                                     .into_iter()
                                     .enumerate()
-                                    .map(|(i, p)| view! { <ProjectCard project=p selected=Signal::derive(move || selected.get() == i) /> })
+                                    .map(|(i, p)| view! { <ProjectCard project=p index=i selection=selected /> })
                                     .collect_view()}
                                 {move || {
                                     more.get()
@@ -629,7 +624,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                         .enumerate()
                                         .map(|(i, p)| {
                                             let i = offset + i;
-                                            view! { <ProjectCard project=p selected=Signal::derive(move || selected.get() == i) /> }
+                                            view! { <ProjectCard project=p index=i selection=selected /> }
                                         })
                                         .collect_view()
                                 }}
@@ -688,8 +683,12 @@ mod tests {
             "/projects?q=a%26b&git=dirty&sort=last_commit&favorite=1"
         );
         assert_eq!(
-            f.export_params(),
-            "&search=a%26b&git=dirty&sort=last_commit&favorite=true"
+            f.export_url("csv"),
+            "/api/v1/projects/export?format=csv&q=a%26b&git=dirty&sort=last_commit&favorite=1"
+        );
+        assert_eq!(
+            Filters::default().export_url("json"),
+            "/api/v1/projects/export?format=json"
         );
         let q = f.query(Some("c9".into()), 100);
         assert_eq!(q.favorite, Some(true));

@@ -109,7 +109,7 @@ pub fn TokensPage() -> impl IntoView {
                 <code class="secret">{move || secret.get()}</code>
             </div>
         </Show>
-        <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
@@ -159,6 +159,6 @@ pub fn TokensPage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }

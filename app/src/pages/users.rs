@@ -94,7 +94,7 @@ pub fn UsersPage() -> impl IntoView {
                 </button>
             </form>
         </Show>
-        <Suspense fallback=|| view! { <p class="muted">"Loading users…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
@@ -148,6 +148,6 @@ pub fn UsersPage() -> impl IntoView {
                     .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
