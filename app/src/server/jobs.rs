@@ -243,6 +243,7 @@ impl JobHandle {
 }
 
 #[cfg(test)]
+#[expect(clippy::panic, reason = "the tests make jobs panic on purpose")]
 mod tests {
     use super::*;
 

@@ -197,21 +197,6 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn admins_grant_below_themselves_and_owners_grant_anything() {
-        assert!(may_grant(Role::Admin, Role::Operator));
-        assert!(!may_grant(Role::Admin, Role::Admin));
-        assert!(!may_grant(Role::Admin, Role::Owner));
-        assert!(may_grant(Role::Owner, Role::Owner));
-        assert!(!may_manage(Role::Admin, Role::Admin));
-        assert!(may_manage(Role::Owner, Role::Admin));
-    }
-}
-
 /// Creates a user from the command line (`optimus user create`), audited as done by `cli`.
 /// 409 when the username is taken.
 pub async fn create_from_cli(
@@ -244,4 +229,19 @@ pub async fn create_from_cli(
     .await?;
     txn.commit().await?;
     Ok(to_info(user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admins_grant_below_themselves_and_owners_grant_anything() {
+        assert!(may_grant(Role::Admin, Role::Operator));
+        assert!(!may_grant(Role::Admin, Role::Admin));
+        assert!(!may_grant(Role::Admin, Role::Owner));
+        assert!(may_grant(Role::Owner, Role::Owner));
+        assert!(!may_manage(Role::Admin, Role::Admin));
+        assert!(may_manage(Role::Owner, Role::Admin));
+    }
 }

@@ -1,4 +1,7 @@
 //! Stack, framework and command detection from a project's own files.
+//!
+//! Longer than most files on purpose: one detector per stack, in the order of precedence, so a
+//! reader compares them top to bottom; the last ~140 lines are its tests.
 
 use crate::models::catalog::{CommandKind, Component, ProposedCommand, Stack};
 use std::collections::BTreeSet;

@@ -7,6 +7,8 @@
 //! public API; [`repo`] alone touches its tables.
 
 pub mod activity;
+pub mod adding;
+pub mod curation;
 pub mod dependencies;
 pub mod descriptor;
 pub mod detect;
@@ -19,14 +21,12 @@ pub mod scan;
 pub mod workspaces;
 
 pub use activity::{count_since as activity_since, project_activity, record as record_activity};
+pub use adding::{create_project, import_projects, write_descriptor};
+pub use curation::{delete_project, parse_tag, set_archived, set_favorite, update_project};
 pub use dependencies::{creates_cycle, dependencies, set_dependencies};
 pub use entities::project::Model as Project;
 pub use export::{export_projects, projects_csv};
-pub use projects::{
-    create_project, delete_project, filter_from, get_project, import_projects, list_projects,
-    parse_tag, project_facets, set_archived, set_favorite, sort_from, update_project,
-    write_descriptor,
-};
+pub use projects::{filter_from, get_project, list_projects, project_facets, sort_from};
 pub use workspaces::{
     add_workspace, check_workspace_path, get_workspace, list_workspaces, remove_workspace,
     run_scan, start_scan,

@@ -1,6 +1,6 @@
 //! Workspaces: add, list, remove, and their background scans.
 
-use super::projects::parse_tag;
+use super::curation::parse_tag;
 use crate::error::AppError;
 use crate::models::catalog::{AddWorkspaceRequest, WorkspaceInfo};
 use crate::models::events::Event;
