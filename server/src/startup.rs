@@ -51,7 +51,7 @@ impl Application {
         Migrator::up(&db, None)
             .await
             .context("running migrations")?;
-        let interrupted = app::server::catalog::repo::workspaces::fail_interrupted(&db).await?;
+        let interrupted = app::server::catalog::fail_interrupted_scans(&db).await?;
         if interrupted > 0 {
             tracing::warn!(
                 interrupted,

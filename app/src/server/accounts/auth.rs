@@ -91,16 +91,14 @@ pub async fn setup(state: &AppState, ctx: &RequestCtx, input: Credentials) -> Se
         name: Some(owner.username.clone()),
         client_addr: ctx.client_addr(),
     };
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         actor,
         "auth.setup",
         &format!("user:{}", owner.username),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     start_session(state, ctx, &owner, None).await
 }
 
@@ -284,16 +282,14 @@ pub async fn logout(state: &AppState, caller: &Caller) -> ServerResult<Vec<Strin
             .into());
         }
     }
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "auth.logout",
         &format!("user:{}", caller.username),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     let secure = state.settings.secure_cookies;
     Ok(vec![
         cookies::clear(cookies::ACCESS_COOKIE, "/", secure),
@@ -325,15 +321,13 @@ pub async fn change_password(
     let txn = crate::server::db::begin(&state.db).await?;
     repo::users::set_password_hash(&txn, user.id, &hash, now).await?;
     repo::sessions::revoke_all_for_user(&txn, user.id, now).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "auth.change_password",
         &format!("user:{}", user.username),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     Ok(())
 }

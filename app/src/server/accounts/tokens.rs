@@ -80,16 +80,14 @@ pub async fn create(
         expires_at,
     )
     .await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "tokens.create",
         &format!("token:{}:{}", row.id, row.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     Ok(CreatedToken {
         token: secret,
         info: TokenInfo::from(row),
@@ -122,16 +120,14 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     if !repo::api_tokens::revoke(&txn, id, Utc::now()).await? {
         return Err(AppError::conflict("token is already revoked").into());
     }
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "tokens.revoke",
         &format!("token:{}:{}", row.id, row.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     let row = repo::api_tokens::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("token"))?;

@@ -83,16 +83,14 @@ pub async fn create(
             ),
             _ => ServerError::Db(e),
         })?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "users.create",
         &format!("user:{}", created.username),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     state
         .bus
         .publish(Event::UserChanged {
@@ -133,16 +131,14 @@ pub async fn update_role(
         return Err(AppError::conflict("the last owner cannot be demoted").into());
     }
     repo::users::set_role(&txn, target.id, role.as_str(), Utc::now()).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "users.update_role",
         &format!("user:{}:{current}->{role}", target.username),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     state
         .bus
         .publish(Event::UserChanged {
@@ -177,16 +173,14 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     }
     repo::sessions::revoke_all_for_user(&txn, id, Utc::now()).await?;
     repo::users::delete(&txn, id).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "users.delete",
         &format!("user:{}", target.username),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     state
         .bus
         .publish(Event::UserChanged {

@@ -14,7 +14,7 @@ use crate::server::error::ServerResult;
 use crate::server::paging::{into_page, page_limit, parse_cursor};
 use crate::server::state::AppState;
 use repo::NewAuditEvent;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
 /// Who did something, for an audit entry.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +84,21 @@ pub async fn write(
         target: target.to_owned(),
         actor: actor.name,
     })
+}
+
+/// Writes the entry (outcome `ok`) in `txn`, commits the transaction, then publishes the entry:
+/// the way a change and its audit entry land together, or not at all.
+pub async fn commit(
+    txn: DatabaseTransaction,
+    bus: &EventBus,
+    actor: Actor,
+    action: &str,
+    target: &str,
+) -> ServerResult<()> {
+    let entry = write(&txn, actor, action, target, "ok").await?;
+    txn.commit().await?;
+    entry.publish(bus).await;
+    Ok(())
 }
 
 /// Records an entry that goes with no other change (a refused sign-in, a started scan whose

@@ -149,16 +149,14 @@ pub async fn update_project(
         Some(caller),
     )
     .await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "projects.update",
         &format!("project:{}", updated.path),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     state
         .bus
         .publish(Event::ProjectChanged {
@@ -188,16 +186,14 @@ pub async fn set_favorite(
     let txn = crate::server::db::begin(&state.db).await?;
     repo::projects::set_favorite(&txn, p.id, input.value).await?;
     note(&txn, p.id, "favorite", what.into(), Some(caller)).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "projects.favorite",
         &format!("project:{}:{}", p.path, input.value),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     get_project(state, caller, p.id).await
 }
 
@@ -235,16 +231,14 @@ pub async fn set_archived(
     } else {
         "projects.unarchive"
     };
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         action,
         &format!("project:{}", p.path),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     state
         .bus
         .publish(Event::ProjectChanged {
@@ -270,16 +264,14 @@ pub async fn delete_project(state: &AppState, caller: &Caller, id: i64) -> Serve
         .ok_or_else(|| AppError::not_found("project"))?;
     let txn = crate::server::db::begin(&state.db).await?;
     repo::projects::delete(&txn, id).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "projects.delete",
         &format!("project:{}", p.path),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     state
         .bus
         .publish(Event::ProjectChanged {

@@ -111,16 +111,14 @@ pub async fn set_dependencies(
         format!("Depends on {}", names.join(", "))
     };
     note(&txn, project.id, "dependencies", summary, Some(caller)).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "projects.set_dependencies",
         &format!("project:{}", project.path),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     state
         .bus
         .publish(Event::ProjectChanged {

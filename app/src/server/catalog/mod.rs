@@ -48,3 +48,8 @@ pub async fn dependencies_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i
 pub async fn dependents_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64>, DbErr> {
     repo::dependencies::dependents(db, id).await
 }
+
+/// At start-up: scans left running by a crash or a restart are marked failed. Returns how many.
+pub async fn fail_interrupted_scans(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    repo::workspaces::fail_interrupted(db).await
+}

@@ -90,16 +90,14 @@ pub async fn add_workspace(
     }
     let txn = crate::server::db::begin(&state.db).await?;
     let ws = repo::workspaces::insert(&txn, &path_text, Utc::now()).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "workspaces.add",
         &format!("workspace:{}", ws.path),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     start_scan(state, caller, ws.id).await
 }
 
@@ -140,16 +138,14 @@ pub async fn remove_workspace(state: &AppState, caller: &Caller, id: i64) -> Ser
     }
     let txn = crate::server::db::begin(&state.db).await?;
     repo::workspaces::delete(&txn, id).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "workspaces.remove",
         &format!("workspace:{}", ws.path),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     Ok(())
 }
 
@@ -163,16 +159,14 @@ pub async fn start_scan(state: &AppState, caller: &Caller, id: i64) -> ServerRes
     if !repo::workspaces::claim_scan(&txn, id).await? {
         return Err(AppError::conflict("a scan of this workspace is already running").into());
     }
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "workspaces.scan",
         &format!("workspace:{}", ws.path),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     let task_state = state.clone();
     state.jobs.spawn(format!("catalog.scan:{id}"), async move {
         if let Err(e) = run_scan(&task_state, id, PathBuf::from(&ws.path)).await {

@@ -583,15 +583,13 @@ pub async fn record_outcome(
         now,
     )
     .await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "council.outcome",
         &format!("deliberation:{did}"),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     get(state, caller, did).await
 }

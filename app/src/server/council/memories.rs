@@ -119,16 +119,14 @@ pub async fn update_memory(
     a.updated_at = Set(Utc::now());
     let txn = crate::server::db::begin(&state.db).await?;
     let m = a.update(&txn).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "council.memory_update",
         &format!("memory:{}", m.id),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     Ok(memory_info(m, None))
 }
 
@@ -140,15 +138,13 @@ pub async fn forget_memory(state: &AppState, caller: &Caller, id: i64) -> Server
     council_memory::Entity::delete_by_id(m.id)
         .exec(&txn)
         .await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "council.memory_forget",
         &format!("memory:{id} ({})", m.kind),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     Ok(())
 }

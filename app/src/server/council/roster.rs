@@ -207,15 +207,13 @@ pub async fn save_persona(
             .await?;
         }
     }
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "council.persona",
         &format!("persona:{}", req.key),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     all_personas(state).await
 }

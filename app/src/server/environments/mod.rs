@@ -192,16 +192,14 @@ pub async fn create(
     }
     let txn = crate::server::db::begin(&state.db).await?;
     repo::insert(&txn, p.id, &req.name, existing.is_empty(), Utc::now()).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "environments.create",
         &format!("project:{}:{}", p.path, req.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     list(state, caller, p.id, false).await
 }
 
@@ -211,16 +209,14 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     let e = env_of(state, id).await?;
     let txn = crate::server::db::begin(&state.db).await?;
     repo::delete(&txn, id).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "environments.delete",
         &format!("environment:{id}:{}", e.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     Ok(())
 }
 
@@ -234,16 +230,14 @@ pub async fn activate(
     let e = env_of(state, id).await?;
     let txn = crate::server::db::begin(&state.db).await?;
     repo::activate(&txn, e.project_id, id).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "environments.activate",
         &format!("environment:{id}:{}", e.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     list(state, caller, e.project_id, false).await
 }
 
@@ -291,8 +285,9 @@ pub async fn set_var(
     }
     let txn = crate::server::db::begin(&state.db).await?;
     store_var(state, &txn, e.id, &req.key, &req.value, req.secret).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "environments.set_var",
         &format!(
@@ -301,11 +296,8 @@ pub async fn set_var(
             req.key,
             if req.secret { " (secret)" } else { "" }
         ),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     list(state, caller, e.project_id, false).await
 }
 
@@ -321,16 +313,14 @@ pub async fn delete_var(
     if !repo::delete_var(&txn, e.id, &req.key).await? {
         return Err(AppError::not_found(format!("variable {}", req.key)).into());
     }
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "environments.delete_var",
         &format!("environment:{}:{}", e.id, req.key),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     list(state, caller, e.project_id, false).await
 }
 
@@ -406,16 +396,14 @@ pub async fn import_dotenv(
         }
         store_var(state, &txn, e.id, &k, &v, secret).await?;
     }
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "environments.import",
         &format!("environment:{}:+{} ~{}", e.id, report.added, report.updated),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     Ok(report)
 }
 

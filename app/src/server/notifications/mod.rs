@@ -4,6 +4,8 @@
 pub mod entities;
 pub mod repo;
 
+pub use repo::NewNotification;
+
 use crate::error::AppError;
 use crate::models::events::Event;
 use crate::models::notifications::{
@@ -15,7 +17,6 @@ use crate::server::error::ServerResult;
 use crate::server::notifications::entities::notification;
 use crate::server::state::AppState;
 use chrono::Utc;
-use repo::NewNotification;
 
 fn info(m: notification::Model, read_up_to: i64) -> NotificationInfo {
     NotificationInfo {

@@ -2,7 +2,7 @@
 //! rule's duration, and resolves once when it drops back. Evaluated on every sampling tick.
 
 use crate::models::runtime::{AlertRule, ResourceSample};
-use crate::server::notifications::repo::NewNotification;
+use crate::server::notifications::NewNotification;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
 

@@ -186,16 +186,14 @@ pub async fn import_detected(
     let txn = crate::server::db::begin(&state.db).await?;
     let added = sync_detected(&txn, &p).await?;
     if added > 0 {
-        let entry = audit::write(
-            &txn,
+        audit::commit(
+            txn,
+            &state.bus,
             caller.into(),
             "services.import",
             &format!("project:{}:{added}", p.path),
-            "ok",
         )
         .await?;
-        txn.commit().await?;
-        entry.publish(&state.bus).await;
     } else {
         txn.commit().await?;
     }

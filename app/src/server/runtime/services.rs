@@ -106,16 +106,14 @@ pub async fn create(
     check_dependencies(&req.definition, None, &siblings)?;
     let txn = crate::server::db::begin(&state.db).await?;
     let m = repo::services::insert(&txn, p.id, "user", &req.definition, Utc::now()).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "services.create",
         &format!("service:{}:{}", p.path, m.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     info(state, m).await
 }
 
@@ -141,16 +139,14 @@ pub async fn update(
         repo::services::set_allocated_port(&txn, m.id, None).await?;
     }
     repo::services::update_definition(&txn, m.id, &req.definition, Utc::now()).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "services.update",
         &format!("service:{}:{}", m.id, req.definition.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     get(state, caller, m.id).await
 }
 
@@ -171,16 +167,14 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
     let dir = runs_root.join(id.to_string());
     let txn = crate::server::db::begin(&state.db).await?;
     repo::services::delete(&txn, id).await?;
-    let entry = audit::write(
-        &txn,
+    audit::commit(
+        txn,
+        &state.bus,
         caller.into(),
         "services.delete",
         &format!("service:{id}:{}", m.name),
-        "ok",
     )
     .await?;
-    txn.commit().await?;
-    entry.publish(&state.bus).await;
     // Only once the row is gone: the run folders are Optimus's own, under its data dir.
     if dir.starts_with(&runs_root) {
         let _ = std::fs::remove_dir_all(dir);

@@ -13,7 +13,7 @@ use crate::server::catalog::Project;
 use crate::server::environments::{self, Resolved};
 use crate::server::jobs::Jobs;
 use crate::server::notifications;
-use crate::server::notifications::repo::NewNotification;
+use crate::server::notifications::NewNotification;
 use crate::server::runtime::entities::{service, service_run};
 use crate::server::runtime::repo;
 use crate::server::AppState;
