@@ -65,13 +65,6 @@ pub fn append_response_header(name: HeaderName, value: HeaderValue) {
     }
 }
 
-/// The state, request context and authenticated caller of the running server function.
-pub async fn api_caller() -> Result<(AppState, RequestCtx, super::accounts::Caller), AppError> {
-    let (state, ctx) = api_context()?;
-    let caller = super::accounts::authenticate(&state, &ctx).await?;
-    Ok((state, ctx, caller))
-}
-
 /// Sets cookies on the response of the running server function.
 pub fn set_cookies(cookies: &[String]) {
     for cookie in cookies {

@@ -43,6 +43,14 @@ impl axum::extract::FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The state, request context and authenticated caller of the running server function (the
+/// server-function side of the extractor above: same credentials, same refusals).
+pub async fn api_caller() -> Result<(AppState, RequestCtx, Caller), AppError> {
+    let (state, ctx) = crate::server::context::api_context()?;
+    let caller = authenticate(&state, &ctx).await?;
+    Ok((state, ctx, caller))
+}
+
 /// Identifies the caller from a Bearer header (API token or access token) or the access cookie.
 pub async fn authenticate(state: &AppState, ctx: &RequestCtx) -> ServerResult<Caller> {
     let presented = bearer(ctx).or_else(|| cookies::get(&ctx.headers, cookies::ACCESS_COOKIE));
