@@ -25,7 +25,11 @@ pub fn CouncilTab(
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let list = past.await.unwrap_or_default();
+                let list = match past.await {
+                    Ok(list) => list,
+                    // A failed read is said as such, never shown as "not asked yet".
+                    Err(e) => return view! { <p class="form-error" data-testid="deliberations-error">{e.to_string()}</p> }.into_any(),
+                };
                 if list.is_empty() {
                     return view! { <p class="muted" data-testid="no-deliberations">"The council has not been asked about this project yet."</p> }.into_any();
                 }
