@@ -12,16 +12,15 @@ use crate::models::Operation;
 use crate::server::audit;
 use crate::server::caller::Caller;
 use crate::server::council::consensus::{self, Vote};
-use crate::server::council::entities::{council_deliberation, council_memory, council_turn};
 use crate::server::council::llm::Llm;
 use crate::server::council::memory::{self, NewMemory};
+use crate::server::council::repo::deliberations::{self as repo, Deliberation, NewDeliberation};
+use crate::server::council::repo::memories;
 use crate::server::council::{evidence, graph, personas, sources, Context, Engine, Offline};
 use crate::server::error::ServerResult;
 use crate::server::state::AppState;
+use crate::server::stored::Undecodable;
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -102,53 +101,37 @@ fn check_facts(facts: &BTreeMap<String, Value>) -> Result<(), AppError> {
     Ok(())
 }
 
-fn info(m: council_deliberation::Model, turns: Vec<Turn>) -> DeliberationInfo {
-    DeliberationInfo {
+/// The deliberation as the client sees it; a stored value that cannot be read names its row.
+fn info(m: Deliberation, turns: Vec<Turn>) -> Result<DeliberationInfo, Undecodable> {
+    Ok(DeliberationInfo {
+        facts: repo::facts(&m)?,
+        options: repo::options(&m)?,
+        evidence: repo::evidence(&m)?,
+        consensus: repo::consensus(&m)?,
         id: m.id,
         question: m.question,
         project_id: m.project_id,
-        facts: serde_json::from_str(&m.facts).unwrap_or_default(),
-        options: serde_json::from_str(&m.options).unwrap_or_default(),
         status: m.status,
         engine: m.engine,
-        evidence: serde_json::from_str(&m.evidence).unwrap_or_default(),
         turns,
-        consensus: m
-            .consensus
-            .as_deref()
-            .and_then(|c| serde_json::from_str(c).ok()),
         asked_by: m.asked_by,
         created_at: m.created_at,
         finished_at: m.finished_at,
         outcome: m.outcome,
         outcome_note: m.outcome_note,
-    }
+    })
 }
 
 async fn turns_of(state: &AppState, id: i64) -> ServerResult<Vec<Turn>> {
-    Ok(council_turn::Entity::find()
-        .filter(council_turn::Column::DeliberationId.eq(id))
-        .order_by_asc(council_turn::Column::Id)
-        .all(&state.db)
+    Ok(repo::turns(&state.db, id)
         .await?
-        .into_iter()
-        .filter_map(|t| serde_json::from_str(&t.body).ok())
-        .collect())
+        .iter()
+        .map(repo::turn)
+        .collect::<Result<_, _>>()?)
 }
 
 async fn save_turn(state: &AppState, deliberation_id: i64, t: &Turn) -> ServerResult<()> {
-    council_turn::ActiveModel {
-        deliberation_id: Set(deliberation_id),
-        persona: Set(t.persona.clone()),
-        round: Set(i16::from(t.round)),
-        choice: Set(t.option.clone()),
-        confidence: Set(t.confidence),
-        body: Set(serde_json::to_string(t).unwrap_or_else(|_| "{}".into())),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(&state.db)
-    .await?;
+    repo::insert_turn(&state.db, deliberation_id, t, Utc::now()).await?;
     state
         .bus
         .publish(Event::CouncilTurn {
@@ -285,24 +268,18 @@ pub async fn deliberate(
     }
     let llm = llm_engine(state);
     let now = Utc::now();
-    let row = council_deliberation::ActiveModel {
-        question: Set(question.clone()),
-        project_id: Set(req.project_id),
-        facts: Set(serde_json::to_string(&req.facts).unwrap_or_else(|_| "{}".into())),
-        options: Set(serde_json::to_string(&options).unwrap_or_else(|_| "[]".into())),
-        status: Set("running".into()),
-        engine: Set(llm.as_ref().map_or(Offline.name(), |l| l.name()).into()),
-        evidence: Set("[]".into()),
-        consensus: Set(None),
-        asked_by: Set(Some(caller.username.clone())),
-        created_at: Set(now),
-        finished_at: Set(None),
-        outcome: Set(None),
-        outcome_note: Set(None),
-        outcome_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&state.db)
+    let row = repo::insert(
+        &state.db,
+        NewDeliberation {
+            question: &question,
+            project_id: req.project_id,
+            facts: &req.facts,
+            options: &options,
+            engine: llm.as_ref().map_or(Offline.name(), |l| l.name()),
+            asked_by: &caller.username,
+        },
+        now,
+    )
     .await?;
     let id = row.id;
     let situation = sources::situation(
@@ -358,14 +335,7 @@ pub async fn deliberate(
         })
         .collect();
     let result: Consensus = consensus::combine(&votes, &options);
-    let mut done: council_deliberation::ActiveModel = row.into();
-    done.evidence = Set(serde_json::to_string(&evidence_list).unwrap_or_else(|_| "[]".into()));
-    done.consensus = Set(Some(
-        serde_json::to_string(&result).unwrap_or_else(|_| "{}".into()),
-    ));
-    done.status = Set("done".into());
-    done.finished_at = Set(Some(Utc::now()));
-    let done = done.update(&state.db).await?;
+    let done = repo::finish(&state.db, row, &evidence_list, &result, Utc::now()).await?;
     state
         .bus
         .publish(Event::CouncilDone {
@@ -383,14 +353,14 @@ pub async fn deliberate(
     )
     .await?;
     let turns = turns_of(state, id).await?;
-    Ok(info(done, turns))
+    Ok(info(done, turns)?)
 }
 
 /// Stores the deliberation and each final turn as memories, and links the decision into the
 /// knowledge graph.
 async fn remember(
     state: &AppState,
-    d: &council_deliberation::Model,
+    d: &Deliberation,
     turns: &[Turn],
     c: &Consensus,
 ) -> ServerResult<()> {
@@ -459,12 +429,11 @@ async fn remember(
 /// One deliberation with its turns.
 pub async fn get(state: &AppState, caller: &Caller, id: i64) -> ServerResult<DeliberationInfo> {
     caller.authorize(Operation::ReadCouncil)?;
-    let m = council_deliberation::Entity::find_by_id(id)
-        .one(&state.db)
+    let m = repo::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("deliberation"))?;
     let turns = turns_of(state, id).await?;
-    Ok(info(m, turns))
+    Ok(info(m, turns)?)
 }
 
 /// Deliberations, newest first.
@@ -478,43 +447,37 @@ pub async fn list(
     if !(1..=100).contains(&limit) {
         return Err(bad("limit", "must be between 1 and 100").into());
     }
-    let mut find = council_deliberation::Entity::find();
-    if let Some(p) = q.project_id {
-        find = find.filter(council_deliberation::Column::ProjectId.eq(p));
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.len() > 200) {
+        return Err(bad("search", "at most 200 characters").into());
     }
-    if let Some(b) = q.before {
-        find = find.filter(council_deliberation::Column::Id.lt(b));
+    let rows = repo::page(
+        &state.db,
+        repo::Page {
+            project_id: q.project_id,
+            before: q.before,
+            search,
+            limit: u64::from(limit),
+        },
+    )
+    .await?;
+    // One row that cannot be read fails the page, naming it: a summary without its consensus
+    // would pass for a deliberation that reached none.
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let c = repo::consensus(&m)?;
+        out.push(DeliberationSummary {
+            id: m.id,
+            question: m.question,
+            project_id: m.project_id,
+            option: c.as_ref().and_then(|c| c.option.clone()),
+            confidence: c.map(|c| c.confidence),
+            status: m.status,
+            outcome: m.outcome,
+            created_at: m.created_at,
+        });
     }
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if s.len() > 200 {
-            return Err(bad("search", "at most 200 characters").into());
-        }
-        find = find.filter(council_deliberation::Column::Question.contains(s));
-    }
-    let rows = find
-        .order_by_desc(council_deliberation::Column::Id)
-        .limit(u64::from(limit))
-        .all(&state.db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|m| {
-            let c: Option<Consensus> = m
-                .consensus
-                .as_deref()
-                .and_then(|c| serde_json::from_str(c).ok());
-            DeliberationSummary {
-                id: m.id,
-                question: m.question,
-                project_id: m.project_id,
-                option: c.as_ref().and_then(|c| c.option.clone()),
-                confidence: c.map(|c| c.confidence),
-                status: m.status,
-                outcome: m.outcome,
-                created_at: m.created_at,
-            }
-        })
-        .collect())
+    Ok(out)
 }
 
 /// Records which option turned out right; it feeds the personas' track records.
@@ -524,11 +487,10 @@ pub async fn record_outcome(
     req: OutcomeRequest,
 ) -> ServerResult<DeliberationInfo> {
     caller.authorize(Operation::Deliberate)?;
-    let m = council_deliberation::Entity::find_by_id(req.id)
-        .one(&state.db)
+    let m = repo::find(&state.db, req.id)
         .await?
         .ok_or_else(|| AppError::not_found("deliberation"))?;
-    let options: Vec<OptionInfo> = serde_json::from_str(&m.options).unwrap_or_default();
+    let options = repo::options(&m)?;
     let outcome = option_id(&req.outcome);
     if !options.iter().any(|o| o.id == outcome) {
         return Err(bad(
@@ -550,22 +512,10 @@ pub async fn record_outcome(
     let now = Utc::now();
     let question = m.question.clone();
     let (did, project_id) = (m.id, m.project_id);
-    let mut a: council_deliberation::ActiveModel = m.into();
-    a.outcome = Set(Some(outcome.clone()));
-    a.outcome_note = Set(req.note.clone());
-    a.outcome_at = Set(Some(now));
     let txn = crate::server::db::begin(&state.db).await?;
-    a.update(&txn).await?;
+    repo::set_outcome(&txn, m, &outcome, req.note.clone(), now).await?;
     // The decision matters more now that its outcome is known.
-    council_memory::Entity::update_many()
-        .col_expr(
-            council_memory::Column::Importance,
-            sea_orm::sea_query::Expr::value(0.8),
-        )
-        .filter(council_memory::Column::DeliberationId.eq(did))
-        .filter(council_memory::Column::Kind.eq("deliberation"))
-        .exec(&txn)
-        .await?;
+    memories::set_deliberation_importance(&txn, did, 0.8).await?;
     memory::remember(
         &txn,
         NewMemory {

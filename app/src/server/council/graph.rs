@@ -3,12 +3,9 @@
 //! we know then" stays answerable. Fed deterministically from the catalog and from decisions.
 
 use crate::server::catalog::Project;
-use crate::server::council::entities::{kg_edge, kg_node};
+use crate::server::council::repo::graph::{self as repo, Edge, Node};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::{HashMap, HashSet};
 
 /// The node of (kind, key), created with `label` when new.
@@ -18,28 +15,9 @@ pub async fn node(
     key: &str,
     label: &str,
     now: DateTime<Utc>,
-) -> Result<kg_node::Model, DbErr> {
-    kg_node::Entity::insert(kg_node::ActiveModel {
-        kind: Set(kind.to_owned()),
-        key: Set(key.to_owned()),
-        label: Set(label.chars().take(300).collect()),
-        props: Set("{}".into()),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([kg_node::Column::Kind, kg_node::Column::Key])
-            .update_column(kg_node::Column::Label)
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    kg_node::Entity::find()
-        .filter(kg_node::Column::Kind.eq(kind))
-        .filter(kg_node::Column::Key.eq(key))
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("kg node {kind}:{key}")))
+) -> Result<Node, DbErr> {
+    let label: String = label.chars().take(300).collect();
+    repo::upsert_node(db, kind, key, &label, now).await
 }
 
 /// Asserts an edge: keeps the open one of the same (src, kind, dst), or opens one.
@@ -52,47 +30,10 @@ pub async fn assert_edge(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let open = kg_edge::Entity::find()
-        .filter(kg_edge::Column::Src.eq(src))
-        .filter(kg_edge::Column::Dst.eq(dst))
-        .filter(kg_edge::Column::Kind.eq(kind))
-        .filter(kg_edge::Column::ValidTo.is_null())
-        .one(db)
-        .await?;
-    if open.is_none() {
-        kg_edge::ActiveModel {
-            src: Set(src),
-            dst: Set(dst),
-            kind: Set(kind.to_owned()),
-            weight: Set(weight),
-            valid_from: Set(now),
-            valid_to: Set(None),
-            source: Set(source.to_owned()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+    if repo::open_edge(db, src, dst, kind).await?.is_none() {
+        repo::insert_edge(db, src, dst, kind, weight, source, now).await?;
     }
     Ok(())
-}
-
-/// Closes the open `kind` edges from `src` whose target is not in `keep`.
-pub async fn close_others(
-    db: &impl ConnectionTrait,
-    src: i64,
-    kind: &str,
-    keep: &[i64],
-    now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let mut q = kg_edge::Entity::update_many()
-        .col_expr(kg_edge::Column::ValidTo, Expr::value(now))
-        .filter(kg_edge::Column::Src.eq(src))
-        .filter(kg_edge::Column::Kind.eq(kind))
-        .filter(kg_edge::Column::ValidTo.is_null());
-    if !keep.is_empty() {
-        q = q.filter(kg_edge::Column::Dst.is_not_in(keep.to_vec()));
-    }
-    Ok(q.exec(db).await?.rows_affected)
 }
 
 fn json_list(s: &str) -> Vec<String> {
@@ -106,7 +47,7 @@ pub async fn sync_project(
     db: &impl ConnectionTrait,
     p: &Project,
     now: DateTime<Utc>,
-) -> Result<kg_node::Model, DbErr> {
+) -> Result<Node, DbErr> {
     let mut depends_on = Vec::new();
     for d in crate::server::catalog::dependencies_of(db, p.id).await? {
         if let Some(dp) = crate::server::catalog::find_project(db, d).await? {
@@ -124,14 +65,14 @@ pub async fn sync_project(
         assert_edge(db, me.id, n.id, "uses", 1.0, "catalog", now).await?;
         keep.push(n.id);
     }
-    close_others(db, me.id, "uses", &keep, now).await?;
+    repo::close_others(db, me.id, "uses", &keep, now).await?;
     let mut deps = Vec::new();
     for (id, name) in &depends_on {
         let n = node(db, "project", &id.to_string(), name, now).await?;
         assert_edge(db, me.id, n.id, "depends_on", 1.0, "catalog", now).await?;
         deps.push(n.id);
     }
-    close_others(db, me.id, "depends_on", &deps, now).await?;
+    repo::close_others(db, me.id, "depends_on", &deps, now).await?;
     Ok(me)
 }
 
@@ -139,20 +80,9 @@ pub async fn sync_project(
 #[derive(Debug, Clone, Default)]
 pub struct Neighbourhood {
     /// Nodes, the start first, with their distance.
-    pub nodes: Vec<(kg_node::Model, u32)>,
+    pub nodes: Vec<(Node, u32)>,
     /// Edges valid at the time asked.
-    pub edges: Vec<kg_edge::Model>,
-}
-
-fn valid_at(at: Option<DateTime<Utc>>) -> Condition {
-    match at {
-        None => Condition::all().add(kg_edge::Column::ValidTo.is_null()),
-        Some(t) => Condition::all().add(kg_edge::Column::ValidFrom.lte(t)).add(
-            Condition::any()
-                .add(kg_edge::Column::ValidTo.is_null())
-                .add(kg_edge::Column::ValidTo.gt(t)),
-        ),
-    }
+    pub edges: Vec<Edge>,
 }
 
 /// Nodes within `depth` hops of `start` (edges in either direction) over edges valid now, or at
@@ -165,20 +95,12 @@ pub async fn neighbours(
 ) -> Result<Neighbourhood, DbErr> {
     let mut dist: HashMap<i64, u32> = HashMap::from([(start, 0)]);
     let mut frontier = vec![start];
-    let mut edges: HashMap<i64, kg_edge::Model> = HashMap::new();
+    let mut edges: HashMap<i64, Edge> = HashMap::new();
     for hop in 1..=depth {
         if frontier.is_empty() {
             break;
         }
-        let found = kg_edge::Entity::find()
-            .filter(valid_at(at))
-            .filter(
-                Condition::any()
-                    .add(kg_edge::Column::Src.is_in(frontier.clone()))
-                    .add(kg_edge::Column::Dst.is_in(frontier.clone())),
-            )
-            .all(db)
-            .await?;
+        let found = repo::edges_touching(db, &frontier, at).await?;
         let mut next = Vec::new();
         for e in found {
             for n in [e.src, e.dst] {
@@ -191,11 +113,8 @@ pub async fn neighbours(
         }
         frontier = next;
     }
-    let nodes = kg_node::Entity::find()
-        .filter(kg_node::Column::Id.is_in(dist.keys().copied().collect::<Vec<_>>()))
-        .all(db)
-        .await?;
-    let mut nodes: Vec<(kg_node::Model, u32)> = nodes
+    let nodes = repo::nodes(db, dist.keys().copied().collect()).await?;
+    let mut nodes: Vec<(Node, u32)> = nodes
         .into_iter()
         .map(|n| {
             let d = dist.get(&n.id).copied().unwrap_or(0);
@@ -203,7 +122,7 @@ pub async fn neighbours(
         })
         .collect();
     nodes.sort_by_key(|(n, d)| (*d, n.id));
-    let mut edges: Vec<kg_edge::Model> = edges.into_values().collect();
+    let mut edges: Vec<Edge> = edges.into_values().collect();
     edges.sort_by_key(|e| e.id);
     Ok(Neighbourhood { nodes, edges })
 }
@@ -222,15 +141,7 @@ pub async fn shortest_path(
         if frontier.is_empty() || seen.contains(&b) {
             break;
         }
-        let found = kg_edge::Entity::find()
-            .filter(kg_edge::Column::ValidTo.is_null())
-            .filter(
-                Condition::any()
-                    .add(kg_edge::Column::Src.is_in(frontier.clone()))
-                    .add(kg_edge::Column::Dst.is_in(frontier.clone())),
-            )
-            .all(db)
-            .await?;
+        let found = repo::open_edges_touching(db, &frontier).await?;
         let mut next = Vec::new();
         for from in &frontier {
             for e in found.iter().filter(|e| e.src == *from || e.dst == *from) {
@@ -266,10 +177,10 @@ pub async fn shortest_path(
 pub async fn related_projects(
     db: &impl ConnectionTrait,
     project_node: i64,
-) -> Result<Vec<(kg_node::Model, String)>, DbErr> {
+) -> Result<Vec<(Node, String)>, DbErr> {
     let n = neighbours(db, project_node, 2, None).await?;
-    let by_id: HashMap<i64, &kg_node::Model> = n.nodes.iter().map(|(m, _)| (m.id, m)).collect();
-    let mut out: Vec<(kg_node::Model, String)> = Vec::new();
+    let by_id: HashMap<i64, &Node> = n.nodes.iter().map(|(m, _)| (m.id, m)).collect();
+    let mut out: Vec<(Node, String)> = Vec::new();
     for (m, d) in &n.nodes {
         if m.kind != "project" || m.id == project_node {
             continue;

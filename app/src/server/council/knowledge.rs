@@ -6,12 +6,11 @@ use crate::error::AppError;
 use crate::models::Operation;
 use crate::server::bus::DomainEvent;
 use crate::server::caller::Caller;
-use crate::server::council::entities::council_deliberation;
 use crate::server::council::graph;
+use crate::server::council::repo;
 use crate::server::error::ServerResult;
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// A knowledge-graph neighbourhood around a project (its catalog facts synced first) or a
 /// decision, as known now or at a given time.
@@ -35,8 +34,7 @@ pub async fn graph_view(
             graph::sync_project(&state.db, &p, now).await?
         }
         (None, Some(did)) => {
-            let d = council_deliberation::Entity::find_by_id(did)
-                .one(&state.db)
+            let d = repo::deliberations::find(&state.db, did)
                 .await?
                 .ok_or_else(|| AppError::not_found("deliberation"))?;
             graph::node(&state.db, "decision", &did.to_string(), &d.question, now).await?
@@ -177,10 +175,7 @@ pub async fn graph_path(
     let Some(path) = graph::shortest_path(&state.db, ends[0].id, ends[1].id, 6).await? else {
         return Ok(Vec::new());
     };
-    let nodes = crate::server::council::entities::kg_node::Entity::find()
-        .filter(crate::server::council::entities::kg_node::Column::Id.is_in(path.clone()))
-        .all(&state.db)
-        .await?;
+    let nodes = repo::graph::nodes(&state.db, path.clone()).await?;
     Ok(path
         .iter()
         .enumerate()

@@ -5,16 +5,13 @@ use crate::error::AppError;
 use crate::models::Operation;
 use crate::server::audit;
 use crate::server::caller::Caller;
-use crate::server::council::entities::council_memory;
-use crate::server::council::memory::{self};
+use crate::server::council::memory;
+use crate::server::council::repo::memories::{self as repo, Memory, MemoryEdit};
 use crate::server::error::ServerResult;
 use crate::server::state::AppState;
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
 
-fn memory_info(m: council_memory::Model, score: Option<f64>) -> crate::models::council::MemoryInfo {
+fn memory_info(m: Memory, score: Option<f64>) -> crate::models::council::MemoryInfo {
     crate::models::council::MemoryInfo {
         id: m.id,
         kind: m.kind,
@@ -54,26 +51,16 @@ pub async fn memories(
                 .map(|x| memory_info(x.memory, Some(x.score)))
                 .collect())
         }
-        None => {
-            let mut find = council_memory::Entity::find();
-            if let Some(p) = q.project_id {
-                find = find.filter(council_memory::Column::ProjectId.eq(p));
-            }
-            Ok(find
-                .order_by_desc(council_memory::Column::Id)
-                .limit(u64::from(limit))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|m| memory_info(m, None))
-                .collect())
-        }
+        None => Ok(repo::newest(&state.db, q.project_id, u64::from(limit))
+            .await?
+            .into_iter()
+            .map(|m| memory_info(m, None))
+            .collect()),
     }
 }
 
-async fn memory_of(state: &AppState, id: i64) -> ServerResult<council_memory::Model> {
-    Ok(council_memory::Entity::find_by_id(id)
-        .one(&state.db)
+async fn memory_of(state: &AppState, id: i64) -> ServerResult<Memory> {
+    Ok(repo::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("memory"))?)
 }
@@ -103,22 +90,15 @@ pub async fn update_memory(
         return Err(bad("importance", "must be between 0 and 1").into());
     }
     let m = memory_of(state, req.id).await?;
-    let mut a: council_memory::ActiveModel = m.into();
-    if let Some(t) = req.title {
-        a.title = Set(t.trim().to_owned());
-    }
-    if let Some(c) = req.content {
-        a.content = Set(c);
-    }
-    if let Some(i) = req.importance {
-        a.importance = Set(i);
-    }
-    if let Some(p) = req.pinned {
-        a.pinned = Set(p);
-    }
-    a.updated_at = Set(Utc::now());
+    let edit = MemoryEdit {
+        title: req.title.map(|t| t.trim().to_owned()),
+        content: req.content,
+        importance: req.importance,
+        pinned: req.pinned,
+    };
+    let now = Utc::now();
     let txn = crate::server::db::begin(&state.db).await?;
-    let m = a.update(&txn).await?;
+    let m = repo::update(&txn, m, edit, now).await?;
     audit::commit(
         txn,
         &state.bus,
@@ -135,9 +115,7 @@ pub async fn forget_memory(state: &AppState, caller: &Caller, id: i64) -> Server
     caller.authorize(Operation::ManageMemories)?;
     let m = memory_of(state, id).await?;
     let txn = crate::server::db::begin(&state.db).await?;
-    council_memory::Entity::delete_by_id(m.id)
-        .exec(&txn)
-        .await?;
+    repo::delete(&txn, m.id).await?;
     audit::commit(
         txn,
         &state.bus,

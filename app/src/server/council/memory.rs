@@ -1,12 +1,11 @@
 //! The council's memory: every deliberation, turn and outcome is stored; recall ranks memories by
 //! full-text relevance (PostgreSQL `tsvector`, SQLite FTS5), importance and recency.
 
-use crate::server::council::entities::council_memory;
+use crate::server::council::repo::memories::{self as repo, Memory};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    Set, Statement,
-};
+use sea_orm::{ConnectionTrait, DbErr};
+
+pub use crate::server::council::repo::memories::NewMemory;
 
 /// Words too common to say anything about relevance.
 const STOP: [&str; 40] = [
@@ -35,101 +34,25 @@ pub fn terms(text: &str) -> Vec<String> {
     out
 }
 
-/// A memory to store.
-#[derive(Debug, Clone)]
-pub struct NewMemory {
-    /// `deliberation`, `turn`, `outcome` or `note`.
-    pub kind: &'static str,
-    /// Its deliberation.
-    pub deliberation_id: Option<i64>,
-    /// Its project.
-    pub project_id: Option<i64>,
-    /// Its persona.
-    pub persona: Option<String>,
-    /// One line.
-    pub title: String,
-    /// The text searched.
-    pub content: String,
-    /// 0–1.
-    pub importance: f64,
-}
-
-/// Stores a memory.
+/// Stores a memory (its title cut to 300 characters, its importance to 0–1).
 pub async fn remember(
     db: &impl ConnectionTrait,
     m: NewMemory,
     now: DateTime<Utc>,
-) -> Result<council_memory::Model, DbErr> {
-    council_memory::ActiveModel {
-        kind: Set(m.kind.to_owned()),
-        deliberation_id: Set(m.deliberation_id),
-        project_id: Set(m.project_id),
-        persona: Set(m.persona),
-        title: Set(m.title.chars().take(300).collect()),
-        content: Set(m.content),
-        importance: Set(m.importance.clamp(0.0, 1.0)),
-        pinned: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-}
-
-/// Full-text matches for `terms`: (memory id, relevance where higher is better), at most `cap`.
-async fn matches(
-    db: &impl ConnectionTrait,
-    terms: &[String],
-    cap: u64,
-) -> Result<Vec<(i64, f64)>, DbErr> {
-    if terms.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = db.get_database_backend();
-    let stmt = match backend {
-        DbBackend::Postgres => {
-            // OR of the terms, each stemmed by the English configuration.
-            let q = terms.join(" | ");
-            Statement::from_sql_and_values(
-                backend,
-                "SELECT id, ts_rank(search, q)::float8 AS rank \
-                 FROM council_memories, to_tsquery('english', $1) q \
-                 WHERE search @@ q ORDER BY rank DESC LIMIT $2",
-                [q.into(), i64::try_from(cap).unwrap_or(i64::MAX).into()],
-            )
-        }
-        _ => {
-            let q = terms
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            // bm25 is lower for better matches; negate it.
-            Statement::from_sql_and_values(
-                backend,
-                "SELECT rowid AS id, -bm25(council_memories_fts) AS rank \
-                 FROM council_memories_fts WHERE council_memories_fts MATCH ? \
-                 ORDER BY rank DESC LIMIT ?",
-                [q.into(), i64::try_from(cap).unwrap_or(i64::MAX).into()],
-            )
-        }
+) -> Result<Memory, DbErr> {
+    let m = NewMemory {
+        title: m.title.chars().take(300).collect(),
+        importance: m.importance.clamp(0.0, 1.0),
+        ..m
     };
-    let rows = db.query_all(stmt).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: i64 = r.try_get("", "id")?;
-        let rank: f64 = r.try_get("", "rank")?;
-        out.push((id, rank));
-    }
-    Ok(out)
+    repo::insert(db, m, now).await
 }
 
 /// A recalled memory and its score.
 #[derive(Debug, Clone)]
 pub struct Scored {
     /// The memory.
-    pub memory: council_memory::Model,
+    pub memory: Memory,
     /// 0–1.3: relevance, importance, recency, pin and project combined.
     pub score: f64,
 }
@@ -158,15 +81,12 @@ pub async fn recall(
     limit: usize,
     now: DateTime<Utc>,
 ) -> Result<Vec<Scored>, DbErr> {
-    let found = matches(db, &terms(text), 200).await?;
+    let found = repo::search(db, &terms(text), 200).await?;
     let Some(best) = found.iter().map(|(_, r)| *r).reduce(f64::max) else {
         return Ok(Vec::new());
     };
     let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-    let models = council_memory::Entity::find()
-        .filter(council_memory::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
+    let models = repo::by_ids(db, ids).await?;
     let mut scored: Vec<Scored> = models
         .into_iter()
         .filter_map(|m| {

@@ -7,6 +7,7 @@
 //! - [`offline`]: the default engine, deterministic rules per persona over the signals;
 //! - [`consensus`]: the weighted vote, agreement and confidence;
 //! - [`memory`]: storage and full-text recall; [`graph`]: nodes, edges, validity intervals;
+//! - [`repo`]: the queries, the only code that touches [`entities`];
 //! - [`deliberations`], [`roster`], [`memories`], [`knowledge`]: the feature's public API,
 //!   re-exported below.
 
@@ -21,6 +22,7 @@ pub mod memories;
 pub mod memory;
 pub mod offline;
 pub mod personas;
+pub mod repo;
 pub mod roster;
 #[cfg(test)]
 mod scenarios;

@@ -5,55 +5,24 @@ use crate::models::council::{PersonaInfo, SavePersonaRequest};
 use crate::models::Operation;
 use crate::server::audit;
 use crate::server::caller::Caller;
-use crate::server::council::entities::{council_deliberation, council_persona, council_turn};
 use crate::server::council::personas;
+use crate::server::council::repo::deliberations::{self, TurnRow};
+use crate::server::council::repo::personas::{self as repo, Persona, PersonaFields};
 use crate::server::error::ServerResult;
 use crate::server::state::AppState;
+use crate::server::stored::Undecodable;
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
 use std::collections::BTreeMap;
 
 /// Adds the built-in personas that are missing (never overwrites an edited one).
 pub async fn seed_personas(state: &AppState) -> ServerResult<()> {
-    let now = Utc::now();
-    let rows = personas::BUILTIN
-        .iter()
-        .map(|b| council_persona::ActiveModel {
-            key: Set(b.key.to_owned()),
-            name: Set(b.name.to_owned()),
-            role: Set(b.role.to_owned()),
-            domains: Set(serde_json::to_string(b.domains).unwrap_or_else(|_| "[]".into())),
-            stance: Set(b.stance.to_owned()),
-            technical: Set(b.technical),
-            model: Set(None),
-            builtin: Set(true),
-            enabled: Set(true),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        });
-    council_persona::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::column(council_persona::Column::Key)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&state.db)
-        .await?;
+    repo::seed(&state.db, &personas::BUILTIN, Utc::now()).await?;
     Ok(())
 }
 
 /// Each persona's (decided, correct, Brier sum) over deliberations with a recorded outcome.
 async fn track_records(state: &AppState) -> ServerResult<BTreeMap<String, (u32, u32, f64)>> {
-    let decided = council_deliberation::Entity::find()
-        .filter(council_deliberation::Column::Outcome.is_not_null())
-        .order_by_desc(council_deliberation::Column::Id)
-        .limit(2000)
-        .all(&state.db)
-        .await?;
+    let decided = deliberations::decided(&state.db, 2000).await?;
     let mut out: BTreeMap<String, (u32, u32, f64)> = BTreeMap::new();
     if decided.is_empty() {
         return Ok(out);
@@ -62,16 +31,9 @@ async fn track_records(state: &AppState) -> ServerResult<BTreeMap<String, (u32, 
         .iter()
         .filter_map(|d| d.outcome.clone().map(|o| (d.id, o)))
         .collect();
-    let turns = council_turn::Entity::find()
-        .filter(
-            council_turn::Column::DeliberationId
-                .is_in(outcomes.keys().copied().collect::<Vec<_>>()),
-        )
-        .order_by_asc(council_turn::Column::Round)
-        .all(&state.db)
-        .await?;
+    let turns = deliberations::turns_of_all(&state.db, outcomes.keys().copied().collect()).await?;
     // The last round's turn counts.
-    let mut last: BTreeMap<(i64, String), &council_turn::Model> = BTreeMap::new();
+    let mut last: BTreeMap<(i64, String), &TurnRow> = BTreeMap::new();
     for t in &turns {
         last.insert((t.deliberation_id, t.persona.clone()), t);
     }
@@ -88,13 +50,13 @@ async fn track_records(state: &AppState) -> ServerResult<BTreeMap<String, (u32, 
     Ok(out)
 }
 
-fn persona_info(m: council_persona::Model, record: Option<&(u32, u32, f64)>) -> PersonaInfo {
+fn persona_info(m: Persona, record: Option<&(u32, u32, f64)>) -> Result<PersonaInfo, Undecodable> {
     let (decided, correct, brier) = record.copied().unwrap_or((0, 0, 0.0));
-    PersonaInfo {
+    Ok(PersonaInfo {
+        domains: repo::domains(&m)?,
         key: m.key,
         name: m.name,
         role: m.role,
-        domains: serde_json::from_str(&m.domains).unwrap_or_default(),
         stance: m.stance,
         technical: m.technical,
         model: m.model,
@@ -103,23 +65,20 @@ fn persona_info(m: council_persona::Model, record: Option<&(u32, u32, f64)>) -> 
         decided,
         correct,
         brier: (decided > 0).then(|| ((brier / f64::from(decided)) * 1000.0).round() / 1000.0),
-    }
+    })
 }
 
 pub(super) async fn all_personas(state: &AppState) -> ServerResult<Vec<PersonaInfo>> {
     seed_personas(state).await?;
     let records = track_records(state).await?;
-    let rows = council_persona::Entity::find()
-        .order_by_asc(council_persona::Column::Id)
-        .all(&state.db)
-        .await?;
+    let rows = repo::all(&state.db).await?;
     Ok(rows
         .into_iter()
         .map(|m| {
             let r = records.get(&m.key).copied();
             persona_info(m, r.as_ref())
         })
-        .collect())
+        .collect::<Result<_, _>>()?)
 }
 
 /// Every persona with its track record.
@@ -170,43 +129,20 @@ pub async fn save_persona(
     }
     seed_personas(state).await?;
     let now = Utc::now();
-    let existing = council_persona::Entity::find()
-        .filter(council_persona::Column::Key.eq(&req.key))
-        .one(&state.db)
-        .await?;
-    let domains = serde_json::to_string(&req.domains).unwrap_or_else(|_| "[]".into());
+    let existing = repo::by_key(&state.db, &req.key).await?;
+    let fields = PersonaFields {
+        name: req.name.trim(),
+        role: req.role.trim(),
+        domains: &req.domains,
+        stance: &req.stance,
+        model: req.model.clone(),
+        enabled: req.enabled,
+    };
     let txn = crate::server::db::begin(&state.db).await?;
     match existing {
-        Some(m) => {
-            let mut a: council_persona::ActiveModel = m.into();
-            a.name = Set(req.name.trim().to_owned());
-            a.role = Set(req.role.trim().to_owned());
-            a.domains = Set(domains);
-            a.stance = Set(req.stance.clone());
-            a.model = Set(req.model.clone());
-            a.enabled = Set(req.enabled);
-            a.updated_at = Set(now);
-            a.update(&txn).await?;
-        }
-        None => {
-            council_persona::ActiveModel {
-                key: Set(req.key.clone()),
-                name: Set(req.name.trim().to_owned()),
-                role: Set(req.role.trim().to_owned()),
-                domains: Set(domains),
-                stance: Set(req.stance.clone()),
-                technical: Set(false),
-                model: Set(req.model.clone()),
-                builtin: Set(false),
-                enabled: Set(req.enabled),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
+        Some(m) => repo::update(&txn, m, fields, now).await?,
+        None => repo::insert(&txn, &req.key, fields, now).await?,
+    };
     audit::commit(
         txn,
         &state.bus,

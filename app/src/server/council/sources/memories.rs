@@ -1,21 +1,22 @@
 //! What the council remembers of similar questions: past deliberations (with what was chosen
 //! and how it turned out) and notes, one entry per deliberation.
 
-use crate::models::council::Consensus;
-use crate::server::council::entities::council_deliberation;
 use crate::server::council::evidence::{Recalled, Situation};
 use crate::server::council::memory;
+use crate::server::council::repo::deliberations;
+use crate::server::error::ServerResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::ConnectionTrait;
 
-/// Adds up to five recalled memories that share most of the question's terms.
+/// Adds up to five recalled memories that share most of the question's terms; a recalled
+/// deliberation whose consensus cannot be read fails it, naming the row.
 pub async fn gather(
     db: &impl ConnectionTrait,
     question: &str,
     project_id: Option<i64>,
     s: &mut Situation,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> ServerResult<()> {
     // What the council remembers of similar questions (one entry per past deliberation).
     let recalled = memory::recall(db, question, project_id, 20, now).await?;
     let wanted = memory::terms(question);
@@ -43,14 +44,11 @@ pub async fn gather(
             continue;
         }
         seen.push(did);
-        let d = council_deliberation::Entity::find_by_id(did)
-            .one(db)
-            .await?;
-        let chosen = d
-            .as_ref()
-            .and_then(|d| d.consensus.as_deref())
-            .and_then(|c| serde_json::from_str::<Consensus>(c).ok())
-            .and_then(|c| c.option);
+        let d = deliberations::find(db, did).await?;
+        let chosen = match &d {
+            Some(d) => deliberations::consensus(d)?.and_then(|c| c.option),
+            None => None,
+        };
         s.memories.push(Recalled {
             id: m.memory.id,
             deliberation_id: Some(did),

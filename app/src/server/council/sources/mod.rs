@@ -11,8 +11,9 @@ pub mod runtime;
 
 use super::evidence::Situation;
 use crate::server::catalog;
+use crate::server::error::ServerResult;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -24,7 +25,7 @@ pub async fn situation(
     facts: &BTreeMap<String, Value>,
     topics: &[&str],
     now: DateTime<Utc>,
-) -> Result<Situation, DbErr> {
+) -> ServerResult<Situation> {
     let mut s = Situation {
         facts: facts.clone(),
         topics: topics.iter().map(|t| (*t).to_owned()).collect(),

@@ -1,0 +1,216 @@
+//! The asker's other stated facts (deadline, team, effort, risk, rollback, security review,
+//! workload, budget, users): one piece of evidence each, with the signal its value carries.
+
+use super::book::{Book, Found};
+use super::stated::{consumed, number, text, truthy};
+use super::Category;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Each stated fact not read by its own tool, in name order.
+pub(super) fn facts(b: &mut Book, facts: &BTreeMap<String, Value>) {
+    for (key, value) in facts {
+        if consumed(key) || key == "ci" {
+            continue;
+        }
+        let sig = signals(key, value);
+        let shown = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        b.add("fact", format!("Stated: {key} = {shown}"), sig);
+    }
+}
+
+/// What a fact of this name and value signals (nothing for a name not known).
+fn signals(key: &str, value: &Value) -> Vec<Found> {
+    let t = text(value);
+    let n = number(value);
+    match key {
+        "deadline_days" | "days_to_deadline" => deadline(n),
+        "team_size" => team_size(n),
+        "effort" | "size" => effort(&t),
+        "risk" => risk(&t),
+        "rollback" | "rollback_plan" => rollback(truthy(value)),
+        "security_review" | "security" => security_review(&t),
+        "workload" | "overtime" | "on_call_load" => workload(&t),
+        "budget" | "cost" => budget(&t),
+        "users_affected" | "users" => users_affected(n),
+        _ => Vec::new(),
+    }
+}
+
+/// A deadline this close argues for going ahead; a far one leaves time to prepare.
+fn deadline(n: Option<f64>) -> Vec<Found> {
+    match n {
+        Some(d) if d <= 3.0 => vec![(
+            Category::Delivery,
+            -0.45,
+            format!("the deadline is {d:.0} day(s) away: waiting misses it"),
+            None,
+        )],
+        Some(d) if d <= 14.0 => vec![(
+            Category::Delivery,
+            -0.15,
+            format!("the deadline is {d:.0} days away"),
+            None,
+        )],
+        Some(d) => vec![(
+            Category::Delivery,
+            0.1,
+            format!("the deadline is {d:.0} days away: there is time to prepare"),
+            Some("use the time to reduce the risks".to_owned()),
+        )],
+        None => Vec::new(),
+    }
+}
+
+/// A very small team carries the risk alone.
+fn team_size(n: Option<f64>) -> Vec<Found> {
+    match n {
+        Some(x) if x <= 2.0 => vec![(
+            Category::People,
+            0.25,
+            format!("a team of {x:.0} carries it"),
+            Some("keep the change small enough for the team".to_owned()),
+        )],
+        Some(x) => vec![(
+            Category::People,
+            -0.1,
+            format!("a team of {x:.0} can share the work"),
+            None,
+        )],
+        None => Vec::new(),
+    }
+}
+
+/// Small changes argue for, large ones against.
+fn effort(t: &str) -> Vec<Found> {
+    match t {
+        s if s.contains("small") || s.contains("low") || s.contains("trivial") => vec![(
+            Category::Delivery,
+            -0.3,
+            "the change is small".to_owned(),
+            None,
+        )],
+        s if s.contains("large") || s.contains("high") || s.contains("big") => vec![(
+            Category::Delivery,
+            0.35,
+            "the change is large".to_owned(),
+            Some("split it into smaller steps".to_owned()),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The asker's own rating of the risk.
+fn risk(t: &str) -> Vec<Found> {
+    match t {
+        s if s.contains("high") => vec![(
+            Category::Reliability,
+            0.6,
+            "the asker rates the risk high".to_owned(),
+            Some("prepare a rollback plan".to_owned()),
+        )],
+        s if s.contains("low") => vec![(
+            Category::Reliability,
+            -0.35,
+            "the asker rates the risk low".to_owned(),
+            None,
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether there is a way back.
+fn rollback(ready: Option<bool>) -> Vec<Found> {
+    match ready {
+        Some(true) => vec![(
+            Category::DataSafety,
+            -0.3,
+            "a rollback is ready".to_owned(),
+            None,
+        )],
+        Some(false) => vec![(
+            Category::DataSafety,
+            0.4,
+            "there is no way back".to_owned(),
+            Some("prepare a rollback".to_owned()),
+        )],
+        None => Vec::new(),
+    }
+}
+
+/// What the security review found.
+fn security_review(t: &str) -> Vec<Found> {
+    match t {
+        s if s.contains("pass") || s.contains("done") || s == "true" => vec![(
+            Category::Security,
+            -0.35,
+            "the security review passed".to_owned(),
+            None,
+        )],
+        s if s.contains("fail") || s.contains("vuln") => vec![(
+            Category::Security,
+            0.85,
+            "the security review found problems".to_owned(),
+            Some("fix the security findings".to_owned()),
+        )],
+        s if s.contains("pending") || s.contains("none") || s == "false" => vec![(
+            Category::Security,
+            0.45,
+            "no security review yet".to_owned(),
+            Some("get a security review".to_owned()),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// How loaded the people involved are.
+fn workload(t: &str) -> Vec<Found> {
+    match t {
+        s if s.contains("high") || s.contains("heavy") || s == "true" => vec![(
+            Category::People,
+            0.55,
+            "the people involved are overloaded".to_owned(),
+            Some("lighten the load before adding more".to_owned()),
+        )],
+        s if s.contains("low") || s.contains("light") || s == "false" => {
+            vec![(Category::People, -0.2, "the team has room".to_owned(), None)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Whether it fits the budget.
+fn budget(t: &str) -> Vec<Found> {
+    match t {
+        s if s.contains("over") || s.contains("exceed") || s.contains("high") => vec![(
+            Category::Cost,
+            0.5,
+            "it strains the budget".to_owned(),
+            Some("find the money first".to_owned()),
+        )],
+        s if s.contains("within")
+            || s.contains("low")
+            || s.contains("under")
+            || s.contains("ok") =>
+        {
+            vec![(Category::Cost, -0.3, "it fits the budget".to_owned(), None)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// How many users a failure would reach.
+fn users_affected(n: Option<f64>) -> Vec<Found> {
+    match n {
+        Some(u) if u >= 1000.0 => vec![(
+            Category::Reliability,
+            0.2,
+            format!("{u:.0} users are affected if it goes wrong"),
+            Some("roll out gradually".to_owned()),
+        )],
+        _ => Vec::new(),
+    }
+}

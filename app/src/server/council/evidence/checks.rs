@@ -1,0 +1,179 @@
+//! The safety checks: the tests as stated, and the backups against any schema change.
+
+use super::book::Book;
+use super::stated::{number, stated_backup, stated_tests, truthy};
+use super::{Category, Situation};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Tests: stated by the asker until pipelines record them.
+pub(super) fn tests(b: &mut Book, facts: &BTreeMap<String, Value>) {
+    let tests = stated_tests(facts);
+    match tests.as_deref() {
+        Some(t) if t.contains("fail") || t.contains("red") || t == "false" => {
+            b.add(
+                "tests",
+                format!("Tests: {t} (stated)"),
+                vec![(
+                    Category::Reliability,
+                    0.9,
+                    "the tests are failing".to_owned(),
+                    Some("make the tests pass".to_owned()),
+                )],
+            );
+        }
+        Some(t) if t.contains("flaky") => {
+            b.add(
+                "tests",
+                format!("Tests: {t} (stated)"),
+                vec![(
+                    Category::Reliability,
+                    0.35,
+                    "the tests are flaky".to_owned(),
+                    Some("stabilise the flaky tests".to_owned()),
+                )],
+            );
+        }
+        Some(t) if t.contains("pass") || t.contains("green") || t == "true" => {
+            b.add(
+                "tests",
+                format!("Tests: {t} (stated)"),
+                vec![(
+                    Category::Reliability,
+                    -0.4,
+                    "the tests pass".to_owned(),
+                    None,
+                )],
+            );
+        }
+        Some(t) => {
+            b.add("tests", format!("Tests: {t} (stated)"), Vec::new());
+        }
+        None => {
+            b.add(
+                "tests",
+                "No test results are recorded".to_owned(),
+                vec![(
+                    Category::Reliability,
+                    0.1,
+                    "nobody has shown the tests pass".to_owned(),
+                    Some("run the tests".to_owned()),
+                )],
+            );
+        }
+    }
+}
+
+/// Backups: the newest Optimus knows of, or the asker's statement, weighed against a schema
+/// change and whether the question is about data.
+pub(super) fn backups(b: &mut Book, s: &Situation) {
+    let about_data = s
+        .topics
+        .iter()
+        .any(|t| matches!(t.as_str(), "data" | "deploy" | "backup"));
+    let stated = stated_backup(&s.facts);
+    let stated_age = stated.flatten();
+    let backup = match stated {
+        Some(said) => said,
+        None => s.backup_age_hours,
+    };
+    let schema_change = s
+        .facts
+        .iter()
+        .filter(|(k, _)| {
+            (k.contains("schema") || k.contains("migration")) && !k.ends_with("_hours")
+        })
+        .filter_map(|(_, v)| truthy(v))
+        .any(|b| b);
+    let schema_age = s.facts.get("schema_change_hours").and_then(number);
+    match backup {
+        None => {
+            let risk = if schema_change {
+                0.9
+            } else if about_data {
+                0.45
+            } else {
+                0.15
+            };
+            b.add(
+                "backups",
+                "No backup of this project is recorded".to_owned(),
+                vec![(
+                    Category::DataSafety,
+                    risk,
+                    if schema_change {
+                        "a schema change with no backup to return to".to_owned()
+                    } else {
+                        "there is no backup to restore from".to_owned()
+                    },
+                    Some("take a backup and check it restores".to_owned()),
+                )],
+            );
+        }
+        Some(age) => {
+            let older_than_schema = schema_age.is_some_and(|s| age > s);
+            let (risk, claim) = if schema_change && older_than_schema {
+                (
+                    0.85,
+                    format!("the newest backup ({age:.0} h) is older than the schema change"),
+                )
+            } else if age > 24.0 * 7.0 {
+                (
+                    if schema_change { 0.7 } else { 0.35 },
+                    format!("the newest backup is {:.0} days old", age / 24.0),
+                )
+            } else if age > 24.0 {
+                (
+                    if schema_change { 0.3 } else { 0.05 },
+                    format!("the newest backup is {age:.0} hours old"),
+                )
+            } else {
+                (
+                    -0.35,
+                    format!("a backup {age:.0} hour(s) old is there to restore from"),
+                )
+            };
+            b.add(
+                "backups",
+                format!(
+                    "Newest backup: {age:.0} hour(s) ago{}",
+                    if stated_age.is_some() {
+                        " (stated)"
+                    } else {
+                        ""
+                    }
+                ),
+                vec![(
+                    Category::DataSafety,
+                    risk,
+                    claim,
+                    (risk > 0.0).then(|| "take a fresh backup first".to_owned()),
+                )],
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::assess;
+    use super::*;
+
+    #[test]
+    fn a_backup_older_than_the_schema_change_is_a_data_safety_risk() {
+        let s = Situation {
+            facts: [
+                ("schema_change".to_owned(), Value::from(true)),
+                ("schema_change_hours".to_owned(), Value::from(2)),
+                ("backup_age_hours".to_owned(), Value::from(30)),
+            ]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let (_, signals) = assess(&s);
+        assert!(signals
+            .iter()
+            .any(|x| x.category == Category::DataSafety && x.risk > 0.8));
+    }
+}

@@ -1,0 +1,72 @@
+//! Evidence: what the read-only tools found about a situation, numbered so every claim can cite
+//! it, and the decision signals it carries. Pure: [`super::sources`] builds the [`Situation`]
+//! from the database; tests build it by hand.
+//!
+//! [`assess`] numbers the evidence in a fixed order, one family of signals after another:
+//! the project and its git state, the runtime, the tests and backups, the asker's other facts,
+//! then what the council remembers and the knowledge graph.
+
+mod asked;
+mod book;
+mod checks;
+mod knowledge;
+mod project;
+mod runtime;
+mod signal;
+mod situation;
+mod stated;
+
+pub use signal::{Category, Signal};
+pub use situation::{GitFacts, ProjectFacts, Recalled, ResourceFacts, ServiceFacts, Situation};
+
+use crate::models::council::Evidence;
+use book::Book;
+
+/// The numbered evidence and its signals.
+pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
+    let mut b = Book::default();
+    if let Some(p) = &s.project {
+        project::project(&mut b, p);
+    }
+    if let Some(g) = &s.git {
+        project::git(&mut b, g);
+    }
+    if let Some(sv) = &s.services {
+        runtime::services(&mut b, sv);
+    }
+    if let Some(r) = &s.resources {
+        runtime::resources(&mut b, r);
+    }
+    runtime::activity(&mut b, s);
+    checks::tests(&mut b, &s.facts);
+    checks::backups(&mut b, s);
+    asked::facts(&mut b, &s.facts);
+    knowledge::memories(&mut b, &s.memories);
+    knowledge::graph(&mut b, &s.graph);
+    (b.evidence, b.signals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn evidence_is_numbered_and_stated_failing_tests_are_a_strong_risk() {
+        let s = Situation {
+            facts: [("tests".to_owned(), Value::from("failing"))]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        };
+        let (evidence, signals) = assess(&s);
+        assert_eq!(evidence[0].id, "E1");
+        let tests = signals
+            .iter()
+            .find(|x| x.claim.contains("tests are failing"));
+        assert!(tests.is_some_and(|t| t.risk >= 0.8 && t.category == Category::Reliability));
+        assert!(evidence
+            .iter()
+            .any(|e| e.source == "backups" && e.signal == "risk"));
+    }
+}

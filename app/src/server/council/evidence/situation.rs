@@ -1,0 +1,101 @@
+//! What the tools found about a situation: the facts the sources gather and tests build by
+//! hand.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The project as the catalog knows it.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFacts {
+    /// Name.
+    pub name: String,
+    /// Stacks (`rust`, `node`, …).
+    pub stacks: Vec<String>,
+    /// `active`, `deprecated`, …
+    pub lifecycle: Option<String>,
+    /// Folder missing on disk.
+    pub missing: bool,
+    /// Projects that depend on this one.
+    pub dependents: u32,
+}
+
+/// Git state.
+#[derive(Debug, Clone, Default)]
+pub struct GitFacts {
+    /// Uncommitted changes.
+    pub dirty: bool,
+    /// Commits not pushed.
+    pub ahead: u32,
+    /// Upstream commits not pulled.
+    pub behind: u32,
+    /// Days since the last commit.
+    pub days_since_commit: Option<i64>,
+}
+
+/// Services now.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceFacts {
+    /// How many are defined.
+    pub total: u32,
+    /// How many are ready.
+    pub ready: u32,
+    /// Names of those in crash loop.
+    pub crash_loop: Vec<String>,
+    /// Names of those failed or unhealthy.
+    pub failing: Vec<String>,
+    /// Failed runs in the last 24 hours.
+    pub crashes_24h: u32,
+}
+
+/// Resource trend over the last hour.
+#[derive(Debug, Clone, Default)]
+pub struct ResourceFacts {
+    /// Resident memory now, MiB.
+    pub memory_mb: f64,
+    /// Change from the first to the last quarter of the hour, percent.
+    pub memory_change_pct: f64,
+    /// Mean CPU, percent of a core.
+    pub cpu_mean: f64,
+}
+
+/// A memory recalled for the question.
+#[derive(Debug, Clone, Default)]
+pub struct Recalled {
+    /// Memory id.
+    pub id: i64,
+    /// Its deliberation.
+    pub deliberation_id: Option<i64>,
+    /// Its title.
+    pub title: String,
+    /// What the council chose then.
+    pub chosen: Option<String>,
+    /// What turned out right, when recorded.
+    pub outcome: Option<String>,
+}
+
+/// Everything the tools found.
+#[derive(Debug, Clone, Default)]
+pub struct Situation {
+    /// The project, when the question is about one.
+    pub project: Option<ProjectFacts>,
+    /// Its git state.
+    pub git: Option<GitFacts>,
+    /// Its services.
+    pub services: Option<ServiceFacts>,
+    /// Its resource trend.
+    pub resources: Option<ResourceFacts>,
+    /// Timeline entries in the last 7 days.
+    pub activity_7d: Option<u32>,
+    /// Audited actions on it in the last 7 days.
+    pub audit_7d: Option<u32>,
+    /// Hours since the newest backup Optimus knows of (none: no backup recorded).
+    pub backup_age_hours: Option<f64>,
+    /// Facts the asker stated.
+    pub facts: BTreeMap<String, Value>,
+    /// Memories recalled for the question.
+    pub memories: Vec<Recalled>,
+    /// Knowledge-graph neighbours, in words.
+    pub graph: Vec<String>,
+    /// Domains the question touches.
+    pub topics: Vec<String>,
+}
