@@ -11,6 +11,17 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+/// The route: path and documentation.
+pub const ROUTE: crate::openapi::GetRoute = crate::openapi::GetRoute {
+    path: "/api/v1/projects/export",
+    summary: "Download the filtered project list as CSV or JSON",
+    description: "Query parameters: `format` (`csv`, default, or `json`) and the projects page's \
+        filters: `q` (or `search`), `stack`, `tag`, `favorite` and `archived` (1, true, 0 or \
+        false), `git`, `status`, `sort`, `workspace_id`. All pages of the filtered list.",
+    operation: app::models::access::Operation::ReadCatalog,
+    errors: &[("400", "A bad query parameter (named)")],
+};
+
 /// Query parameters: the list filters plus `format`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +45,9 @@ pub async fn export_projects(
     caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Err(e) = caller.authorize(ROUTE.operation) {
+        return error_response(&e);
+    }
     let params: ExportParams =
         match serde_urlencoded::from_str(query.as_deref().unwrap_or_default()) {
             Ok(p) => p,

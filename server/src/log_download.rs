@@ -10,6 +10,19 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+/// The route: path and documentation.
+pub const ROUTE: crate::openapi::GetRoute = crate::openapi::GetRoute {
+    path: "/api/v1/services/logs/download",
+    summary: "Download one run's whole log as text",
+    description: "Query parameters: `service_id` (required) and `run_id` (default: the latest \
+        run). One line per output line: `<RFC 3339 time> <stdout|stderr> <text>`.",
+    operation: app::models::access::Operation::ReadRuntime,
+    errors: &[
+        ("400", "A bad query parameter, or no such run"),
+        ("404", "No such service"),
+    ],
+};
+
 /// Query parameters.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +37,9 @@ pub async fn download_logs(
     caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if let Err(e) = caller.authorize(ROUTE.operation) {
+        return error_response(&e);
+    }
     let params: Params = match serde_urlencoded::from_str(query.as_deref().unwrap_or_default()) {
         Ok(p) => p,
         Err(e) => return error_response(&AppError::validation("query", e.to_string())),

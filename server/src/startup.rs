@@ -274,12 +274,9 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
     let api = Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/events", get(events_handler))
+        .route(crate::export::ROUTE.path, get(crate::export::export_projects))
         .route(
-            "/api/v1/projects/export",
-            get(crate::export::export_projects),
-        )
-        .route(
-            "/api/v1/services/logs/download",
+            crate::log_download::ROUTE.path,
             get(crate::log_download::download_logs),
         )
         .route("/api/v1/{*fn_name}", post(server_fn_handler))

@@ -1,5 +1,9 @@
 //! Server functions: the `/api/v1/<area>/<action>` JSON API used by the dashboard and by scripts.
-//! Each is thin: identify the caller, call one service, return its DTO.
+//! Each is declared once with `endpoint!` (path, who may call it, request, response) and is thin:
+//! the declaration authenticates and authorises the caller, the body calls one service.
+
+#[macro_use]
+pub mod endpoint;
 
 pub mod audit;
 pub mod auth;

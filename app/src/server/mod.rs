@@ -30,7 +30,6 @@ pub mod settings;
 pub mod state;
 pub mod stored;
 
-pub use accounts::api_caller;
 pub use caller::{Caller, Credential};
 pub use context::{api_context, set_cookies, RequestCtx};
 pub use error::ServerError;

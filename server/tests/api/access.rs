@@ -1,11 +1,14 @@
-//! The role × endpoint matrix: every server function, called with no credentials and as each
-//! role, must answer exactly as the authorisation table says.
+//! The role × endpoint matrix: every server function, called with no credentials, as each role
+//! and with API tokens of one scope, must answer as its `endpoint!` declaration says; and the
+//! declarations, the registered server functions and the OpenAPI document list the same paths.
 
 use crate::helpers::spawn_app;
+use app::api::endpoint::{declared, Access};
+use app::models::access::Scope;
 use app::models::Role;
 use reqwest::StatusCode;
 use serde_json::{Map, Value};
-use server::openapi::{endpoints, request_rules, Access};
+use server::openapi::request_rules;
 
 /// A body of the right shape (so the request reaches the service), with values that name nothing.
 fn sample_body(path: &str) -> Value {
@@ -74,7 +77,7 @@ async fn every_endpoint_answers_each_role_as_the_table_says() {
         tokens.push((role, app.user_with_role(&owner, name, role.as_str()).await));
     }
     // Logout last: it ends the session it is called with.
-    let mut all = endpoints();
+    let mut all = declared();
     all.sort_by_key(|e| e.path == "auth/logout");
     for e in all {
         let path = format!("/api/v1/{}", e.path);
@@ -191,4 +194,50 @@ async fn a_demotion_applies_to_existing_sessions_at_once() {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// An API token carrying only the declared scope gets past authorisation (so the service asks no
+/// more than the declaration says), and one carrying every other scope is refused.
+#[tokio::test]
+async fn every_endpoint_asks_a_token_for_exactly_its_declared_scope() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let mut only = Vec::new();
+    let mut all_but = Vec::new();
+    for scope in Scope::ALL {
+        only.push((scope, app.api_token(&owner, &[scope.as_str()]).await));
+        let others: Vec<&str> = Scope::ALL
+            .iter()
+            .filter(|s| **s != scope)
+            .map(|s| s.as_str())
+            .collect();
+        all_but.push((scope, app.api_token(&owner, &others).await));
+    }
+    let mut checked = 0;
+    let mut all = declared();
+    all.sort_by_key(|e| e.path == "auth/logout");
+    for e in all {
+        let Access::Op(op) = e.access else { continue };
+        let path = format!("/api/v1/{}", e.path);
+        let body = sample_body(&path);
+        let scope = op.required_scope();
+        let token = only.iter().find(|(s, _)| *s == scope).map(|(_, t)| t.as_str());
+        let r = app.post_anon(e.path, body.clone(), token).await;
+        assert!(
+            r.status != StatusCode::FORBIDDEN && r.status != StatusCode::UNAUTHORIZED,
+            "{path} with a `{scope}` token: {} {}",
+            r.status,
+            r.body
+        );
+        let token = all_but.iter().find(|(s, _)| *s == scope).map(|(_, t)| t.as_str());
+        let r = app.post_anon(e.path, body, token).await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{path} with every scope but `{scope}`: {}",
+            r.body
+        );
+        checked += 1;
+    }
+    assert!(checked >= 60, "only {checked} endpoints checked");
 }

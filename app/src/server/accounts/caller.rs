@@ -3,7 +3,7 @@
 
 use super::{cookies, jwt, opaque};
 use crate::error::AppError;
-use crate::models::Role;
+use crate::models::{Operation, Role};
 use crate::server::accounts::repo;
 use crate::server::caller::{Caller, Credential};
 use crate::server::context::RequestCtx;
@@ -43,11 +43,13 @@ impl axum::extract::FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The state, request context and authenticated caller of the running server function (the
-/// server-function side of the extractor above: same credentials, same refusals).
-pub async fn api_caller() -> Result<(AppState, RequestCtx, Caller), AppError> {
+/// The state, request context and caller of the running server function, authenticated (the
+/// server-function side of the extractor above: same credentials, same refusals) and allowed
+/// `op`, the operation its `endpoint!` declaration requires.
+pub async fn api_caller_for(op: Operation) -> Result<(AppState, RequestCtx, Caller), AppError> {
     let (state, ctx) = crate::server::context::api_context()?;
     let caller = authenticate(&state, &ctx).await?;
+    caller.authorize(op)?;
     Ok((state, ctx, caller))
 }
 

@@ -18,4 +18,4 @@ pub mod tokens;
 pub mod users;
 
 pub use crate::server::caller::{Caller, Credential};
-pub use caller::{api_caller, authenticate};
+pub use caller::{api_caller_for, authenticate};
