@@ -88,7 +88,7 @@ pub async fn create_project(
             change: "discovered".into(),
         })
         .await;
-    Ok(p.into())
+    Ok(ProjectInfo::try_from(p)?)
 }
 
 /// Writes the project's current facts to a new `optimus.toml` in its folder. An existing file is
@@ -99,10 +99,11 @@ pub async fn write_descriptor(
     id: i64,
 ) -> ServerResult<DescriptorWritten> {
     caller.authorize(Operation::EditProjects)?;
-    let p: ProjectInfo = repo::projects::find(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("project"))?
-        .into();
+    let p = ProjectInfo::try_from(
+        repo::projects::find(&state.db, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("project"))?,
+    )?;
     let content = crate::server::catalog::descriptor::Descriptor::from_project(&p).render();
     let file = Path::new(&p.path).join(crate::server::catalog::descriptor::FILE);
     let target = file.clone();

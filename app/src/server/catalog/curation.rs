@@ -60,8 +60,13 @@ pub async fn update_project(
     let current = repo::projects::find(&state.db, input.id)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
-    let mut overrides = repo::projects::Overrides::parse(&current.overrides);
-    let mut c = repo::projects::Curation::default();
+    // Every stored column must read before anything changes: never apply a change behind a 409.
+    let info = ProjectInfo::try_from(current.clone())?;
+    let mut overrides = repo::projects::Overrides::of(&current)?;
+    let mut c = repo::projects::Curation {
+        tags: info.tags,
+        ..Default::default()
+    };
     if let Some(name) = &input.name {
         match optional_text("name", name, 128)? {
             Some(n) => {
@@ -93,7 +98,7 @@ pub async fn update_project(
                 parsed.push(t);
             }
         }
-        c.tags = Some(parsed);
+        c.tags = parsed;
         overrides.curated.push("tags".into());
     }
     if let Some(owner) = &input.owner {
@@ -165,7 +170,7 @@ pub async fn update_project(
             change: "updated".into(),
         })
         .await;
-    Ok(updated.into())
+    Ok(ProjectInfo::try_from(updated)?)
 }
 
 /// Marks or unmarks a favorite.
@@ -178,6 +183,8 @@ pub async fn set_favorite(
     let p = repo::projects::find(&state.db, input.id)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
+    // Refuse before changing anything when the row cannot be read.
+    ProjectInfo::try_from(p.clone())?;
     let what = if input.value {
         "Marked as a favorite"
     } else {
@@ -207,6 +214,8 @@ pub async fn set_archived(
     let p = repo::projects::find(&state.db, input.id)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
+    // Refuse before changing anything when the row cannot be read.
+    ProjectInfo::try_from(p.clone())?;
     let txn = crate::server::db::begin(&state.db).await?;
     repo::projects::set_archived(&txn, p.id, input.value).await?;
     note(

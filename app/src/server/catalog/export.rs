@@ -23,7 +23,9 @@ pub async fn export_projects(
         let rows = repo::projects::page(&state.db, &filter, sort, after, 500).await?;
         let done = rows.len() < 500;
         after = rows.last().map(|r| r.id);
-        out.extend(rows.into_iter().map(ProjectInfo::from));
+        for row in rows {
+            out.push(ProjectInfo::try_from(row)?);
+        }
         if done || out.len() >= 100_000 {
             break;
         }

@@ -32,7 +32,14 @@ pub use workspaces::{
     run_scan, start_scan,
 };
 
+use crate::models::catalog::ProjectInfo;
+use crate::server::stored::Undecodable;
 use sea_orm::{ConnectionTrait, DbErr};
+
+/// The project as the API shows it, or an error naming the stored column that cannot be read.
+pub fn project_info(p: &Project) -> Result<ProjectInfo, Undecodable> {
+    ProjectInfo::try_from(p.clone())
+}
 
 /// The cataloged project with this id.
 pub async fn find_project(db: &impl ConnectionTrait, id: i64) -> Result<Option<Project>, DbErr> {

@@ -36,7 +36,16 @@ pub async fn list_projects(
         }
     }
     let rows = repo::projects::page(&state.db, &filter, sort, after, u64::from(limit) + 1).await?;
-    Ok(into_page(rows, limit, |r| r.id, ProjectInfo::from))
+    // Only the rows of this page are read: one beyond it that cannot be fails its own page.
+    let page = into_page(rows, limit, |r| r.id, |r| r);
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(ProjectInfo::try_from)
+            .collect::<Result<_, _>>()?,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// One project.
@@ -45,7 +54,7 @@ pub async fn get_project(state: &AppState, caller: &Caller, id: i64) -> ServerRe
     let p = repo::projects::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?;
-    Ok(p.into())
+    Ok(ProjectInfo::try_from(p)?)
 }
 
 /// Builds the repository filter from a query, validating each field.
@@ -137,12 +146,12 @@ pub async fn project_facets(
     filter.tag = None;
     let rows = repo::projects::facet_rows(&state.db, &filter).await?;
     let mut f = ProjectFacets::default();
-    for (stacks, tags, favorite, dirty, behind, status) in rows {
+    for (id, stacks, tags, favorite, dirty, behind, status) in rows {
         f.total += 1;
-        for s in stacks.split_whitespace() {
-            *f.stacks.entry(s.to_owned()).or_default() += 1;
+        for s in repo::projects::parse_stacks(id, &stacks)? {
+            *f.stacks.entry(s.as_str().to_owned()).or_default() += 1;
         }
-        for t in serde_json::from_str::<Vec<String>>(&tags).unwrap_or_default() {
+        for t in repo::projects::parse_tags(id, &tags)? {
             *f.tags.entry(t).or_default() += 1;
         }
         f.favorites += u32::from(favorite);

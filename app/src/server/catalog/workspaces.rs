@@ -278,10 +278,10 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
     for e in walk_errors.iter().take(20) {
         tracing::warn!(workspace.id = id, error = %e, "unreadable folder skipped");
     }
-    let known: HashMap<String, (i64, String, String)> = repo::projects::fingerprints(&state.db, id)
+    let known: HashMap<String, repo::projects::Known> = repo::projects::known(&state.db, id)
         .await?
         .into_iter()
-        .map(|(pid, path, fp, status)| (path, (pid, fp, status)))
+        .map(|k| (k.path.clone(), k))
         .collect();
     let mut seen = Vec::new();
     let mut changed = Vec::new();
@@ -299,14 +299,17 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
     .await?;
     for (i, (root_dir, fp)) in roots.iter().zip(fingerprints).enumerate() {
         let path = root_dir.to_string_lossy().to_string();
-        if let Some((pid, old_fp, status)) = known.get(&path) {
-            seen.push(*pid);
-            if *old_fp == fp {
-                if status != "present" {
-                    returned.push(*pid);
+        let mut unreadable = false;
+        if let Some(k) = known.get(&path) {
+            seen.push(k.id);
+            // A row that cannot be read is examined again, which rewrites it.
+            if k.fingerprint == fp && k.readable {
+                if k.status != "present" {
+                    returned.push(k.id);
                 }
                 continue;
             }
+            unreadable = !k.readable;
         }
         let dir = root_dir.clone();
         let examined = tokio::task::spawn_blocking(move || scan::examine(&dir)).await?;
@@ -323,6 +326,8 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
             kind: if created { "discovered" } else { "updated" }.into(),
             summary: if created {
                 format!("Found by a scan of {}", root.display())
+            } else if unreadable {
+                "Stored facts could not be read; detected again".into()
             } else {
                 "Files changed; detected again".into()
             },
@@ -359,8 +364,8 @@ pub async fn run_scan(state: &AppState, id: i64, root: PathBuf) -> ServerResult<
     repo::projects::set_status(&state.db, returned, "present", now).await?;
     let missing: Vec<i64> = known
         .values()
-        .filter(|(pid, _, status)| !seen.contains(pid) && status != "missing")
-        .map(|(pid, _, _)| *pid)
+        .filter(|k| !seen.contains(&k.id) && k.status != "missing")
+        .map(|k| k.id)
         .collect();
     for pid in &missing {
         state

@@ -2,7 +2,7 @@
 
 use super::definitions::check_definition;
 use super::services::{list, project_of};
-use crate::models::catalog::{CommandKind, PortSpec, ProbeSpec};
+use crate::models::catalog::{CommandKind, PortSpec, ProbeSpec, ProjectInfo};
 use crate::models::runtime::{
     Probe, ProbeCheck, Probes, RestartMode, RestartPolicy, ServiceDefinition, ServiceInfo,
 };
@@ -12,6 +12,7 @@ use crate::server::caller::Caller;
 use crate::server::catalog::Project;
 use crate::server::error::ServerResult;
 use crate::server::runtime::repo;
+use crate::server::stored::Undecodable;
 use crate::server::AppState;
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
@@ -48,9 +49,13 @@ fn probe_from_spec(p: &ProbeSpec) -> Option<Probe> {
 }
 
 /// What detection proposes: the descriptor's services, else one per Procfile process, else the
-/// project's run command.
-pub fn detected(p: &Project) -> Vec<ServiceDefinition> {
-    let info = crate::models::catalog::ProjectInfo::from(p.clone());
+/// project's run command. Fails naming the project's column that cannot be read.
+pub fn detected(p: &Project) -> Result<Vec<ServiceDefinition>, Undecodable> {
+    let info = crate::server::catalog::project_info(p)?;
+    Ok(proposed(&info))
+}
+
+fn proposed(info: &ProjectInfo) -> Vec<ServiceDefinition> {
     if !info.services.is_empty() {
         return info
             .services
@@ -145,16 +150,15 @@ fn sanitize_name(raw: &str) -> String {
 /// Returns how many were added.
 pub async fn sync_detected(db: &impl ConnectionTrait, p: &Project) -> ServerResult<u32> {
     let existing = repo::services::of_project(db, p.id).await?;
-    let from_descriptor = !crate::models::catalog::ProjectInfo::from(p.clone())
-        .services
-        .is_empty();
+    let info = crate::server::catalog::project_info(p)?;
+    let from_descriptor = !info.services.is_empty();
     let origin = if from_descriptor {
         "descriptor"
     } else {
         "detected"
     };
     let mut added = 0;
-    for def in detected(p) {
+    for def in proposed(&info) {
         if check_definition(&def).is_err() {
             continue;
         }

@@ -23,8 +23,8 @@ pub async fn runs(state: &AppState, caller: &Caller, q: RunsQuery) -> ServerResu
     Ok(repo::services::runs(&state.db, q.id, u64::from(limit))
         .await?
         .into_iter()
-        .map(RunInfo::from)
-        .collect())
+        .map(RunInfo::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Log history of one or more services merged by time, newest last.

@@ -59,7 +59,7 @@ fn to_info(
         message: m.message,
         port,
         restarts: u32::try_from(m.restarts).unwrap_or(0),
-        last_run: last.map(RunInfo::from),
+        last_run: last.map(RunInfo::try_from).transpose()?,
         pending_changes: pending,
     })
 }

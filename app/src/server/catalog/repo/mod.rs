@@ -2,6 +2,7 @@
 //! `&impl ConnectionTrait`, so it works on the pool and inside a transaction alike.
 
 pub mod activity;
+mod columns;
 pub mod dependencies;
 pub mod projects;
 pub mod workspaces;

@@ -1,7 +1,10 @@
 //! Projects.
 
+pub use super::columns::{format_stacks, git, parse_stacks, parse_tags, stacks, tags, Overrides};
+
+use super::columns::{json, kept_or_reset};
 use crate::models::catalog::{
-    CommandKind, Component, GitState, ProjectInfo, ProjectSort, ProposedCommand, ServiceSpec, Stack,
+    Component, GitState, ProjectInfo, ProjectSort, ProposedCommand, ServiceSpec, Stack,
 };
 use crate::server::catalog::entities::project;
 use chrono::{DateTime, Utc};
@@ -10,116 +13,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-
-/// Stacks as stored: ` rust node ` (delimited on both sides for LIKE matching).
-pub fn format_stacks(stacks: &[Stack]) -> String {
-    let mut s = String::from(" ");
-    for k in stacks {
-        s.push_str(k.as_str());
-        s.push(' ');
-    }
-    s
-}
-
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
-}
-
-fn from_json<T: serde::de::DeserializeOwned + Default>(s: &str) -> T {
-    serde_json::from_str(s).unwrap_or_default()
-}
-
-/// What the user set by hand; rescans keep it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Overrides {
-    /// Name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Commands by kind.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub commands: Vec<(CommandKind, String)>,
-    /// Of `tags`, `owner`, `lifecycle`: those a user set, which an `optimus.toml` no longer fills.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub curated: Vec<String>,
-}
-
-impl Overrides {
-    /// Reads the stored form.
-    pub fn parse(stored: &str) -> Self {
-        serde_json::from_str(stored).unwrap_or_default()
-    }
-
-    /// The detected commands with the user's replacing those of the same kind.
-    pub fn apply_commands(&self, detected: Vec<ProposedCommand>) -> Vec<ProposedCommand> {
-        let mut out: Vec<ProposedCommand> = detected
-            .into_iter()
-            .filter(|c| !self.commands.iter().any(|(k, _)| *k == c.kind))
-            .collect();
-        for (kind, command) in &self.commands {
-            out.push(ProposedCommand {
-                kind: *kind,
-                command: command.clone(),
-                cwd: ".".into(),
-                source: "set by a user".into(),
-            });
-        }
-        out.sort_by_key(|c| c.kind);
-        out
-    }
-
-    fn fields(&self) -> Vec<String> {
-        let mut f = Vec::new();
-        if self.name.is_some() {
-            f.push("name".to_owned());
-        }
-        if self.description.is_some() {
-            f.push("description".to_owned());
-        }
-        if !self.commands.is_empty() {
-            f.push("commands".to_owned());
-        }
-        f
-    }
-}
-
-impl From<project::Model> for ProjectInfo {
-    fn from(m: project::Model) -> Self {
-        let overrides = Overrides::parse(&m.overrides);
-        ProjectInfo {
-            id: m.id,
-            workspace_id: m.workspace_id,
-            stacks: m
-                .stacks
-                .split_whitespace()
-                .filter_map(|s| Stack::parse(s).ok())
-                .collect(),
-            frameworks: from_json(&m.frameworks),
-            commands: overrides.apply_commands(from_json::<Vec<ProposedCommand>>(&m.commands)),
-            tags: from_json(&m.tags),
-            owner: m.owner,
-            lifecycle: m.lifecycle,
-            favorite: m.favorite,
-            archived: m.archived,
-            overridden: overrides.fields(),
-            services: from_json(&m.services),
-            port: m.port.and_then(|p| u16::try_from(p).ok()),
-            components: from_json::<Vec<Component>>(&m.components),
-            git: m
-                .git
-                .as_deref()
-                .and_then(|g| serde_json::from_str::<GitState>(g).ok()),
-            errors: from_json(&m.errors),
-            name: m.name,
-            path: m.path,
-            description: m.description,
-            status: m.status,
-            scanned_at: m.scanned_at,
-        }
-    }
-}
 
 /// What a scan learned about one project.
 #[derive(Debug, Clone)]
@@ -168,26 +61,24 @@ pub async fn upsert(
         .filter(project::Column::Path.eq(&s.path))
         .one(db)
         .await?;
-    let curated = existing
+    // What a user set is kept; a column of it that cannot be read is reset, and the project's
+    // errors say so, so that a scan repairs the row (the columns detection fills are rewritten).
+    let mut reset = Vec::new();
+    let overrides = existing
         .as_ref()
-        .map(|e| Overrides::parse(&e.overrides).curated)
+        .and_then(|e| kept_or_reset(Overrides::of(e), &mut s.errors, &mut reset))
         .unwrap_or_default();
-    let fills = |field: &str| !curated.iter().any(|c| c == field);
+    let kept_tags = existing
+        .as_ref()
+        .and_then(|e| kept_or_reset(tags(e), &mut s.errors, &mut reset));
+    let fills = |field: &str| !overrides.curated.iter().any(|c| c == field);
     let descriptor_tags = s.descriptor_tags.clone().filter(|_| fills("tags"));
-    let tags: Vec<String> = descriptor_tags.clone().unwrap_or_else(|| {
-        existing
-            .as_ref()
-            .map(|e| from_json(&e.tags))
-            .unwrap_or_default()
-    });
-    if let Some(old) = &existing {
-        let o = Overrides::parse(&old.overrides);
-        if let Some(name) = o.name {
-            s.name = name;
-        }
-        if o.description.is_some() {
-            s.description = o.description;
-        }
+    let tags: Vec<String> = descriptor_tags.clone().or(kept_tags).unwrap_or_default();
+    if let Some(name) = overrides.name.clone() {
+        s.name = name;
+    }
+    if overrides.description.is_some() {
+        s.description = overrides.description.clone();
     }
     let search_text = search_text(&s.name, &s.path, s.description.as_deref(), &tags);
     let mut model = project::ActiveModel {
@@ -222,8 +113,11 @@ pub async fn upsert(
         scanned_at: Set(now),
         ..Default::default()
     };
-    if let Some(t) = descriptor_tags {
-        model.tags = Set(json(&t));
+    if descriptor_tags.is_some() || reset.contains(&"tags") {
+        model.tags = Set(json(&tags));
+    }
+    if reset.contains(&"overrides") {
+        model.overrides = Set(json(&overrides));
     }
     if let Some(o) = s.descriptor_owner.clone().filter(|_| fills("owner")) {
         model.owner = Set(Some(o));
@@ -279,8 +173,8 @@ pub struct Curation {
     pub name: Option<String>,
     /// Effective description after the change.
     pub description: Option<Option<String>>,
-    /// Tags.
-    pub tags: Option<Vec<String>>,
+    /// Tags after the change (the current ones when they do not change).
+    pub tags: Vec<String>,
     /// Owner.
     pub owner: Option<Option<String>>,
     /// Lifecycle.
@@ -300,7 +194,7 @@ pub async fn curate(
         .description
         .clone()
         .unwrap_or_else(|| current.description.clone());
-    let tags: Vec<String> = c.tags.clone().unwrap_or_else(|| from_json(&current.tags));
+    let tags = c.tags;
     let mut model: project::ActiveModel = current.clone().into();
     model.search_text = Set(search_text(
         &name,
@@ -365,21 +259,36 @@ pub async fn find_by_path(
         .await
 }
 
-/// Path → (id, fingerprint, status) of a workspace's projects.
-pub async fn fingerprints(
-    db: &impl ConnectionTrait,
-    workspace_id: i64,
-) -> Result<Vec<(i64, String, String, String)>, DbErr> {
-    project::Entity::find()
-        .select_only()
-        .column(project::Column::Id)
-        .column(project::Column::Path)
-        .column(project::Column::Fingerprint)
-        .column(project::Column::Status)
+/// A stored project as a rescan sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// Its id.
+    pub id: i64,
+    /// Its folder.
+    pub path: String,
+    /// The fingerprint of its files when last examined.
+    pub fingerprint: String,
+    /// `present` or `missing`.
+    pub status: String,
+    /// Whether every stored column reads (a row that does not is examined again).
+    pub readable: bool,
+}
+
+/// The projects of a workspace, as a rescan sees them.
+pub async fn known(db: &impl ConnectionTrait, workspace_id: i64) -> Result<Vec<Known>, DbErr> {
+    Ok(project::Entity::find()
         .filter(project::Column::WorkspaceId.eq(workspace_id))
-        .into_tuple()
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(|m| Known {
+            readable: ProjectInfo::try_from(m.clone()).is_ok(),
+            id: m.id,
+            path: m.path,
+            fingerprint: m.fingerprint,
+            status: m.status,
+        })
+        .collect())
 }
 
 /// Marks projects present again, or missing, by id.
@@ -461,13 +370,17 @@ impl Filter {
     }
 }
 
+/// Id, stacks, tags, favorite, git dirty, git behind and status of a project.
+pub type FacetRow = (i64, String, String, bool, Option<bool>, Option<i32>, String);
+
 /// The columns facets are counted from, for every project matching `filter`.
 pub async fn facet_rows(
     db: &impl ConnectionTrait,
     filter: &Filter,
-) -> Result<Vec<(String, String, bool, Option<bool>, Option<i32>, String)>, DbErr> {
+) -> Result<Vec<FacetRow>, DbErr> {
     project::Entity::find()
         .select_only()
+        .column(project::Column::Id)
         .column(project::Column::Stacks)
         .column(project::Column::Tags)
         .column(project::Column::Favorite)

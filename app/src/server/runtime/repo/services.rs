@@ -1,6 +1,6 @@
 //! Services and their runs.
 
-use crate::models::runtime::{RunInfo, ServiceDefinition, ServiceState};
+use crate::models::runtime::{LimitEnforcement, RunInfo, ServiceDefinition, ServiceState};
 use crate::server::runtime::entities::{service, service_run};
 use crate::server::stored::{self, Undecodable};
 use chrono::{DateTime, Utc};
@@ -20,9 +20,22 @@ pub fn state(m: &service::Model) -> ServiceState {
     ServiceState::parse(&m.state).unwrap_or_default()
 }
 
-impl From<service_run::Model> for RunInfo {
-    fn from(r: service_run::Model) -> Self {
-        RunInfo {
+/// How the run's resource limits were enforced, or an error naming the row.
+pub fn limits(r: &service_run::Model) -> Result<Vec<LimitEnforcement>, Undecodable> {
+    stored::decode("service_runs", r.id, "limits", &r.limits)
+}
+
+/// The stored form of how the shim enforced a run's limits (read back by [`limits`]).
+pub fn encode_limits(limits: &[optimus_shim::Enforcement]) -> String {
+    serde_json::to_string(limits).unwrap_or_else(|_| "[]".into())
+}
+
+impl TryFrom<service_run::Model> for RunInfo {
+    type Error = Undecodable;
+
+    fn try_from(r: service_run::Model) -> Result<Self, Undecodable> {
+        Ok(RunInfo {
+            limits: limits(&r)?,
             id: r.id,
             service_id: r.service_id,
             attempt: u32::try_from(r.attempt).unwrap_or(0),
@@ -34,8 +47,7 @@ impl From<service_run::Model> for RunInfo {
             exit_code: r.exit_code,
             signal: r.signal,
             reason: r.reason,
-            limits: serde_json::from_str(&r.limits).unwrap_or_default(),
-        }
+        })
     }
 }
 
@@ -303,4 +315,89 @@ pub async fn ended_since(
         .filter(service_run::Column::EndedAt.gte(since))
         .all(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(limits: &str) -> service_run::Model {
+        service_run::Model {
+            id: 12,
+            service_id: 3,
+            attempt: 0,
+            pid: Some(100),
+            pid_start: Some(5),
+            shim_pid: Some(99),
+            port: None,
+            run_dir: String::new(),
+            spec_hash: String::new(),
+            started_at: Utc::now(),
+            ready_at: None,
+            ended_at: None,
+            exit_code: None,
+            signal: None,
+            reason: None,
+            spec: "{}".into(),
+            limits: limits.into(),
+        }
+    }
+
+    #[test]
+    fn the_limits_the_shim_reports_read_back_as_the_runs_limits() {
+        let shim = [optimus_shim::Enforcement {
+            limit: "memory".into(),
+            value: 256,
+            method: "cgroup v2".into(),
+            detail: None,
+        }];
+        let info = RunInfo::try_from(run(&encode_limits(&shim)));
+        let limits = info.map(|i| i.limits).unwrap_or_default();
+        assert_eq!(limits.len(), 1);
+        assert_eq!(
+            (
+                limits[0].limit.as_str(),
+                limits[0].value,
+                limits[0].method.as_str()
+            ),
+            ("memory", 256, "cgroup v2")
+        );
+    }
+
+    #[test]
+    fn an_unreadable_limits_column_names_the_run() {
+        let err = RunInfo::try_from(run(r#"[{"limit": 7}]"#))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("service_runs row 12: column `limits` cannot be read"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_definition_names_the_service() {
+        let svc = service::Model {
+            id: 4,
+            project_id: 1,
+            name: "web".into(),
+            origin: "user".into(),
+            definition: r#"{"command": 42}"#.into(),
+            allocated_port: None,
+            state: "stopped".into(),
+            message: None,
+            restarts: 0,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let err = definition(&svc)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("services row 4: column `definition` cannot be read"),
+            "{err}"
+        );
+    }
 }
