@@ -228,4 +228,15 @@ mod tests {
             Err(AppError::NotFound { .. })
         ));
     }
+
+    #[test]
+    fn an_optional_field_may_be_null_and_a_required_one_may_not() {
+        // What the dashboard's project form sends: absent lists as `null`.
+        let update = br#"{"id":1,"name":null,"tags":null,"commands":null}"#;
+        assert!(check_body("/api/v1/projects/update", update).is_ok());
+        let r = check_body("/api/v1/projects/update", br#"{"id":null}"#);
+        assert_eq!(field_of(r).as_deref(), Some("id"));
+        let r = check_body("/api/v1/projects/update", br#"{"id":1,"tags":"a"}"#);
+        assert_eq!(field_of(r).as_deref(), Some("tags"));
+    }
 }

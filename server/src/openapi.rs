@@ -125,7 +125,12 @@ pub fn document() -> OpenApi {
                 RequestBodyBuilder::new()
                     .content(
                         "application/json",
-                        json_content(request.as_ref().map(schema_ref).unwrap_or_else(empty_object)),
+                        json_content(
+                            request
+                                .as_ref()
+                                .map(schema_ref)
+                                .unwrap_or_else(empty_object),
+                        ),
                     )
                     .required(Some(Required::True))
                     .build(),
@@ -249,7 +254,11 @@ fn type_name(t: &Type) -> &'static str {
 fn types_of(schema: &RefOr<Schema>) -> Vec<&'static str> {
     let st = match schema {
         RefOr::T(Schema::Object(o)) => &o.schema_type,
-        RefOr::T(Schema::Array(_)) => return vec!["array"],
+        // An optional list is `[array, null]`.
+        RefOr::T(Schema::Array(a)) => match &a.schema_type {
+            SchemaType::Array(ts) => return ts.iter().map(type_name).collect(),
+            _ => return vec!["array"],
+        },
         _ => return Vec::new(),
     };
     match st {
@@ -365,7 +374,11 @@ mod tests {
             }
         }
         for route in get_routes() {
-            assert!(doc["paths"][route.path]["get"].is_object(), "{}", route.path);
+            assert!(
+                doc["paths"][route.path]["get"].is_object(),
+                "{}",
+                route.path
+            );
         }
     }
 }
