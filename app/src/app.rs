@@ -1,6 +1,6 @@
 //! The HTML shell and the router.
 
-use crate::components::layout::Shell;
+use crate::pages::shell::Shell;
 use crate::pages::{
     audit::AuditPage, council::CouncilPage, home::HomePage, login::LoginPage, not_found::NotFound,
     project::ProjectPage, projects::ProjectsPage, setup::SetupPage, tokens::TokensPage,

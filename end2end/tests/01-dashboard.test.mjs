@@ -138,3 +138,48 @@ test('the dashboard fits a phone screen', async () => {
   assert.ok(overflow <= 1, `horizontal overflow ${overflow}px`);
   await shot('08-phone');
 });
+
+test('at phone width the top bar is one row and the rest folds behind the menu button', async () => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.goto(`${BASE}/`);
+  await hydrated();
+  await page.waitForSelector('[data-testid=notifications]');
+  const button = page.locator('[data-testid=menu-button]');
+  assert.equal(await button.getAttribute('aria-expanded'), 'false');
+  const menu = page.locator(`#${await button.getAttribute('aria-controls')}`);
+  assert.equal(await menu.count(), 1, 'aria-controls names the menu');
+  assert.equal(await menu.isVisible(), false, 'the menu starts folded');
+  assert.equal(await page.locator('nav[aria-label=Main]').isVisible(), false);
+  assert.equal(await page.locator('[data-testid=sign-out]').isVisible(), false);
+  // Every item left in the bar (brand, palette, bell, menu button) shares one line.
+  const row = await page.evaluate(() => {
+    const boxes = [...document.querySelectorAll('.topbar > *, .topbar-end > *')]
+      .filter((el) => !el.classList.contains('topbar-end'))
+      .map((el) => el.getBoundingClientRect())
+      .filter((r) => r.width > 0 && r.height > 0);
+    return { items: boxes.length, oneRow: Math.max(...boxes.map((r) => r.top)) < Math.min(...boxes.map((r) => r.bottom)) };
+  });
+  assert.equal(row.items, 4, JSON.stringify(row));
+  assert.ok(row.oneRow, 'the top bar wraps');
+
+  await button.click();
+  await page.waitForSelector('[data-testid=menu-button][aria-expanded=true]');
+  await menu.waitFor({ state: 'visible' });
+  assert.ok(await page.locator('nav[aria-label=Main] a[href="/projects"]').isVisible());
+  assert.ok(await page.locator('[data-testid=sign-out]').isVisible());
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the open menu overflows by ${overflow}px`);
+  await shot('09-phone-menu');
+  // Escape folds it and gives the focus back to the button.
+  await page.keyboard.press('Escape');
+  await menu.waitFor({ state: 'hidden' });
+  await page.waitForSelector('[data-testid=menu-button][aria-expanded=false]');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'menu-button');
+  // A link followed from the menu folds it too.
+  await button.click();
+  await menu.waitFor({ state: 'visible' });
+  await page.click('nav[aria-label=Main] a[href="/projects"]');
+  await page.waitForURL(/\/projects$/);
+  await menu.waitFor({ state: 'hidden' });
+  await page.waitForSelector('[data-testid=menu-button][aria-expanded=false]');
+});

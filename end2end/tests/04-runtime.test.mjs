@@ -12,6 +12,7 @@ let browser;
 let page;
 let folder;
 let projectId;
+let projectName;
 
 before(async () => {
   folder = mkdtempSync(join(tmpdir(), 'optimus-e2e-run-'));
@@ -34,7 +35,7 @@ test('sign in and catalog the project', async () => {
   await signIn(page);
   const res = await page.request.post(`${BASE}/api/v1/projects/create`, { data: { path: folder } });
   assert.equal(res.status(), 200, await res.text());
-  projectId = (await res.json()).id;
+  ({ id: projectId, name: projectName } = await res.json());
 });
 
 test('services set up from the Procfile start with `s`, turn ready and stream their log', async () => {
@@ -66,6 +67,26 @@ test('the dashboard shows the machine and the running service live', async () =>
   await page.goto(`${BASE}/projects/${projectId}?tab=services`);
   await hydrated();
   await page.waitForSelector('[data-service=ticker][data-state=ready]');
+});
+
+test('the project card shows its services running and follows a stop and a start live', async () => {
+  await page.goto(`${BASE}/projects?q=${encodeURIComponent(projectName)}`);
+  await hydrated();
+  const card = `.project-card:has(a[href="/projects/${projectId}"])`;
+  const summary = (text) => `${card} [data-testid=runtime-summary]:has-text("${text}")`;
+  await page.waitForSelector(summary('1/1 running'), { timeout: 10_000 });
+  assert.equal(await page.locator(`${card} [data-testid=crash-loop]`).count(), 0);
+  await page.screenshot({ path: `${ARTIFACTS}22-project-card-running.png` });
+  // Stopped and started elsewhere (the API): the card follows without a reload.
+  const stop = await page.request.post(`${BASE}/api/v1/services/stop_project`, { data: { project_id: projectId } });
+  assert.equal(stop.status(), 200, await stop.text());
+  await page.waitForSelector(summary('0/1 running'), { timeout: 15_000 });
+  const start = await page.request.post(`${BASE}/api/v1/services/start_project`, { data: { project_id: projectId } });
+  assert.equal(start.status(), 200, await start.text());
+  await page.waitForSelector(summary('1/1 running'), { timeout: 15_000 });
+  await page.goto(`${BASE}/projects/${projectId}?tab=services`);
+  await hydrated();
+  await page.waitForSelector('[data-service=ticker][data-state=ready]', { timeout: 15_000 });
 });
 
 test('`x` stops every service and the state shows it', async () => {

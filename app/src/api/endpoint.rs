@@ -44,7 +44,7 @@ macro_rules! endpoint {
         endpoint!(@resp $docs $path $access $prelude $name [] [None] -> $($rest)+);
     };
     (@args $docs:tt $path:literal $access:tt $prelude:tt
-        $name:ident ($arg:ident : $req:ty) -> $($rest:tt)+) => {
+        $name:ident ($arg:ident : $req:ty $(,)?) -> $($rest:tt)+) => {
         endpoint!(@resp $docs $path $access $prelude $name
             [#[server(flatten)] $arg: $req] [Some(crate::api::endpoint::schema::<$req>)]
             -> $($rest)+);

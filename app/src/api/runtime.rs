@@ -1,11 +1,14 @@
 //! `/api/v1/services/*` and `/api/v1/ports/*`: a project's services, their runs, logs and ports.
 
 use crate::models::environments::SpecChange;
+// By module: `runtime_status` and `runtime_logs` are also the names of the types their server
+// functions generate.
+use crate::models::runtime as runtime_model;
 use crate::models::runtime::{
     CreateServiceRequest, HostMetricsQuery, HostSample, LogLine, LogQuery, MetricsQuery, PortEntry,
-    ProjectServicesRequest, ResourceSample, RunInfo, RunsQuery, RuntimeLogs, RuntimeLogsRequest,
-    RuntimeRequest, RuntimeStatus, RuntimeStatusRequest, ServiceInfo, ServiceRequest,
-    UpdateServiceRequest,
+    ProjectRuntimeSummary, ProjectServicesRequest, ResourceSample, RunInfo, RunsQuery,
+    RuntimeLogsRequest, RuntimeRequest, RuntimeStatusRequest, RuntimeSummaryQuery, ServiceInfo,
+    ServiceRequest, UpdateServiceRequest,
 };
 
 endpoint! {
@@ -194,7 +197,7 @@ endpoint! {
     ///
     /// Starts a project's services, or one by name (`{"project_id", "service"?}`).
     "runtime/start", requires ControlServices, |state, caller|
-    pub async fn runtime_start(request: RuntimeRequest) -> RuntimeStatus {
+    pub async fn runtime_start(request: RuntimeRequest) -> runtime_model::RuntimeStatus {
         use crate::server::runtime;
         Ok(runtime::contract_start(&state, &caller, request).await?)
     }
@@ -203,7 +206,7 @@ endpoint! {
 endpoint! {
     /// Stop a project's services, or one by name
     "runtime/stop", requires ControlServices, |state, caller|
-    pub async fn runtime_stop(request: RuntimeRequest) -> RuntimeStatus {
+    pub async fn runtime_stop(request: RuntimeRequest) -> runtime_model::RuntimeStatus {
         use crate::server::runtime;
         Ok(runtime::contract_stop(&state, &caller, request).await?)
     }
@@ -212,7 +215,7 @@ endpoint! {
 endpoint! {
     /// A project's services: name, state, pid, port, restarts
     "runtime/status", requires ReadRuntime, |state, caller|
-    pub async fn runtime_status(request: RuntimeStatusRequest) -> RuntimeStatus {
+    pub async fn runtime_status(request: RuntimeStatusRequest) -> runtime_model::RuntimeStatus {
         use crate::server::runtime;
         Ok(runtime::contract_status(&state, &caller, request.project_id).await?)
     }
@@ -223,8 +226,22 @@ endpoint! {
     ///
     /// The newest lines of one service (`{"project_id", "service", "tail"?}`).
     "runtime/logs", requires ReadRuntime, |state, caller|
-    pub async fn runtime_logs(request: RuntimeLogsRequest) -> RuntimeLogs {
+    pub async fn runtime_logs(request: RuntimeLogsRequest) -> runtime_model::RuntimeLogs {
         use crate::server::runtime;
         Ok(runtime::contract_logs(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// Service counts per project: defined, running, crash-looping
+    ///
+    /// Per-project service counts (`{"project_ids"?}`: at most 1000 projects, absent for all);
+    /// projects without services are left out.
+    "services/summary", requires ReadRuntime, |state, caller|
+    pub async fn project_runtime_summaries(
+        request: RuntimeSummaryQuery,
+    ) -> Vec<ProjectRuntimeSummary> {
+        use crate::server::runtime;
+        Ok(runtime::project_summaries(&state, &caller, request).await?)
     }
 }

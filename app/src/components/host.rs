@@ -1,10 +1,8 @@
-//! The dashboard's machine overview: host cards (CPU, memory, load, network) and a chart of
-//! every running service's CPU and memory across projects, updated live.
+//! The machine overview: host cards (CPU, memory, load, network) and charts of every running
+//! service's CPU and memory across projects, drawn from the samples it is given.
 
-use crate::api::runtime::host_metrics;
 use crate::components::charts::{Series, TimeChart};
-use crate::models::events::{Event, ServerMessage};
-use crate::models::runtime::{HostMetricsQuery, HostSample, ResourceSample};
+use crate::models::runtime::{HostSample, ResourceSample};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -20,50 +18,17 @@ fn rate(bps: f64) -> String {
     }
 }
 
-/// Host cards and the overlay of running services, drawn after hydration (its browser-side
-/// resources must not shift the ids of server-rendered ones).
+/// Host cards (the latest sample) and charts of the host's CPU and of every running service's
+/// CPU and memory.
 #[component]
-pub fn HostOverview() -> impl IntoView {
-    view! {
-        <crate::components::browser::ClientOnly>
-            <HostOverviewBody />
-        </crate::components::browser::ClientOnly>
-    }
-}
-
-#[component]
-fn HostOverviewBody() -> impl IntoView {
-    let host = RwSignal::new(Vec::<HostSample>::new());
-    let services = RwSignal::new(Vec::<ResourceSample>::new());
-    let history = LocalResource::new(|| async {
-        host_metrics(HostMetricsQuery {
-            range: Some("15m".into()),
-        })
-        .await
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(h)) = history.get() {
-            host.set(h);
-        }
-    });
-    Effect::new(move |_| {
-        crate::components::live::subscribe(&["metrics"], move |msg| {
-            if let ServerMessage::Event { envelope } = msg {
-                if let Event::ResourcesSampled { samples, host: h } = envelope.event {
-                    host.update(|all| {
-                        all.push(h);
-                        let over = all.len().saturating_sub(2000);
-                        all.drain(..over);
-                    });
-                    services.update(|all| {
-                        all.extend(samples);
-                        let over = all.len().saturating_sub(20_000);
-                        all.drain(..over);
-                    });
-                }
-            }
-        });
-    });
+pub fn HostOverview(
+    /// The host's samples, oldest first.
+    #[prop(into)]
+    host: Signal<Vec<HostSample>>,
+    /// Samples of running services, oldest first, across projects.
+    #[prop(into)]
+    services: Signal<Vec<ResourceSample>>,
+) -> impl IntoView {
     let latest = move || host.with(|h| h.last().cloned());
     let overlay = move |value: fn(&ResourceSample) -> f64| {
         Signal::derive(move || {

@@ -1,49 +1,21 @@
 //! The signed-in layout: navigation, top bar, palette, shortcuts and toasts around the page.
+//! At phone width the top bar stays one row and the navigation and account items fold behind
+//! a menu button.
 
 use super::notifications::NotificationBell;
 use super::palette::{commands_for, CommandAction, CommandPalette};
 use super::shortcuts::ShortcutHelp;
 use super::theme::{apply_theme, ThemeSwitch};
-use super::toasts::{use_toasts, ToastStack};
-use crate::api::auth::{current_user, logout, refresh_session};
-use crate::error::AppError;
-use crate::models::auth::{Me, RefreshRequest};
+use super::toasts::ToastStack;
+use crate::models::auth::Me;
 use crate::models::Operation;
-use crate::pages::error::ErrorPage;
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect, A};
-use leptos_router::hooks::use_navigate;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::{use_location, use_navigate};
 
-/// The caller, renewing an expired access token with the refresh cookie once.
-async fn current_user_or_refresh() -> Result<Me, AppError> {
-    match current_user().await {
-        Err(AppError::Unauthorized { .. }) => refresh_session(RefreshRequest::default())
-            .await
-            .map(|r| r.user),
-        other => other,
-    }
-}
-
-/// Loads the caller; signed-in users get the layout, others go to the login page.
-///
-/// A `Transition`, not a `Suspense`: every resource read below that has no nearer boundary
-/// registers here, and a `Suspense` would take the whole app out of the page and put it back
-/// each time one of them reloads (losing focus mid-word in a search box).
-#[component]
-pub fn Shell() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user_or_refresh());
-    view! {
-        <Transition fallback=|| view! { <div class="loading">"Loading…"</div> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(me) => view! { <SignedIn me /> }.into_any(),
-                    Err(AppError::Unauthorized { .. }) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
+/// The id of the folding menu (navigation and account items), named by the button's
+/// `aria-controls`.
+const MENU_ID: &str = "app-menu";
 
 struct NavItem {
     href: &'static str,
@@ -96,26 +68,29 @@ pub(crate) fn is_typing(ev: &leptos::ev::KeyboardEvent) -> bool {
         .unwrap_or(false)
 }
 
+/// Everything around a signed-in page: the menu, the top bar, the palette, the shortcut help
+/// and the toasts. Provides the caller ([`Me`]) to the pages below.
 #[component]
-fn SignedIn(me: Me) -> impl IntoView {
+pub fn Layout(
+    /// The signed-in caller.
+    me: Me,
+    /// Signs the caller out (the top bar's button and the palette's command).
+    on_sign_out: Callback<()>,
+) -> impl IntoView {
     let role = me.role;
     provide_context(me.clone());
     let palette_open = RwSignal::new(false);
     let help_open = RwSignal::new(false);
+    let menu_open = RwSignal::new(false);
+    let menu_button = NodeRef::<leptos::html::Button>::new();
     let theme = RwSignal::new("system".to_string());
-    let toasts = use_toasts();
     let navigate = use_navigate();
-
-    let sign_out = move || {
-        leptos::task::spawn_local(async move {
-            match logout().await {
-                Ok(()) => {
-                    let _ = window().location().set_href("/login");
-                }
-                Err(e) => toasts.error(e.to_string()),
-            }
-        });
-    };
+    // A followed link (or any other navigation) folds the menu away.
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
 
     let run = {
         let navigate = navigate.clone();
@@ -131,7 +106,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                 theme.set(next.to_string());
             }
             CommandAction::ShowShortcuts => help_open.set(true),
-            CommandAction::SignOut => sign_out(),
+            CommandAction::SignOut => on_sign_out.run(()),
         })
     };
 
@@ -149,6 +124,12 @@ fn SignedIn(me: Me) -> impl IntoView {
             if key == "Escape" {
                 palette_open.set(false);
                 help_open.set(false);
+                if menu_open.get_untracked() {
+                    menu_open.set(false);
+                    if let Some(button) = menu_button.get_untracked() {
+                        let _ = button.focus();
+                    }
+                }
                 return;
             }
             if is_typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
@@ -191,38 +172,65 @@ fn SignedIn(me: Me) -> impl IntoView {
         })
         .collect_view();
 
-    view! {
-        <div class="app">
-            <aside class="sidebar">
+    // A view of its own (type-erased): nested into the bar below, the shell's view type grows
+    // past the compiler's recursion limit when the server renders it.
+    let menu = view! {
+        <div class="app-menu" id=MENU_ID data-testid="app-menu">
+            <div class="sidebar">
                 <a class="brand" href="/">
                     "Optimus"
                 </a>
                 <nav aria-label="Main">
                     <ul>{nav}</ul>
                 </nav>
-            </aside>
-            <div class="main">
-                <header class="topbar">
-                    <button class="palette-button" data-testid="open-palette" on:click=move |_| palette_open.set(true)>
-                        <span>"Search or run a command"</span>
-                        <kbd>"Ctrl K"</kbd>
-                    </button>
-                    <div class="topbar-right">
-                        <NotificationBell />
-                        <ThemeSwitch choice=theme />
-                        <span class="whoami" data-testid="whoami">
-                            {me.username.clone()}
-                            <span class="badge">{me.role.as_str()}</span>
-                        </span>
-                        <button class="button ghost" data-testid="sign-out" on:click=move |_| sign_out()>
-                            "Sign out"
-                        </button>
-                    </div>
-                </header>
-                <main class="content">
-                    <Outlet />
-                </main>
             </div>
+            <div class="topbar-right">
+                <ThemeSwitch choice=theme />
+                <span class="whoami" data-testid="whoami">
+                    {me.username.clone()}
+                    <span class="badge">{me.role.as_str()}</span>
+                </span>
+                <button class="button ghost" data-testid="sign-out" on:click=move |_| on_sign_out.run(())>
+                    "Sign out"
+                </button>
+            </div>
+        </div>
+    }
+    .into_any();
+
+    view! {
+        <div class="app" class:menu-open=move || menu_open.get()>
+            <header class="topbar">
+                <a class="brand topbar-brand" href="/">
+                    "Optimus"
+                </a>
+                <button class="palette-button" data-testid="open-palette" on:click=move |_| palette_open.set(true)>
+                    <span>"Search or run a command"</span>
+                    <kbd>"Ctrl K"</kbd>
+                </button>
+                <div class="topbar-end">
+                    <NotificationBell />
+                    <button
+                        class="button ghost menu-button"
+                        data-testid="menu-button"
+                        node_ref=menu_button
+                        aria-label="Menu"
+                        aria-controls=MENU_ID
+                        aria-expanded=move || menu_open.get().to_string()
+                        on:click=move |_| menu_open.update(|o| *o = !*o)
+                    >
+                        <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                            <path fill="currentColor" d="M3 6h18v2H3zm0 5h18v2H3zm0 5h18v2H3z" />
+                        </svg>
+                    </button>
+                    // Wide screens: the sidebar (fixed at the left) and the account items in the
+                    // top bar. Phones: one panel below the bar, shown while the menu is open.
+                    {menu}
+                </div>
+            </header>
+            <main class="content">
+                <Outlet />
+            </main>
             <CommandPalette open=palette_open commands=commands_for(role) on_run=run />
             <ShortcutHelp open=help_open />
             <ToastStack />

@@ -1,15 +1,15 @@
-//! Presentational components and the signed-in layout.
+//! Presentational components (they take data and signals, and fetch nothing), the signed-in
+//! layout, and the notification bell, which fetches its own list (see its module).
 
 pub mod browser;
 pub mod charts;
-pub mod environments;
+pub mod filter_select;
 pub mod host;
 pub mod layout;
 pub mod live;
 pub mod notifications;
 pub mod palette;
 pub mod project_card;
-pub mod services;
 pub mod shortcuts;
 pub mod status;
 pub mod theme;

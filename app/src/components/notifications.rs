@@ -1,5 +1,9 @@
 //! The notification centre in the top bar: a bell with the unread count, and a panel listing
 //! alerts and crash loops as they arrive over the event stream.
+//!
+//! The one component that fetches: it is part of the app shell, on every signed-in page and
+//! owned by none of them, and its list, unread count and "mark all read" concern nothing else.
+//! It loads after hydration, so the server-rendered page never depends on it.
 
 use crate::api::notifications::{list_notifications, mark_notifications_read};
 use crate::components::browser::ClientOnly;

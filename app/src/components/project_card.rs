@@ -1,9 +1,33 @@
 //! A project card for the overview grid.
 
 use crate::models::catalog::ProjectInfo;
+use crate::models::runtime::ProjectRuntimeSummary;
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 
-/// One project: name, stacks, git state, status and problems.
+/// "N/M running" and, when some crash-loop, a badge saying how many.
+fn runtime_badges(s: &ProjectRuntimeSummary) -> impl IntoView + use<> {
+    let class = if s.running == 0 {
+        "badge subtle"
+    } else if s.running == s.total {
+        "badge ok"
+    } else {
+        "badge"
+    };
+    let crash = s.crash_looping;
+    view! {
+        <span class=class data-testid="runtime-summary" title="Services running of those defined">
+            {format!("{}/{} running", s.running, s.total)}
+        </span>
+        {(crash > 0).then(|| view! {
+            <span class="badge danger" data-testid="crash-loop" title="Restarted too often in a row; left stopped">
+                {if crash == 1 { "crash loop".to_owned() } else { format!("{crash} crash loops") }}
+            </span>
+        })}
+    }
+}
+
+/// One project: name, stacks, git state, services running, status and problems.
 #[component]
 pub fn ProjectCard(
     /// The project.
@@ -13,7 +37,11 @@ pub fn ProjectCard(
     /// The list's keyboard selection (a position), owned by the page: cards are built inside a
     /// Suspend, so a signal derived there would be disposed while the card is still shown.
     selection: RwSignal<usize>,
+    /// Services per project (running of total, crash loops), owned by the page for the same
+    /// reason; this card shows its own entry, nothing when the project defines no services.
+    runtime: Signal<BTreeMap<i64, ProjectRuntimeSummary>>,
 ) -> impl IntoView {
+    let id = project.id;
     let href = format!("/projects/{}", project.id);
     let git = project.git.clone().map(|g| {
         let mut parts = vec![g.branch.clone().unwrap_or_else(|| {
@@ -54,6 +82,7 @@ pub fn ProjectCard(
             <p class="muted small">{project.description.clone().unwrap_or_default()}</p>
             <p class="stacks">{tags.into_iter().map(|t| view! { <span class="badge subtle">{format!("#{t}")}</span> }).collect_view()}</p>
             <p class="small">
+                {move || runtime.with(|all| all.get(&id).map(runtime_badges))}
                 {git.map(|g| view! { <span class="git">{g}</span> })}
                 <Show when=move || missing>
                     <span class="badge warn">"missing"</span>

@@ -9,5 +9,6 @@ pub mod not_found;
 pub mod project;
 pub mod projects;
 pub mod setup;
+pub mod shell;
 pub mod tokens;
 pub mod users;

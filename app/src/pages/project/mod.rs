@@ -5,7 +5,9 @@
 mod actions;
 mod council;
 mod dependencies;
+mod environments;
 mod overview;
+mod services;
 mod timeline;
 
 use crate::api::catalog::get_project;
@@ -94,7 +96,7 @@ pub fn ProjectPage() -> impl IntoView {
             }
         },
     );
-    crate::components::services::use_service_shortcuts(Signal::derive(move || id.get()));
+    services::use_service_shortcuts(Signal::derive(move || id.get()));
     // The header follows live changes to the project (a rescan, an edit elsewhere).
     Effect::new(move |_| {
         crate::components::live::subscribe(&["catalog"], move |msg| {
@@ -175,8 +177,8 @@ pub fn ProjectPage() -> impl IntoView {
             let Some(id) = id.get() else { return ().into_any() };
             match tab.get() {
                 Tab::Overview => view! { <overview::OverviewTab id project version /> }.into_any(),
-                Tab::Services => view! { <crate::components::services::ServicesPanel project_id=id /> }.into_any(),
-                Tab::Environments => view! { <crate::components::environments::EnvironmentsPanel project_id=id /> }.into_any(),
+                Tab::Services => view! { <services::ServicesPanel project_id=id /> }.into_any(),
+                Tab::Environments => view! { <environments::EnvironmentsPanel project_id=id /> }.into_any(),
                 Tab::Council => view! { <council::CouncilTab id /> }.into_any(),
             }
         }}

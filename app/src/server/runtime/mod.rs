@@ -27,6 +27,7 @@ pub mod repo;
 pub mod resources;
 pub mod sampler;
 pub mod services;
+pub mod summary;
 pub mod supervisor;
 pub use optimus_shim::{limits, proc, shim};
 
@@ -39,6 +40,7 @@ pub use history::{log_download, log_history, port_registry, runs};
 pub use pending::pending_changes;
 pub use resources::{host_metrics, service_metrics};
 pub use services::{create, delete, get, list, update};
+pub use summary::project_summaries;
 
 use crate::server::jobs::JobHandle;
 use crate::server::runtime::entities::service_run;

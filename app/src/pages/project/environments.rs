@@ -1,5 +1,6 @@
-//! A project's environments: which one is active, its variables (secrets masked), adding and
-//! removing them, `.env` import (the file is only read) and export.
+//! The environments tab of a project page: which environment is active, its variables (secrets
+//! masked), adding and removing them, `.env` import (the file is only read) and export. The
+//! panel owns its data, fetched in the browser.
 
 use crate::api::environments::{
     activate_environment, create_environment, delete_env_var, export_dotenv, import_dotenv,
@@ -15,7 +16,7 @@ use crate::models::environments::{
 use crate::models::Operation;
 use leptos::prelude::*;
 
-/// The environments panel of a project page; drawn after hydration.
+/// The environments tab; drawn after hydration.
 #[component]
 pub fn EnvironmentsPanel(
     /// The project.
