@@ -274,7 +274,10 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
     let api = Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/events", get(events_handler))
-        .route(crate::export::ROUTE.path, get(crate::export::export_projects))
+        .route(
+            crate::export::ROUTE.path,
+            get(crate::export::export_projects),
+        )
         .route(
             crate::log_download::ROUTE.path,
             get(crate::log_download::download_logs),
