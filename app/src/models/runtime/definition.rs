@@ -1,0 +1,134 @@
+//! Service definitions (what to run and how) and the requests that create, change and name them.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::{AlertRule, Probes, ResourceLimits, RestartPolicy};
+
+/// Where a service definition came from.
+pub const SERVICE_ORIGINS: [&str; 3] = ["detected", "descriptor", "user"];
+
+/// A service as defined (what to run and how).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceDefinition {
+    /// Name, unique in the project: 1–40 of `a-z 0-9 - _`.
+    pub name: String,
+    /// The command line, run by `sh -c` in its own process group.
+    pub command: String,
+    /// Working directory, relative to the project folder (default `.`).
+    #[serde(default = "dot")]
+    pub cwd: String,
+    /// A fixed port, passed as `PORT`.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Allocate a free port from the registry instead (kept for the service from then on).
+    #[serde(default)]
+    pub allocate_port: bool,
+    /// Environment variables added to the user's environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Services of the same project that must be ready first.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Health probes.
+    #[serde(default)]
+    pub probes: Probes,
+    /// Restart policy.
+    #[serde(default)]
+    pub restart: RestartPolicy,
+    /// Time between SIGTERM and SIGKILL on stop, in milliseconds (default 5000).
+    #[serde(default = "grace")]
+    pub grace_ms: u64,
+    /// Ceilings on the whole process tree, enforced where the OS allows.
+    #[serde(default)]
+    pub limits: ResourceLimits,
+    /// Threshold alerts: a notification when a resource stays above a level.
+    #[serde(default)]
+    pub alerts: Vec<AlertRule>,
+}
+
+fn dot() -> String {
+    ".".into()
+}
+
+fn grace() -> u64 {
+    5000
+}
+
+impl ServiceDefinition {
+    /// A service running `command` in the project folder, with every other setting at its
+    /// default (no port, no probes, restart on failure, 5 s grace, no limits or alerts).
+    pub fn new(name: impl Into<String>, command: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            command: command.into(),
+            cwd: dot(),
+            port: None,
+            allocate_port: false,
+            env: BTreeMap::new(),
+            depends_on: Vec::new(),
+            probes: Probes::default(),
+            restart: RestartPolicy::default(),
+            grace_ms: grace(),
+            limits: ResourceLimits::default(),
+            alerts: Vec::new(),
+        }
+    }
+}
+
+/// Asks for a project's services.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProjectServicesRequest {
+    /// The project.
+    pub project_id: i64,
+}
+
+/// Adds a service to a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreateServiceRequest {
+    /// The project.
+    pub project_id: i64,
+    /// The service.
+    pub definition: ServiceDefinition,
+}
+
+/// Replaces a service's definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UpdateServiceRequest {
+    /// The service.
+    pub id: i64,
+    /// Its new definition.
+    pub definition: ServiceDefinition,
+}
+
+/// Acts on one service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceRequest {
+    /// The service.
+    pub id: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::runtime::RestartMode;
+
+    #[test]
+    fn definitions_fill_defaults_and_refuse_unknown_probe_fields() {
+        let d: Result<ServiceDefinition, _> = serde_json::from_str(
+            r#"{"name":"web","command":"npm start","probes":{"readiness":{"check":{"kind":"http","path":"/health"}}}}"#,
+        );
+        assert!(d.is_ok(), "{d:?}");
+        let Ok(d) = d else { return };
+        assert_eq!(d.cwd, ".");
+        assert_eq!(d.grace_ms, 5000);
+        assert_eq!(d.restart.mode, RestartMode::OnFailure);
+        assert_eq!(d.probes.readiness.map(|r| r.failure_threshold), Some(3));
+        assert!(serde_json::from_str::<Probes>(r#"{"ready":{}}"#).is_err());
+    }
+}
