@@ -2,6 +2,7 @@
 
 use crate::helpers::{spawn_app, TestApp};
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::Command;
@@ -1005,4 +1006,67 @@ async fn every_sort_order_pages_without_gaps_or_repeats() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert_eq!(r.field(), Some(field));
     }
+}
+
+#[tokio::test]
+async fn an_unreadable_stored_project_is_named_changes_nothing_and_a_rescan_repairs_it() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let ws = tempfile::tempdir().expect("tempdir");
+    write(
+        ws.path(),
+        "web/package.json",
+        "{\"name\": \"web\", \"scripts\": {\"dev\": \"vite\"}}\n",
+    );
+    let added = app
+        .post_anon("workspaces/add", json!({"path": ws.path()}), Some(&owner))
+        .await;
+    let wid = added.body["id"].as_i64().expect("id");
+    wait_for_scan(&app, &owner, wid).await;
+    let list = app.post_anon("projects/list", json!({}), Some(&owner)).await;
+    let pid = list.body["items"][0]["id"].as_i64().expect("a project");
+    assert_eq!(list.body["items"][0]["stacks"], json!(["node"]));
+    // As after a rollback to a release that stored these columns differently.
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE projects SET stacks = ' cobol ', tags = '{{\"a\": 1}}' WHERE id = {pid}"
+        ))
+        .await
+        .expect("corrupt the row");
+    let named = format!("projects row {pid}: column `");
+    for (path, body) in [
+        ("projects/list", json!({})),
+        ("projects/get", json!({"id": pid})),
+        ("projects/facets", json!({})),
+        ("projects/favorite", json!({"id": pid, "value": true})),
+    ] {
+        let r = app.post_anon(path, body, Some(&owner)).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{path}: {}", r.body);
+        assert!(
+            r.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(&named)),
+            "{path}: {}",
+            r.body
+        );
+    }
+    app.post_anon("workspaces/scan", json!({"id": wid}), Some(&owner))
+        .await;
+    wait_for_scan(&app, &owner, wid).await;
+    let repaired = app
+        .post_anon("projects/get", json!({"id": pid}), Some(&owner))
+        .await;
+    assert_eq!(repaired.status, StatusCode::OK, "{}", repaired.body);
+    assert_eq!(repaired.body["stacks"], json!(["node"]));
+    assert_eq!(repaired.body["tags"], json!([]));
+    assert_eq!(
+        repaired.body["favorite"], false,
+        "the refused favorite was not applied"
+    );
+    let errors = repaired.body["errors"].to_string();
+    assert!(
+        errors.contains("column `tags`") && errors.contains("reset by this scan"),
+        "the reset is told: {errors}"
+    );
 }

@@ -4,6 +4,7 @@
 
 use crate::server::catalog::Project;
 use crate::server::council::repo::graph::{self as repo, Edge, Node};
+use crate::server::error::ServerResult;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::{HashMap, HashSet};
@@ -36,18 +37,15 @@ pub async fn assert_edge(
     Ok(())
 }
 
-fn json_list(s: &str) -> Vec<String> {
-    serde_json::from_str(s).unwrap_or_default()
-}
-
 /// Brings a project's part of the graph in line with the catalog: the project `uses` its stacks
 /// and frameworks, and `depends_on` the projects it depends on. What no longer holds is closed.
-/// Returns the project's node.
+/// Returns the project's node; a project whose stored facts cannot be read is a named error.
 pub async fn sync_project(
     db: &impl ConnectionTrait,
     p: &Project,
     now: DateTime<Utc>,
-) -> Result<Node, DbErr> {
+) -> ServerResult<Node> {
+    let info = crate::server::catalog::project_info(p)?;
     let mut depends_on = Vec::new();
     for d in crate::server::catalog::dependencies_of(db, p.id).await? {
         if let Some(dp) = crate::server::catalog::find_project(db, d).await? {
@@ -55,8 +53,8 @@ pub async fn sync_project(
         }
     }
     let me = node(db, "project", &p.id.to_string(), &p.name, now).await?;
-    let mut techs: Vec<String> = p.stacks.split_whitespace().map(str::to_owned).collect();
-    techs.extend(json_list(&p.frameworks));
+    let mut techs: Vec<String> = info.stacks.iter().map(|s| s.as_str().to_owned()).collect();
+    techs.extend(info.frameworks);
     techs.sort();
     techs.dedup();
     let mut keep = Vec::new();

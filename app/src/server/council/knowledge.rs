@@ -84,7 +84,7 @@ pub async fn sync_projects(state: &AppState, ids: &[i64]) {
             if let Some(p) = crate::server::catalog::find_project(&state.db, *id).await? {
                 graph::sync_project(&state.db, &p, now).await?;
             }
-            Ok::<(), sea_orm::DbErr>(())
+            Ok::<(), crate::server::ServerError>(())
         }
         .await;
         if let Err(e) = result {

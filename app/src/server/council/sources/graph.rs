@@ -5,7 +5,8 @@ use crate::server::catalog::Project;
 use crate::server::council::evidence::Situation;
 use crate::server::council::graph;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use crate::server::error::ServerResult;
+use sea_orm::ConnectionTrait;
 
 /// Syncs the project's part of the graph from the catalog, then adds up to five related
 /// projects.
@@ -14,7 +15,7 @@ pub async fn gather(
     p: &Project,
     now: DateTime<Utc>,
     s: &mut Situation,
-) -> Result<(), DbErr> {
+) -> ServerResult<()> {
     let me = graph::sync_project(db, p, now).await?;
     for (other, why) in graph::related_projects(db, me.id)
         .await?

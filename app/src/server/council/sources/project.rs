@@ -1,31 +1,28 @@
 //! The catalog's facts about the project: stacks, lifecycle, presence, dependents, git state.
 
-use crate::models::catalog::GitState;
 use crate::server::catalog::{self, Project};
 use crate::server::council::evidence::{GitFacts, ProjectFacts, Situation};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use crate::server::error::ServerResult;
+use sea_orm::ConnectionTrait;
 
-/// Adds the project's catalog and git facts.
+/// Adds the project's catalog and git facts; stored facts that cannot be read are a named error.
 pub async fn gather(
     db: &impl ConnectionTrait,
     p: &Project,
     now: DateTime<Utc>,
     s: &mut Situation,
-) -> Result<(), DbErr> {
+) -> ServerResult<()> {
+    let info = catalog::project_info(p)?;
     let dependents = catalog::dependents_of(db, p.id).await?.len();
     s.project = Some(ProjectFacts {
         name: p.name.clone(),
-        stacks: p.stacks.split_whitespace().map(str::to_owned).collect(),
+        stacks: info.stacks.iter().map(|s| s.as_str().to_owned()).collect(),
         lifecycle: p.lifecycle.clone(),
         missing: p.status == "missing",
         dependents: u32::try_from(dependents).unwrap_or(u32::MAX),
     });
-    if let Some(g) = p
-        .git
-        .as_deref()
-        .and_then(|g| serde_json::from_str::<GitState>(g).ok())
-    {
+    if let Some(g) = info.git {
         s.git = Some(GitFacts {
             dirty: g.dirty,
             ahead: g.ahead,
