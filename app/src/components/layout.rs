@@ -180,7 +180,9 @@ pub fn Layout(
                 <a class="brand" href="/">
                     "Optimus"
                 </a>
-                <nav aria-label="Main">
+                // A link followed from the menu folds it on the click itself: in the end-to-end
+                // run the route change alone left it open.
+                <nav aria-label="Main" on:click=move |_| menu_open.set(false)>
                     <ul>{nav}</ul>
                 </nav>
             </div>

@@ -142,10 +142,14 @@ pub fn ProjectsPage() -> impl IntoView {
                     } => live_progress.set(Some((workspace_id, folders_scanned, projects_found))),
                     _ => {}
                 },
-                // Connected (or fell behind): whatever changed before is fetched again.
-                ServerMessage::Subscribed { .. } | ServerMessage::Lagged { .. } => {
-                    runtime.refresh()
+                // Connected: the counts may predate the page's own read. The page's data is
+                // fresh (reloading it here would drop the pages "Load more" added).
+                ServerMessage::Subscribed { .. } => {
+                    runtime.refresh();
+                    return;
                 }
+                // Fell behind: whatever changed meanwhile is fetched again.
+                ServerMessage::Lagged { .. } => runtime.refresh(),
                 ServerMessage::Error { .. } => {}
             }
             if !refresh_pending.get_value() {

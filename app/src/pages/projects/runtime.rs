@@ -55,16 +55,17 @@ impl RuntimeCounts {
         }
     }
 
-    /// Fetches again soon (several calls within 300 ms make one fetch).
+    /// Fetches again soon (several calls within 300 ms make one fetch). The `try_` reads: a
+    /// live event or the timer may come after the page has gone.
     pub fn refresh(self) {
-        if self.pending.get_value() {
+        if self.pending.try_get_value().unwrap_or(true) {
             return;
         }
         self.pending.set_value(true);
         set_timeout(
             move || {
-                self.pending.set_value(false);
-                self.version.update(|v| *v += 1);
+                self.pending.try_set_value(false);
+                self.version.try_update(|v| *v += 1);
             },
             Duration::from_millis(300),
         );
@@ -72,7 +73,11 @@ impl RuntimeCounts {
 
     /// A service of `project_id` changed state: fetch again if the project is shown.
     pub fn service_changed(self, project_id: i64) {
-        if self.shown.with_untracked(|s| s.contains(&project_id)) {
+        if self
+            .shown
+            .try_with_untracked(|s| s.contains(&project_id))
+            .unwrap_or(false)
+        {
             self.refresh();
         }
     }
