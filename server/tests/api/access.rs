@@ -221,7 +221,10 @@ async fn every_endpoint_asks_a_token_for_exactly_its_declared_scope() {
         let path = format!("/api/v1/{}", e.path);
         let body = sample_body(&path);
         let scope = op.required_scope();
-        let token = only.iter().find(|(s, _)| *s == scope).map(|(_, t)| t.as_str());
+        let token = only
+            .iter()
+            .find(|(s, _)| *s == scope)
+            .map(|(_, t)| t.as_str());
         let r = app.post_anon(e.path, body.clone(), token).await;
         assert!(
             r.status != StatusCode::FORBIDDEN && r.status != StatusCode::UNAUTHORIZED,
@@ -229,7 +232,10 @@ async fn every_endpoint_asks_a_token_for_exactly_its_declared_scope() {
             r.status,
             r.body
         );
-        let token = all_but.iter().find(|(s, _)| *s == scope).map(|(_, t)| t.as_str());
+        let token = all_but
+            .iter()
+            .find(|(s, _)| *s == scope)
+            .map(|(_, t)| t.as_str());
         let r = app.post_anon(e.path, body, token).await;
         assert_eq!(
             r.status,

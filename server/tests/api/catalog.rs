@@ -1023,7 +1023,9 @@ async fn an_unreadable_stored_project_is_named_changes_nothing_and_a_rescan_repa
         .await;
     let wid = added.body["id"].as_i64().expect("id");
     wait_for_scan(&app, &owner, wid).await;
-    let list = app.post_anon("projects/list", json!({}), Some(&owner)).await;
+    let list = app
+        .post_anon("projects/list", json!({}), Some(&owner))
+        .await;
     let pid = list.body["items"][0]["id"].as_i64().expect("a project");
     assert_eq!(list.body["items"][0]["stacks"], json!(["node"]));
     // As after a rollback to a release that stored these columns differently.

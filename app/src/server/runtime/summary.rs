@@ -8,7 +8,7 @@ use crate::server::caller::Caller;
 use crate::server::error::ServerResult;
 use crate::server::runtime::repo;
 use crate::server::AppState;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The most projects one request may name.
 const MAX_PROJECTS: usize = 1000;
@@ -31,12 +31,14 @@ pub async fn project_summaries(
         )
         .into());
     }
-    let only: Option<BTreeSet<i64>> = q.project_ids.map(|ids| ids.into_iter().collect());
-    let services = repo::services::all(&state.db).await?;
+    // Only the projects asked about are read (the page names the cards it shows).
+    let services = match q.project_ids {
+        Some(ids) => repo::services::of_projects(&state.db, ids).await?,
+        None => repo::services::all(&state.db).await?,
+    };
     Ok(summarize(
         services
             .iter()
-            .filter(|m| only.as_ref().is_none_or(|o| o.contains(&m.project_id)))
             .map(|m| (m.project_id, repo::services::state(m))),
     ))
 }

@@ -4,8 +4,8 @@
 use crate::server::catalog::Project;
 use crate::server::council::evidence::Situation;
 use crate::server::council::graph;
-use chrono::{DateTime, Utc};
 use crate::server::error::ServerResult;
+use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 /// Syncs the project's part of the graph from the catalog, then adds up to five related

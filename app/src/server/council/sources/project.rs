@@ -2,8 +2,8 @@
 
 use crate::server::catalog::{self, Project};
 use crate::server::council::evidence::{GitFacts, ProjectFacts, Situation};
-use chrono::{DateTime, Utc};
 use crate::server::error::ServerResult;
+use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 /// Adds the project's catalog and git facts; stored facts that cannot be read are a named error.

@@ -76,6 +76,18 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<service::Model>, DbErr
         .await
 }
 
+/// The services of these projects, by id.
+pub async fn of_projects(
+    db: &impl ConnectionTrait,
+    project_ids: Vec<i64>,
+) -> Result<Vec<service::Model>, DbErr> {
+    service::Entity::find()
+        .filter(service::Column::ProjectId.is_in(project_ids))
+        .order_by_asc(service::Column::Id)
+        .all(db)
+        .await
+}
+
 /// Adds a service.
 pub async fn insert(
     db: &impl ConnectionTrait,
