@@ -38,6 +38,16 @@ pub enum AppError {
         /// Why it was refused.
         message: String,
     },
+    /// The input is well-formed and every field meets the document's rules, yet it cannot be
+    /// acted on: a rule across fields or against stored data (a dependency cycle, a password that
+    /// is the username, a file outside the project) (422).
+    #[error("{field}: {message}")]
+    Unprocessable {
+        /// The field the rule is about.
+        field: String,
+        /// Why it was refused.
+        message: String,
+    },
     /// The request conflicts with the current state (409).
     #[error("conflict: {message}")]
     Conflict {
@@ -76,6 +86,7 @@ impl AppError {
             Self::NotFound { .. } => 404,
             Self::Validation { .. } => 400,
             Self::Conflict { .. } => 409,
+            Self::Unprocessable { .. } => 422,
             Self::PayloadTooLarge { .. } => 413,
             Self::RateLimited { .. } => 429,
             Self::Unavailable { .. } => 503,
@@ -86,6 +97,14 @@ impl AppError {
     /// A validation error for `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A 422 for `field`: well-formed, but a rule beyond its schema refuses it.
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Unprocessable {
             field: field.into(),
             message: message.into(),
         }

@@ -1,7 +1,8 @@
 //! The gate in front of every `/api/v1` request:
 //! - enforces each caller's request budget (per token, else per client address);
-//! - bounds the body size, and refuses malformed JSON, unknown fields, missing fields and wrong
-//!   types with a 400 naming the field, before any server function runs;
+//! - bounds the body size, and refuses malformed JSON, unknown fields, missing fields, wrong
+//!   types and anything else the endpoint's published schema forbids (`request_schema`) with a
+//!   400 naming the field, before any server function runs;
 //! - gives server-function errors their proper HTTP status (server functions themselves always
 //!   answer 500 on error) and a `Retry-After` on 429.
 
@@ -48,6 +49,17 @@ fn budget_key(req: &Request, trust_forwarded_for: bool) -> String {
     }
 }
 
+/// Whether the request carries any credential (checked properly later, by the service).
+fn has_credentials(req: &Request) -> bool {
+    req.headers().contains_key(header::AUTHORIZATION)
+        || req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.contains(app::server::accounts::cookies::ACCESS_COOKIE))
+}
+
 /// Checks a JSON body against the endpoint's fields.
 pub fn check_body(path: &str, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     let rules = request_rules()
@@ -55,19 +67,27 @@ pub fn check_body(path: &str, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
         .ok_or_else(|| AppError::not_found(format!("endpoint {path}")))?;
     let text = std::str::from_utf8(bytes)
         .map_err(|_| AppError::validation("body", "must be UTF-8 JSON"))?;
-    if text.trim().is_empty() {
+    // No body at all counts as `{}`; whitespace alone is not JSON.
+    if text.is_empty() {
         if let Some((name, _)) = rules.iter().find(|(_, r)| r.required) {
             return Err(AppError::validation(name.clone(), "is required"));
         }
         return Ok(b"{}".to_vec());
     }
-    let value: serde_json::Value = serde_json::from_str(text)
+    let mut value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| AppError::validation("body", format!("malformed JSON: {e}")))?;
+    crate::request_schema::normalise_numbers(&mut value);
     let serde_json::Value::Object(map) = &value else {
         return Err(AppError::validation("body", "must be a JSON object"));
     };
     for (key, v) in map {
         let Some(rule) = rules.get(key) else {
+            // A key that is empty or not printable is named as the body's.
+            let name = if key.is_empty() || key.chars().any(char::is_control) {
+                "body".to_owned()
+            } else {
+                key.clone()
+            };
             let known = rules.keys().cloned().collect::<Vec<_>>().join(", ");
             let hint = if known.is_empty() {
                 "this endpoint takes no fields".to_owned()
@@ -75,7 +95,7 @@ pub fn check_body(path: &str, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
                 format!("expected one of: {known}")
             };
             return Err(AppError::validation(
-                key.clone(),
+                name,
                 format!("unknown field ({hint})"),
             ));
         };
@@ -101,7 +121,8 @@ pub fn check_body(path: &str, bytes: &[u8]) -> Result<Vec<u8>, AppError> {
     {
         return Err(AppError::validation(name.clone(), "is required"));
     }
-    Ok(bytes.to_vec())
+    crate::request_schema::check(path, &value)?;
+    serde_json::to_vec(&value).map_err(|e| AppError::validation("body", e.to_string()))
 }
 
 /// The middleware.
@@ -121,7 +142,20 @@ pub async fn api_guard(State(state): State<AppState>, req: Request, next: Next) 
     {
         return error_response(&AppError::RateLimited { retry_after_secs });
     }
-    let req = if req.method() == Method::POST {
+    let path = req.uri().path().to_owned();
+    let declared = request_rules().contains_key(&path);
+    let post = req.method() == Method::POST;
+    let get_route = crate::openapi::get_routes().iter().any(|r| r.path == path)
+        || path == "/api/v1/openapi.json"
+        || path == "/api/v1/events";
+    if post && !declared && !get_route {
+        return error_response(&AppError::not_found(format!("endpoint {path}")));
+    }
+    if post && declared && !has_credentials(&req) && !crate::openapi::is_public(&path) {
+        // Who is asking comes before what is asked: no body is judged for an anonymous caller.
+        return error_response(&AppError::unauthorized("sign in or send a Bearer token"));
+    }
+    let req = if post && declared {
         let limit = state.settings.max_body_bytes;
         let too_large = AppError::PayloadTooLarge {
             limit_bytes: limit as u64,

@@ -20,6 +20,87 @@ pub const ROUTE: crate::openapi::GetRoute = crate::openapi::GetRoute {
         false), `git`, `status`, `sort`, `workspace_id`. All pages of the filtered list.",
     operation: app::models::access::Operation::ReadCatalog,
     errors: &[("400", "A bad query parameter (named)")],
+    params: &[
+        crate::openapi::QueryParam {
+            name: "format",
+            required: false,
+            integer: false,
+            pattern: Some(r"^(csv|json)?$"),
+            description: "`csv` (default) or `json`",
+        },
+        crate::openapi::QueryParam {
+            name: "search",
+            required: false,
+            integer: false,
+            pattern: Some(r"^[\s\S]{0,200}$"),
+            description: "Words that must all appear (at most 200 characters)",
+        },
+        crate::openapi::QueryParam {
+            name: "q",
+            required: false,
+            integer: false,
+            pattern: Some(r"^[\s\S]{0,200}$"),
+            description: "Same as `search`",
+        },
+        crate::openapi::QueryParam {
+            name: "stack",
+            required: false,
+            integer: false,
+            pattern: Some(
+                r"^ *(rust|node|deno|python|go|java|kotlin|ruby|php|dotnet|elixir|static|docker)? *$",
+            ),
+            description: "One stack",
+        },
+        crate::openapi::QueryParam {
+            name: "tag",
+            required: false,
+            integer: false,
+            pattern: Some(r"^ *([A-Za-z0-9._-]{1,32})? *$"),
+            description: "One tag",
+        },
+        crate::openapi::QueryParam {
+            name: "favorite",
+            required: false,
+            integer: false,
+            pattern: Some(r"^(1|true|0|false)?$"),
+            description: "Favorites only, or none",
+        },
+        crate::openapi::QueryParam {
+            name: "archived",
+            required: false,
+            integer: false,
+            pattern: Some(r"^(1|true|0|false)?$"),
+            description: "Archived instead of active",
+        },
+        crate::openapi::QueryParam {
+            name: "git",
+            required: false,
+            integer: false,
+            pattern: Some(r"^ *(dirty|clean|ahead|behind|none)? *$"),
+            description: "Git state",
+        },
+        crate::openapi::QueryParam {
+            name: "status",
+            required: false,
+            integer: false,
+            pattern: Some(r"^ *(present|missing)? *$"),
+            description: "Whether the folder is there",
+        },
+        crate::openapi::QueryParam {
+            name: "sort",
+            required: false,
+            integer: false,
+            pattern: Some(r"^ *(name|last_commit|last_scanned|status)? *$"),
+            description: "Order",
+        },
+        crate::openapi::QueryParam {
+            name: "workspace_id",
+            required: false,
+            integer: true,
+            pattern: None,
+            description: "One workspace",
+        },
+    ],
 };
 
 /// Query parameters: the list filters plus `format`.
@@ -36,7 +117,8 @@ struct ExportParams {
     git: Option<String>,
     status: Option<String>,
     sort: Option<String>,
-    workspace_id: Option<i64>,
+    /// An integer; a whole float (`3.0`) counts as one, as JSON Schema has it.
+    workspace_id: Option<String>,
 }
 
 /// The handler.
@@ -68,7 +150,26 @@ pub async fn export_projects(
         (Ok(f), Ok(a)) => (f, a),
         (Err(e), _) | (_, Err(e)) => return error_response(&e),
     };
-    let format = params.format.clone().unwrap_or_else(|| "csv".into());
+    let workspace_id = match params.workspace_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(w) => match w.parse::<i64>().ok().or_else(|| {
+            // Every f64 in this range with no fraction is exactly an i64.
+            w.parse::<f64>()
+                .ok()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                .map(|f| f as i64)
+        }) {
+            Some(id) => Some(id),
+            None => {
+                return error_response(&AppError::validation("workspace_id", "must be an integer"))
+            }
+        },
+    };
+    let format = params
+        .format
+        .clone()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| "csv".into());
     if format != "csv" && format != "json" {
         return error_response(&AppError::validation("format", "must be csv or json"));
     }
@@ -78,7 +179,7 @@ pub async fn export_projects(
         ProjectQuery {
             search: params.search.or(params.q),
             stack: params.stack,
-            workspace_id: params.workspace_id,
+            workspace_id,
             tag: params.tag,
             favorite,
             archived,

@@ -8,5 +8,6 @@ pub mod export;
 pub mod log_download;
 pub mod openapi;
 pub mod ops;
+pub mod request_schema;
 pub mod startup;
 pub mod telemetry;

@@ -18,8 +18,24 @@ pub const ROUTE: crate::openapi::GetRoute = crate::openapi::GetRoute {
         run). One line per output line: `<RFC 3339 time> <stdout|stderr> <text>`.",
     operation: app::models::access::Operation::ReadRuntime,
     errors: &[
-        ("400", "A bad query parameter, or no such run"),
-        ("404", "No such service"),
+        ("400", "A bad query parameter"),
+        ("404", "No such service, or no such run of it"),
+    ],
+    params: &[
+        crate::openapi::QueryParam {
+            name: "service_id",
+            required: true,
+            integer: true,
+            pattern: None,
+            description: "The service",
+        },
+        crate::openapi::QueryParam {
+            name: "run_id",
+            required: false,
+            integer: true,
+            pattern: None,
+            description: "The run (default: the latest)",
+        },
     ],
 };
 

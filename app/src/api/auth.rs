@@ -76,9 +76,10 @@ endpoint! {
 }
 
 endpoint! {
-    /// Change your password (ends all your sessions)
+    /// Change your password (ends your other sessions)
     ///
-    /// Changes the caller's password; every session of theirs ends.
+    /// Changes the caller's password; every other session of theirs ends, the one making the
+    /// change stays signed in.
     "auth/change_password", requires ChangeOwnPassword, |state, caller|
     pub async fn change_password(request: ChangePasswordRequest) -> () {
         use crate::server::accounts::auth;

@@ -116,10 +116,34 @@ mod declared {
         let mut deps = Vec::new();
         T::schemas(&mut deps);
         BodySchema {
-            name: T::name().into_owned(),
+            name: component_name(std::any::type_name::<T>()),
             schema: T::schema(),
             deps,
         }
+    }
+
+    /// A component name for a Rust type name, generic arguments included: utoipa names every
+    /// `Page<T>` just `Page`, so one endpoint's page would describe every other's.
+    /// `app::models::page::Page<app::models::users::UserInfo>` → `Page_UserInfo`.
+    pub fn component_name(type_name: &str) -> String {
+        let mut out = String::new();
+        let mut word = String::new();
+        for c in type_name.chars().chain(std::iter::once('>')) {
+            match c {
+                '<' | ',' | '>' | ' ' => {
+                    let last = word.rsplit("::").next().unwrap_or_default().to_owned();
+                    if !last.is_empty() {
+                        if !out.is_empty() {
+                            out.push('_');
+                        }
+                        out.push_str(&last);
+                    }
+                    word.clear();
+                }
+                _ => word.push(c),
+            }
+        }
+        out
     }
 
     /// One declared endpoint, as `endpoint!` registered it.

@@ -104,6 +104,12 @@ impl Scope {
         }
     }
 
+    /// Whether a token holding this scope may do what `needed` allows: each scope allows itself,
+    /// and `write` also allows `read` (a change answers with what it changed, as on GitHub).
+    pub fn includes(self, needed: Scope) -> bool {
+        self == needed || (self == Scope::Write && needed == Scope::Read)
+    }
+
     /// Parses a wire name.
     pub fn parse(s: &str) -> Result<Self, String> {
         Scope::ALL
@@ -311,6 +317,16 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
         assert!(Scope::parse("root").is_err());
+    }
+
+    #[test]
+    fn write_includes_read_and_nothing_else_includes_another() {
+        for held in Scope::ALL {
+            for needed in Scope::ALL {
+                let expected = held == needed || (held == Scope::Write && needed == Scope::Read);
+                assert_eq!(held.includes(needed), expected, "{held} → {needed}");
+            }
+        }
     }
 
     #[test]

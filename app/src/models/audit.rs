@@ -27,13 +27,16 @@ pub struct AuditEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditQuery {
-    /// Only this action (e.g. `auth.login`).
+    /// Only this action (e.g. `auth.login`): at most 64 of a-z . _
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *[a-z._]{0,64} *$"))]
     pub action: Option<String>,
     /// The `next_cursor` of the previous page.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *(c-?[0-9]{1,18})? *$"))]
     pub cursor: Option<String>,
     /// Page size (1–200, default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
 }

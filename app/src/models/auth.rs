@@ -8,9 +8,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Credentials {
-    /// The username.
+    /// The username: 3–32 of a-z 0-9 . _ -, starting with a letter (case and surrounding spaces
+    /// are ignored).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *[A-Za-z][A-Za-z0-9._-]{2,31} *$")
+    )]
     pub username: String,
-    /// The password.
+    /// The password: 12–128 characters (a new one may also be neither one character repeated
+    /// nor the username: 422).
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 128))]
     pub password: String,
 }
 
@@ -30,6 +37,7 @@ impl std::fmt::Debug for Credentials {
 pub struct RefreshRequest {
     /// The refresh token from the login response (optional when the cookie is present).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 256))]
     pub refresh_token: Option<String>,
 }
 
@@ -43,9 +51,12 @@ impl std::fmt::Debug for RefreshRequest {
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
-    /// The current password.
+    /// The current password (a wrong one: 422).
+    #[cfg_attr(feature = "ssr", schema(max_length = 128))]
     pub current_password: String,
-    /// The new password.
+    /// The new password: 12–128 characters, neither one character repeated nor the username
+    /// (422).
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 128))]
     pub new_password: String,
 }
 

@@ -46,21 +46,38 @@ pub struct PersonaInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliberateRequest {
-    /// The question (3–2000 characters).
+    /// The question: at most 2000 characters, of which at least 3 between the first and the
+    /// last that is not a space.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 2000,
+            pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]+[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub question: String,
     /// The project it is about.
     #[serde(default)]
     pub project_id: Option<i64>,
-    /// Facts the asker states (`team_size`, `deadline_days`, `tests`, …): text, numbers or
-    /// booleans.
+    /// Facts the asker states (`team_size`, `deadline_days`, `tests`, …): at most 30, named by
+    /// 1–64 of `a-z 0-9 _`, each a text (at most 500 characters), a number or a boolean.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(schema_with = crate::models::wire::deliberation_facts)
+    )]
     pub facts: BTreeMap<String, serde_json::Value>,
-    /// The options to choose from (2–8); default `proceed`, `proceed_with_conditions`, `defer`,
-    /// `reject`.
+    /// The options to choose from (at most 8, each at most 80 characters with an ASCII letter or
+    /// digit); none means `proceed`, `proceed_with_conditions`, `defer`, `reject`. Just one, or
+    /// two with the same id (the lower-case slug of their letters and digits): 422.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_items = 8, value_type = Vec<crate::models::wire::OptionLabel>)
+    )]
     pub options: Vec<String>,
     /// Persona keys to ask; default the technical five plus those whose domains the question
-    /// touches.
+    /// touches. A key no persona has, or no enabled persona to ask: 422.
     #[serde(default)]
     pub personas: Vec<String>,
     /// Run a second round in which each persona sees the others' anonymised positions.
@@ -207,10 +224,12 @@ pub struct DeliberationInfo {
 pub struct OutcomeRequest {
     /// The deliberation.
     pub id: i64,
-    /// The option that turned out to be right.
+    /// The option that turned out to be right, by id or label (not one of the deliberation's
+    /// options: 422).
     pub outcome: String,
-    /// Notes.
+    /// Notes (at most 2000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub note: Option<String>,
 }
 
@@ -221,14 +240,16 @@ pub struct DeliberationsQuery {
     /// Only about this project.
     #[serde(default)]
     pub project_id: Option<i64>,
-    /// Only those whose question contains this text.
+    /// Only those whose question contains this text (at most 200 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub search: Option<String>,
     /// Below this id (next page).
     #[serde(default)]
     pub before: Option<i64>,
     /// At most this many (1–100, default 20).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 
@@ -259,17 +280,42 @@ pub struct DeliberationSummary {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SavePersonaRequest {
     /// Key: 2–32 of `a-z 0-9 _`.
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^[a-z0-9_]{2,32}$"))]
     pub key: String,
-    /// Display name.
+    /// Display name: at most 64 characters, not only spaces.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 64,
+            pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub name: String,
-    /// One line: what it cares about.
+    /// One line: what it cares about (at most 300 characters, not only spaces).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 300,
+            pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub role: String,
-    /// Expertise domains (1–12, lower-case words).
+    /// Expertise domains: 1–12 words of 1–32 of `a-z` and `_`.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_items = 1, max_items = 12, value_type = Vec<crate::models::wire::DomainName>)
+    )]
     pub domains: Vec<String>,
-    /// `cautious`, `pragmatic`, `bold`, `evidence`, `long_term` (the offline engine's leanings).
+    /// `cautious`, `pragmatic`, `bold`, `evidence` or `long_term` (the offline engine's
+    /// leanings).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^(cautious|pragmatic|bold|evidence|long_term)$")
+    )]
     pub stance: String,
-    /// Model for the LLM engine.
+    /// Model for the LLM engine (1–128 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 128))]
     pub model: Option<String>,
     /// Whether it takes part (default true).
     #[serde(default = "yes")]
@@ -314,7 +360,7 @@ mod tests {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GraphRequest {
-    /// Around this project.
+    /// Around this project (give this or `deliberation_id`, not both nor neither: 422).
     #[serde(default)]
     pub project_id: Option<i64>,
     /// Or around this decision (deliberation id).
@@ -322,6 +368,7 @@ pub struct GraphRequest {
     pub deliberation_id: Option<i64>,
     /// Hops (1–3, default 2).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 3))]
     pub depth: Option<u32>,
     /// As known at this time (default now).
     #[serde(default)]
@@ -376,14 +423,17 @@ pub struct GraphView {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemoriesQuery {
-    /// Full-text search (ranked by relevance, importance and recency); absent lists newest first.
+    /// Full-text search (ranked by relevance, importance and recency; at most 500 characters);
+    /// absent lists newest first.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub search: Option<String>,
     /// Only of this project.
     #[serde(default)]
     pub project_id: Option<i64>,
     /// At most this many (1–100, default 20).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 
@@ -421,14 +471,29 @@ pub struct MemoryInfo {
 pub struct UpdateMemoryRequest {
     /// The memory.
     pub id: i64,
-    /// New title.
+    /// New title: at most 300 characters, not only spaces.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 300,
+            pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub title: Option<String>,
-    /// New text.
+    /// New text: at most 20000 characters, not only spaces.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 20000,
+            pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub content: Option<String>,
     /// New importance, 0–1.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1))]
     pub importance: Option<f64>,
     /// Pin or unpin.
     #[serde(default)]
@@ -447,8 +512,8 @@ pub struct MemoryRequest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PathRequest {
-    /// From this project.
+    /// From this project (no such project: 404).
     pub from_project_id: i64,
-    /// To this one.
+    /// To this one (no such project: 404).
     pub to_project_id: i64,
 }

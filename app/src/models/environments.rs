@@ -51,7 +51,9 @@ pub struct EnvironmentsRequest {
 pub struct CreateEnvironmentRequest {
     /// The project.
     pub project_id: i64,
-    /// 1–40 of `a-z 0-9 - _`.
+    /// 1–40 of `a-z 0-9 - _` (a project already holding 20 environments: 422; one of that
+    /// name: 409).
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^[a-z0-9_-]{1,40}$"))]
     pub name: String,
 }
 
@@ -69,9 +71,12 @@ pub struct EnvironmentRequest {
 pub struct SetVarRequest {
     /// The environment.
     pub environment_id: i64,
-    /// Name: letters, digits and `_`, not starting with a digit.
+    /// Name: letters, digits and `_`, not starting with a digit (at most 128). In an environment
+    /// already holding 500 variables: 422.
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"))]
     pub key: String,
-    /// Value (at most 32 KiB).
+    /// Value: at most 32768 characters, no NUL.
+    #[cfg_attr(feature = "ssr", schema(max_length = 32768, pattern = r"^[^\x00]*$"))]
     pub value: String,
     /// Keep it secret.
     #[serde(default)]
@@ -94,10 +99,13 @@ pub struct DeleteVarRequest {
 pub struct ImportDotenvRequest {
     /// The environment.
     pub environment_id: i64,
-    /// A file inside the project folder (default `.env`); read only, never changed.
+    /// A file inside the project folder (default `.env`); read only, never changed. Outside
+    /// the folder, missing, unreadable or larger than 1 MiB: 422.
     #[serde(default)]
     pub path: Option<String>,
-    /// `.env` text to import instead of a file.
+    /// `.env` text to import instead of a file (together with `path`: 422). An entry that does
+    /// not parse, a name that is not letters, digits and `_` not starting with a digit (at most
+    /// 128), a value over 32768 characters or holding a NUL, or more than 500 variables: 422.
     #[serde(default)]
     pub content: Option<String>,
 }

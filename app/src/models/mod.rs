@@ -14,6 +14,8 @@ pub mod runtime;
 pub mod service_form;
 pub mod tokens;
 pub mod users;
+#[cfg(feature = "ssr")]
+pub mod wire;
 
 pub use access::{Operation, Role, Scope};
 pub use names::{Password, TokenName, Username};

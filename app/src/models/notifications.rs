@@ -39,6 +39,7 @@ pub struct NotificationsQuery {
     pub before: Option<i64>,
     /// At most this many (1–200, default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
     /// Only those the caller has not read.
     #[serde(default)]
@@ -61,5 +62,6 @@ pub struct NotificationList {
 pub struct MarkReadRequest {
     /// Everything up to this id; absent means everything so far.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0))]
     pub up_to: Option<i64>,
 }

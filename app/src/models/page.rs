@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 pub struct PageRequest {
     /// The `next_cursor` of the previous page; absent for the first page.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *(c-?[0-9]{1,18})? *$"))]
     pub cursor: Option<String>,
     /// How many items at most (1–200, default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
 }
 
@@ -38,6 +40,9 @@ impl PageRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The items, in the list's stable order.
+    // Inlined: utoipa collects a generic parameter's dependencies but not the parameter itself,
+    // so a reference to `T` would dangle wherever no other endpoint names `T`.
+    #[cfg_attr(feature = "ssr", schema(inline))]
     pub items: Vec<T>,
     /// Pass this as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,

@@ -8,11 +8,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateTokenRequest {
-    /// A name to recognise it by.
+    /// A name to recognise it by: 1–64 characters, not only spaces, no control characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 64,
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        )
+    )]
     pub name: String,
-    /// What it may do: `read`, `read:secrets`, `write`, `deploy`, `admin`.
+    /// What it may do: `read`, `read:secrets`, `write`, `deploy`, `admin` (at least one; only
+    /// scopes the caller holds: 422).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_items = 1, value_type = Vec<crate::models::access::Scope>)
+    )]
     pub scopes: Vec<String>,
     /// Days until it expires (1–365).
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 365))]
     pub expires_in_days: u32,
 }
 

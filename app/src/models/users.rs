@@ -24,11 +24,22 @@ pub struct UserInfo {
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
-    /// Username.
+    /// Username: 3–32 of a-z 0-9 . _ -, starting with a letter (case and surrounding spaces are
+    /// ignored).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *[A-Za-z][A-Za-z0-9._-]{2,31} *$")
+    )]
     pub username: String,
-    /// Initial password.
+    /// Initial password: 12–128 characters, neither one character repeated nor the username
+    /// (422).
+    #[cfg_attr(feature = "ssr", schema(min_length = 12, max_length = 128))]
     pub password: String,
     /// Role: `viewer`, `operator`, `admin` (only an owner may create another owner).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *(viewer|operator|admin|owner) *$")
+    )]
     pub role: String,
 }
 
@@ -48,5 +59,9 @@ pub struct UpdateRoleRequest {
     /// The user.
     pub id: i64,
     /// The new role.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *(viewer|operator|admin|owner) *$")
+    )]
     pub role: String,
 }

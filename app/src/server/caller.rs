@@ -49,7 +49,7 @@ impl Caller {
             )));
         }
         if let Credential::ApiToken { scopes, .. } = &self.credential {
-            if !scopes.contains(&scope) {
+            if !scopes.iter().any(|held| held.includes(scope)) {
                 return Err(AppError::forbidden(format!(
                     "{} requires a token with the `{scope}` scope",
                     op.name()

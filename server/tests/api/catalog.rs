@@ -350,11 +350,17 @@ async fn a_rescan_skips_unchanged_projects_and_marks_vanished_ones_missing() {
 async fn workspace_paths_are_checked_naming_the_field() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
-    for path in ["relative/path", "/no/such/folder/anywhere", "/"] {
+    // Not absolute: the document says so (400); missing or a system folder: the disk says so
+    // (422).
+    for (path, status) in [
+        ("relative/path", StatusCode::BAD_REQUEST),
+        ("/no/such/folder/anywhere", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
         let r = app
             .post_anon("workspaces/add", json!({"path": path}), Some(&owner))
             .await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
+        assert_eq!(r.status, status, "{path}: {}", r.body);
         assert_eq!(r.field(), Some("path"));
     }
     let ws = tempfile::tempdir().expect("tempdir");
@@ -894,7 +900,8 @@ async fn dependencies_are_shown_both_ways_and_cycles_are_refused() {
             Some(&owner),
         )
         .await;
-    assert_eq!(cycle.status, StatusCode::BAD_REQUEST);
+    // Well-formed, but refused by the stored graph.
+    assert_eq!(cycle.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(cycle.field(), Some("depends_on"));
     assert!(cycle.body["message"]
         .as_str()

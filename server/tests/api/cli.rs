@@ -89,54 +89,98 @@ fn user_create_reads_the_password_from_stdin() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
 }
 
-#[tokio::test]
-async fn serve_honours_bind_and_data_dir_and_exits_0_on_sigterm() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
-    let mut child = optimus()
-        .arg("serve")
-        .env("OPTIMUS_DATA_DIR", dir.path())
-        .env("OPTIMUS_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+/// A child process that is killed and reaped when dropped, so a failing test leaves no server.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Free ports no other test is handed: below the kernel's ephemeral range (where every `:0`
+/// bind lands) and above the range services are allocated from; each checked free when asked.
+fn quiet_ports() -> impl Iterator<Item = u16> {
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let quiet: Vec<u16> = (30000..ephemeral.clamp(30000, 32768)).collect();
+    let offset = usize::try_from(std::process::id()).unwrap_or(0) % quiet.len().max(1);
+    let count = quiet.len();
+    quiet
+        .into_iter()
+        .cycle()
+        .skip(offset)
+        .take(count)
+        .filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+}
+
+/// Waits until the child answers `/healthz` on `port`: false when it exited first (it could not
+/// bind), and it must still be running when the answer comes (the answer is its own).
+async fn answers(child: &mut KillOnDrop, port: u16) -> bool {
     let url = format!("http://127.0.0.1:{port}/healthz");
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(&url)
+    for _ in 0..150 {
+        if child.0.try_wait().expect("wait").is_some() {
+            return false;
+        }
+        let ok = reqwest::get(&url)
             .await
             .map(|r| r.status().is_success())
-            .unwrap_or(false)
-        {
-            up = true;
-            break;
+            .unwrap_or(false);
+        if ok {
+            assert!(
+                child.0.try_wait().expect("wait").is_none(),
+                "another process answered on {port}"
+            );
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(up, "optimus serve answered on OPTIMUS_BIND");
+    panic!("optimus serve never answered on OPTIMUS_BIND 127.0.0.1:{port}");
+}
+
+#[tokio::test]
+async fn serve_honours_bind_and_data_dir_and_exits_0_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A port free when checked can still be taken before the server binds it: then the server
+    // exits and the next port is tried.
+    let mut ports = quiet_ports().take(5);
+    let mut child = loop {
+        let port = ports.next().expect("a free port below the ephemeral range");
+        let mut child = KillOnDrop(
+            optimus()
+                .arg("serve")
+                .env("OPTIMUS_DATA_DIR", dir.path())
+                .env("OPTIMUS_BIND", format!("127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn"),
+        );
+        if answers(&mut child, port).await {
+            break child;
+        }
+    };
     assert!(
         dir.path().join("optimus.db").exists(),
         "the database lives in OPTIMUS_DATA_DIR"
     );
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
     let mut code = None;
     for _ in 0..100 {
-        if let Some(s) = child.try_wait().expect("wait") {
+        if let Some(s) = child.0.try_wait().expect("wait") {
             code = s.code();
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if code.is_none() {
-        let _ = child.kill();
-    }
-    assert_eq!(code, Some(0));
+    assert_eq!(code, Some(0), "exit status after SIGTERM");
 }

@@ -334,29 +334,35 @@ async fn bad_questions_are_refused_by_field_and_roles_are_enforced() {
     let owner = app.setup_owner().await;
     let viewer = app.user_with_role(&owner, "vic", "viewer").await;
     let operator = app.user_with_role(&owner, "opal", "operator").await;
-    for (body, field) in [
-        (json!({"question": "?"}), "question"),
+    // What the schema states is a 400; a rule across fields or stored personas a 422.
+    let (bad, unprocessable) = (StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY);
+    for (body, field, status) in [
+        (json!({"question": "?"}), "question", bad),
         (
             json!({"question": "Which one?", "options": ["only"]}),
             "options",
+            unprocessable,
         ),
         (
             json!({"question": "Which one?", "options": ["a", "A"]}),
             "options",
+            unprocessable,
         ),
         (
             json!({"question": "Which one?", "personas": ["oracle"]}),
             "personas",
+            unprocessable,
         ),
         (
             json!({"question": "Which one?", "facts": {"nested": {"x": 1}}}),
-            "facts",
+            "facts.nested",
+            bad,
         ),
     ] {
         let r = app
             .post_anon("council/deliberate", body.clone(), Some(&owner))
             .await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
+        assert_eq!(r.status, status, "{body}: {}", r.body);
         assert_eq!(r.body["field"], field, "{}", r.body);
     }
     let missing = app
@@ -402,7 +408,8 @@ async fn bad_questions_are_refused_by_field_and_roles_are_enforced() {
             Some(&operator),
         )
         .await;
-    assert_eq!(bad_outcome.status, StatusCode::BAD_REQUEST);
+    // Well-formed, but not one of this deliberation's options.
+    assert_eq!(bad_outcome.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_outcome.body["field"], "outcome");
     let persona = json!({"key": "sre", "name": "SRE", "role": "Keeps production boring.",
                          "domains": ["reliability", "deploy"], "stance": "cautious"});

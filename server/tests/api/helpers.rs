@@ -252,3 +252,135 @@ impl TestApp {
         r.body["token"].as_str().expect("token").to_owned()
     }
 }
+
+/// Polls `check` every 50 ms until it gives `Some`, and fails naming `what` after `within`: a
+/// wait for something to happen, in place of a fixed sleep.
+pub async fn eventually<T, F, Fut>(within: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Gives the instance a block of 50 ports of its own in the allocation range, so tests running
+/// in parallel never hand out the same port (each instance has its own database, so its port
+/// registry cannot see the others').
+pub fn own_ports(s: &mut Settings) {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let block = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 200;
+    s.port_range_start = 20000 + block * 50;
+    s.port_range_end = s.port_range_start + 49;
+}
+
+/// Kills what the instance's services still run when dropped, also when a test fails half-way
+/// (services leave the test's session through the shim and would outlive it). Supervision is
+/// detached first so nothing restarts; then, for every run without an exit record, its process
+/// group and everything below its shim get SIGKILL, and the shims get a moment to record it.
+pub struct ServiceGuard {
+    runtimes: Vec<app::server::runtime::Runtime>,
+    runs: std::path::PathBuf,
+}
+
+impl TestApp {
+    /// A guard that kills this instance's services when dropped; declare it after the app.
+    pub fn guard(&self) -> ServiceGuard {
+        ServiceGuard {
+            runtimes: vec![self.state.runtime.clone()],
+            runs: self.settings.data_dir.join("runs"),
+        }
+    }
+}
+
+impl ServiceGuard {
+    /// Also detaches `other`, an instance sharing this one's data folder.
+    pub fn cover(&mut self, other: &TestApp) {
+        self.runtimes.push(other.state.runtime.clone());
+    }
+}
+
+impl Drop for ServiceGuard {
+    fn drop(&mut self) {
+        use app::server::runtime::proc;
+        for r in &self.runtimes {
+            r.detach_all();
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let (killed, shims) = kill_runs(&self.runs);
+            let shims_left = shims.iter().any(|p| proc::start_time(*p).is_some());
+            if (!killed && !shims_left) || std::time::Instant::now() > until {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+/// Whether `pid` is the log shim that started a run's main process at `main_start`: a shim
+/// (`… optimus-shim shim`) started no later than it, not one that reused the pid since.
+fn is_shim_of(pid: u32, main_start: u64) -> bool {
+    let started_before =
+        app::server::runtime::proc::start_time(pid).is_some_and(|t| t <= main_start);
+    started_before
+        && i32::try_from(pid)
+            .ok()
+            .and_then(|p| procfs::process::Process::new(p).ok())
+            .and_then(|p| p.cmdline().ok())
+            .is_some_and(|c| c.len() == 2 && c[0].contains("optimus") && c[1] == "shim")
+}
+
+/// One SIGKILL round over the runs under `runs`: (whether any process got one, the shims seen).
+fn kill_runs(runs: &std::path::Path) -> (bool, Vec<u32>) {
+    use app::server::runtime::{proc, shim};
+    let table = proc::ProcTable::read();
+    let (mut killed, mut shims) = (false, Vec::new());
+    let dirs = std::fs::read_dir(runs).into_iter().flatten().flatten();
+    for run in dirs.flat_map(|s| std::fs::read_dir(s.path()).into_iter().flatten().flatten()) {
+        let dir = run.path();
+        let Some(s) = shim::read_json::<shim::ShimStarted>(&dir, shim::STATE_FILE) else {
+            continue;
+        };
+        let main_alive = proc::is_same_process(s.pid, s.pid_start);
+        let below = is_shim_of(s.shim_pid, s.pid_start).then_some(s.shim_pid);
+        if below.is_none() && !main_alive {
+            continue;
+        }
+        shims.extend(below);
+        let mut targets: Vec<String> = table
+            .tree(s.pid, below)
+            .iter()
+            .map(u32::to_string)
+            .collect();
+        if main_alive {
+            // The leader is ours and alive, so the group id is too.
+            targets.push(format!("-{}", s.pid));
+        }
+        if !targets.is_empty() {
+            killed = true;
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--"])
+                .args(&targets)
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+    (killed, shims)
+}
+
+/// Reports a test that could not run its check here, by name, on the real stderr: the test
+/// harness captures `eprintln!` of passing tests, and a skip must show in the CI log.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
+}

@@ -25,6 +25,7 @@ async fn wait_jobs(app: &crate::helpers::TestApp, want: &[String]) {
 #[tokio::test]
 async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
     let app = spawn_app().await;
+    let _services = app.guard();
     let owner = app.setup_owner().await;
     let mut idle: Vec<String> = vec!["council.graph_feed".into(), "runtime.sampler".into()];
     if redis_url().is_some() {

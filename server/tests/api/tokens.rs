@@ -71,7 +71,8 @@ async fn scopes_beyond_the_role_are_refused_naming_the_field() {
             Some(&viewer),
         )
         .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Well-formed, but beyond what a viewer may grant.
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.field(), Some("scopes"));
     let r = app
         .post_anon(

@@ -27,8 +27,10 @@ pub struct ActivityQuery {
     pub id: i64,
     /// The `next_cursor` of the previous page.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *(c-?[0-9]{1,18})? *$"))]
     pub cursor: Option<String>,
     /// Page size (1–200, default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
 }

@@ -19,7 +19,11 @@ pub const LIFECYCLES: [&str; 5] = [
 pub struct CommandOverride {
     /// Which command.
     pub kind: CommandKind,
-    /// The command line (empty: go back to the detected one).
+    /// The command line (empty: go back to the detected one; at most 1000 characters).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 1000, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub command: String,
 }
 
@@ -30,20 +34,40 @@ pub struct CommandOverride {
 pub struct UpdateProjectRequest {
     /// The project.
     pub id: i64,
-    /// New name.
+    /// New name (at most 128 characters, no control characters; empty: re-detect).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 128, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub name: Option<String>,
-    /// New description.
+    /// New description (at most 1000 characters, no control characters; empty: re-detect).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 1000, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub description: Option<String>,
-    /// The full tag list.
+    /// The full tag list (at most 20).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_items = 20, value_type = Option<Vec<crate::models::wire::TagName>>)
+    )]
     pub tags: Option<Vec<String>>,
-    /// Owner.
+    /// Owner (at most 64 characters, no control characters).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")
+    )]
     pub owner: Option<String>,
-    /// Lifecycle.
+    /// Lifecycle: experimental, active, maintenance, deprecated or retired (empty: none).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *(experimental|active|maintenance|deprecated|retired)? *$")
+    )]
     pub lifecycle: Option<String>,
     /// Command overrides.
     #[serde(default)]

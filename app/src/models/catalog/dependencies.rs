@@ -28,6 +28,7 @@ pub struct ProjectDependencies {
 pub struct SetDependenciesRequest {
     /// The project.
     pub id: i64,
-    /// Ids of the projects it depends on (at most 50; no cycles).
+    /// Ids of the projects it depends on (at most 50; itself, unknown ids or a cycle: 422).
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub depends_on: Vec<i64>,
 }

@@ -40,6 +40,7 @@ pub struct ImportItem {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportRequest {
     /// The projects (at most 10,000).
+    #[cfg_attr(feature = "ssr", schema(max_items = 10000))]
     pub projects: Vec<ImportItem>,
 }
 

@@ -6,17 +6,25 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProjectQuery {
-    /// Words that must all appear in the name, path or description.
+    /// Words that must all appear in the name, path or description (at most 200 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     pub search: Option<String>,
     /// Only projects with this stack.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^ *(rust|node|deno|python|go|java|kotlin|ruby|php|dotnet|elixir|static|docker)? *$"
+        )
+    )]
     pub stack: Option<String>,
     /// Only projects of this workspace.
     #[serde(default)]
     pub workspace_id: Option<i64>,
     /// Only projects with this tag.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *([A-Za-z0-9._-]{1,32})? *$"))]
     pub tag: Option<String>,
     /// Only favorites (true) or non-favorites (false).
     #[serde(default)]
@@ -26,20 +34,31 @@ pub struct ProjectQuery {
     pub archived: Option<bool>,
     /// Git state: `dirty`, `clean`, `ahead`, `behind` or `none` (not a repository).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *(dirty|clean|ahead|behind|none)? *$")
+    )]
     pub git: Option<String>,
     /// `present` or `missing`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *(present|missing)? *$"))]
     pub status: Option<String>,
     /// Order: `name` (default, A→Z), `last_commit` (newest first, projects without commits
     /// last), `last_scanned` (newest first) or `status` (missing first, then by name).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = r"^ *(name|last_commit|last_scanned|status)? *$")
+    )]
     pub sort: Option<String>,
 
     /// The `next_cursor` of the previous page.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^ *(c-?[0-9]{1,18})? *$"))]
     pub cursor: Option<String>,
     /// Page size (1–200, default 50).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
     pub limit: Option<u32>,
 }
 

@@ -30,6 +30,7 @@ pub struct WorkspaceInfo {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AddWorkspaceRequest {
     /// Absolute path of an existing, readable folder.
+    #[cfg_attr(feature = "ssr", schema(max_length = 1024, pattern = r"^ */"))]
     pub path: String,
 }
 
@@ -38,5 +39,6 @@ pub struct AddWorkspaceRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateProjectRequest {
     /// Absolute path of the project folder.
+    #[cfg_attr(feature = "ssr", schema(max_length = 1024, pattern = r"^ */"))]
     pub path: String,
 }

@@ -58,6 +58,7 @@ pub struct RuntimeLogsRequest {
     pub service: String,
     /// How many of the newest lines (1–5000, default 100).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 5000))]
     pub tail: Option<u32>,
 }
 

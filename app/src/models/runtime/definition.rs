@@ -12,24 +12,48 @@ pub const SERVICE_ORIGINS: [&str; 3] = ["detected", "descriptor", "user"];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceDefinition {
-    /// Name, unique in the project: 1–40 of `a-z 0-9 - _`.
+    /// Name, unique in the project (another service of that name: 409): 1–40 of
+    /// `a-z 0-9 - _`, starting with a letter or digit.
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,39}$"))]
     pub name: String,
-    /// The command line, run by `sh -c` in its own process group.
+    /// The command line, run by `sh -c` in its own process group: at most 4000 characters, not
+    /// only spaces.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 4000,
+            pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub command: String,
-    /// Working directory, relative to the project folder (default `.`).
+    /// Working directory, relative to the project folder (default `.`): at most 500
+    /// characters, not starting with `/`, no `..` segment.
     #[serde(default = "dot")]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 500,
+            pattern = r"^((\.|[^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+)(/(\.?|[^/.][^/]*|\.[^/.][^/]*|\.\.[^/]+))*)?$"
+        )
+    )]
     pub cwd: String,
-    /// A fixed port, passed as `PORT`.
+    /// A fixed port, passed as `PORT` (1–65535; together with `allocate_port`: 422).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
     pub port: Option<u16>,
     /// Allocate a free port from the registry instead (kept for the service from then on).
     #[serde(default)]
     pub allocate_port: bool,
-    /// Environment variables added to the user's environment.
+    /// Environment variables added to the user's environment: at most 200; names are letters,
+    /// digits and `_`, not starting with a digit (at most 128); values at most 32768 characters
+    /// without a NUL.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::models::wire::env_vars))]
     pub env: BTreeMap<String, String>,
-    /// Services of the same project that must be ready first.
+    /// Services of the same project that must be ready first (at most 50; itself, a name the
+    /// project lacks, or a cycle: 422).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 50))]
     pub depends_on: Vec<String>,
     /// Health probes.
     #[serde(default)]
@@ -37,14 +61,17 @@ pub struct ServiceDefinition {
     /// Restart policy.
     #[serde(default)]
     pub restart: RestartPolicy,
-    /// Time between SIGTERM and SIGKILL on stop, in milliseconds (default 5000).
+    /// Time between SIGTERM and SIGKILL on stop, in milliseconds (at most 300000, default
+    /// 5000).
     #[serde(default = "grace")]
+    #[cfg_attr(feature = "ssr", schema(maximum = 300_000))]
     pub grace_ms: u64,
     /// Ceilings on the whole process tree, enforced where the OS allows.
     #[serde(default)]
     pub limits: ResourceLimits,
-    /// Threshold alerts: a notification when a resource stays above a level.
+    /// Threshold alerts: a notification when a resource stays above a level (at most 10).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 10))]
     pub alerts: Vec<AlertRule>,
 }
 

@@ -13,12 +13,15 @@ pub struct ResourceLimits {
     /// Memory of the whole tree, in MiB (16–1048576). Without a cgroup: the address space of
     /// each process (`ulimit -v`), which programs that reserve much virtual memory may dislike.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 16, maximum = 1_048_576))]
     pub memory_mb: Option<u64>,
     /// CPU of the whole tree; 100 is one core (1–25600). Needs a cgroup.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 25_600))]
     pub cpu_percent: Option<u32>,
     /// Open files per process (16–1048576), as `ulimit -n`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 16, maximum = 1_048_576))]
     pub open_files: Option<u64>,
 }
 
@@ -111,10 +114,13 @@ impl AlertMetric {
 pub struct AlertRule {
     /// What is watched.
     pub metric: AlertMetric,
-    /// The threshold (percent of a core for `cpu`, MiB for `memory`).
+    /// The threshold, at least 0 (percent of a core for `cpu`, MiB for `memory`).
+    #[cfg_attr(feature = "ssr", schema(minimum = 0))]
     pub above: f64,
-    /// How long it must stay above before the alert fires (default 30 s; 0 fires at once).
+    /// How long, in seconds, it must stay above before the alert fires (at most 86400, default
+    /// 30; 0 fires at once).
     #[serde(default = "thirty")]
+    #[cfg_attr(feature = "ssr", schema(maximum = 86_400))]
     pub for_secs: u64,
 }
 

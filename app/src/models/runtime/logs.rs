@@ -37,17 +37,21 @@ pub struct LogLine {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LogQuery {
     /// Services whose lines are merged into one time-ordered view (1–20).
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 20))]
     pub service_ids: Vec<i64>,
     /// `stdout`, `stderr` or absent for both.
     #[serde(default)]
     pub stream: Option<LogStream>,
-    /// Only lines containing this text (case-insensitive), or matching it when `regex` is set.
+    /// Only lines containing this text (case-insensitive), or matching it when `regex` is set
+    /// (at most 500 characters; with `regex`, not a valid regular expression: 422).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
     pub search: Option<String>,
     /// Treat `search` as a regular expression.
     #[serde(default)]
     pub regex: bool,
     /// At most this many lines (1–5000, default 500).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 5000))]
     pub limit: Option<u32>,
 }

@@ -60,9 +60,11 @@ pub const RANGES: [&str; 7] = ["15m", "1h", "6h", "24h", "7d", "30d", "90d"];
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MetricsQuery {
     /// Services (1–50); several overlay on one chart.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 50))]
     pub service_ids: Vec<i64>,
-    /// See [`RANGES`] (default `1h`).
+    /// `15m`, `1h`, `6h`, `24h`, `7d`, `30d` or `90d` (default `1h`).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(15m|1h|6h|24h|7d|30d|90d)$"))]
     pub range: Option<String>,
 }
 
@@ -70,7 +72,8 @@ pub struct MetricsQuery {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HostMetricsQuery {
-    /// See [`RANGES`] (default `1h`).
+    /// `15m`, `1h`, `6h`, `24h`, `7d`, `30d` or `90d` (default `1h`).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^(15m|1h|6h|24h|7d|30d|90d)$"))]
     pub range: Option<String>,
 }

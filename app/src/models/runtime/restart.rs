@@ -36,14 +36,18 @@ pub struct RestartPolicy {
     #[serde(default)]
     pub mode: RestartMode,
     /// Restarts in a row (without a stable run in between) before the service is left in
-    /// `crash_loop` (default 5).
+    /// `crash_loop` (at most 100, default 5).
     #[serde(default = "five")]
+    #[cfg_attr(feature = "ssr", schema(maximum = 100))]
     pub max_retries: u32,
-    /// The first delay; each further retry doubles it (default 500 ms).
+    /// The first delay in milliseconds; each further retry doubles it (10–3600000, default
+    /// 500).
     #[serde(default = "half_second")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 10, maximum = 3_600_000))]
     pub backoff_ms: u64,
-    /// The longest delay (default 30 s).
+    /// The longest delay in milliseconds (10–3600000, default 30000; below `backoff_ms`: 422).
     #[serde(default = "thirty_seconds")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 10, maximum = 3_600_000))]
     pub max_backoff_ms: u64,
 }
 

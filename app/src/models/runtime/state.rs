@@ -143,6 +143,7 @@ pub struct RunsQuery {
     pub id: i64,
     /// At most this many (1–100, default 20).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 

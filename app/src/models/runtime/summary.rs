@@ -10,6 +10,7 @@ pub struct RuntimeSummaryQuery {
     // Left out rather than sent as `null` when absent: the API guard types an optional list as
     // an array only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_items = 1000))]
     pub project_ids: Option<Vec<i64>>,
 }
 

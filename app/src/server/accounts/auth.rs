@@ -65,8 +65,9 @@ pub async fn setup(state: &AppState, ctx: &RequestCtx, input: Credentials) -> Se
     limit_auth(state, ctx, &input.username).await?;
     let username =
         Username::parse(&input.username).map_err(|m| AppError::validation("username", m))?;
+    // Lengths are the schema's (400); being the username or one repeated character is a 422.
     let password = Password::parse(&input.password, username.as_str())
-        .map_err(|m| AppError::validation("password", m))?;
+        .map_err(|m| AppError::unprocessable("password", m))?;
     if repo::users::count(&state.db).await? > 0 {
         return Err(AppError::conflict("setup is already complete; sign in instead").into());
     }
@@ -221,7 +222,7 @@ pub async fn refresh(
         .filter(|t| !t.trim().is_empty())
         .or_else(|| cookies::get(&ctx.headers, cookies::REFRESH_COOKIE))
         .ok_or_else(|| AppError::unauthorized("no refresh token"))?;
-    if presented.len() > 256 {
+    if presented.chars().count() > 256 {
         return Err(AppError::validation("refresh_token", "is not a refresh token").into());
     }
     let now = Utc::now();
@@ -275,7 +276,7 @@ pub async fn logout(state: &AppState, caller: &Caller) -> ServerResult<Vec<Strin
             }
         }
         Credential::ApiToken { .. } => {
-            return Err(AppError::validation(
+            return Err(AppError::unprocessable(
                 "token",
                 "API tokens are revoked with tokens/revoke, not logout",
             )
@@ -297,7 +298,7 @@ pub async fn logout(state: &AppState, caller: &Caller) -> ServerResult<Vec<Strin
     ])
 }
 
-/// Changes the caller's password and ends their other sessions.
+/// Changes the caller's password and ends their other sessions (the caller's own stays).
 pub async fn change_password(
     state: &AppState,
     caller: &Caller,
@@ -311,16 +312,23 @@ pub async fn change_password(
         || !password::verify(input.current_password, Some(user.password_hash.clone())).await?
     {
         return Err(
-            AppError::validation("current_password", "is not your current password").into(),
+            AppError::unprocessable("current_password", "is not your current password").into(),
         );
     }
     let new = Password::parse(&input.new_password, &user.username)
-        .map_err(|m| AppError::validation("new_password", m))?;
+        .map_err(|m| AppError::unprocessable("new_password", m))?;
     let hash = password::hash(new.expose().to_owned()).await?;
     let now = Utc::now();
     let txn = crate::server::db::begin(&state.db).await?;
     repo::users::set_password_hash(&txn, user.id, &hash, now).await?;
-    repo::sessions::revoke_all_for_user(&txn, user.id, now).await?;
+    // The session that proved the current password stays signed in; every other one ends.
+    let keep = match caller.credential {
+        Credential::Session { session_id } => repo::sessions::find(&txn, session_id)
+            .await?
+            .map(|s| s.family),
+        Credential::ApiToken { .. } => None,
+    };
+    repo::sessions::revoke_others_for_user(&txn, user.id, keep.as_deref(), now).await?;
     audit::commit(
         txn,
         &state.bus,

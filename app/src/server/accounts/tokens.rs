@@ -27,14 +27,14 @@ fn parse_scopes(caller: &Caller, raw: &[String]) -> Result<Vec<Scope>, AppError>
     for s in raw {
         let scope = Scope::parse(s.trim()).map_err(|m| AppError::validation("scopes", m))?;
         if !caller.role.grantable_scopes().contains(&scope) {
-            return Err(AppError::validation(
+            return Err(AppError::unprocessable(
                 "scopes",
                 format!("a {} cannot grant the `{scope}` scope", caller.role),
             ));
         }
         if let Credential::ApiToken { scopes: own, .. } = &caller.credential {
-            if !own.contains(&scope) {
-                return Err(AppError::validation(
+            if !own.iter().any(|held| held.includes(scope)) {
+                return Err(AppError::unprocessable(
                     "scopes",
                     format!("this token cannot grant `{scope}`, which it lacks"),
                 ));

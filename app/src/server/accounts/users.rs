@@ -57,8 +57,9 @@ pub async fn create(
     caller.authorize(Operation::CreateUser)?;
     let username =
         Username::parse(&input.username).map_err(|m| AppError::validation("username", m))?;
+    // Lengths are the schema's (400); being the username or one repeated character is a 422.
     let password = Password::parse(&input.password, username.as_str())
-        .map_err(|m| AppError::validation("password", m))?;
+        .map_err(|m| AppError::unprocessable("password", m))?;
     let role = Role::parse(&input.role).map_err(|m| AppError::validation("role", m))?;
     if !may_grant(caller.role, role) {
         return Err(AppError::forbidden(format!(
@@ -110,7 +111,7 @@ pub async fn update_role(
     caller.authorize(Operation::ChangeUserRole)?;
     let role = Role::parse(&input.role).map_err(|m| AppError::validation("role", m))?;
     if input.id == caller.user_id {
-        return Err(AppError::validation("id", "you cannot change your own role").into());
+        return Err(AppError::unprocessable("id", "you cannot change your own role").into());
     }
     let txn = crate::server::db::begin(&state.db).await?;
     let target = repo::users::find(&txn, input.id)
@@ -126,7 +127,7 @@ pub async fn update_role(
     }
     if current == Role::Owner
         && role != Role::Owner
-        && repo::users::count_with_role(&txn, Role::Owner.as_str()).await? <= 1
+        && repo::users::count_owners_locked(&txn).await? <= 1
     {
         return Err(AppError::conflict("the last owner cannot be demoted").into());
     }
@@ -156,7 +157,7 @@ pub async fn update_role(
 pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
     caller.authorize(Operation::DeleteUser)?;
     if id == caller.user_id {
-        return Err(AppError::validation("id", "you cannot delete yourself").into());
+        return Err(AppError::unprocessable("id", "you cannot delete yourself").into());
     }
     let txn = crate::server::db::begin(&state.db).await?;
     let target = repo::users::find(&txn, id)
@@ -168,7 +169,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
             AppError::forbidden(format!("a {} cannot delete a {role}", caller.role)).into(),
         );
     }
-    if role == Role::Owner && repo::users::count_with_role(&txn, Role::Owner.as_str()).await? <= 1 {
+    if role == Role::Owner && repo::users::count_owners_locked(&txn).await? <= 1 {
         return Err(AppError::conflict("the last owner cannot be deleted").into());
     }
     repo::sessions::revoke_all_for_user(&txn, id, Utc::now()).await?;

@@ -179,7 +179,7 @@ pub async fn import_projects(
         };
         let path = match check_workspace_path(&item.path, &state.settings.workspace_roots) {
             Ok(p) => p,
-            Err(AppError::Validation { message, .. }) => {
+            Err(AppError::Validation { message, .. } | AppError::Unprocessable { message, .. }) => {
                 report.skipped.push(skip(format!("path {message}")));
                 continue;
             }
@@ -209,7 +209,8 @@ pub async fn import_projects(
         };
         if let Err(e) = update_project(state, caller, update).await {
             match AppError::from(e) {
-                AppError::Validation { field, message } => {
+                AppError::Validation { field, message }
+                | AppError::Unprocessable { field, message } => {
                     report.skipped.push(skip(format!("{field} {message}")));
                     continue;
                 }

@@ -83,20 +83,24 @@ pub async fn set_dependencies(
         return Err(AppError::validation("depends_on", "at most 50 dependencies").into());
     }
     if deps.contains(&project.id) {
-        return Err(AppError::validation("depends_on", "a project cannot depend on itself").into());
+        return Err(
+            AppError::unprocessable("depends_on", "a project cannot depend on itself").into(),
+        );
     }
     for d in &deps {
         if repo::projects::find(&state.db, *d).await?.is_none() {
-            return Err(
-                AppError::validation("depends_on", format!("project {d} does not exist")).into(),
-            );
+            return Err(AppError::unprocessable(
+                "depends_on",
+                format!("project {d} does not exist"),
+            )
+            .into());
         }
     }
     let txn = crate::server::db::begin(&state.db).await?;
     let edges = repo::dependencies::all(&txn).await?;
     if creates_cycle(&edges, project.id, &deps) {
         return Err(
-            AppError::validation("depends_on", "this would make a dependency cycle").into(),
+            AppError::unprocessable("depends_on", "this would make a dependency cycle").into(),
         );
     }
     repo::dependencies::replace(&txn, project.id, &deps).await?;

@@ -28,7 +28,7 @@ pub async fn list_projects(
     let after = parse_cursor(query.cursor.as_deref())?;
     if let Some(id) = after {
         if repo::projects::find(&state.db, id).await?.is_none() {
-            return Err(AppError::validation(
+            return Err(AppError::unprocessable(
                 "cursor",
                 "points at a project that no longer exists",
             )
@@ -69,7 +69,7 @@ pub fn filter_from(query: &ProjectQuery) -> Result<repo::projects::Filter, AppEr
         None => None,
     };
     let search = query.search.clone().unwrap_or_default();
-    if search.len() > 200 {
+    if search.chars().count() > 200 {
         return Err(AppError::validation(
             "search",
             "must be at most 200 characters",

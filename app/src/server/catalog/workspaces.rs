@@ -41,18 +41,22 @@ const SYSTEM_DIRS: [&str; 14] = [
 /// Checks a workspace path: absolute, an existing readable folder, not a system folder, and under
 /// an allowed root when roots are configured. Returns the canonical path.
 pub fn check_workspace_path(raw: &str, allowed_roots: &[PathBuf]) -> Result<PathBuf, AppError> {
-    let invalid = |m: &str| AppError::validation("path", m);
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(invalid("is required"));
+        return Err(AppError::validation("path", "is required"));
     }
-    if raw.len() > 1024 {
-        return Err(invalid("must be at most 1024 characters"));
+    if raw.chars().count() > 1024 {
+        return Err(AppError::validation(
+            "path",
+            "must be at most 1024 characters",
+        ));
     }
     let path = Path::new(raw);
     if !path.is_absolute() {
-        return Err(invalid("must be an absolute path"));
+        return Err(AppError::validation("path", "must be an absolute path"));
     }
+    // Well-formed; what follows depends on the disk and the settings.
+    let invalid = |m: &str| AppError::unprocessable("path", m);
     let canonical = path.canonicalize().map_err(|_| invalid("does not exist"))?;
     if !canonical.is_dir() {
         return Err(invalid("is not a folder"));
@@ -411,7 +415,9 @@ mod tests {
 
     fn field(r: Result<PathBuf, AppError>) -> Option<String> {
         match r {
-            Err(AppError::Validation { message, .. }) => Some(message),
+            Err(AppError::Validation { message, .. } | AppError::Unprocessable { message, .. }) => {
+                Some(message)
+            }
             _ => None,
         }
     }

@@ -43,8 +43,14 @@ fn options_of(req: &DeliberateRequest) -> Result<Vec<OptionInfo>, AppError> {
             })
             .collect());
     }
-    if !(2..=8).contains(&req.options.len()) {
+    if req.options.len() > 8 {
         return Err(bad(
+            "options",
+            "give 2 to 8 options, or none for the default set",
+        ));
+    }
+    if req.options.len() < 2 {
+        return Err(AppError::unprocessable(
             "options",
             "give 2 to 8 options, or none for the default set",
         ));
@@ -52,14 +58,17 @@ fn options_of(req: &DeliberateRequest) -> Result<Vec<OptionInfo>, AppError> {
     let mut out: Vec<OptionInfo> = Vec::new();
     for label in &req.options {
         let id = option_id(label);
-        if id.is_empty() || label.len() > 80 {
+        if id.is_empty() || label.chars().count() > 80 {
             return Err(bad(
                 "options",
                 format!("`{label}` must have 1 to 80 characters with a letter or digit"),
             ));
         }
         if out.iter().any(|o| o.id == id) {
-            return Err(bad("options", format!("`{label}` is given twice")));
+            return Err(AppError::unprocessable(
+                "options",
+                format!("`{label}` is given twice"),
+            ));
         }
         out.push(OptionInfo {
             id,
@@ -86,7 +95,7 @@ fn check_facts(facts: &BTreeMap<String, Value>) -> Result<(), AppError> {
             ));
         }
         match v {
-            Value::String(s) if s.len() > 500 => {
+            Value::String(s) if s.chars().count() > 500 => {
                 return Err(bad("facts", format!("`{k}`: at most 500 characters")))
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
@@ -259,12 +268,12 @@ pub async fn deliberate(
         .iter()
         .find(|k| !everyone.iter().any(|p| &p.key == *k))
     {
-        return Err(bad("personas", format!("no persona `{unknown}`")).into());
+        return Err(AppError::unprocessable("personas", format!("no persona `{unknown}`")).into());
     }
     let topics = personas::topics(&question);
     let asked = personas::route(&everyone, &req.personas, &topics);
     if asked.is_empty() {
-        return Err(bad("personas", "no enabled persona to ask").into());
+        return Err(AppError::unprocessable("personas", "no enabled persona to ask").into());
     }
     let llm = llm_engine(state);
     let now = Utc::now();
@@ -448,7 +457,7 @@ pub async fn list(
         return Err(bad("limit", "must be between 1 and 100").into());
     }
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if search.is_some_and(|s| s.len() > 200) {
+    if search.is_some_and(|s| s.chars().count() > 200) {
         return Err(bad("search", "at most 200 characters").into());
     }
     let rows = repo::page(
@@ -493,7 +502,7 @@ pub async fn record_outcome(
     let options = repo::options(&m)?;
     let outcome = option_id(&req.outcome);
     if !options.iter().any(|o| o.id == outcome) {
-        return Err(bad(
+        return Err(AppError::unprocessable(
             "outcome",
             format!(
                 "must be one of the deliberation's options: {}",
@@ -506,7 +515,7 @@ pub async fn record_outcome(
         )
         .into());
     }
-    if req.note.as_ref().is_some_and(|n| n.len() > 2000) {
+    if req.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
         return Err(bad("note", "at most 2000 characters").into());
     }
     let now = Utc::now();

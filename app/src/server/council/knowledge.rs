@@ -40,7 +40,7 @@ pub async fn graph_view(
             graph::node(&state.db, "decision", &did.to_string(), &d.question, now).await?
         }
         _ => {
-            return Err(bad(
+            return Err(AppError::unprocessable(
                 "project_id",
                 "name a project_id or a deliberation_id (one of them)",
             )
@@ -169,7 +169,7 @@ pub async fn graph_path(
     ] {
         let p = crate::server::catalog::find_project(&state.db, id)
             .await?
-            .ok_or_else(|| bad(field, format!("no project {id}")))?;
+            .ok_or_else(|| AppError::not_found(format!("project {id} ({field})")))?;
         ends.push(graph::sync_project(&state.db, &p, now).await?);
     }
     let Some(path) = graph::shortest_path(&state.db, ends[0].id, ends[1].id, 6).await? else {

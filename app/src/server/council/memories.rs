@@ -40,7 +40,7 @@ pub async fn memories(
     }
     match q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => {
-            if s.len() > 500 {
+            if s.chars().count() > 500 {
                 return Err(bad("search", "at most 500 characters").into());
             }
             let found =
@@ -75,14 +75,14 @@ pub async fn update_memory(
     if req
         .title
         .as_ref()
-        .is_some_and(|t| t.trim().is_empty() || t.len() > 300)
+        .is_some_and(|t| t.trim().is_empty() || t.chars().count() > 300)
     {
         return Err(bad("title", "must have 1 to 300 characters").into());
     }
     if req
         .content
         .as_ref()
-        .is_some_and(|c| c.trim().is_empty() || c.len() > 20_000)
+        .is_some_and(|c| c.trim().is_empty() || c.chars().count() > 20_000)
     {
         return Err(bad("content", "must have 1 to 20000 characters").into());
     }

@@ -102,10 +102,10 @@ pub async fn save_persona(
     if !key_ok {
         return Err(bad("key", "must be 2 to 32 of a-z 0-9 _").into());
     }
-    if req.name.trim().is_empty() || req.name.len() > 64 {
+    if req.name.trim().is_empty() || req.name.chars().count() > 64 {
         return Err(bad("name", "must have 1 to 64 characters").into());
     }
-    if req.role.trim().is_empty() || req.role.len() > 300 {
+    if req.role.trim().is_empty() || req.role.chars().count() > 300 {
         return Err(bad("role", "must have 1 to 300 characters").into());
     }
     if req.domains.is_empty()
@@ -123,7 +123,7 @@ pub async fn save_persona(
     if req
         .model
         .as_ref()
-        .is_some_and(|m| m.is_empty() || m.len() > 128)
+        .is_some_and(|m| m.is_empty() || m.chars().count() > 128)
     {
         return Err(bad("model", "must have 1 to 128 characters").into());
     }

@@ -82,6 +82,11 @@ pub fn valid_key(key: &str) -> bool {
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether `value` may be a variable's value: at most 32768 characters, no NUL.
+pub fn valid_value(value: &str) -> bool {
+    value.chars().count() <= 32 * 1024 && !value.contains('\0')
+}
+
 /// Whether a variable looks like a credential (kept secret on import).
 pub fn looks_secret(key: &str, value: &str) -> bool {
     let k = key.to_ascii_uppercase();
@@ -188,7 +193,9 @@ pub async fn create(
         .into());
     }
     if existing.len() >= 20 {
-        return Err(AppError::validation("name", "a project has at most 20 environments").into());
+        return Err(
+            AppError::unprocessable("name", "a project has at most 20 environments").into(),
+        );
     }
     let txn = crate::server::db::begin(&state.db).await?;
     repo::insert(&txn, p.id, &req.name, existing.is_empty(), Utc::now()).await?;
@@ -275,13 +282,15 @@ pub async fn set_var(
         )
         .into());
     }
-    if req.value.len() > 32 * 1024 || req.value.contains('\0') {
-        return Err(AppError::validation("value", "at most 32 KiB and no NUL").into());
+    if !valid_value(&req.value) {
+        return Err(AppError::validation("value", "at most 32768 characters and no NUL").into());
     }
     let e = env_of(state, req.environment_id).await?;
     let count = repo::vars(&state.db, vec![e.id]).await?.len();
     if count >= 500 {
-        return Err(AppError::validation("key", "an environment has at most 500 variables").into());
+        return Err(
+            AppError::unprocessable("key", "an environment has at most 500 variables").into(),
+        );
     }
     let txn = crate::server::db::begin(&state.db).await?;
     store_var(state, &txn, e.id, &req.key, &req.value, req.secret).await?;
@@ -335,7 +344,9 @@ pub async fn import_dotenv(
     let e = env_of(state, req.environment_id).await?;
     let text = match (&req.content, &req.path) {
         (Some(_), Some(_)) => {
-            return Err(AppError::validation("content", "give a path or content, not both").into())
+            return Err(
+                AppError::unprocessable("content", "give a path or content, not both").into(),
+            )
         }
         (Some(c), None) => c.clone(),
         (None, path) => {
@@ -343,7 +354,7 @@ pub async fn import_dotenv(
             let rel = path.clone().unwrap_or_else(|| ".env".into());
             let relp = Path::new(&rel);
             if relp.is_absolute() || relp.components().any(|c| matches!(c, Component::ParentDir)) {
-                return Err(AppError::validation(
+                return Err(AppError::unprocessable(
                     "path",
                     "must be a file inside the project folder",
                 )
@@ -351,31 +362,40 @@ pub async fn import_dotenv(
             }
             let file = Path::new(&p.path).join(relp);
             let meta = std::fs::metadata(&file).map_err(|_| {
-                AppError::validation("path", format!("{} does not exist", file.display()))
+                AppError::unprocessable("path", format!("{} does not exist", file.display()))
             })?;
             if meta.len() > 1024 * 1024 {
-                return Err(AppError::validation("path", "the file is larger than 1 MiB").into());
+                return Err(
+                    AppError::unprocessable("path", "the file is larger than 1 MiB").into(),
+                );
             }
             std::fs::read_to_string(&file).map_err(|err| {
-                AppError::validation("path", format!("cannot read {}: {err}", file.display()))
+                AppError::unprocessable("path", format!("cannot read {}: {err}", file.display()))
             })?
         }
     };
     let mut parsed = Vec::new();
     for (i, item) in dotenvy::from_read_iter(text.as_bytes()).enumerate() {
-        let (k, v) =
-            item.map_err(|err| AppError::validation("content", format!("entry {}: {err}", i + 1)))?;
+        let (k, v) = item
+            .map_err(|err| AppError::unprocessable("content", format!("entry {}: {err}", i + 1)))?;
         if !valid_key(&k) {
-            return Err(AppError::validation(
+            return Err(AppError::unprocessable(
                 "content",
                 format!("`{k}` is not a valid variable name"),
+            )
+            .into());
+        }
+        if !valid_value(&v) {
+            return Err(AppError::unprocessable(
+                "content",
+                format!("the value of `{k}` is over 32768 characters or holds a NUL"),
             )
             .into());
         }
         parsed.push((k, v));
     }
     if parsed.len() > 500 {
-        return Err(AppError::validation("content", "at most 500 variables").into());
+        return Err(AppError::unprocessable("content", "at most 500 variables").into());
     }
     let before: BTreeMap<String, String> = repo::vars(&state.db, vec![e.id])
         .await?

@@ -11,6 +11,11 @@ pub(super) fn bad(field: &str, message: impl Into<String>) -> AppError {
     AppError::validation(field, message)
 }
 
+/// A 422: a rule the API document cannot state (across fields, or against other services).
+fn refused(field: &str, message: impl Into<String>) -> AppError {
+    AppError::unprocessable(field, message)
+}
+
 fn check_probe(field: &str, p: &Probe, has_port: bool) -> Result<(), AppError> {
     if !(50..=3_600_000).contains(&p.interval_ms) {
         return Err(bad(field, "interval_ms must be between 50 and 3600000"));
@@ -24,12 +29,15 @@ fn check_probe(field: &str, p: &Probe, has_port: bool) -> Result<(), AppError> {
     match &p.check {
         ProbeCheck::Http { path, status, body } => {
             if !has_port {
-                return Err(bad(
+                return Err(refused(
                     field,
                     "an http probe needs a port (set one or allocate one)",
                 ));
             }
-            if !path.starts_with('/') || path.len() > 500 || path.chars().any(char::is_whitespace) {
+            if !path.starts_with('/')
+                || path.chars().count() > 500
+                || path.chars().any(char::is_whitespace)
+            {
                 return Err(bad(
                     field,
                     "the http path must start with / and hold no spaces",
@@ -41,23 +49,23 @@ fn check_probe(field: &str, p: &Probe, has_port: bool) -> Result<(), AppError> {
                     "the expected status must be between 100 and 599",
                 ));
             }
-            if body.as_ref().is_some_and(|b| b.len() > 1000) {
+            if body.as_ref().is_some_and(|b| b.chars().count() > 1000) {
                 return Err(bad(
                     field,
-                    "the expected body text must be at most 1000 bytes",
+                    "the expected body text must be at most 1000 characters",
                 ));
             }
         }
         ProbeCheck::Tcp => {
             if !has_port {
-                return Err(bad(
+                return Err(refused(
                     field,
                     "a tcp probe needs a port (set one or allocate one)",
                 ));
             }
         }
         ProbeCheck::Exec { command } => {
-            if command.trim().is_empty() || command.len() > 4000 {
+            if command.trim().is_empty() || command.chars().count() > 4000 {
                 return Err(bad(
                     field,
                     "the exec command must have 1 to 4000 characters",
@@ -65,11 +73,11 @@ fn check_probe(field: &str, p: &Probe, has_port: bool) -> Result<(), AppError> {
             }
         }
         ProbeCheck::LogLine { pattern } => {
-            if pattern.is_empty() || pattern.len() > 500 {
+            if pattern.is_empty() || pattern.chars().count() > 500 {
                 return Err(bad(field, "the pattern must have 1 to 500 characters"));
             }
             regex::Regex::new(pattern).map_err(|e| {
-                bad(
+                refused(
                     field,
                     format!("the pattern is not a valid regular expression: {e}"),
                 )
@@ -93,11 +101,11 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
             "must be 1 to 40 of a-z 0-9 - _, starting with a letter or digit",
         ));
     }
-    if d.command.trim().is_empty() || d.command.len() > 4000 {
+    if d.command.trim().is_empty() || d.command.chars().count() > 4000 {
         return Err(bad("command", "must have 1 to 4000 characters"));
     }
     let cwd = Path::new(&d.cwd);
-    if d.cwd.len() > 500
+    if d.cwd.chars().count() > 500
         || cwd.is_absolute()
         || cwd.components().any(|c| {
             matches!(
@@ -112,7 +120,7 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
         ));
     }
     if d.port.is_some() && d.allocate_port {
-        return Err(bad("port", "set a port or allocate_port, not both"));
+        return Err(refused("port", "set a port or allocate_port, not both"));
     }
     if d.port == Some(0) {
         return Err(bad("port", "must be between 1 and 65535"));
@@ -128,7 +136,7 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
         if !key_ok {
             return Err(bad("env", format!("`{k}` is not a valid variable name")));
         }
-        if v.len() > 32 * 1024 || v.contains('\0') {
+        if v.chars().count() > 32 * 1024 || v.contains('\0') {
             return Err(bad(
                 "env",
                 format!("the value of `{k}` is too long or holds a NUL"),
@@ -139,7 +147,7 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
         return Err(bad("depends_on", "at most 50 services"));
     }
     if d.depends_on.contains(&d.name) {
-        return Err(bad("depends_on", "a service cannot depend on itself"));
+        return Err(refused("depends_on", "a service cannot depend on itself"));
     }
     let has_port = d.port.is_some() || d.allocate_port;
     for (field, p) in [
@@ -152,6 +160,9 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
                 AppError::Validation { message, .. } => {
                     bad("probes", format!("{field}: {message}"))
                 }
+                AppError::Unprocessable { message, .. } => {
+                    refused("probes", format!("{field}: {message}"))
+                }
                 other => other,
             })?;
         }
@@ -160,13 +171,16 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
     if r.max_retries > 100 {
         return Err(bad("restart", "max_retries must be at most 100"));
     }
-    if !(10..=3_600_000).contains(&r.backoff_ms)
-        || r.max_backoff_ms < r.backoff_ms
-        || r.max_backoff_ms > 3_600_000
-    {
+    if !(10..=3_600_000).contains(&r.backoff_ms) || !(10..=3_600_000).contains(&r.max_backoff_ms) {
         return Err(bad(
             "restart",
-            "backoff_ms must be 10–3600000 and max_backoff_ms between it and 3600000",
+            "backoff_ms and max_backoff_ms must be 10–3600000",
+        ));
+    }
+    if r.max_backoff_ms < r.backoff_ms {
+        return Err(refused(
+            "restart",
+            "max_backoff_ms must be at least backoff_ms",
         ));
     }
     if d.grace_ms > 300_000 {
@@ -205,7 +219,7 @@ pub(super) fn check_dependencies(
     }
     for d in &def.depends_on {
         if !graph.contains_key(d) {
-            return Err(bad(
+            return Err(refused(
                 "depends_on",
                 format!("no service `{d}` in this project"),
             ));
@@ -217,7 +231,7 @@ pub(super) fn check_dependencies(
     let mut seen = HashSet::new();
     while let Some(n) = stack.pop() {
         if n == def.name {
-            return Err(bad("depends_on", "this would close a dependency cycle"));
+            return Err(refused("depends_on", "this would close a dependency cycle"));
         }
         if seen.insert(n.clone()) {
             stack.extend(graph.get(&n).cloned().unwrap_or_default());
@@ -234,11 +248,24 @@ mod tests {
         ServiceDefinition::new(name, "true")
     }
 
-    fn field(r: Result<(), AppError>) -> Option<String> {
-        match r {
-            Err(AppError::Validation { field, .. }) => Some(field),
+    /// The field at fault, with the status it is refused with (400 or 422).
+    fn refusal(r: Result<(), AppError>) -> Option<(String, u16)> {
+        let e = r.err()?;
+        let status = e.status();
+        match e {
+            AppError::Validation { field, .. } | AppError::Unprocessable { field, .. } => {
+                Some((field, status))
+            }
             _ => None,
         }
+    }
+
+    fn field(r: Result<(), AppError>) -> Option<String> {
+        refusal(r).map(|(field, _)| field)
+    }
+
+    fn status(r: Result<(), AppError>) -> Option<u16> {
+        refusal(r).map(|(_, status)| status)
     }
 
     #[test]
@@ -255,6 +282,7 @@ mod tests {
         d.port = Some(3000);
         d.allocate_port = true;
         assert_eq!(field(check_definition(&d)).as_deref(), Some("port"));
+        assert_eq!(status(check_definition(&d)), Some(422), "across fields");
         let mut d = def("web");
         d.env.insert("BAD-NAME".into(), "x".into());
         assert_eq!(field(check_definition(&d)).as_deref(), Some("env"));
@@ -266,11 +294,25 @@ mod tests {
             Some("probes"),
             "tcp needs a port"
         );
+        assert_eq!(status(check_definition(&d)), Some(422));
         let mut d = def("web");
         d.probes.liveness = serde_json::from_value(
             serde_json::json!({"check": {"kind": "log_line", "pattern": "("}}),
         )
         .ok();
         assert_eq!(field(check_definition(&d)).as_deref(), Some("probes"));
+        assert_eq!(
+            status(check_definition(&d)),
+            Some(422),
+            "a regex that does not compile"
+        );
+        let mut d = def("web");
+        d.restart.backoff_ms = 1000;
+        d.restart.max_backoff_ms = 100;
+        assert_eq!(status(check_definition(&d)), Some(422));
+        let mut d = def("web");
+        d.command = "é".repeat(4000);
+        assert_eq!(field(check_definition(&d)), None, "characters, not bytes");
+        assert_eq!(status(check_definition(&def("Web App"))), Some(400));
     }
 }

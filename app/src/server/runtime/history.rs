@@ -2,6 +2,7 @@
 
 use super::definitions::bad;
 use super::services::service_of;
+use crate::error::AppError;
 use crate::models::runtime::{LogLine, LogQuery, PortEntry, RunInfo, RunsQuery};
 use crate::models::Operation;
 use crate::server::caller::Caller;
@@ -42,7 +43,7 @@ pub async fn log_history(
         return Err(bad("limit", "must be between 1 and 5000").into());
     }
     let search = q.search.clone().unwrap_or_default();
-    if search.len() > 500 {
+    if search.chars().count() > 500 {
         return Err(bad("search", "must be at most 500 characters").into());
     }
     let matcher: Box<dyn Fn(&str) -> bool + Send> = if search.is_empty() {
@@ -51,7 +52,9 @@ pub async fn log_history(
         let re = regex::RegexBuilder::new(&search)
             .size_limit(1 << 20)
             .build()
-            .map_err(|e| bad("search", format!("not a valid regular expression: {e}")))?;
+            .map_err(|e| {
+                AppError::unprocessable("search", format!("not a valid regular expression: {e}"))
+            })?;
         Box::new(move |t| re.is_match(t))
     } else {
         let needle = search.to_lowercase();
@@ -105,16 +108,13 @@ pub async fn log_download(
     let runs =
         repo::services::runs(&state.db, service_id, u64::from(state.settings.keep_runs)).await?;
     let run = match run_id {
-        Some(id) => runs.into_iter().find(|r| r.id == id).ok_or_else(|| {
-            bad(
-                "run_id",
-                format!("service {service_id} has no kept run {id}"),
-            )
-        })?,
-        None => runs
+        Some(id) => runs
             .into_iter()
-            .next()
-            .ok_or_else(|| bad("service_id", "the service has not run yet"))?,
+            .find(|r| r.id == id)
+            .ok_or_else(|| AppError::not_found(format!("kept run {id} of service {service_id}")))?,
+        None => runs.into_iter().next().ok_or_else(|| {
+            AppError::not_found(format!("run of service {service_id} (it has not run yet)"))
+        })?,
     };
     let (sid, rid, dir) = (service_id, run.id, PathBuf::from(&run.run_dir));
     let text = tokio::task::spawn_blocking(move || {

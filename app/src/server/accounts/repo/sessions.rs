@@ -86,3 +86,21 @@ pub async fn revoke_all_for_user(
         .await
         .map(|r| r.rows_affected)
 }
+
+/// Revokes every session of a user except the rotation family `keep` (a password change ends the
+/// user's other sign-ins and keeps the one that made it, as GitHub and GitLab do).
+pub async fn revoke_others_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    keep: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let mut update = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(family) = keep {
+        update = update.filter(session::Column::Family.ne(family));
+    }
+    update.exec(db).await.map(|r| r.rows_affected)
+}

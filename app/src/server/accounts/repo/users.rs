@@ -28,12 +28,19 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     user::Entity::find().count(db).await
 }
 
-/// How many users have `role`.
-pub async fn count_with_role(db: &impl ConnectionTrait, role: &str) -> Result<u64, DbErr> {
-    user::Entity::find()
-        .filter(user::Column::Role.eq(role))
-        .count(db)
-        .await
+/// How many owners there are, locking their rows until the transaction ends (on PostgreSQL;
+/// SQLite's write lock, taken by `db::begin`, already serialises writers). Two owners removing
+/// each other at once then queue here, and the second sees the first's change.
+pub async fn count_owners_locked(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    let ids: Vec<i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Role.eq("owner"))
+        .lock_exclusive()
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.len() as u64)
 }
 
 /// Inserts a user.
