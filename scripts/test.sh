@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs the whole suite: unit and integration tests against PostgreSQL and
 # Redis, the same integration suite again on the embedded SQLite default, then the end-to-end
-# tests in Chromium against the release server. Installs and starts what it needs.
+# tests in Chromium against the release server, after fuzzing its API. Installs and starts what
+# it needs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,12 +17,25 @@ log "dropping test databases left by earlier runs"
 psql "$OPTIMUS_TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'optimus_test_%'" 2>/dev/null |
   while read -r db; do psql "$OPTIMUS_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
 
+# Both passes run instrumented (cargo-llvm-cov; its own target folder beside the usual one), and
+# their profiles are merged into one line-coverage figure for the server code.
+COVERAGE_FLOOR="${COVERAGE_FLOOR:-0}"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+# Profiles of earlier runs would count twice; the instrumented build itself is kept.
+find "$TARGET/llvm-cov-target" -name '*.profraw' -delete 2>/dev/null || true
+
 log "unit and integration tests (PostgreSQL + Redis)"
-cargo test --workspace --exclude frontend --locked
+cargo llvm-cov --no-report --workspace --exclude frontend --locked
 
 log "integration tests again on the embedded default (SQLite, in-process bus and limiter)"
 # Same package selection as above, so features unify identically and nothing is rebuilt.
-env -u OPTIMUS_TEST_DATABASE_URL -u OPTIMUS_TEST_REDIS_URL cargo test --workspace --exclude frontend --test api --locked
+env -u OPTIMUS_TEST_DATABASE_URL -u OPTIMUS_TEST_REDIS_URL \
+  cargo llvm-cov --no-report --workspace --exclude frontend --test api --locked
+
+log "line coverage of the server code (both passes merged)"
+cargo llvm-cov report --json --summary-only --output-path "$TARGET/coverage.json" >/dev/null
+python3 "$ROOT/scripts/coverage_summary.py" "$TARGET/coverage.json" "$COVERAGE_FLOOR"
 
 bash "$ROOT/scripts/build.sh"
+bash "$ROOT/scripts/fuzz.sh"
 bash "$ROOT/scripts/e2e.sh"

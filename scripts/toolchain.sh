@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building Optimus needs when it is missing, from the package registries only:
-# the wasm32 target, a pinned cargo-leptos, the wasm-bindgen CLI matching Cargo.lock, and the
-# npm tools (wasm-opt from binaryen, playwright-core). Source it: it also sets PATH.
+# the wasm32 target, a pinned cargo-leptos, cargo-llvm-cov with rustc's LLVM tools, the
+# wasm-bindgen CLI matching Cargo.lock, and the npm tools (wasm-opt from binaryen,
+# playwright-core). Source it: it also sets PATH.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +19,17 @@ fi
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   log "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes ~10 minutes once)"
   cargo install --locked "cargo-leptos@$CARGO_LEPTOS_VERSION"
+fi
+
+CARGO_LLVM_COV_VERSION="0.9.1"
+# Coverage: rustc's own LLVM tools (profiles must be read by the LLVM that wrote them).
+if ! rustup component list --installed 2>/dev/null | grep -q '^llvm-tools'; then
+  log "adding the llvm-tools component (coverage)"
+  rustup component add llvm-tools-preview
+fi
+if ! cargo llvm-cov --version 2>/dev/null | grep -q "$CARGO_LLVM_COV_VERSION"; then
+  log "installing cargo-llvm-cov $CARGO_LLVM_COV_VERSION"
+  cargo install --locked "cargo-llvm-cov@$CARGO_LLVM_COV_VERSION"
 fi
 
 WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' "$ROOT/Cargo.lock")"
