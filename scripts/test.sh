@@ -19,7 +19,8 @@ psql "$OPTIMUS_TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE d
 
 # Both passes run instrumented (cargo-llvm-cov; its own target folder beside the usual one), and
 # their profiles are merged into one line-coverage figure for the server code.
-COVERAGE_FLOOR="${COVERAGE_FLOOR:-0}"
+# The floor is what the suite reached when it was set (89.8 %, 2026-12-04), less noise.
+COVERAGE_FLOOR="${COVERAGE_FLOOR:-89}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 # Profiles of earlier runs would count twice; the instrumented build itself is kept.
 find "$TARGET/llvm-cov-target" -name '*.profraw' -delete 2>/dev/null || true

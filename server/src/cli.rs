@@ -70,10 +70,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Shim => std::process::exit(app::server::runtime::shim::run()),
         Command::Serve => {
             let app = Application::build(settings).await?;
+            // The port actually bound (the setting may say 0).
             tracing::info!(
                 port = app.port(),
-                "listening on http://{}",
-                app.state().settings.bind
+                "listening on http://{}:{}",
+                app.state().settings.bind.ip(),
+                app.port()
             );
             app.run_until_stopped().await
         }

@@ -303,6 +303,15 @@ impl TestApp {
 }
 
 impl ServiceGuard {
+    /// A guard over the services of an `optimus` child process using `data` (nothing in this
+    /// process supervises them).
+    pub fn for_data_dir(data: &std::path::Path) -> ServiceGuard {
+        ServiceGuard {
+            runtimes: Vec::new(),
+            runs: data.join("runs"),
+        }
+    }
+
     /// Also detaches `other`, an instance sharing this one's data folder.
     pub fn cover(&mut self, other: &TestApp) {
         self.runtimes.push(other.state.runtime.clone());
@@ -383,4 +392,10 @@ fn kill_runs(runs: &std::path::Path) -> (bool, Vec<u32>) {
 pub fn skipped(test: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
+}
+
+/// Reports a figure a fault test observed, by name, on the real stderr (kept in the CI log).
+pub fn observed(test: &str, what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "OBSERVED {test}: {what}");
 }

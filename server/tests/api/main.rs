@@ -13,6 +13,7 @@ mod deploy;
 mod endpoints;
 mod endpoints_services;
 mod events;
+mod faults;
 mod health;
 mod helpers;
 mod input;

@@ -217,11 +217,17 @@ async fn start_shim(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, St
             .await
             .map_err(|e| format!("cannot hand the spec to the shim: {e}"))?;
     }
-    // The shim outlives this call; reap it whenever it ends.
+    // The shim outlives this call; reap it whenever it ends. At shutdown it is let go, not
+    // waited for: it and the service belong to the user and keep running (the next start adopts
+    // them), and waiting would hold the exit for the whole shutdown grace.
+    let mut shutdown = state.jobs.shutdown_signal();
     state.jobs.spawn(
         format!("runtime.reap_shim:{}", spec.run_dir.display()),
         async move {
-            let _ = child.wait().await;
+            tokio::select! {
+                _ = child.wait() => {}
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
         },
     );
     let deadline = Instant::now() + Duration::from_secs(10);
