@@ -122,12 +122,10 @@ pub fn check(path: &str, body: &Value) -> Result<(), AppError> {
     };
     let mut at = field_of(error.instance_path().as_str());
     // An item of a list is named by its list, the position in the message (`tags`: "item 2: …").
-    let mut item = None;
-    if let Some((list, index)) = at.rsplit_once('.').or(Some(("", at.as_str()))) {
-        if let Ok(i) = index.parse::<usize>() {
-            item = Some(i + 1);
-            at = list.to_owned();
-        }
+    let (list, last) = at.rsplit_once('.').unwrap_or(("", at.as_str()));
+    let item = last.parse::<usize>().ok().map(|i| i + 1);
+    if item.is_some() {
+        at = list.to_owned();
     }
     let field = match error.kind() {
         ValidationErrorKind::Required { property } => {

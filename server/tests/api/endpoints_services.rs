@@ -125,22 +125,10 @@ async fn restarting_a_project_gives_every_service_a_new_process() {
         let s = wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
         before.push(pid_of(&s["last_run"]));
     }
-    let mut bad = bad_ids("project_id");
-    bad.push((json!({"project_id": pid}), StatusCode::FORBIDDEN, ""));
-    for (body, status, field) in bad {
-        let token = if status == StatusCode::FORBIDDEN {
-            &viewer
-        } else {
-            &owner
-        };
-        refused(
-            &app,
-            token,
-            "services/restart_project",
-            &[(body, status, field)],
-        )
-        .await;
-    }
+    let path = "services/restart_project";
+    refused(&app, &owner, path, &bad_ids("project_id")).await;
+    let as_viewer = [(json!({"project_id": pid}), StatusCode::FORBIDDEN, "")];
+    refused(&app, &viewer, path, &as_viewer).await;
     for (id, old) in ids.iter().zip(&before) {
         let s = get(&app, &owner, *id).await;
         assert_eq!(
@@ -264,22 +252,10 @@ async fn importing_detected_services_adds_what_detection_proposes_once() {
     ];
     for (pid, want) in &expected {
         let untouched = service_rows(&app, &owner, *pid).await;
-        let mut bad = bad_ids("project_id");
-        bad.push((json!({"project_id": pid}), StatusCode::FORBIDDEN, ""));
-        for (body, status, field) in bad {
-            let token = if status == StatusCode::FORBIDDEN {
-                &viewer
-            } else {
-                &owner
-            };
-            refused(
-                &app,
-                token,
-                "services/import_detected",
-                &[(body, status, field)],
-            )
-            .await;
-        }
+        let path = "services/import_detected";
+        refused(&app, &owner, path, &bad_ids("project_id")).await;
+        let as_viewer = [(json!({"project_id": pid}), StatusCode::FORBIDDEN, "")];
+        refused(&app, &viewer, path, &as_viewer).await;
         assert_eq!(
             service_rows(&app, &owner, *pid).await,
             untouched,

@@ -167,6 +167,44 @@ async fn log_lines(addr: &str, token: &str, service: i64) -> usize {
     lines.as_array().map(Vec::len).unwrap_or_default()
 }
 
+/// Creates the owner on a fresh server and returns their access token.
+async fn setup_owner(addr: &str) -> String {
+    let body = json!({"username": "owner", "password": PASSWORD});
+    let (status, setup) = post(addr, "auth/setup", body, None).await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    setup["token"].as_str().expect("token").to_owned()
+}
+
+/// A project folder with `services` (name, command) defined: the folder, the project id and the
+/// service ids in order.
+async fn project_with(
+    addr: &str,
+    token: &str,
+    services: &[(&str, &str)],
+) -> (tempfile::TempDir, i64, Vec<i64>) {
+    let dir = tempfile::tempdir().expect("project");
+    std::fs::write(dir.path().join("Makefile"), "run:\n\ttrue\n").expect("write");
+    let body = json!({"path": dir.path()});
+    let project = ok(addr, "projects/create", body, token).await["id"]
+        .as_i64()
+        .expect("project id");
+    let mut ids = Vec::new();
+    for (name, command) in services {
+        let body = json!({"project_id": project, "definition": {"name": name, "command": command}});
+        ids.push(
+            ok(addr, "services/create", body, token).await["id"]
+                .as_i64()
+                .expect("service id"),
+        );
+    }
+    (dir, project, ids)
+}
+
+/// A block of 50 service ports for this test process, from `base` on.
+fn port_block(base: u16, blocks: u32) -> u16 {
+    base + u16::try_from(std::process::id() % blocks).unwrap_or(0) * 50
+}
+
 /// SIGKILL while three services run and a scan is under way; a new process on the same data
 /// adopts the services (same pids, no second copy, logs go on), marks the scan interrupted and
 /// lets it run again, and has every write it acknowledged.
@@ -175,43 +213,20 @@ async fn a_killed_optimus_readopts_its_services_and_marks_the_interrupted_scan()
     let data = tempfile::tempdir().expect("data");
     let database = fresh_database(data.path()).await;
     let _services = ServiceGuard::for_data_dir(data.path());
-    let block = 21000 + u16::try_from(std::process::id() % 150).unwrap_or(0) * 50;
+    let block = port_block(21000, 150);
     let first = serve(data.path(), &database, block, &[]).await;
-    let (status, setup) = post(
+    let token = setup_owner(&first.addr).await;
+    let (_project_dir, project, ids) = project_with(
         &first.addr,
-        "auth/setup",
-        json!({"username": "owner", "password": PASSWORD}),
-        None,
+        &token,
+        &[
+            ("one", "exec sleep 300"),
+            ("two", "exec sleep 300"),
+            ("tick", "while :; do echo tick; sleep 0.1; done"),
+        ],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{setup}");
-    let token = setup["token"].as_str().expect("token").to_owned();
-
-    let project_dir = tempfile::tempdir().expect("project");
-    std::fs::write(project_dir.path().join("Makefile"), "run:\n\ttrue\n").expect("write");
-    let project = ok(
-        &first.addr,
-        "projects/create",
-        json!({"path": project_dir.path()}),
-        &token,
-    )
-    .await["id"]
-        .as_i64()
-        .expect("project id");
-    let mut ticker = 0;
-    for (name, command) in [
-        ("one", "exec sleep 300"),
-        ("two", "exec sleep 300"),
-        ("tick", "while :; do echo tick; sleep 0.1; done"),
-    ] {
-        let body = json!({"project_id": project, "definition": {"name": name, "command": command}});
-        let id = ok(&first.addr, "services/create", body, &token).await["id"]
-            .as_i64()
-            .expect("service id");
-        if name == "tick" {
-            ticker = id;
-        }
-    }
+    let ticker = ids[2];
     ok(
         &first.addr,
         "services/start_project",
@@ -380,7 +395,7 @@ async fn sigterm_finishes_requests_in_flight_leaves_services_running_and_exits_0
     let data = tempfile::tempdir().expect("data");
     let database = fresh_database(data.path()).await;
     let _services = ServiceGuard::for_data_dir(data.path());
-    let block = 28500 + u16::try_from(std::process::id() % 20).unwrap_or(0) * 50;
+    let block = port_block(28500, 20);
     // A model on loopback that takes its time: a deliberation is a request really in flight.
     let model = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -409,30 +424,10 @@ async fn sigterm_finishes_requests_in_flight_leaves_services_running_and_exits_0
         ("OPTIMUS_LLM_TIMEOUT_MS", "10000".to_owned()),
     ];
     let mut server = serve(data.path(), &database, block, &settings).await;
-    let (_, setup) = post(
-        &server.addr,
-        "auth/setup",
-        json!({"username": "owner", "password": PASSWORD}),
-        None,
-    )
-    .await;
-    let token = setup["token"].as_str().expect("token").to_owned();
-    let project_dir = tempfile::tempdir().expect("project");
-    std::fs::write(project_dir.path().join("Makefile"), "run:\n\ttrue\n").expect("write");
-    let project = ok(
-        &server.addr,
-        "projects/create",
-        json!({"path": project_dir.path()}),
-        &token,
-    )
-    .await["id"]
-        .as_i64()
-        .expect("project id");
-    let body =
-        json!({"project_id": project, "definition": {"name": "keep", "command": "exec sleep 300"}});
-    let service = ok(&server.addr, "services/create", body, &token).await["id"]
-        .as_i64()
-        .expect("service id");
+    let token = setup_owner(&server.addr).await;
+    let (_project_dir, _, ids) =
+        project_with(&server.addr, &token, &[("keep", "exec sleep 300")]).await;
+    let service = ids[0];
     ok(
         &server.addr,
         "services/start",

@@ -129,14 +129,11 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
         return Err(bad("env", "at most 200 variables"));
     }
     for (k, v) in &d.env {
-        let key_ok = !k.is_empty()
-            && k.len() <= 128
-            && k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !key_ok {
+        // The same rules as an environment's variables.
+        if !crate::server::environments::valid_key(k) {
             return Err(bad("env", format!("`{k}` is not a valid variable name")));
         }
-        if v.chars().count() > 32 * 1024 || v.contains('\0') {
+        if !crate::server::environments::valid_value(v) {
             return Err(bad(
                 "env",
                 format!("the value of `{k}` is too long or holds a NUL"),
