@@ -14,6 +14,8 @@ mod m20261124_000009_create_samples;
 mod m20261201_000010_add_run_limits;
 mod m20261201_000011_create_notifications;
 mod m20261201_000012_create_council;
+mod m20261205_000013_add_run_log_trouble;
+mod m20261205_000014_add_instances;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_add_run_limits::Migration),
             Box::new(m20261201_000011_create_notifications::Migration),
             Box::new(m20261201_000012_create_council::Migration),
+            Box::new(m20261205_000013_add_run_log_trouble::Migration),
+            Box::new(m20261205_000014_add_instances::Migration),
         ]
     }
 }

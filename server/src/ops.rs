@@ -19,6 +19,8 @@ pub struct Readiness {
     pub database: &'static str,
     /// `ok`, `unreachable` or `not_configured`.
     pub redis: &'static str,
+    /// This instance's id (the owner named by the services it supervises).
+    pub instance: String,
 }
 
 /// `GET /readyz`: 200 when the database (and Redis, if configured) answer; 503 naming the one
@@ -33,6 +35,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let report = Readiness {
         database: if db_ok { "ok" } else { "unreachable" },
         redis,
+        instance: state.instance.id.clone(),
     };
     let status = if db_ok && redis != "unreachable" {
         StatusCode::OK

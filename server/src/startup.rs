@@ -6,6 +6,7 @@ use crate::{api_guard, openapi, ops};
 use anyhow::Context;
 use app::server::bus::EventBus;
 use app::server::crypto::SecretBox;
+use app::server::instances::{self, Instance};
 use app::server::jobs::Jobs;
 use app::server::metrics::Metrics;
 use app::server::ratelimit::RateLimiter;
@@ -51,7 +52,11 @@ impl Application {
         Migrator::up(&db, None)
             .await
             .context("running migrations")?;
-        let interrupted = app::server::catalog::fail_interrupted_scans(&db).await?;
+        let instance = Instance::current();
+        instances::register(&db, &instance)
+            .await
+            .context("recording this instance")?;
+        let interrupted = app::server::catalog::fail_interrupted_scans(&db, &instance).await?;
         if interrupted > 0 {
             tracing::warn!(
                 interrupted,
@@ -101,7 +106,9 @@ impl Application {
             runtime: Runtime::new(),
             crypto: SecretBox::new(master_key.expose().as_bytes()),
             jobs: Jobs::new(),
+            instance: Arc::new(instance),
         };
+        instances::spawn_heartbeat(&state.jobs, state.db.clone(), (*state.instance).clone());
         if let Some(relay) = state.bus.relay(state.jobs.shutdown_signal()) {
             state.jobs.spawn("bus.relay", relay);
         }
@@ -122,6 +129,10 @@ impl Application {
             }
             Err(e) => tracing::error!(error = %e, "could not reconcile services"),
         }
+        // Services of another instance on this host that is gone are taken over, and scans of
+        // instances gone anywhere are marked interrupted, while this one runs.
+        state.runtime.watch_orphans(&state, Duration::from_secs(5));
+        spawn_interrupted_scans(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),
@@ -174,25 +185,57 @@ impl Application {
         .with_graceful_shutdown(signal)
         .await
         .context("serving")?;
-        // Services keep running; the next start re-adopts them.
+        // Services keep running; the next start re-adopts them, or another instance on this host
+        // takes them over at once now that this one is forgotten.
         state.runtime.detach_all();
         state.jobs.shutdown(Duration::from_secs(10)).await;
+        if let Err(e) = instances::forget(&state.db, &state.instance).await {
+            tracing::warn!(error = %e, "could not forget this instance; its work is taken over once it is seen gone");
+        }
         tracing::info!("stopped");
         Ok(())
     }
 }
 
-/// Keeps the `optimus_redis_up` gauge current until shutdown.
+/// Every 30 s until shutdown, marks failed the scans of instances that are gone.
+fn spawn_interrupted_scans(state: &AppState) {
+    let (db, me) = (state.db.clone(), state.instance.clone());
+    let mut shutdown = state.jobs.shutdown_signal();
+    state.jobs.spawn("catalog.interrupted_scans", async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tick.tick() => match app::server::catalog::fail_interrupted_scans(&db, &me).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(interrupted = n, "scans of an instance that is gone were marked failed"),
+                    Err(e) => tracing::warn!(error = %e, "could not look for interrupted scans"),
+                },
+            }
+        }
+    });
+}
+
+/// Pings Redis (every 5 s while it is up, every second while it is down, so that the fallbacks
+/// hand back soon after it returns) and keeps the `optimus_redis_up` gauge current, until
+/// shutdown.
 async fn redis_watch(
     redis: RedisHandle,
     metrics: Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut since_ping = u32::MAX;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
+                since_ping = since_ping.saturating_add(1);
+                if redis.is_healthy() && since_ping < 5 {
+                    continue;
+                }
+                since_ping = 0;
                 let up = redis.ping().await;
                 metrics.redis_up.set(i64::from(up));
             }

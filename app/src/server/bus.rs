@@ -86,7 +86,9 @@ impl EventBus {
             topic: event.topic(),
             event,
         };
-        if let Some(redis) = &self.redis {
+        // While Redis is known to be down, events stay local at once rather than each waiting
+        // on a reconnect attempt; the health watcher notices when it is back.
+        if let Some(redis) = self.redis.as_ref().filter(|r| r.is_healthy()) {
             let msg = WireMessage {
                 origin: self.instance.to_string(),
                 envelope: envelope.clone(),

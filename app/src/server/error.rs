@@ -41,9 +41,7 @@ impl From<ServerError> for AppError {
             ServerError::App(app) => app,
             // Already logged where it was met; the client learns which row to repair.
             ServerError::Stored(e) => AppError::conflict(format!("{e}; update or delete it")),
-            ServerError::Db(
-                e @ (sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_)),
-            ) => {
+            ServerError::Db(e) if crate::server::db::is_unavailable(&e) => {
                 tracing::error!(error = %e, "database unavailable");
                 AppError::Unavailable {
                     message: "database unavailable".into(),

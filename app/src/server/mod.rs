@@ -2,10 +2,11 @@
 //!
 //! The files here are the shared kernel: configuration ([`settings`]), state, errors, the
 //! database and Redis handles, the event bus, secret sealing, metrics, the rate limiter, the
-//! request context and paging. Each folder is one feature, with its public API at its root, its
-//! queries in `repo` (the only code touching its `entities`) and submodules by concern:
-//! [`accounts`], [`audit`], [`catalog`], [`runtime`], [`environments`], [`notifications`],
-//! [`council`]. Server functions in `crate::api` are thin wrappers over these features.
+//! request context and paging, and which instance this is among those sharing the database
+//! ([`instances`]). Each folder is one feature, with its public API at its root, its queries in
+//! `repo` (the only code touching its `entities`) and submodules by concern: [`accounts`],
+//! [`audit`], [`catalog`], [`runtime`], [`environments`], [`notifications`], [`council`].
+//! Server functions in `crate::api` are thin wrappers over these features.
 
 pub mod accounts;
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod crypto;
 pub mod db;
 pub mod environments;
 pub mod error;
+pub mod instances;
 pub mod jobs;
 pub mod metrics;
 pub mod notifications;

@@ -38,7 +38,8 @@ impl RateLimiter {
     /// Counts one hit on `key`; `Err(retry_after_secs)` once more than `limit` hits fall in the
     /// current `window`.
     pub async fn hit(&self, key: &str, limit: u32, window: Duration) -> Result<(), u64> {
-        if let Some(redis) = &self.redis {
+        // While Redis is known to be down, count in process at once (see `RedisHandle`).
+        if let Some(redis) = self.redis.as_ref().filter(|r| r.is_healthy()) {
             let mut conn = redis.conn.clone();
             let res: redis::RedisResult<(i64, i64)> = redis::Script::new(SCRIPT)
                 .key(redis.key(&format!("rl:{key}")))

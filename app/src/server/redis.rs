@@ -1,5 +1,9 @@
-//! The optional Redis connection: auto-reconnecting, with short timeouts, and a health flag the
-//! readiness check and the rate limiter read.
+//! The optional Redis connection: auto-reconnecting, with short timeouts, and a health flag.
+//!
+//! A failed command marks Redis down; while it is down the event bus and the rate limiter use
+//! their in-process fallbacks at once instead of each request waiting on a reconnect attempt,
+//! and only the health watcher (`redis.watch`, every second while down) and `/readyz` try it,
+//! marking it up again when it answers.
 
 use super::secret::Secret;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};

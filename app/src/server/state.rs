@@ -35,6 +35,8 @@ pub struct AppState {
     pub crypto: super::crypto::SecretBox,
     /// Every background task of this instance, named and joined at shutdown.
     pub jobs: super::jobs::Jobs,
+    /// Which instance this is (owner of the services it supervises and the scans it runs).
+    pub instance: Arc<super::instances::Instance>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

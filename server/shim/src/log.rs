@@ -16,6 +16,45 @@ pub enum Stream {
 pub const CURRENT: &str = "output.log";
 /// The previous segment.
 pub const PREVIOUS: &str = "output.log.1";
+/// Where the shim says that the log cannot be written ([`Trouble`]).
+pub const STATUS: &str = "log.json";
+/// The size [`STATUS`] is created with and always keeps, so that rewriting it in place needs no
+/// free space on a full disk.
+pub const STATUS_BYTES: usize = 1024;
+
+/// Lines the shim could not write to the run's log (the server reads it as its `LogTrouble`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Trouble {
+    /// Lines lost so far.
+    pub lost_lines: u64,
+    /// Their size in bytes.
+    pub lost_bytes: u64,
+    /// The write error, while writing fails; `None` once lines are written again.
+    pub error: Option<String>,
+    /// When writing first failed.
+    pub since: Option<DateTime<Utc>>,
+}
+
+impl Trouble {
+    /// The status file's content: the JSON padded with spaces to [`STATUS_BYTES`] (the error is
+    /// shortened to fit).
+    pub fn to_status(&self) -> Vec<u8> {
+        let mut shown = self.clone();
+        if let Some(e) = shown.error.as_mut() {
+            if e.len() > 400 {
+                let mut cut = 400;
+                while !e.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                e.truncate(cut);
+            }
+        }
+        let mut out = serde_json::to_vec(&shown).unwrap_or_else(|_| b"{}".to_vec());
+        out.resize(STATUS_BYTES.max(out.len()), b' ');
+        out
+    }
+}
+
 /// Lines longer than this are cut (and marked) so one runaway line cannot fill a segment.
 pub const MAX_LINE: usize = 16 * 1024;
 
@@ -79,6 +118,22 @@ mod tests {
         assert_eq!(clean_line(b"10%\r50%\r100%\n"), "100%");
         assert_eq!(clean_line(b"plain\r\n"), "plain");
         assert_eq!(clean_line(b"\xff ok\n"), "\u{fffd} ok");
+    }
+
+    #[test]
+    fn the_status_keeps_its_size_and_reads_back() {
+        let t = Trouble {
+            lost_lines: 3,
+            lost_bytes: 120,
+            error: Some("No space left on device (os error 28) ".repeat(40)),
+            since: Some(Utc::now()),
+        };
+        let status = t.to_status();
+        assert_eq!(status.len(), STATUS_BYTES);
+        let back: Trouble = serde_json::from_slice(&status).expect("valid JSON, padded");
+        assert_eq!(back.lost_lines, 3);
+        assert!(back.error.is_some_and(|e| e.len() <= 400));
+        assert_eq!(Trouble::default().to_status().len(), STATUS_BYTES);
     }
 
     #[test]

@@ -95,6 +95,11 @@ struct LogWriter {
     seq: u64,
     segment_bytes: u64,
     secrets: Vec<String>,
+    /// [`logs::STATUS`], created at its full size up front.
+    status: Option<File>,
+    trouble: logs::Trouble,
+    /// When the status file was last rewritten while writing fails.
+    told: Option<Instant>,
 }
 
 impl LogWriter {
@@ -103,6 +108,10 @@ impl LogWriter {
             .create(true)
             .append(true)
             .open(dir.join(logs::CURRENT))?;
+        let trouble = logs::Trouble::default();
+        let status = File::create(dir.join(logs::STATUS))
+            .and_then(|mut f| f.write_all(&trouble.to_status()).map(|()| f))
+            .ok();
         Ok(Self {
             dir: dir.to_owned(),
             file,
@@ -110,6 +119,9 @@ impl LogWriter {
             seq: 0,
             segment_bytes: segment_bytes.max(4096),
             secrets,
+            status,
+            trouble,
+            told: None,
         })
     }
 
@@ -117,21 +129,76 @@ impl LogWriter {
         let text = redact(&clean_line(raw), &self.secrets);
         let line = format_line(self.seq, Utc::now(), stream, &text);
         self.seq += 1;
-        if self.size + line.len() as u64 > self.segment_bytes && self.size > 0 {
+        if self.trouble.error.is_some() {
+            // Writing failed before: say what was lost first. The `\n` ends a line that was
+            // cut off half-way.
+            let note = format!(
+                "[optimus] {} lines ({} bytes) could not be written to this log: {}",
+                self.trouble.lost_lines,
+                self.trouble.lost_bytes,
+                self.trouble.error.as_deref().unwrap_or_default()
+            );
+            let note = format!(
+                "\n{}",
+                format_line(self.seq, Utc::now(), LogStream::Stderr, &note)
+            );
+            if self.append(note.as_bytes()).is_err() {
+                self.lost(line.len(), None);
+                return;
+            }
+            self.seq += 1;
+            self.trouble.error = None;
+            self.tell();
+        }
+        if let Err(e) = self.append(line.as_bytes()) {
+            self.lost(line.len(), Some(e));
+        }
+    }
+
+    /// Appends to the current segment, rotating first when it would grow past its size.
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.size + bytes.len() as u64 > self.segment_bytes && self.size > 0 {
             // Keep one previous segment; the oldest output goes.
             let _ = std::fs::rename(self.dir.join(logs::CURRENT), self.dir.join(logs::PREVIOUS));
-            if let Ok(f) = OpenOptions::new()
+            self.file = OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(self.dir.join(logs::CURRENT))
-            {
-                self.file = f;
-                self.size = 0;
-            }
+                .open(self.dir.join(logs::CURRENT))?;
+            self.size = 0;
         }
-        if self.file.write_all(line.as_bytes()).is_ok() {
-            self.size += line.len() as u64;
+        self.file.write_all(bytes)?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Counts a line that could not be written (a full disk, a file-size limit): the service
+    /// keeps running and its output keeps being read, and the status file says so.
+    fn lost(&mut self, bytes: usize, error: Option<std::io::Error>) {
+        let t = &mut self.trouble;
+        t.lost_lines += 1;
+        t.lost_bytes += bytes as u64;
+        t.since.get_or_insert_with(Utc::now);
+        let first = t.error.is_none();
+        if let Some(e) = error {
+            t.error = Some(e.to_string());
         }
+        // At most four times a second while it lasts.
+        if first
+            || self
+                .told
+                .is_none_or(|at| at.elapsed() >= Duration::from_millis(250))
+        {
+            self.tell();
+        }
+    }
+
+    /// Rewrites the status file in place (same size: no free space needed).
+    fn tell(&mut self) {
+        use std::os::unix::fs::FileExt;
+        if let Some(f) = &self.status {
+            let _ = f.write_all_at(&self.trouble.to_status(), 0);
+        }
+        self.told = Some(Instant::now());
     }
 }
 
@@ -197,8 +264,14 @@ fn supervise(spec: &ShimSpec) -> ShimExit {
     };
     // Limits go on the shim itself just before the fork, so the service inherits them at once.
     let applied = limits::apply(&spec.limits, &format!("run-{}", std::process::id()));
-    let exit = run_service(spec, writer, &applied);
+    let exit = run_service(spec, writer.clone(), &applied);
     applied.release();
+    // The last count of lost lines, which the rate limit on rewrites may have held back.
+    if let Ok(mut w) = writer.lock() {
+        if w.trouble.lost_lines > 0 {
+            w.tell();
+        }
+    }
     exit
 }
 

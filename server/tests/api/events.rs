@@ -2,16 +2,17 @@
 
 use crate::helpers::{redis_url, spawn_app, spawn_with_settings, test_settings, TestApp, PASSWORD};
 use app::server::secret::Secret;
+use app::server::settings::Settings;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, token: &str) -> Socket {
+pub(crate) async fn connect(app: &TestApp, token: &str) -> Socket {
     let mut req = format!("ws://127.0.0.1:{}/api/v1/events", app.port)
         .into_client_request()
         .expect("request");
@@ -25,7 +26,7 @@ async fn connect(app: &TestApp, token: &str) -> Socket {
     socket
 }
 
-async fn next_json(socket: &mut Socket) -> Value {
+pub(crate) async fn next_json(socket: &mut Socket) -> Value {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -38,7 +39,7 @@ async fn next_json(socket: &mut Socket) -> Value {
     }
 }
 
-async fn subscribe(socket: &mut Socket, topics: &[&str]) {
+pub(crate) async fn subscribe(socket: &mut Socket, topics: &[&str]) {
     socket
         .send(Message::Text(
             json!({"type": "subscribe", "topics": topics})
@@ -64,7 +65,7 @@ async fn the_stream_refuses_anonymous_clients() {
 }
 
 /// Every text message that arrives within `window` (for asserting what does not come).
-async fn messages_within(socket: &mut Socket, window: Duration) -> Vec<Value> {
+pub(crate) async fn messages_within(socket: &mut Socket, window: Duration) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + window;
     let mut seen = Vec::new();
     while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, socket.next()).await {
@@ -83,7 +84,7 @@ async fn send(socket: &mut Socket, msg: Value) -> Value {
     next_json(socket).await
 }
 
-async fn create_user(app: &TestApp, owner: &str, username: &str) {
+pub(crate) async fn create_user(app: &TestApp, owner: &str, username: &str) {
     let r = app
         .post_anon(
             "users/create",
@@ -158,11 +159,15 @@ async fn an_unknown_topic_is_refused_with_a_message() {
 }
 
 /// Two instances sharing one database, its keys and `redis` (with one key prefix), as behind a
-/// load balancer.
-async fn two_instances(redis: Option<String>) -> (TestApp, TestApp) {
+/// load balancer; `adjust` changes both one's settings.
+pub(crate) async fn two_instances(
+    redis: Option<String>,
+    adjust: impl FnOnce(&mut Settings),
+) -> (TestApp, TestApp) {
     let dir_a = tempfile::tempdir().expect("tempdir");
     let mut a = test_settings(dir_a.path()).await;
     a.redis_url = redis.map(Secret::new);
+    adjust(&mut a);
     // Instances behind one load balancer share their keys (OPTIMUS_JWT_SECRET, OPTIMUS_MASTER_KEY).
     a.jwt_secret = Some(Secret::new("shared-test-jwt-secret-0123456789abcdef"));
     a.master_key = Some(Secret::new("shared-test-master-key-0123456789abcdef"));
@@ -176,7 +181,7 @@ async fn two_instances(redis: Option<String>) -> (TestApp, TestApp) {
 
 #[tokio::test]
 async fn instances_sharing_one_database_honour_each_others_sign_ins_without_redis() {
-    let (app_a, app_b) = two_instances(None).await;
+    let (app_a, app_b) = two_instances(None, |_| {}).await;
     let owner = app_a.setup_owner().await;
     let mut socket = connect(&app_b, &owner).await;
     subscribe(&mut socket, &["users"]).await;
@@ -195,27 +200,39 @@ async fn an_event_published_on_one_instance_reaches_clients_of_another_through_r
         );
         return;
     };
-    let (app_a, app_b) = two_instances(Some(redis)).await;
+    let (app_a, app_b) = two_instances(Some(redis), |_| {}).await;
     let owner = app_a.setup_owner().await;
     let mut socket = connect(&app_b, &owner).await;
     subscribe(&mut socket, &["users"]).await;
-    // B's relay subscribes to Redis asynchronously at start-up, and Redis pub/sub keeps nothing
-    // for late subscribers: create users on A until one of their events reaches B.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    for n in 0.. {
+    reaches(&app_a, &owner, &mut socket, Duration::from_secs(10)).await;
+}
+
+/// Creates users on `from` until one of their events reaches `socket` (a client of another
+/// instance), failing after `within`; returns how long it took. An instance's relay subscribes
+/// to Redis asynchronously (at start-up, after an outage), and Redis pub/sub keeps nothing for
+/// late subscribers, so one event alone proves nothing.
+pub(crate) async fn reaches(
+    from: &TestApp,
+    owner: &str,
+    socket: &mut Socket,
+    within: Duration,
+) -> Duration {
+    let started = tokio::time::Instant::now();
+    loop {
         assert!(
-            tokio::time::Instant::now() < deadline,
-            "no event of A reached B within 10 s"
+            started.elapsed() < within,
+            "no event of one instance reached the other within {within:?}"
         );
-        create_user(&app_a, &owner, &format!("vera{n}")).await;
-        if let Some(msg) = messages_within(&mut socket, Duration::from_millis(250))
+        let name = format!("vera{}", uuid::Uuid::new_v4().simple());
+        create_user(from, owner, &name[..20]).await;
+        if let Some(msg) = messages_within(socket, Duration::from_millis(250))
             .await
             .into_iter()
             .next()
         {
             assert_eq!(msg["envelope"]["event"]["type"], "user_changed", "{msg}");
             assert_eq!(msg["envelope"]["event"]["change"], "created", "{msg}");
-            return;
+            return started.elapsed();
         }
     }
 }

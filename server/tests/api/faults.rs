@@ -7,12 +7,15 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// An `optimus serve` child, killed when dropped.
 struct Server {
     child: Child,
     addr: String,
+    /// Every line it has logged so far.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -56,6 +59,7 @@ async fn serve(data: &Path, database: &str, port_block: u16, extra: &[(&str, Str
     let mut server = Server {
         child: cmd.spawn().expect("spawn optimus"),
         addr: String::new(),
+        log: Arc::default(),
     };
     let child = &mut server.child;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -72,10 +76,13 @@ async fn serve(data: &Path, database: &str, port_block: u16, extra: &[(&str, Str
     .into_iter()
     .flatten()
     {
-        let tx = tx.clone();
+        let (tx, log) = (tx.clone(), server.log.clone());
         // Reads the log to its end, so the child never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(mut log) = log.lock() {
+                    log.push(line.clone());
+                }
                 let port = serde_json::from_str::<Value>(&line)
                     .ok()
                     .and_then(|v| v["port"].as_u64());
@@ -503,4 +510,222 @@ async fn sigterm_finishes_requests_in_flight_leaves_services_running_and_exits_0
     );
     let alive = Path::new(&format!("/proc/{pid}")).exists();
     assert!(alive, "the user's service {pid} was stopped with Optimus");
+}
+
+/// The instance id an `optimus serve` child gives in `/readyz`.
+async fn instance_id(server: &Server) -> String {
+    let body: Value = reqwest::get(format!("{}/readyz", server.addr))
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    body["instance"].as_str().expect("instance").to_owned()
+}
+
+/// The services of `project` by name: (name, state, pid, owning instance of the last run).
+async fn owned(
+    addr: &str,
+    token: &str,
+    project: i64,
+) -> Vec<(String, String, Option<i64>, Option<String>)> {
+    let list = ok(
+        addr,
+        "services/list",
+        json!({ "project_id": project }),
+        token,
+    )
+    .await;
+    let mut out: Vec<_> = list
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| {
+            (
+                s["definition"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                s["state"].as_str().unwrap_or_default().to_owned(),
+                s["last_run"]["pid"].as_i64(),
+                s["last_run"]["owner"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The services an instance logged as re-adopted, by id.
+fn adopted_by(server: &Server) -> Vec<i64> {
+    let log = server.log.lock().expect("log");
+    log.iter()
+        .filter(|l| l.contains("re-adopted a running service"))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|v| {
+            v["fields"]["service.id"]
+                .as_i64()
+                .or(v["service.id"].as_i64())
+        })
+        .collect()
+}
+
+/// Several instances on one PostgreSQL, on one host: a second instance leaves alone the
+/// services the first still supervises, takes them over once it is killed, and of two instances
+/// started together, each service is adopted by exactly one.
+#[tokio::test]
+async fn instances_sharing_a_database_adopt_only_services_whose_owner_is_gone_and_never_both() {
+    let test =
+        "instances_sharing_a_database_adopt_only_services_whose_owner_is_gone_and_never_both";
+    if std::env::var("OPTIMUS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .is_none()
+    {
+        crate::helpers::skipped(
+            test,
+            "several instances share PostgreSQL; SQLite is the file of one instance",
+        );
+        return;
+    }
+    let data = tempfile::tempdir().expect("data");
+    let database = fresh_database(data.path()).await;
+    let _services = ServiceGuard::for_data_dir(data.path());
+    let block = port_block(30500, 20);
+    let adoptions = [(
+        "OPTIMUS_LOG",
+        "warn,server::cli=info,app::server::runtime::supervisor::adopt=info".to_owned(),
+    )];
+    let a = serve(data.path(), &database, block, &adoptions).await;
+    let token = setup_owner(&a.addr).await;
+    let (_project_dir, project, ids) = project_with(
+        &a.addr,
+        &token,
+        &[
+            ("one", "exec sleep 300"),
+            ("two", "exec sleep 300"),
+            ("three", "exec sleep 300"),
+        ],
+    )
+    .await;
+    ok(
+        &a.addr,
+        "services/start_project",
+        json!({ "project_id": project }),
+        &token,
+    )
+    .await;
+    let a_id = instance_id(&a).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pids = loop {
+        let s = owned(&a.addr, &token, project).await;
+        if s.iter()
+            .all(|(_, state, pid, _)| state == "ready" && pid.is_some())
+        {
+            break s.into_iter().map(|(_, _, pid, _)| pid).collect::<Vec<_>>();
+        }
+        assert!(Instant::now() < deadline, "not all running: {s:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    // B starts while A runs: A's services stay A's, through B's start and a take-over round.
+    let mut a = a;
+    let b = serve(data.path(), &database, block, &adoptions).await;
+    let b_id = instance_id(&b).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let seen = owned(&b.addr, &token, project).await;
+    assert!(
+        seen.iter()
+            .all(|(_, _, _, owner)| owner.as_deref() == Some(a_id.as_str())),
+        "A still owns its runs: {seen:?}"
+    );
+    assert!(adopted_by(&b).is_empty(), "B adopted nothing of A's");
+    let (status, body) = post(
+        &b.addr,
+        "services/stop",
+        json!({ "id": ids[0] }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "B does not stop A's service: {body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another Optimus instance"),
+        "{body}"
+    );
+
+    // A is killed: B takes its services over (same processes, no second run).
+    a.child.kill().expect("SIGKILL");
+    a.child.wait().expect("reap");
+    let killed = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = owned(&b.addr, &token, project).await;
+        if s.iter()
+            .all(|(_, _, _, owner)| owner.as_deref() == Some(b_id.as_str()))
+        {
+            let now: Vec<_> = s.iter().map(|(_, _, pid, _)| *pid).collect();
+            assert_eq!(now, pids, "the same processes");
+            assert!(s.iter().all(|(_, state, _, _)| state == "ready"), "{s:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "B never took over: {s:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took_over = killed.elapsed();
+    let mut taken = adopted_by(&b);
+    taken.sort_unstable();
+    assert_eq!(taken, ids, "B adopted each service once");
+
+    // B is killed too; C and D start together: each service is adopted by exactly one of them.
+    let mut b = b;
+    b.child.kill().expect("SIGKILL");
+    b.child.wait().expect("reap");
+    let (c, d) = tokio::join!(
+        serve(data.path(), &database, block, &adoptions),
+        serve(data.path(), &database, block, &adoptions)
+    );
+    let (c_id, d_id) = (instance_id(&c).await, instance_id(&d).await);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let owners = loop {
+        let s = owned(&c.addr, &token, project).await;
+        let mine = |o: &Option<String>| {
+            o.as_deref() == Some(c_id.as_str()) || o.as_deref() == Some(d_id.as_str())
+        };
+        if s.iter().all(|(_, _, _, owner)| mine(owner)) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "C and D never took over: {s:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut both: Vec<i64> = adopted_by(&c).into_iter().chain(adopted_by(&d)).collect();
+    both.sort_unstable();
+    assert_eq!(
+        both, ids,
+        "each service adopted once, by one of the two: {owners:?}"
+    );
+    for id in &ids {
+        let runs = ok(&c.addr, "services/runs", json!({ "id": id }), &token).await;
+        assert_eq!(
+            runs.as_array().map(Vec::len),
+            Some(1),
+            "no second run: {runs}"
+        );
+    }
+    crate::helpers::observed(
+        test,
+        &format!(
+            "B left A's 3 services alone while A ran (stop through B: 409); took them over {} ms \
+             after A was killed; C and D started together adopted {} and {} of them",
+            took_over.as_millis(),
+            adopted_by(&c).len(),
+            adopted_by(&d).len()
+        ),
+    );
 }

@@ -399,3 +399,66 @@ pub fn observed(test: &str, what: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "OBSERVED {test}: {what}");
 }
+
+/// A TCP proxy in front of a dependency (PostgreSQL, Redis) that a test can cut, as if the
+/// server had stopped (connections close, new ones are refused), and start again on its port.
+pub struct Proxy {
+    /// The port it listens on.
+    pub port: u16,
+    tasks: std::sync::Arc<tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    /// Listens on `port` (0: any) and forwards every connection to `upstream` (`host:port`).
+    pub async fn start(port: u16, upstream: String) -> Self {
+        use tokio::net::{TcpListener, TcpStream};
+        // Restarting on the port of a cut proxy waits for its listener to be gone.
+        let listener = eventually(
+            std::time::Duration::from_secs(5),
+            "bind the proxy",
+            || async move { TcpListener::bind(("127.0.0.1", port)).await.ok() },
+        )
+        .await;
+        let port = listener.local_addr().expect("addr").port();
+        let tasks = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+        let inner = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                inner.lock().await.push(conn);
+            }
+        });
+        tasks.lock().await.push(accept);
+        Self { port, tasks }
+    }
+
+    /// Closes every connection and stops listening.
+    pub async fn cut(&self) {
+        for t in self.tasks.lock().await.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+/// The `host:port` that `url` names.
+pub fn host_port(url: &str) -> String {
+    let parsed = reqwest::Url::parse(url).expect("a URL");
+    format!(
+        "{}:{}",
+        parsed.host_str().expect("a host"),
+        parsed.port().expect("a port")
+    )
+}
+
+/// `url` with its host and port replaced by 127.0.0.1:`port` (to go through a [`Proxy`]).
+pub fn via_port(url: &str, port: u16) -> String {
+    let mut parsed = reqwest::Url::parse(url).expect("a URL");
+    parsed.set_host(Some("127.0.0.1")).expect("host");
+    parsed.set_port(Some(port)).expect("port");
+    parsed.to_string()
+}

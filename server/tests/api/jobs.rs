@@ -27,7 +27,13 @@ async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
     let app = spawn_app().await;
     let _services = app.guard();
     let owner = app.setup_owner().await;
-    let mut idle: Vec<String> = vec!["council.graph_feed".into(), "runtime.sampler".into()];
+    let mut idle: Vec<String> = vec![
+        "catalog.interrupted_scans".into(),
+        "council.graph_feed".into(),
+        "instances.heartbeat".into(),
+        "runtime.sampler".into(),
+        "runtime.take_over".into(),
+    ];
     if redis_url().is_some() {
         idle.extend(["bus.relay".into(), "redis.watch".into()]);
     }

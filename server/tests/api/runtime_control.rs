@@ -415,8 +415,12 @@ async fn after_optimus_restarts_a_running_service_is_adopted_not_duplicated() {
     let first = wait_state(&app, &owner, id, "ready", Duration::from_secs(10)).await;
     let pid_before = first["last_run"]["pid"].clone();
 
-    // The supervisor goes away; the service keeps running (and logging).
+    // The supervisor goes away as at a shutdown (its instance is forgotten); the service keeps
+    // running (and logging).
     app.state.runtime.detach_all();
+    app::server::instances::forget(&app.state.db, &app.state.instance)
+        .await
+        .expect("forget the instance");
     let unsupervised = more_lines(&app, &owner, id, "while nobody supervises").await;
     let main = pid_of(&first["last_run"]);
     assert!(

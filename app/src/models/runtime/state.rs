@@ -107,6 +107,28 @@ pub struct RunInfo {
     /// How each of the service's limits was enforced for this run.
     #[serde(default)]
     pub limits: Vec<LimitEnforcement>,
+    /// Output the log could not keep (a full disk, a file-size limit), once there was any.
+    #[serde(default)]
+    pub log_trouble: Option<LogTrouble>,
+    /// The Optimus instance that started or adopted it (its id, as its `/readyz` gives it).
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// Output of a run that its log could not keep. The service is not stopped for it: its output
+/// is still read (it never blocks on a full pipe), but the lost lines are gone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogTrouble {
+    /// Lines lost so far.
+    pub lost_lines: u64,
+    /// Their size in bytes.
+    pub lost_bytes: u64,
+    /// The write error while writing fails (`No space left on device`); none once lines are
+    /// written again.
+    pub error: Option<String>,
+    /// When writing first failed.
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// A service with its definition and current state.

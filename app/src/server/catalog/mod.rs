@@ -33,8 +33,9 @@ pub use workspaces::{
 };
 
 use crate::models::catalog::ProjectInfo;
+use crate::server::instances::{Instance, Judge, Reach, Verdict};
 use crate::server::stored::Undecodable;
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 /// The project as the API shows it, or an error naming the stored column that cannot be read.
 pub fn project_info(p: &Project) -> Result<ProjectInfo, Undecodable> {
@@ -56,7 +57,18 @@ pub async fn dependents_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64
     repo::dependencies::dependents(db, id).await
 }
 
-/// At start-up: scans left running by a crash or a restart are marked failed. Returns how many.
-pub async fn fail_interrupted_scans(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    repo::workspaces::fail_interrupted(db).await
+/// Scans left running by an instance that is gone (a crash or a restart; on another host, one
+/// whose heartbeat stopped) are marked failed, so they can run again. Scans of instances still
+/// running are left alone. Returns how many were marked.
+pub async fn fail_interrupted_scans(db: &DatabaseConnection, me: &Instance) -> Result<u64, DbErr> {
+    let mut judge = Judge::new(db, me, Reach::AnyHost);
+    let mut failed = 0;
+    for (id, owner) in repo::workspaces::running_scans(db).await? {
+        if judge.owner(owner.as_deref()).await? == Verdict::Gone
+            && repo::workspaces::fail_interrupted(db, id, owner.as_deref()).await?
+        {
+            failed += 1;
+        }
+    }
+    Ok(failed)
 }

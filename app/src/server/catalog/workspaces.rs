@@ -160,7 +160,7 @@ pub async fn start_scan(state: &AppState, caller: &Caller, id: i64) -> ServerRes
         .await?
         .ok_or_else(|| AppError::not_found("workspace"))?;
     let txn = crate::server::db::begin(&state.db).await?;
-    if !repo::workspaces::claim_scan(&txn, id).await? {
+    if !repo::workspaces::claim_scan(&txn, id, &state.instance.id).await? {
         return Err(AppError::conflict("a scan of this workspace is already running").into());
     }
     audit::commit(

@@ -7,9 +7,10 @@ use crate::models::Operation;
 use crate::server::audit;
 use crate::server::caller::Caller;
 use crate::server::error::ServerResult;
+use crate::server::instances::{Judge, Reach};
 use crate::server::runtime::entities::service;
-use crate::server::runtime::ports;
-use crate::server::runtime::repo;
+use crate::server::runtime::supervisor::{self, Taken};
+use crate::server::runtime::{ports, repo};
 use crate::server::AppState;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -28,19 +29,38 @@ async fn preflight(state: &AppState, m: &service::Model) -> ServerResult<()> {
     Ok(())
 }
 
+/// Starts supervising a service here. False when it runs already: supervised here, or under
+/// another instance (or by one that is gone, whose services are taken over shortly).
 async fn start_one(state: &AppState, m: &service::Model) -> ServerResult<bool> {
     if state.runtime.is_supervising(m.id) {
         return Ok(false);
     }
+    // Read afresh: a stop just before (a restart) changed its state and let go of it.
+    let Some(m) = repo::services::find(&state.db, m.id).await? else {
+        return Ok(false);
+    };
+    let m = &m;
+    if repo::services::state(m).is_active() {
+        return Ok(false);
+    }
     preflight(state, m).await?;
-    repo::services::set_state(
+    // The database decides between instances starting it at once: one claim succeeds.
+    let me = &state.instance.id;
+    if !repo::services::claim(&state.db, m.id, me, m.supervisor.as_deref()).await? {
+        return Ok(false);
+    }
+    let waiting = repo::services::set_state(
         &state.db,
         m.id,
         ServiceState::Waiting,
         Some("starting"),
         Some(0),
     )
-    .await?;
+    .await;
+    if let Err(e) = waiting {
+        let _ = repo::services::release(&state.db, m.id, me).await;
+        return Err(e.into());
+    }
     Ok(state.runtime.supervise(state, m.id, None))
 }
 
@@ -85,6 +105,21 @@ async fn stop_one(state: &AppState, m: &service::Model) -> ServerResult<()> {
         .map(|d| d.grace_ms)
         .unwrap_or_else(|_| ServiceDefinition::new("", "").grace_ms);
     let wait = Duration::from_millis(grace) + Duration::from_secs(10);
+    let elsewhere = m.supervisor.as_deref() != Some(state.instance.id.as_str());
+    if repo::services::state(m).is_active() && elsewhere && !state.runtime.is_supervising(m.id) {
+        // Supervised elsewhere: by an instance still running (whose processes this one must not
+        // touch), or by one that is gone (take its run over first, so the stop reaches it).
+        let mut judge = Judge::new(&state.db, &state.instance, Reach::SameHost);
+        let taken = supervisor::take_over(state, &state.runtime, m, &mut judge).await?;
+        if taken == Taken::NotOurs {
+            return Err(AppError::conflict(format!(
+                "`{}` is supervised by another Optimus instance that is still running; stop it \
+                 through that instance",
+                m.name
+            ))
+            .into());
+        }
+    }
     if !state.runtime.stop(m.id, wait).await {
         // Not supervised here (e.g. crash loop or failed): just make the state plain.
         let st = repo::services::state(m);

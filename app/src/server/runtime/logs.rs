@@ -8,7 +8,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-pub use optimus_shim::log::{clean_line, format_line, redact, Stream, CURRENT, MAX_LINE, PREVIOUS};
+pub use optimus_shim::log::{
+    clean_line, format_line, redact, Stream, CURRENT, MAX_LINE, PREVIOUS, STATUS,
+};
 
 /// Parses one stored line (without its newline).
 pub fn parse_line(service_id: i64, run_id: i64, line: &str) -> Option<LogLine> {

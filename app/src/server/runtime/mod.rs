@@ -116,10 +116,15 @@ impl Runtime {
             return false;
         }
         let (stop, stop_rx) = watch::channel(false);
-        let task = state.jobs.spawn(
-            format!("runtime.supervise:{service_id}"),
-            supervisor::drive(state.clone(), service_id, stop_rx, adopt),
-        );
+        let task_state = state.clone();
+        let task = state.jobs.spawn(format!("runtime.supervise:{service_id}"), async move {
+            supervisor::drive(task_state.clone(), service_id, stop_rx, adopt).await;
+            // Stopped or ended for good: another instance may start it from now on.
+            let me = &task_state.instance.id;
+            if let Err(e) = repo::services::release(&task_state.db, service_id, me).await {
+                tracing::warn!(service.id = service_id, error = %e, "could not let go of a service");
+            }
+        });
         tasks.insert(service_id, Handle { stop, task });
         true
     }
@@ -154,9 +159,31 @@ impl Runtime {
         }
     }
 
-    /// On start: re-adopts runs still alive, records the end of those that ended while Optimus
-    /// was down, and resumes services that were meant to be running. Returns (adopted, ended).
+    /// Takes over the services nobody alive supervises (on start: those of the last run of
+    /// Optimus): re-adopts runs still alive, records the end of those that ended meanwhile, and
+    /// resumes services that were meant to be running. Returns (adopted, ended).
     pub async fn reconcile(&self, state: &AppState) -> Result<(u32, u32), sea_orm::DbErr> {
         supervisor::reconcile(state, self).await
+    }
+
+    /// Until shutdown, takes over every `every` the services of instances on this host that are
+    /// gone (another Optimus sharing the database was killed, and nobody restarted it).
+    pub fn watch_orphans(&self, state: &AppState, every: Duration) {
+        let (runtime, state_for_task) = (self.clone(), state.clone());
+        let mut shutdown = state.jobs.shutdown_signal();
+        state.jobs.spawn("runtime.take_over", async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    _ = tick.tick() => match runtime.reconcile(&state_for_task).await {
+                        Ok((0, 0)) => {}
+                        Ok((adopted, ended)) => tracing::info!(adopted, ended, "took over services of an instance that is gone"),
+                        Err(e) => tracing::warn!(error = %e, "could not look for services to take over"),
+                    },
+                }
+            }
+        });
     }
 }

@@ -79,6 +79,14 @@ fn service_row(
                 .join(" · ")
         })
         .filter(|t| !t.is_empty());
+    let log_trouble = s
+        .last_run
+        .as_ref()
+        .and_then(|r| r.log_trouble.as_ref())
+        .map(|t| match &t.error {
+            Some(e) => format!("Log lines are being lost ({} so far): {e}", t.lost_lines),
+            None => format!("{} log lines were lost", t.lost_lines),
+        });
     // A plain clone, not a StoredValue: this row is built inside the table's Suspend, whose
     // reactive values are disposed on the next reload while the old row may still be shown.
     let this = std::sync::Arc::new(s.clone());
@@ -100,6 +108,7 @@ fn service_row(
                 <span class=state_class(s.state) data-testid="service-state">{s.state.as_str().replace('_', " ")}</span>
                 {s.pending_changes.then(|| view! { <PendingChanges id /> })}
                 {s.message.clone().map(|m| view! { <div class="muted small">{m}</div> })}
+                {log_trouble.map(|t| view! { <div class="small log-trouble" data-testid="log-trouble">{t}</div> })}
             </td>
             <td>{s.port.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</td>
             <td>{pid}</td>

@@ -17,6 +17,8 @@ pub struct Model {
     pub last_scan_at: Option<ChronoDateTimeUtc>,
     pub last_scan_ms: Option<i64>,
     pub created_at: ChronoDateTimeUtc,
+    /// The instance running its scan, while one runs.
+    pub scan_owner: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

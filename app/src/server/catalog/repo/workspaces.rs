@@ -74,10 +74,12 @@ pub async fn insert(
     .await
 }
 
-/// Marks a scan as started unless one is running; returns whether this call claimed it.
-pub async fn claim_scan(db: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+/// Marks a scan as started by instance `me` unless one is running; returns whether this call
+/// claimed it.
+pub async fn claim_scan(db: &impl ConnectionTrait, id: i64, me: &str) -> Result<bool, DbErr> {
     let res = workspace::Entity::update_many()
         .col_expr(workspace::Column::ScanState, Expr::value("running"))
+        .col_expr(workspace::Column::ScanOwner, Expr::value(me))
         .col_expr(
             workspace::Column::ScanError,
             Expr::value(Option::<String>::None),
@@ -129,6 +131,10 @@ pub async fn finish_scan(
         )
         .col_expr(workspace::Column::LastScanAt, Expr::value(now))
         .col_expr(
+            workspace::Column::ScanOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
             workspace::Column::LastScanMs,
             Expr::value(i64::try_from(millis).unwrap_or(i64::MAX)),
         )
@@ -138,18 +144,38 @@ pub async fn finish_scan(
         .map(|_| ())
 }
 
-/// Scans left `running` by a crash or restart are marked failed.
-pub async fn fail_interrupted(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    workspace::Entity::update_many()
+/// The running scans: (workspace, the instance running it).
+pub async fn running_scans(db: &impl ConnectionTrait) -> Result<Vec<(i64, Option<String>)>, DbErr> {
+    let rows = workspace::Entity::find()
+        .filter(workspace::Column::ScanState.eq("running"))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|w| (w.id, w.scan_owner)).collect())
+}
+
+/// Marks a running scan failed, as interrupted, if `owner` still runs it; whether it did.
+pub async fn fail_interrupted(
+    db: &impl ConnectionTrait,
+    id: i64,
+    owner: Option<&str>,
+) -> Result<bool, DbErr> {
+    let q = workspace::Entity::update_many()
         .col_expr(workspace::Column::ScanState, Expr::value("failed"))
         .col_expr(
             workspace::Column::ScanError,
             Expr::value("interrupted by a restart; scan again"),
         )
-        .filter(workspace::Column::ScanState.eq("running"))
-        .exec(db)
-        .await
-        .map(|r| r.rows_affected)
+        .col_expr(
+            workspace::Column::ScanOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(workspace::Column::Id.eq(id))
+        .filter(workspace::Column::ScanState.eq("running"));
+    let q = match owner {
+        Some(o) => q.filter(workspace::Column::ScanOwner.eq(o)),
+        None => q.filter(workspace::Column::ScanOwner.is_null()),
+    };
+    Ok(q.exec(db).await?.rows_affected == 1)
 }
 
 /// Removes a workspace (its projects stay in the catalog, unlinked).

@@ -18,6 +18,8 @@ pub struct Model {
     pub restarts: i32,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// The instance supervising it now (see `crate::server::instances`).
+    pub supervisor: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

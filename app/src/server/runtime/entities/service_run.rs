@@ -31,6 +31,10 @@ pub struct Model {
     pub spec: String,
     /// How each resource limit was enforced (JSON list of `LimitEnforcement`).
     pub limits: String,
+    /// Lines the shim could not write to the log (JSON `LogTrouble`), once there were any.
+    pub log_trouble: Option<String>,
+    /// The instance that started or adopted it.
+    pub owner: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,8 @@
 //! Services and their runs.
 
-use crate::models::runtime::{LimitEnforcement, RunInfo, ServiceDefinition, ServiceState};
+use crate::models::runtime::{
+    LimitEnforcement, LogTrouble, RunInfo, ServiceDefinition, ServiceState,
+};
 use crate::server::runtime::entities::{service, service_run};
 use crate::server::stored::{self, Undecodable};
 use chrono::{DateTime, Utc};
@@ -25,6 +27,21 @@ pub fn limits(r: &service_run::Model) -> Result<Vec<LimitEnforcement>, Undecodab
     stored::decode("service_runs", r.id, "limits", &r.limits)
 }
 
+/// What the run's log could not keep, or an error naming the row.
+pub fn log_trouble(r: &service_run::Model) -> Result<Option<LogTrouble>, Undecodable> {
+    stored::decode_optional(
+        "service_runs",
+        r.id,
+        "log_trouble",
+        r.log_trouble.as_deref(),
+    )
+}
+
+/// The stored form of a run's [`LogTrouble`] (read back by [`log_trouble`]).
+pub fn encode_log_trouble(trouble: &LogTrouble) -> String {
+    serde_json::to_string(trouble).unwrap_or_else(|_| "{}".into())
+}
+
 /// The stored form of how the shim enforced a run's limits (read back by [`limits`]).
 pub fn encode_limits(limits: &[optimus_shim::Enforcement]) -> String {
     serde_json::to_string(limits).unwrap_or_else(|_| "[]".into())
@@ -36,6 +53,8 @@ impl TryFrom<service_run::Model> for RunInfo {
     fn try_from(r: service_run::Model) -> Result<Self, Undecodable> {
         Ok(RunInfo {
             limits: limits(&r)?,
+            log_trouble: log_trouble(&r)?,
+            owner: r.owner,
             id: r.id,
             service_id: r.service_id,
             attempt: u32::try_from(r.attempt).unwrap_or(0),
@@ -179,6 +198,39 @@ pub async fn set_state(
         .map(|_| ())
 }
 
+/// Makes `me` the instance supervising the service, if the one supervising it is still
+/// `previous` (none: nobody). The database decides between instances claiming at once: only
+/// one of them sees true.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    id: i64,
+    me: &str,
+    previous: Option<&str>,
+) -> Result<bool, DbErr> {
+    let q = service::Entity::update_many()
+        .col_expr(service::Column::Supervisor, Expr::value(me))
+        .filter(service::Column::Id.eq(id));
+    let q = match previous {
+        Some(p) => q.filter(service::Column::Supervisor.eq(p)),
+        None => q.filter(service::Column::Supervisor.is_null()),
+    };
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// Lets go of a service `me` supervised (it stopped, or ended for good).
+pub async fn release(db: &impl ConnectionTrait, id: i64, me: &str) -> Result<(), DbErr> {
+    service::Entity::update_many()
+        .col_expr(
+            service::Column::Supervisor,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(service::Column::Id.eq(id))
+        .filter(service::Column::Supervisor.eq(me))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Gives a service an allocated port. Fails on the unique index if another service holds it.
 pub async fn set_allocated_port(
     db: &impl ConnectionTrait,
@@ -204,7 +256,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
 /// A new run, before its process exists.
 pub async fn insert_run(
     db: &impl ConnectionTrait,
-    service_id: i64,
+    (service_id, owner): (i64, &str),
     attempt: u32,
     port: Option<u16>,
     spec: (&str, &str),
@@ -228,6 +280,8 @@ pub async fn insert_run(
         reason: Set(None),
         spec: Set(spec.to_owned()),
         limits: Set("[]".into()),
+        log_trouble: Set(None),
+        owner: Set(Some(owner.to_owned())),
         ..Default::default()
     }
     .insert(db)
@@ -250,6 +304,8 @@ pub async fn save_run(
     active.signal = Set(run.signal);
     active.reason = Set(run.reason);
     active.limits = Set(run.limits);
+    active.log_trouble = Set(run.log_trouble);
+    active.owner = Set(run.owner);
     active.update(db).await
 }
 
@@ -352,6 +408,8 @@ mod tests {
             reason: None,
             spec: "{}".into(),
             limits: limits.into(),
+            log_trouble: None,
+            owner: None,
         }
     }
 
@@ -402,6 +460,7 @@ mod tests {
             restarts: 0,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            supervisor: None,
         };
         let err = definition(&svc)
             .err()

@@ -9,7 +9,7 @@ use crate::server::environments;
 use crate::server::runtime::entities::{service, service_run};
 use crate::server::runtime::shim::{self, ShimExit, ShimSpec, ShimStarted};
 use crate::server::runtime::{ports, repo};
-use crate::server::AppState;
+use crate::server::{db, AppState};
 use chrono::Utc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -29,22 +29,49 @@ pub(super) async fn begin(
         announce(state, svc, ServiceState::Stopped, None, None, Some(0)).await;
         return None;
     }
-    match launch(state, svc, def, project, attempt).await {
-        Ok(run) => {
-            let port = run.port.map(|p| format!(", port {p}")).unwrap_or_default();
-            let pid = run.pid.unwrap_or_default();
-            timeline(
-                state,
-                svc,
-                "started",
-                format!("Started `{}` (pid {pid}{port})", svc.name),
-            )
-            .await;
-            Some(run)
+    loop {
+        match launch(state, svc, def, project, attempt).await {
+            Ok(run) => {
+                let port = run.port.map(|p| format!(", port {p}")).unwrap_or_default();
+                let pid = run.pid.unwrap_or_default();
+                timeline(
+                    state,
+                    svc,
+                    "started",
+                    format!("Started `{}` (pid {pid}{port})", svc.name),
+                )
+                .await;
+                return Some(run);
+            }
+            // Nothing was started (a started process is recorded however long that takes), so
+            // a failure while the database is away is the database's: launch once it is back.
+            Err(message) if !db::ping(&state.db).await => {
+                tracing::warn!(service.id = svc.id, error = %message, "launch waits for the database");
+                if !wait_for_database(state, stop).await {
+                    announce(state, svc, ServiceState::Stopped, None, None, Some(0)).await;
+                    return None;
+                }
+            }
+            Err(message) => {
+                announce(state, svc, ServiceState::Failed, Some(message), None, None).await;
+                return None;
+            }
         }
-        Err(message) => {
-            announce(state, svc, ServiceState::Failed, Some(message), None, None).await;
-            None
+    }
+}
+
+/// Waits until the database answers again. False when the service was stopped meanwhile.
+async fn wait_for_database(state: &AppState, stop: &mut watch::Receiver<bool>) -> bool {
+    loop {
+        if *stop.borrow() {
+            return false;
+        }
+        if db::ping(&state.db).await {
+            return true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => {}
         }
     }
 }
@@ -147,7 +174,7 @@ async fn launch(
     let spec_json = serde_json::to_string(&spec).unwrap_or_default();
     let mut run = repo::services::insert_run(
         &state.db,
-        svc.id,
+        (svc.id, &state.instance.id),
         attempt,
         port,
         (&spec_hash(&spec), &spec_json),
@@ -192,9 +219,13 @@ async fn launch(
     run.pid_start = i64::try_from(started.pid_start).ok();
     run.shim_pid = i32::try_from(started.shim_pid).ok();
     run.limits = repo::services::encode_limits(&started.limits);
-    let run = repo::services::save_run(&state.db, run)
-        .await
-        .map_err(|e| e.to_string())?;
+    // The process exists now: its pid must be recorded, or it would run untracked (and a retry
+    // would start a second copy), so a database outage is waited out here.
+    let run = db::until_reachable("record a started process", || {
+        repo::services::save_run(&state.db, run.clone())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     prune_runs(state, svc.id).await;
     Ok(run)
 }

@@ -14,14 +14,14 @@ mod restart;
 mod spec;
 mod watching;
 
-pub use adopt::reconcile;
+pub use adopt::{reconcile, take_over, Taken};
 pub use spec::{port_var, run_spec, spec_hash, RunSpec};
 
 use crate::models::events::Event;
 use crate::models::runtime::ServiceState;
 use crate::server::runtime::entities::{service, service_run};
 use crate::server::runtime::repo;
-use crate::server::AppState;
+use crate::server::{db, AppState};
 use std::time::Instant;
 use tokio::sync::watch;
 
@@ -42,9 +42,11 @@ async fn announce(
     run: Option<&service_run::Model>,
     restarts: Option<u32>,
 ) {
-    if let Err(e) =
-        repo::services::set_state(&state.db, svc.id, st, message.as_deref(), restarts).await
-    {
+    let recorded = db::until_reachable("record a service state", || {
+        repo::services::set_state(&state.db, svc.id, st, message.as_deref(), restarts)
+    })
+    .await;
+    if let Err(e) = recorded {
         tracing::warn!(service.id = svc.id, error = %e, "could not record service state");
     }
     tracing::info!(service.id = svc.id, service = %svc.name, state = st.as_str(), message = message.as_deref().unwrap_or(""), "service state");
@@ -81,12 +83,20 @@ pub async fn drive(
 ) {
     let mut streak: u32 = 0;
     loop {
-        let Ok(Some(svc)) = repo::services::find(&state.db, service_id).await else {
+        // A database outage is waited out: giving up here would leave the service unsupervised
+        // once the database is back.
+        let found = db::until_reachable("read the supervised service", || {
+            repo::services::find(&state.db, service_id)
+        })
+        .await;
+        let Ok(Some(svc)) = found else {
             return;
         };
-        let Ok(Some(project)) =
-            crate::server::catalog::find_project(&state.db, svc.project_id).await
-        else {
+        let found = db::until_reachable("read the supervised service's project", || {
+            crate::server::catalog::find_project(&state.db, svc.project_id)
+        })
+        .await;
+        let Ok(Some(project)) = found else {
             return;
         };
         let def = match repo::services::definition(&svc) {

@@ -92,6 +92,8 @@ mod tests {
             reason: None,
             spec: "{}".into(),
             limits: "[]".into(),
+            log_trouble: None,
+            owner: None,
         }
     }
 

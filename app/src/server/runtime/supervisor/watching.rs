@@ -3,14 +3,15 @@
 
 use super::probing::{Probing, Verdict};
 use super::process::{run_alive, terminate};
-use super::{announce, Outcome};
+use super::{announce, timeline, Outcome};
 use crate::models::events::Event;
-use crate::models::runtime::{LogLine, ServiceDefinition, ServiceState};
+use crate::models::runtime::{LogLine, LogTrouble, ServiceDefinition, ServiceState};
+use crate::server::notifications::{self, NewNotification};
 use crate::server::runtime::entities::{service, service_run};
-use crate::server::runtime::logs::Tail;
+use crate::server::runtime::logs::{self, Tail};
 use crate::server::runtime::repo;
 use crate::server::runtime::shim::{self, ShimExit};
-use crate::server::AppState;
+use crate::server::{db, AppState};
 use chrono::Utc;
 use nix::sys::signal::Signal;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ use tokio::sync::watch;
 
 /// How often a run's log and exit are checked.
 const TICK: Duration = Duration::from_millis(100);
+/// Every how many ticks the shim's log status is read (once a second).
+const LOG_CHECK_TICKS: u32 = 10;
 
 /// Watches a live run until it ends or a user stops it.
 pub(super) async fn watch_run(
@@ -46,7 +49,9 @@ pub(super) async fn watch_run(
     }
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u32 = 0;
     loop {
+        ticks = ticks.wrapping_add(1);
         let mut probe_kill: Option<String> = None;
         tokio::select! {
             _ = ticker.tick() => {}
@@ -71,6 +76,9 @@ pub(super) async fn watch_run(
             }
         }
         publish_lines(state, svc.id, tail.read(svc.id, run.id), &probing).await;
+        if ticks % LOG_CHECK_TICKS == 0 {
+            note_log_trouble(state, svc, run, &dir).await;
+        }
         if let Some(reason) = probe_kill {
             terminate(run, def.grace_ms).await;
             publish_lines(state, svc.id, tail.read(svc.id, run.id), &probing).await;
@@ -101,10 +109,71 @@ pub(super) async fn watch_run(
     }
 }
 
+/// What the shim says the run's log could not keep (nothing while all is written).
+fn log_status(dir: &Path) -> Option<LogTrouble> {
+    shim::read_json::<LogTrouble>(dir, logs::STATUS).filter(|t| t.lost_lines > 0)
+}
+
+/// Records on the run what its log could not keep, when that changed; when writing starts to
+/// fail it says so on the timeline and in a notification, and when it works again on the
+/// timeline. The service itself is left running (the shim keeps reading its output, so it never
+/// blocks on a full pipe); only the lost lines are missing.
+async fn note_log_trouble(
+    state: &AppState,
+    svc: &service::Model,
+    run: &mut service_run::Model,
+    dir: &Path,
+) {
+    let Some(now) = log_status(dir) else {
+        return;
+    };
+    let before = repo::services::log_trouble(run).ok().flatten();
+    if before.as_ref() == Some(&now) {
+        return;
+    }
+    run.log_trouble = Some(repo::services::encode_log_trouble(&now));
+    match repo::services::save_run(&state.db, run.clone()).await {
+        Ok(saved) => *run = saved,
+        Err(e) => tracing::warn!(run.id = run.id, error = %e, "could not record log trouble"),
+    }
+    let was_failing = before.is_some_and(|b| b.error.is_some());
+    match (was_failing, &now.error) {
+        (false, Some(error)) => {
+            tracing::warn!(service.id = svc.id, run.id = run.id, error = %error, "a run's log cannot be written");
+            let what = format!("The log of `{}` cannot be written: {error}", svc.name);
+            timeline(state, svc, "log_trouble", what.clone()).await;
+            notifications::notify(
+                state,
+                NewNotification {
+                    level: "warning",
+                    kind: "log_trouble",
+                    title: format!("{}: log lines are being lost", svc.name),
+                    body: format!("{what}. The service keeps running; free space on the disk."),
+                    project_id: Some(svc.project_id),
+                    service_id: Some(svc.id),
+                },
+            )
+            .await;
+        }
+        (true, None) => {
+            let what = format!(
+                "The log of `{}` is written again ({} lines were lost)",
+                svc.name, now.lost_lines
+            );
+            timeline(state, svc, "log_resumed", what).await;
+        }
+        _ => {}
+    }
+}
+
 async fn mark_ready(state: &AppState, svc: &service::Model, run: &mut service_run::Model) {
     if run.ready_at.is_none() {
         run.ready_at = Some(Utc::now());
-        if let Ok(saved) = repo::services::save_run(&state.db, run.clone()).await {
+        let saved = db::until_reachable("record that a run is ready", || {
+            repo::services::save_run(&state.db, run.clone())
+        })
+        .await;
+        if let Ok(saved) = saved {
             *run = saved;
         }
     }
@@ -165,7 +234,14 @@ pub(super) async fn finish_run(
     run.exit_code = exit.as_ref().and_then(|e| e.code);
     run.signal = exit.as_ref().and_then(|e| e.signal);
     run.reason = reason;
-    match repo::services::save_run(&state.db, run.clone()).await {
+    if let Some(trouble) = log_status(dir) {
+        run.log_trouble = Some(repo::services::encode_log_trouble(&trouble));
+    }
+    let saved = db::until_reachable("record the end of a run", || {
+        repo::services::save_run(&state.db, run.clone())
+    })
+    .await;
+    match saved {
         Ok(saved) => *run = saved,
         Err(e) => tracing::warn!(run.id = run.id, error = %e, "could not record the end of a run"),
     }
