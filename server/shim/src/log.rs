@@ -130,9 +130,13 @@ mod tests {
         };
         let status = t.to_status();
         assert_eq!(status.len(), STATUS_BYTES);
-        let back: Trouble = serde_json::from_slice(&status).expect("valid JSON, padded");
-        assert_eq!(back.lost_lines, 3);
-        assert!(back.error.is_some_and(|e| e.len() <= 400));
+        let back = serde_json::from_slice::<Trouble>(&status).ok();
+        assert_eq!(
+            back.as_ref().map(|b| b.lost_lines),
+            Some(3),
+            "valid JSON, padded"
+        );
+        assert!(back.and_then(|b| b.error).is_some_and(|e| e.len() <= 400));
         assert_eq!(Trouble::default().to_status().len(), STATUS_BYTES);
     }
 

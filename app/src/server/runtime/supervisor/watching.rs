@@ -76,7 +76,7 @@ pub(super) async fn watch_run(
             }
         }
         publish_lines(state, svc.id, tail.read(svc.id, run.id), &probing).await;
-        if ticks % LOG_CHECK_TICKS == 0 {
+        if ticks.is_multiple_of(LOG_CHECK_TICKS) {
             note_log_trouble(state, svc, run, &dir).await;
         }
         if let Some(reason) = probe_kill {
