@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs the whole suite: unit and integration tests against PostgreSQL and
 # Redis, the same integration suite again on the embedded SQLite default, then the end-to-end
-# tests in Chromium against the release server, after fuzzing its API. Installs and starts what
-# it needs.
+# tests in Chromium against the release server, after fuzzing its API; the alert rules are
+# checked and unit-tested with promtool. Installs and starts what it needs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -32,6 +32,8 @@ log "integration tests again on the embedded default (SQLite, in-process bus and
 # Same package selection as above, so features unify identically and nothing is rebuilt.
 env -u OPTIMUS_TEST_DATABASE_URL -u OPTIMUS_TEST_REDIS_URL \
   cargo llvm-cov --no-report --workspace --exclude frontend --test api --locked
+
+bash "$ROOT/scripts/monitoring.sh"
 
 log "line coverage of the server code (both passes merged)"
 cargo llvm-cov report --json --summary-only --output-path "$TARGET/coverage.json" >/dev/null

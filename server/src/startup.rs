@@ -112,6 +112,7 @@ impl Application {
         if let Some(relay) = state.bus.relay(state.jobs.shutdown_signal()) {
             state.jobs.spawn("bus.relay", relay);
         }
+        spawn_ops_gauges(&state);
         if let Some(redis) = state.redis.clone() {
             state.jobs.spawn(
                 "redis.watch",
@@ -195,6 +196,36 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Every 5 s until shutdown, keeps the gauges the alert rules read current: whether the
+/// database answers, the free space where the data and run logs live, and the services left in a
+/// crash loop.
+fn spawn_ops_gauges(state: &AppState) {
+    let (db, metrics) = (state.db.clone(), state.metrics.clone());
+    let data_dir = state.settings.data_dir.clone();
+    let mut shutdown = state.jobs.shutdown_signal();
+    state.jobs.spawn("ops.gauges", async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tick.tick() => {
+                    let up = db::ping(&db).await;
+                    metrics.database_up.set(i64::from(up));
+                    metrics.observe_data_dir(&data_dir);
+                    if up {
+                        match app::server::runtime::crash_looping(&db).await {
+                            Ok(n) => {
+                                metrics.services_crash_looping.set(i64::try_from(n).unwrap_or(i64::MAX));
+                            }
+                            Err(e) => tracing::warn!(error = %e, "could not count crash-looping services"),
+                        }
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// Every 30 s until shutdown, marks failed the scans of instances that are gone.

@@ -71,6 +71,14 @@ pub struct Metrics {
     pub service_fds: Family<ServiceLabels, Gauge>,
     /// `optimus_services_running`.
     pub services_running: Gauge,
+    /// `optimus_services_crash_looping`.
+    pub services_crash_looping: Gauge,
+    /// `optimus_database_up`.
+    pub database_up: Gauge,
+    /// `optimus_data_dir_available_bytes`.
+    pub data_dir_available: Gauge,
+    /// `optimus_data_dir_size_bytes`.
+    pub data_dir_size: Gauge,
 }
 
 impl Metrics {
@@ -149,6 +157,31 @@ impl Metrics {
             "Services with a live process supervised by this instance",
             services_running.clone(),
         );
+        let services_crash_looping = Gauge::default();
+        registry.register(
+            "services_crash_looping",
+            "Services left stopped after restarting too often in a row (from the database, so \
+             every instance reports the same count)",
+            services_crash_looping.clone(),
+        );
+        let database_up = Gauge::default();
+        registry.register(
+            "database_up",
+            "1 when the database answers, 0 when not",
+            database_up.clone(),
+        );
+        let data_dir_available = Gauge::default();
+        registry.register(
+            "data_dir_available_bytes",
+            "Free space for Optimus on the filesystem of its data folder (database, run logs)",
+            data_dir_available.clone(),
+        );
+        let data_dir_size = Gauge::default();
+        registry.register(
+            "data_dir_size_bytes",
+            "Size of the filesystem of Optimus's data folder",
+            data_dir_size.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -162,6 +195,10 @@ impl Metrics {
             service_threads,
             service_fds,
             services_running,
+            services_crash_looping,
+            database_up,
+            data_dir_available,
+            data_dir_size,
         }
     }
 
@@ -214,6 +251,18 @@ impl Metrics {
         }
         self.services_running
             .set(i64::try_from(samples.len()).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the data folder's filesystem gauges (left as they were if it cannot be read).
+    pub fn observe_data_dir(&self, path: &std::path::Path) {
+        let Ok(fs) = nix::sys::statvfs::statvfs(path) else {
+            return;
+        };
+        let bytes = |blocks: u64| {
+            i64::try_from(blocks.saturating_mul(fs.fragment_size())).unwrap_or(i64::MAX)
+        };
+        self.data_dir_available.set(bytes(fs.blocks_available()));
+        self.data_dir_size.set(bytes(fs.blocks()));
     }
 
     /// The Prometheus text exposition.

@@ -31,6 +31,7 @@ async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
         "catalog.interrupted_scans".into(),
         "council.graph_feed".into(),
         "instances.heartbeat".into(),
+        "ops.gauges".into(),
         "runtime.sampler".into(),
         "runtime.take_over".into(),
     ];

@@ -20,6 +20,7 @@ mod input;
 mod jobs;
 mod limits;
 mod llm;
+mod monitoring;
 mod outages;
 mod policy;
 mod runtime;

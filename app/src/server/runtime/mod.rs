@@ -40,7 +40,7 @@ pub use history::{log_download, log_history, port_registry, runs};
 pub use pending::pending_changes;
 pub use resources::{host_metrics, service_metrics};
 pub use services::{create, delete, get, list, update};
-pub use summary::project_summaries;
+pub use summary::{crash_looping, project_summaries};
 
 use crate::server::jobs::JobHandle;
 use crate::server::runtime::entities::service_run;

@@ -8,10 +8,17 @@ use crate::server::caller::Caller;
 use crate::server::error::ServerResult;
 use crate::server::runtime::repo;
 use crate::server::AppState;
+use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::BTreeMap;
 
 /// The most projects one request may name.
 const MAX_PROJECTS: usize = 1000;
+
+/// How many services are left in `crash_loop` (for the `optimus_services_crash_looping` gauge;
+/// no caller: the metrics endpoint is for operators).
+pub async fn crash_looping(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    repo::services::count_in_state(db, ServiceState::CrashLoop).await
+}
 
 /// The service counts of the projects in `q.project_ids` (every project when absent), by
 /// project id. Projects without services are left out.

@@ -8,8 +8,8 @@ use crate::server::stored::{self, Undecodable};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// The stored definition, or an error naming the row when it cannot be read.
@@ -68,6 +68,14 @@ impl TryFrom<service_run::Model> for RunInfo {
             reason: r.reason,
         })
     }
+}
+
+/// How many services are in `state`.
+pub async fn count_in_state(db: &impl ConnectionTrait, state: ServiceState) -> Result<u64, DbErr> {
+    service::Entity::find()
+        .filter(service::Column::State.eq(state.as_str()))
+        .count(db)
+        .await
 }
 
 /// A service by id.
