@@ -2,7 +2,8 @@
 # The one command that runs the whole suite: unit and integration tests against PostgreSQL and
 # Redis, the same integration suite again on the embedded SQLite default, then the end-to-end
 # tests in Chromium against the release server, after fuzzing its API; the alert rules are
-# checked and unit-tested with promtool. Installs and starts what it needs.
+# checked and unit-tested with promtool and the Kubernetes manifests validated against the API
+# schemas. Installs and starts what it needs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,8 +23,10 @@ psql "$OPTIMUS_TEST_DATABASE_URL" -Atqc "SELECT datname FROM pg_database WHERE d
 # The floor is what the suite reached when it was set (89.8 %, 2026-12-04), less noise.
 COVERAGE_FLOOR="${COVERAGE_FLOOR:-89}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-# Profiles of earlier runs would count twice; the instrumented build itself is kept.
-find "$TARGET/llvm-cov-target" -name '*.profraw' -delete 2>/dev/null || true
+# Profiles of earlier runs would count twice, and test binaries left by earlier builds of the
+# workspace (another checkout, other features) would count their stale code as uncovered lines:
+# both go. Only the workspace's own crates are rebuilt; dependencies stay built.
+cargo llvm-cov clean --workspace
 
 log "unit and integration tests (PostgreSQL + Redis)"
 cargo llvm-cov --no-report --workspace --exclude frontend --locked
@@ -34,6 +37,7 @@ env -u OPTIMUS_TEST_DATABASE_URL -u OPTIMUS_TEST_REDIS_URL \
   cargo llvm-cov --no-report --workspace --exclude frontend --test api --locked
 
 bash "$ROOT/scripts/monitoring.sh"
+bash "$ROOT/scripts/kubernetes.sh"
 
 log "line coverage of the server code (both passes merged)"
 cargo llvm-cov report --json --summary-only --output-path "$TARGET/coverage.json" >/dev/null
