@@ -1,6 +1,15 @@
-# syntax=docker/dockerfile:1
-# Optimus container image. The build stage runs the same script as the README (scripts/build.sh):
-# cargo-leptos release build of the server binary and the wasm site.
+# Optimus container image: `docker build -t optimus .` (BuildKit: only the stages the image needs
+# are built). The build stage runs the same script as the README (scripts/build.sh): a release
+# build of the server binary and the wasm site.
+#
+# Build arguments:
+#   RUNTIME_BASE  the runtime stage's base (default debian:bookworm-slim; any Debian bookworm).
+#   BINARIES      `build` (default) compiles here; `prebuilt` takes prebuilt/optimus,
+#                 prebuilt/optimus-shim (stripped) and prebuilt/site/ from the context instead. The test
+#                 command uses it to put its own release build into this same runtime stage
+#                 (scripts/container.sh), as no Rust toolchain can be fetched inside a build there.
+ARG RUNTIME_BASE=debian:bookworm-slim
+ARG BINARIES=build
 
 FROM rust:1.95-slim-bookworm AS build
 RUN apt-get update \
@@ -9,17 +18,33 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 ENV CARGO_TARGET_DIR=/src/target
-RUN bash scripts/build.sh
+# Symbols stripped (a third of the binary): a panic still says what and where, without names in a
+# backtrace.
+RUN bash scripts/build.sh \
+ && mkdir -p /out \
+ && cp target/release/optimus target/release/optimus-shim /out/ \
+ && strip /out/optimus /out/optimus-shim \
+ && cp -r target/site /out/site
 
-FROM debian:bookworm-slim AS runtime
+FROM scratch AS prebuilt
+COPY prebuilt/ /out/
+
+FROM ${BINARIES} AS binaries
+
+FROM ${RUNTIME_BASE} AS runtime
+# tini is PID 1: it forwards SIGTERM to Optimus and reaps the processes Optimus's services leave
+# behind. ca-certificates serve the services Optimus supervises (Optimus itself carries its roots).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /var/lib/optimus optimus \
+ && apt-get install -y --no-install-recommends ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
+ && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/optimus \
+      --shell /usr/sbin/nologin optimus \
  && mkdir -p /var/lib/optimus \
  && chown optimus:optimus /var/lib/optimus
-COPY --from=build /src/target/release/optimus /src/target/release/optimus-shim /usr/local/bin/
-COPY --from=build /src/target/site /usr/share/optimus/site
+LABEL org.opencontainers.image.title="optimus" \
+      org.opencontainers.image.description="A self-hosted control center for software projects"
+COPY --from=binaries /out/optimus /out/optimus-shim /usr/local/bin/
+COPY --from=binaries /out/site /usr/share/optimus/site
 ENV OPTIMUS_BIND=0.0.0.0:8005 \
     OPTIMUS_DATA_DIR=/var/lib/optimus \
     OPTIMUS_SITE_ROOT=/usr/share/optimus/site \
@@ -28,7 +53,8 @@ USER optimus
 WORKDIR /var/lib/optimus
 VOLUME ["/var/lib/optimus"]
 EXPOSE 8005
-HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8005/healthz || exit 1
-ENTRYPOINT ["optimus"]
+# `optimus health` asks this instance's /healthz (no curl in the image).
+HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["optimus", "health"]
+ENTRYPOINT ["tini", "--", "optimus"]
 CMD ["serve"]

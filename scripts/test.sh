@@ -3,7 +3,8 @@
 # Redis, the same integration suite again on the embedded SQLite default, then the end-to-end
 # tests in Chromium against the release server, after fuzzing its API; the alert rules are
 # checked and unit-tested with promtool and the Kubernetes manifests validated against the API
-# schemas. Installs and starts what it needs.
+# schemas; the container image is built and run, alone and with compose (Debian's docker.io).
+# Installs and starts what it needs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -44,5 +45,6 @@ cargo llvm-cov report --json --summary-only --output-path "$TARGET/coverage.json
 python3 "$ROOT/scripts/coverage_summary.py" "$TARGET/coverage.json" "$COVERAGE_FLOOR"
 
 bash "$ROOT/scripts/build.sh"
+bash "$ROOT/scripts/container.sh"
 bash "$ROOT/scripts/fuzz.sh"
 bash "$ROOT/scripts/e2e.sh"

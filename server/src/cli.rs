@@ -37,6 +37,13 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Exit 0 when this instance answers `/healthz` (a container HEALTHCHECK that needs no curl).
+    Health {
+        /// The address to ask (default: `http://127.0.0.1:<port>/healthz`, the port from the
+        /// bind setting).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Internal: own one service run's output (started by Optimus, spec on stdin).
     #[command(hide = true)]
     Shim,
@@ -65,8 +72,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    telemetry::init(&settings.log, &settings.log_format);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Only the server exports traces; the other commands log.
+    let traces = match command {
+        Command::Serve => settings.otlp_traces_url(),
+        _ => None,
+    };
+    let telemetry = telemetry::init(&settings.log, &settings.log_format, traces.as_deref());
+    match command {
         Command::Shim => std::process::exit(app::server::runtime::shim::run()),
         Command::Serve => {
             let app = Application::build(settings).await?;
@@ -77,7 +90,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 app.state().settings.bind.ip(),
                 app.port()
             );
-            app.run_until_stopped().await
+            if telemetry.exports_traces() {
+                tracing::info!(
+                    endpoint = traces.as_deref().unwrap_or_default(),
+                    "exporting traces over OTLP/HTTP"
+                );
+            }
+            let served = app.run_until_stopped().await;
+            telemetry.shutdown().await;
+            served
+        }
+        Command::Health { url } => {
+            let url = url.unwrap_or_else(|| health_url(settings.bind));
+            match check_health(&url).await {
+                Ok(()) => Ok(()),
+                Err(reason) => {
+                    eprintln!("optimus health: {url}: {reason}");
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Migrate => {
             settings.ensure_data_dir_and_secrets()?;
@@ -117,5 +148,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} ({})", user.username, role);
             Ok(())
         }
+    }
+}
+
+/// Where this instance answers on its own host: the bound address, or loopback when it binds
+/// every address.
+fn health_url(bind: std::net::SocketAddr) -> String {
+    let host = match bind.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    };
+    format!("http://{host}:{}/healthz", bind.port())
+}
+
+async fn check_health(url: &str) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let res = client.get(url).send().await.map_err(|e| e.to_string())?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("answered {}", res.status()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::health_url;
+
+    #[test]
+    fn the_health_check_asks_loopback_when_every_address_is_bound() {
+        let url = |bind: &str| bind.parse().ok().map(health_url);
+        assert_eq!(
+            url("0.0.0.0:8005").as_deref(),
+            Some("http://127.0.0.1:8005/healthz")
+        );
+        assert_eq!(
+            url("[::]:9000").as_deref(),
+            Some("http://[::1]:9000/healthz")
+        );
+        assert_eq!(
+            url("10.1.2.3:80").as_deref(),
+            Some("http://10.1.2.3:80/healthz")
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! graceful shutdown on SIGINT/SIGTERM.
 
 use crate::events::{events_handler, StreamShutdown};
-use crate::{api_guard, openapi, ops};
+use crate::{api_guard, openapi, ops, telemetry};
 use anyhow::Context;
 use app::server::bus::EventBus;
 use app::server::crypto::SecretBox;
@@ -326,10 +326,24 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
     let route = route_label(&req);
     let method = req.method().to_string();
     let start = Instant::now();
-    let span = tracing::info_span!("request", %method, %route);
-    let res = next.run(req).instrument(span).await;
+    // Named and described as OpenTelemetry's HTTP conventions say, for APM views.
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %method,
+        http.route = %route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    telemetry::continue_remote_trace(&span, req.headers());
+    let res = next.run(req).instrument(span.clone()).await;
     let elapsed = start.elapsed();
     let status = res.status().as_u16();
+    span.record("http.response.status_code", i64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
     state
         .metrics
         .observe_request(&route, &method, status, elapsed.as_secs_f64());

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// What a task returns: nothing, or a result whose error is logged.
 pub trait Outcome: Send + 'static {
@@ -148,6 +149,21 @@ impl Jobs {
         let abort = handle.abort_handle();
         tasks.insert(id, Entry { name, handle });
         JobHandle { abort, done }
+    }
+
+    /// Like [`Jobs::spawn`], for work that ends (a scan), not a loop that lives as long as the
+    /// instance: the task runs in a root span `job` of its own, named by `name` up to its first
+    /// `:` and linked to the span that started it, so an exported trace shows the job whole.
+    pub fn spawn_work<F>(&self, name: impl Into<String>, task: F) -> JobHandle
+    where
+        F: Future + Send + 'static,
+        F::Output: Outcome,
+    {
+        let name = name.into();
+        let kind = name.split(':').next().unwrap_or_default().to_owned();
+        let span = tracing::info_span!(parent: None, "job", otel.name = %kind, job = %name);
+        span.follows_from(tracing::Span::current());
+        self.spawn(name, task.instrument(span))
     }
 
     /// Runs blocking `work` on the blocking pool. A panic is logged with `name` and returned as

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 30] = [
+pub const KEYS: [&str; 31] = [
     "bind",
     "data_dir",
     "site_root",
@@ -47,6 +47,7 @@ pub const KEYS: [&str; 30] = [
     "sample_interval_ms",
     "llm_timeout_ms",
     "llm_token_budget",
+    "otlp_endpoint",
 ];
 
 /// Validated settings.
@@ -113,6 +114,9 @@ pub struct Settings {
     pub llm_timeout_ms: u64,
     /// Tokens one deliberation may spend with the model, all personas together.
     pub llm_token_budget: u64,
+    /// OTLP/HTTP collector base address (`http://collector:4318`): request and job spans are
+    /// exported to `<it>/v1/traces` when set.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.
@@ -249,6 +253,13 @@ impl Settings {
         {
             self.llm_model = None;
         }
+        if self
+            .otlp_endpoint
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            self.otlp_endpoint = None;
+        }
     }
 
     /// The built-in defaults alone (no file, no environment), for tests and tools.
@@ -369,6 +380,17 @@ impl Settings {
                 ));
             }
         }
+        if let Some(url) = &self.otlp_endpoint {
+            let parsed = reqwest::Url::parse(url);
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || !parsed.is_ok_and(|u| u.host_str().is_some())
+            {
+                return Err(invalid(
+                    "otlp_endpoint",
+                    "must be an http:// or https:// address, e.g. http://collector:4318",
+                ));
+            }
+        }
         if !(1..=1000).contains(&self.keep_runs) {
             return Err(invalid("keep_runs", "must be between 1 and 1000"));
         }
@@ -387,6 +409,17 @@ impl Settings {
                 self.data_dir.join("optimus.db").display()
             ),
         }
+    }
+
+    /// Where spans go: `otlp_endpoint` followed by the OTLP/HTTP traces path, unless it already
+    /// names that path.
+    pub fn otlp_traces_url(&self) -> Option<String> {
+        let base = self.otlp_endpoint.as_deref()?.trim().trim_end_matches('/');
+        Some(if base.ends_with("/v1/traces") {
+            base.to_owned()
+        } else {
+            format!("{base}/v1/traces")
+        })
     }
 
     /// The database URL with its password hidden, for logs.
@@ -546,6 +579,32 @@ mod tests {
             let s = load()?;
             assert!(s.jwt_secret.is_none());
             assert!(s.redis_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_otlp_endpoint_is_a_collector_base_address() {
+        Jail::expect_with(|jail| {
+            assert_eq!(load()?.otlp_traces_url(), None);
+            jail.set_env("OPTIMUS_OTLP_ENDPOINT", "http://collector:4318/");
+            assert_eq!(
+                load()?.otlp_traces_url().as_deref(),
+                Some("http://collector:4318/v1/traces")
+            );
+            jail.set_env(
+                "OPTIMUS_OTLP_ENDPOINT",
+                "https://apm.example/otlp/v1/traces",
+            );
+            assert_eq!(
+                load()?.otlp_traces_url().as_deref(),
+                Some("https://apm.example/otlp/v1/traces")
+            );
+            for bad in ["collector:4318", "http://", "grpc://collector:4317"] {
+                jail.set_env("OPTIMUS_OTLP_ENDPOINT", bad);
+                let err = load().expect_err(bad);
+                assert!(err.contains("`otlp_endpoint`"), "{bad}: {err}");
+            }
             Ok(())
         });
     }

@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// An `optimus serve` child, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     /// Every line it has logged so far.
-    log: Arc<Mutex<Vec<String>>>,
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -29,7 +29,12 @@ impl Drop for Server {
 
 /// Starts `optimus serve` on `data` and `database` with `extra` settings, on a port of its own
 /// choosing (read from its log, so no two tests can race for one), and waits for `/healthz`.
-async fn serve(data: &Path, database: &str, port_block: u16, extra: &[(&str, String)]) -> Server {
+pub(crate) async fn serve(
+    data: &Path,
+    database: &str,
+    port_block: u16,
+    extra: &[(&str, String)],
+) -> Server {
     use std::io::BufRead;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_optimus"));
     for (k, _) in std::env::vars() {
@@ -116,7 +121,12 @@ async fn serve(data: &Path, database: &str, port_block: u16, extra: &[(&str, Str
     }
 }
 
-async fn post(addr: &str, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    addr: &str,
+    path: &str,
+    body: Value,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
     let mut req = reqwest::Client::new()
         .post(format!("{addr}/api/v1/{path}"))
         .json(&body);
@@ -128,7 +138,7 @@ async fn post(addr: &str, path: &str, body: Value, token: Option<&str>) -> (Stat
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn ok(addr: &str, path: &str, body: Value, token: &str) -> Value {
+pub(crate) async fn ok(addr: &str, path: &str, body: Value, token: &str) -> Value {
     let (status, body) = post(addr, path, body, Some(token)).await;
     assert_eq!(status, StatusCode::OK, "{path}: {body}");
     body
@@ -189,7 +199,7 @@ async fn log_lines(addr: &str, token: &str, service: i64) -> usize {
 }
 
 /// Creates the owner on a fresh server and returns their access token.
-async fn setup_owner(addr: &str) -> String {
+pub(crate) async fn setup_owner(addr: &str) -> String {
     let body = json!({"username": "owner", "password": PASSWORD});
     let (status, setup) = post(addr, "auth/setup", body, None).await;
     assert_eq!(status, StatusCode::OK, "{setup}");
@@ -222,7 +232,7 @@ async fn project_with(
 }
 
 /// A block of 50 service ports for this test process, from `base` on.
-fn port_block(base: u16, blocks: u32) -> u16 {
+pub(crate) fn port_block(base: u16, blocks: u32) -> u16 {
     base + u16::try_from(std::process::id() % blocks).unwrap_or(0) * 50
 }
 

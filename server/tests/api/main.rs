@@ -27,3 +27,4 @@ mod runtime;
 mod runtime_control;
 mod runtime_output;
 mod tokens;
+mod traces;

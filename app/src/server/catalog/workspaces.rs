@@ -172,22 +172,24 @@ pub async fn start_scan(state: &AppState, caller: &Caller, id: i64) -> ServerRes
     )
     .await?;
     let task_state = state.clone();
-    state.jobs.spawn(format!("catalog.scan:{id}"), async move {
-        if let Err(e) = run_scan(&task_state, id, PathBuf::from(&ws.path)).await {
-            tracing::error!(workspace.id = id, error = %e, "scan failed");
-            let _ = repo::workspaces::finish_scan(
-                &task_state.db,
-                id,
-                Some(e.to_string()),
-                0,
-                0,
-                0,
-                Utc::now(),
-            )
-            .await;
-            publish_progress(&task_state, id, "failed", 0, 0).await;
-        }
-    });
+    state
+        .jobs
+        .spawn_work(format!("catalog.scan:{id}"), async move {
+            if let Err(e) = run_scan(&task_state, id, PathBuf::from(&ws.path)).await {
+                tracing::error!(workspace.id = id, error = %e, "scan failed");
+                let _ = repo::workspaces::finish_scan(
+                    &task_state.db,
+                    id,
+                    Some(e.to_string()),
+                    0,
+                    0,
+                    0,
+                    Utc::now(),
+                )
+                .await;
+                publish_progress(&task_state, id, "failed", 0, 0).await;
+            }
+        });
     let ws = repo::workspaces::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("workspace"))?;

@@ -215,7 +215,19 @@ impl Llm {
         self.spent.load(Ordering::Relaxed)
     }
 
-    /// One chat completion (streamed), retried on 429/5xx; returns the content.
+    /// One chat completion (streamed), retried on 429/5xx; returns the content. A client span
+    /// in OpenTelemetry's GenAI terms when traces are exported.
+    #[tracing::instrument(
+        name = "llm.chat",
+        skip_all,
+        fields(
+            otel.name = %format_args!("chat {model}"),
+            otel.kind = "client",
+            gen_ai.operation.name = "chat",
+            gen_ai.request.model = %model,
+            gen_ai.usage.total_tokens = tracing::field::Empty,
+        )
+    )]
     async fn complete(
         &self,
         model: &str,
@@ -295,6 +307,11 @@ impl Llm {
             let (content, tokens) = read_stream(&text);
             let used = tokens.unwrap_or_else(|| (text.len() as u64) / 4 + MAX_TOKENS / 4);
             self.spent.fetch_add(used, Ordering::Relaxed);
+            // Signed: unsigned values reach a trace as text.
+            tracing::Span::current().record(
+                "gen_ai.usage.total_tokens",
+                i64::try_from(used).unwrap_or(i64::MAX),
+            );
             return Ok(content);
         }
     }
