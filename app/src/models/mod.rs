@@ -10,6 +10,7 @@ pub mod events;
 pub mod names;
 pub mod notifications;
 pub mod page;
+pub mod pipelines;
 pub mod runtime;
 pub mod service_form;
 pub mod tokens;

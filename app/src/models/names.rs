@@ -4,6 +4,17 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A name as services, pipelines and steps take it: 1 to `max` of `a-z 0-9 - _`, starting with a
+/// letter or digit.
+pub fn is_slug(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
 /// A valid username: 3–32 characters, lowercase letters, digits, `.`, `_` or `-`, starting with a
 /// letter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

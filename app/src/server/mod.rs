@@ -5,7 +5,8 @@
 //! request context and paging, and which instance this is among those sharing the database
 //! ([`instances`]). Each folder is one feature, with its public API at its root, its queries in
 //! `repo` (the only code touching its `entities`) and submodules by concern: [`accounts`],
-//! [`audit`], [`catalog`], [`runtime`], [`environments`], [`notifications`], [`council`].
+//! [`audit`], [`catalog`], [`runtime`], [`environments`], [`notifications`], [`council`],
+//! [`pipelines`].
 //! Server functions in `crate::api` are thin wrappers over these features.
 
 pub mod accounts;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod notifications;
 pub mod paging;
+pub mod pipelines;
 pub mod ratelimit;
 pub mod redis;
 pub mod runtime;

@@ -30,7 +30,7 @@ pub struct Commands {
 }
 
 /// The whole file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Descriptor {
     /// Display name.
@@ -54,6 +54,10 @@ pub struct Descriptor {
     /// Services.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceSpec>,
+    /// Pipelines (`[[pipelines]]`, the API's definition shape); the pipelines feature checks
+    /// each in full when it takes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<crate::models::pipelines::PipelineDefinition>,
 }
 
 fn is_default(c: &Commands) -> bool {
@@ -117,6 +121,12 @@ impl Descriptor {
                 ));
             }
         }
+        let mut pipelines = BTreeSet::new();
+        for p in &d.pipelines {
+            if !pipelines.insert(p.name.as_str()) {
+                return Err(format!("pipeline `{}` is declared twice", p.name));
+            }
+        }
         Ok(d)
     }
 
@@ -170,6 +180,7 @@ impl Descriptor {
                 run: first(CommandKind::Run),
             },
             services: p.services.clone(),
+            pipelines: Vec::new(),
         }
     }
 
@@ -240,6 +251,44 @@ depends_on = ["db"]
             desc.services[1].env.get("RUST_LOG").map(String::as_str),
             Some("info")
         );
+    }
+
+    #[test]
+    fn pipelines_are_declared_with_their_steps_and_triggers() {
+        let text = r#"
+[[pipelines]]
+name = "ci"
+[[pipelines.parameters]]
+name = "target"
+type = "choice"
+choices = ["staging", "production"]
+default = "staging"
+[[pipelines.steps]]
+name = "test"
+command = "cargo test"
+test_report = "target/junit.xml"
+[[pipelines.steps]]
+name = "approve"
+depends_on = ["test"]
+approval = { min_role = "admin" }
+[[pipelines.triggers.schedules]]
+cron = "0 0 3 * * *"
+timezone = "Europe/Paris"
+"#;
+        let d = Descriptor::parse(text);
+        assert!(d.is_ok(), "{d:?}");
+        let d = d.unwrap_or_default();
+        assert_eq!(d.pipelines.len(), 1);
+        assert_eq!(d.pipelines[0].steps.len(), 2);
+        assert_eq!(
+            d.pipelines[0].triggers.schedules[0].timezone,
+            "Europe/Paris"
+        );
+        let twice =
+            "[[pipelines]]\nname = \"ci\"\nsteps = []\n[[pipelines]]\nname = \"ci\"\nsteps = []\n";
+        assert!(Descriptor::parse(twice).is_err_and(|e| e.contains("declared twice")));
+        let typo = "[[pipelines]]\nname = \"ci\"\nsteps = []\nstpes = []\n";
+        assert!(Descriptor::parse(typo).is_err_and(|e| e.contains("stpes")));
     }
 
     #[test]

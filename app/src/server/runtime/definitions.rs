@@ -89,13 +89,7 @@ fn check_probe(field: &str, p: &Probe, has_port: bool) -> Result<(), AppError> {
 
 /// Checks a definition on its own (names, paths, numbers, probes).
 pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
-    let name_ok = !d.name.is_empty()
-        && d.name.len() <= 40
-        && d.name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        && d.name.starts_with(|c: char| c.is_ascii_alphanumeric());
-    if !name_ok {
+    if !crate::models::names::is_slug(&d.name, 40) {
         return Err(bad(
             "name",
             "must be 1 to 40 of a-z 0-9 - _, starting with a letter or digit",
