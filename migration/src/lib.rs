@@ -16,6 +16,7 @@ mod m20261201_000011_create_notifications;
 mod m20261201_000012_create_council;
 mod m20261205_000013_add_run_log_trouble;
 mod m20261205_000014_add_instances;
+mod m20261206_000015_create_pipelines;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_create_council::Migration),
             Box::new(m20261205_000013_add_run_log_trouble::Migration),
             Box::new(m20261205_000014_add_instances::Migration),
+            Box::new(m20261206_000015_create_pipelines::Migration),
         ]
     }
 }

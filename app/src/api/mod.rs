@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod council;
 pub mod environments;
 pub mod notifications;
+pub mod pipelines;
 pub mod runtime;
 pub mod tokens;
 pub mod users;

@@ -183,11 +183,15 @@ pub enum Operation {
     EditPersonas,
     /// Edit, pin and forget memories.
     ManageMemories,
+    /// See pipelines, their runs and logs.
+    ReadPipelines,
+    /// Add, change and remove pipeline definitions.
+    EditPipelines,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 26] = [
+    pub const ALL: [Operation; 28] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -214,6 +218,8 @@ impl Operation {
         Operation::Deliberate,
         Operation::EditPersonas,
         Operation::ManageMemories,
+        Operation::ReadPipelines,
+        Operation::EditPipelines,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -222,9 +228,9 @@ impl Operation {
         use Operation::*;
         match self {
             ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments
-            | ReadNotifications | ReadCouncil => (Role::Viewer, Scope::Read),
+            | ReadNotifications | ReadCouncil | ReadPipelines => (Role::Viewer, Scope::Read),
             ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments
-            | Deliberate | ManageMemories => (Role::Operator, Scope::Write),
+            | Deliberate | ManageMemories | EditPipelines => (Role::Operator, Scope::Write),
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
@@ -279,6 +285,8 @@ impl Operation {
             Deliberate => "council.deliberate",
             EditPersonas => "council.personas",
             ManageMemories => "council.memories",
+            ReadPipelines => "pipelines.read",
+            EditPipelines => "pipelines.edit",
         }
     }
 }

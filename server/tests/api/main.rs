@@ -22,6 +22,7 @@ mod limits;
 mod llm;
 mod monitoring;
 mod outages;
+mod pipelines;
 mod policy;
 mod runtime;
 mod runtime_control;

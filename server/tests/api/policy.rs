@@ -137,6 +137,11 @@ const POLICY: &[Rule] = &[
     rule("council/update_memory", OPERATOR, W),
     rule("council/forget_memory", OPERATOR, W),
     rule("council/save_persona", ADMIN, W),
+    rule("pipelines/list", VIEWER, R),
+    rule("pipelines/get", VIEWER, R),
+    rule("pipelines/create", OPERATOR, W),
+    rule("pipelines/update", OPERATOR, W),
+    rule("pipelines/delete", OPERATOR, W),
 ];
 
 /// A project descriptor with one short-lived service, so a failed run leaves nothing behind for
@@ -190,6 +195,18 @@ impl World<'_> {
         self.ok("projects/create", json!({ "path": path })).await["id"]
             .as_i64()
             .expect("project id")
+    }
+
+    fn pipeline_definition(&self) -> Value {
+        json!({"name": self.unique("ci-"), "steps": [{"name": "test", "command": "true"}]})
+    }
+
+    async fn pipeline(&self) -> i64 {
+        let body = json!({"project_id": self.project().await,
+                          "definition": self.pipeline_definition()});
+        self.ok("pipelines/create", body).await["id"]
+            .as_i64()
+            .expect("pipeline id")
     }
 
     async fn service(&self, project_id: i64) -> i64 {
@@ -396,6 +413,12 @@ impl World<'_> {
             ("council/save_persona", _) => json!({"key": self.unique("sre"), "name": "SRE",
                 "role": "Keeps production boring.", "domains": ["reliability"],
                 "stance": "cautious", "enabled": true}),
+            ("pipelines/list", _) => json!({"project_id": self.project().await}),
+            ("pipelines/create", _) => json!({"project_id": self.project().await,
+                                             "definition": self.pipeline_definition()}),
+            ("pipelines/get" | "pipelines/delete", _) => json!({"id": self.pipeline().await}),
+            ("pipelines/update", _) => json!({"id": self.pipeline().await,
+                                             "definition": self.pipeline_definition()}),
             (path, variant) => panic!("no valid body written for {path} {variant}"),
         }
     }

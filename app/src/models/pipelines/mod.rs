@@ -5,7 +5,9 @@
 mod dag;
 mod definition;
 mod params;
+mod requests;
 
 pub use dag::{levels, DagError};
 pub use definition::*;
 pub use params::{check_value, resolve, ParameterError};
+pub use requests::*;

@@ -1,0 +1,4 @@
+//! SeaORM entities of pipelines: table rows, server-only, touched only by this feature's
+//! repository. Wire types live in `crate::models::pipelines`.
+
+pub mod pipeline;
