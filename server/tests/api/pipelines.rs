@@ -219,7 +219,7 @@ async fn a_refused_definition_names_its_field_and_saves_nothing() {
         ),
         (
             with(&|d| d["steps"][1]["cwd"] = json!("../outside")),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "definition.steps[1].cwd",
             "inside the project",
         ),
@@ -268,4 +268,95 @@ async fn viewers_read_and_operators_edit() {
         .post_anon("pipelines/create", body, Some(&operator))
         .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+}
+
+/// Runs are numbered per pipeline and a trigger key makes one run however many ask at once; a
+/// queued run is claimed by one instance, and only the holder of the current fence renews it.
+#[tokio::test]
+async fn a_trigger_starts_one_run_and_one_instance_claims_it() {
+    use app::models::pipelines::{StepState, TriggerKind};
+    use app::server::pipelines::repo::runs::{self, NewRun};
+    let app = spawn_app().await;
+    let token = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &token, &[]).await;
+    let made = app
+        .post_anon(
+            "pipelines/create",
+            json!({"project_id": pid, "definition": release()}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let pipeline = made.body["id"].as_i64().expect("id");
+    let steps: Vec<(String, StepState)> = ["build", "lint", "ship"]
+        .iter()
+        .map(|s| ((*s).to_owned(), StepState::Pending))
+        .collect();
+    let new = |key: &'static str| NewRun {
+        pipeline_id: pipeline,
+        project_id: pid,
+        trigger: TriggerKind::Schedule,
+        trigger_key: key,
+        triggered_by: None,
+        branch: None,
+        commit: None,
+        parameters: "{}",
+        definition: "{}",
+        rerun_of: None,
+        steps: &[],
+    };
+    // Eight instances see the same fire time at once.
+    let attempts = (0..8).map(|_| {
+        let db = app.state.db.clone();
+        let steps = steps.clone();
+        async move {
+            let mut run = new("schedule:0:2026-12-06T03:00:00Z");
+            run.steps = &steps;
+            runs::insert(&db, &run, chrono::Utc::now()).await
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let made: Vec<_> = results
+        .into_iter()
+        .filter_map(|r| r.expect("no database error"))
+        .collect();
+    assert_eq!(made.len(), 1, "one run for one fire time");
+    let (first, first_steps) = &made[0];
+    assert_eq!(first.number, 1);
+    assert_eq!(first.state, "queued");
+    assert_eq!(
+        first_steps
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["build", "lint", "ship"]
+    );
+    let second = runs::insert(&app.state.db, &new("manual:a"), chrono::Utc::now())
+        .await
+        .expect("insert")
+        .expect("a new key makes a run");
+    assert_eq!(second.0.number, 2);
+
+    let lease = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let now = chrono::Utc::now();
+    let a = runs::claim(&app.state.db, first.id, "instance-a", lease, now)
+        .await
+        .expect("claim");
+    let b = runs::claim(&app.state.db, first.id, "instance-b", lease, now)
+        .await
+        .expect("claim");
+    assert_eq!((a, b), (Some(1), None), "one instance takes a queued run");
+    assert!(runs::renew(&app.state.db, first.id, "instance-a", 1, lease)
+        .await
+        .expect("renew"));
+    assert!(
+        !runs::renew(&app.state.db, first.id, "instance-a", 0, lease)
+            .await
+            .expect("renew")
+    );
+    assert!(
+        !runs::renew(&app.state.db, first.id, "instance-b", 1, lease)
+            .await
+            .expect("renew")
+    );
 }

@@ -118,10 +118,17 @@ pub struct Step {
     /// Name, unique in the pipeline: 1–40 of `a-z 0-9 - _`, starting with a letter or digit.
     #[cfg_attr(feature = "ssr", schema(pattern = r"^[a-z0-9][a-z0-9_-]{0,39}$"))]
     pub name: String,
-    /// The command line, run by `sh -c` (at most 4000 characters). A step has a command or an
-    /// approval, not both.
+    /// The command line, run by `sh -c`: 1 to 4000 characters, not only spaces. A step has a
+    /// command or an approval, not both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ssr", schema(max_length = 4000))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 4000,
+            pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub command: Option<String>,
     /// Working directory, relative to the project folder (default `.`; no `..`).
     #[serde(default = "dot", skip_serializing_if = "is_dot")]

@@ -6,8 +6,10 @@ mod dag;
 mod definition;
 mod params;
 mod requests;
+mod state;
 
 pub use dag::{levels, DagError};
 pub use definition::*;
 pub use params::{check_value, resolve, ParameterError};
 pub use requests::*;
+pub use state::{RunState, StepState};

@@ -69,7 +69,7 @@ pub fn check_definition(d: &PipelineDefinition) -> Result<(), AppError> {
     }
     if let Some(git) = &d.triggers.git {
         if !valid_branch(&git.branch) {
-            return Err(bad(
+            return Err(refused(
                 "triggers.git.branch",
                 "must be a branch name (1 to 200 characters, no spaces, `..`, `~^:?*[\\`)",
             ));
@@ -103,7 +103,7 @@ fn check_parameter(field: &str, p: &Parameter) -> Result<(), AppError> {
         .iter()
         .any(|c| c.is_empty() || c.chars().count() > 100)
     {
-        return Err(bad(
+        return Err(refused(
             format!("{field}.choices"),
             "each choice must have 1 to 100 characters",
         ));
@@ -182,8 +182,14 @@ fn check_step(field: &str, s: &Step) -> Result<(), AppError> {
         }
         (None, None) => return Err(refused(field, "a step needs a command or an approval")),
     }
-    if s.cwd.chars().count() > 500 || !inside(&s.cwd) {
+    if s.cwd.chars().count() > 500 {
         return Err(bad(
+            format!("{field}.cwd"),
+            "must be at most 500 characters",
+        ));
+    }
+    if !inside(&s.cwd) {
+        return Err(refused(
             format!("{field}.cwd"),
             "must be a folder inside the project (relative, no ..)",
         ));
@@ -226,10 +232,16 @@ fn check_step(field: &str, s: &Step) -> Result<(), AppError> {
             "exit codes to retry on need a count of at least 1",
         ));
     }
-    if s.when.branches.len() > 20 || s.when.branches.iter().any(|b| !valid_pattern(b)) {
+    if s.when.branches.len() > 20 {
         return Err(bad(
             format!("{field}.when.branches"),
-            "at most 20 branch names or patterns (`release/*`)",
+            "at most 20 branch names or patterns",
+        ));
+    }
+    if let Some(b) = s.when.branches.iter().find(|b| !valid_pattern(b)) {
+        return Err(refused(
+            format!("{field}.when.branches"),
+            format!("`{b}` is not a branch name or pattern (`main`, `release/*`)"),
         ));
     }
     if s.artifacts.len() > 20 {
@@ -238,7 +250,7 @@ fn check_step(field: &str, s: &Step) -> Result<(), AppError> {
     for (j, glob) in s.artifacts.iter().enumerate() {
         let at = format!("{field}.artifacts[{j}]");
         if glob.is_empty() || glob.chars().count() > 500 || !inside(glob) {
-            return Err(bad(
+            return Err(refused(
                 at,
                 "must be a relative glob inside the project (no leading /, no ..)",
             ));
@@ -247,8 +259,8 @@ fn check_step(field: &str, s: &Step) -> Result<(), AppError> {
             .map_err(|e| refused(&at, format!("is not a valid glob: {}", e.kind())))?;
     }
     if let Some(report) = &s.test_report {
-        if report.is_empty() || report.chars().count() > 500 || !inside(report) {
-            return Err(bad(
+        if report.is_empty() || !inside(report) {
+            return Err(refused(
                 format!("{field}.test_report"),
                 "must be a file inside the project (relative, no ..)",
             ));
@@ -380,7 +392,7 @@ mod tests {
         outside.cwd = "../elsewhere".into();
         assert_eq!(
             refusal(&pipeline(vec![outside])),
-            Some(("steps[0].cwd".into(), 400))
+            Some(("steps[0].cwd".into(), 422))
         );
 
         let mut both = Step::command("gate", "true");

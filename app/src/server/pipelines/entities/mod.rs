@@ -2,3 +2,5 @@
 //! repository. Wire types live in `crate::models::pipelines`.
 
 pub mod pipeline;
+pub mod pipeline_run;
+pub mod pipeline_step;

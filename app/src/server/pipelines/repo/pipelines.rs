@@ -1,7 +1,7 @@
-//! The pipelines feature's queries: the only code touching its entities.
+//! Pipeline definitions.
 
-use super::entities::pipeline;
 use crate::models::pipelines::PipelineDefinition;
+use crate::server::pipelines::entities::pipeline;
 use crate::server::stored::{self, Undecodable};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -68,7 +68,7 @@ pub async fn insert_declared(
     let row = pipeline::ActiveModel {
         project_id: Set(project_id),
         name: Set(def.name.clone()),
-        origin: Set(super::defining::DESCRIPTOR.to_owned()),
+        origin: Set(crate::server::pipelines::defining::DESCRIPTOR.to_owned()),
         definition: Set(encode(def)),
         created_at: Set(now),
         updated_at: Set(now),

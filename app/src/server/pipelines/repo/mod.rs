@@ -1,0 +1,8 @@
+//! The pipelines feature's queries: the only code touching its entities. Definitions in
+//! [`pipelines`], runs and their steps (numbering, the one-run-per-trigger rule, leases) in
+//! [`runs`].
+
+pub mod pipelines;
+pub mod runs;
+
+pub use pipelines::*;
