@@ -373,7 +373,6 @@ pub struct Schedule {
     pub missed_cap: Option<u32>,
     /// Parameter values for its runs (the others take their defaults).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub parameters: BTreeMap<String, ParameterValue>,
 }
 

@@ -23,6 +23,7 @@ pub mod logs;
 pub mod pending;
 pub mod ports;
 pub mod probes;
+pub mod processes;
 pub mod repo;
 pub mod resources;
 pub mod sampler;

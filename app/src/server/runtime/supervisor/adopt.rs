@@ -11,9 +11,8 @@ use super::watching::{describe_exit, finish_run};
 use crate::models::runtime::ServiceState;
 use crate::server::instances::{Judge, Reach, Verdict};
 use crate::server::runtime::entities::{service, service_run};
-use crate::server::runtime::repo;
-use crate::server::runtime::shim::{self, ShimExit};
 use crate::server::runtime::Runtime;
+use crate::server::runtime::{processes, repo};
 use crate::server::AppState;
 use sea_orm::DbErr;
 use std::path::PathBuf;
@@ -114,7 +113,7 @@ async fn end_while_away(
     mut run: service_run::Model,
 ) {
     let dir = PathBuf::from(&run.run_dir);
-    let exit = shim::read_json::<ShimExit>(&dir, shim::EXIT_FILE);
+    let exit = processes::exit_of(&dir);
     let (reason, failure) = match &exit {
         Some(e) => describe_exit(e),
         None => ("ended (status unknown)".into(), true),

@@ -7,12 +7,13 @@ use crate::models::runtime::{ServiceDefinition, ServiceState};
 use crate::server::catalog::Project;
 use crate::server::environments;
 use crate::server::runtime::entities::{service, service_run};
-use crate::server::runtime::shim::{self, ShimExit, ShimSpec, ShimStarted};
+use crate::server::runtime::processes;
+use crate::server::runtime::shim::ShimSpec;
 use crate::server::runtime::{ports, repo};
 use crate::server::{db, AppState};
 use chrono::Utc;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Waits for the dependencies, then launches. None when the service was stopped meanwhile or
@@ -129,16 +130,6 @@ async fn wait_for_dependencies(
 
 /// The shim to start: the configured one, else `optimus-shim` beside this executable, else
 /// this executable itself (`optimus shim`).
-fn shim_path(state: &AppState) -> Result<PathBuf, String> {
-    if let Some(p) = &state.settings.shim_path {
-        return Ok(p.clone());
-    }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find the optimus executable: {e}"))?;
-    let beside = exe.with_file_name("optimus-shim");
-    Ok(if beside.is_file() { beside } else { exe })
-}
-
 /// Starts a run: records it, starts the shim with the spec, waits for the process to exist.
 async fn launch(
     state: &AppState,
@@ -205,7 +196,7 @@ async fn launch(
             open_files: def.limits.open_files,
         },
     };
-    let started = match start_shim(state, &spec).await {
+    let started = match processes::spawn(state, &spec).await {
         Ok(s) => s,
         Err(why) => {
             run.ended_at = Some(Utc::now());
@@ -228,54 +219,6 @@ async fn launch(
     .map_err(|e| e.to_string())?;
     prune_runs(state, svc.id).await;
     Ok(run)
-}
-
-/// Starts `optimus shim`, hands it the spec, and waits until the service process exists.
-async fn start_shim(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, String> {
-    use tokio::io::AsyncWriteExt;
-    let exe = shim_path(state)?;
-    let mut child = tokio::process::Command::new(&exe)
-        .arg("shim")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start the log shim {}: {e}", exe.display()))?;
-    let body = serde_json::to_vec(spec).map_err(|e| e.to_string())?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(&body)
-            .await
-            .map_err(|e| format!("cannot hand the spec to the shim: {e}"))?;
-    }
-    // The shim outlives this call; reap it whenever it ends. At shutdown it is let go, not
-    // waited for: it and the service belong to the user and keep running (the next start adopts
-    // them), and waiting would hold the exit for the whole shutdown grace.
-    let mut shutdown = state.jobs.shutdown_signal();
-    state.jobs.spawn(
-        format!("runtime.reap_shim:{}", spec.run_dir.display()),
-        async move {
-            tokio::select! {
-                _ = child.wait() => {}
-                _ = shutdown.wait_for(|stop| *stop) => {}
-            }
-        },
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(s) = shim::read_json::<ShimStarted>(&spec.run_dir, shim::STATE_FILE) {
-            return Ok(s);
-        }
-        if let Some(e) = shim::read_json::<ShimExit>(&spec.run_dir, shim::EXIT_FILE) {
-            return Err(e
-                .error
-                .unwrap_or_else(|| "the process ended at once".into()));
-        }
-        if Instant::now() > deadline {
-            return Err("the log shim did not start the process within 10 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Removes the folders of runs beyond the newest `keep_runs` (Optimus created them).

@@ -1,12 +1,7 @@
 //! A run's processes: whether they are still there, and stopping the whole tree.
 
-use crate::server::jobs::Jobs;
 use crate::server::runtime::entities::service_run;
-use crate::server::runtime::proc;
-use crate::server::runtime::shim::{self, ShimExit};
-use nix::sys::signal::Signal;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use crate::server::runtime::{proc, processes};
 
 /// Whether the run's main process or its shim still exists.
 pub(super) fn run_alive(run: &service_run::Model) -> bool {
@@ -28,45 +23,17 @@ pub(super) fn main_alive(run: &service_run::Model) -> bool {
     }
 }
 
-/// Stops a run's whole process tree: SIGTERM to its process group and to every process below
-/// its shim, then SIGKILL to whatever is left after `grace_ms`. Waits for the shim to record
-/// the exit.
+/// Stops a run's whole process tree (see [`processes::terminate`]).
 pub(super) async fn terminate(run: &service_run::Model, grace_ms: u64) {
     let Some(pid) = run.pid.and_then(|p| u32::try_from(p).ok()) else {
         return;
     };
-    let shim_pid = run.shim_pid.and_then(|p| u32::try_from(p).ok());
-    let dir = PathBuf::from(&run.run_dir);
-    let tree = move || proc::ProcTable::read().tree(pid, shim_pid);
-    // A failed read of the process table must not look like "nothing left": keep signalling the
-    // main process, whose pid we know.
-    let fallback = vec![pid];
-    let remaining = Jobs::blocking("runtime.process_tree", tree)
-        .await
-        .unwrap_or_else(|_| fallback.clone());
-    proc::signal_all(pid, &remaining, Signal::SIGTERM);
-    let deadline = Instant::now() + Duration::from_millis(grace_ms);
-    loop {
-        let left = Jobs::blocking("runtime.process_tree", tree)
-            .await
-            .unwrap_or_else(|_| fallback.clone());
-        if left.is_empty() {
-            break;
-        }
-        if Instant::now() >= deadline {
-            proc::signal_all(pid, &left, Signal::SIGKILL);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    // The shim notices the end and writes the exit file.
-    let until = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < until
-        && shim::read_json::<ShimExit>(&dir, shim::EXIT_FILE).is_none()
-        && shim_pid.is_some_and(|s| proc::start_time(s).is_some())
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let process = processes::Process {
+        pid,
+        shim_pid: run.shim_pid.and_then(|p| u32::try_from(p).ok()),
+        run_dir: std::path::PathBuf::from(&run.run_dir),
+    };
+    processes::terminate(&process, grace_ms).await;
 }
 
 #[cfg(test)]

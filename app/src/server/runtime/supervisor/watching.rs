@@ -9,8 +9,8 @@ use crate::models::runtime::{LogLine, LogTrouble, ServiceDefinition, ServiceStat
 use crate::server::notifications::{self, NewNotification};
 use crate::server::runtime::entities::{service, service_run};
 use crate::server::runtime::logs::{self, Tail};
-use crate::server::runtime::repo;
 use crate::server::runtime::shim::{self, ShimExit};
+use crate::server::runtime::{processes, repo};
 use crate::server::{db, AppState};
 use chrono::Utc;
 use nix::sys::signal::Signal;
@@ -88,7 +88,7 @@ pub(super) async fn watch_run(
                 failure: true,
             };
         }
-        if let Some(exit) = shim::read_json::<ShimExit>(&dir, shim::EXIT_FILE) {
+        if let Some(exit) = processes::exit_of(&dir) {
             publish_lines(state, svc.id, tail.read(svc.id, run.id), &probing).await;
             let (reason, failure) = describe_exit(&exit);
             finish_run(state, run, &dir, Some(reason.clone())).await;
@@ -96,7 +96,7 @@ pub(super) async fn watch_run(
         }
         if !run_alive(run) {
             // Check once more: the shim may have written the exit file just now.
-            if shim::read_json::<ShimExit>(&dir, shim::EXIT_FILE).is_some() {
+            if processes::exit_of(&dir).is_some() {
                 continue;
             }
             let reason = "the process and its log shim are gone (no exit status)".to_owned();
@@ -229,7 +229,7 @@ pub(super) async fn finish_run(
     dir: &Path,
     reason: Option<String>,
 ) {
-    let exit = shim::read_json::<ShimExit>(dir, shim::EXIT_FILE);
+    let exit = processes::exit_of(dir);
     run.ended_at = Some(exit.as_ref().map(|e| e.at).unwrap_or_else(Utc::now));
     run.exit_code = exit.as_ref().and_then(|e| e.code);
     run.signal = exit.as_ref().and_then(|e| e.signal);
