@@ -27,6 +27,30 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Sends SIGTERM (a stop as a service manager or container engine asks for it).
+    pub(crate) fn sigterm(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+    }
+
+    /// Waits for the process to end, failing after `within`.
+    pub(crate) async fn exited(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                return exit;
+            }
+            assert!(Instant::now() < deadline, "still running after {within:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 /// Starts `optimus serve` on `data` and `database` with `extra` settings, on a port of its own
 /// choosing (read from its log, so no two tests can race for one), and waits for `/healthz`.
 pub(crate) async fn serve(
@@ -497,12 +521,7 @@ async fn sigterm_finishes_requests_in_flight_leaves_services_running_and_exits_0
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!slow.is_finished(), "the deliberation was not in flight");
-    let child_pid = i32::try_from(server.child.id()).expect("pid");
-    let status = Command::new("kill")
-        .args(["-TERM", &child_pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    server.sigterm();
     let signalled = Instant::now();
     let (code, body) = slow.await.expect("the request task");
     let answered = signalled.elapsed();
@@ -515,14 +534,7 @@ async fn sigterm_finishes_requests_in_flight_leaves_services_running_and_exits_0
         body["engine"], "llm",
         "answered by the model, not cut short: {body}"
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "still running after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = server.exited(Duration::from_secs(20)).await;
     assert_eq!(exit.code(), Some(0), "exit status after SIGTERM");
     crate::helpers::observed(
         "sigterm_finishes_requests_in_flight_leaves_services_running_and_exits_0",

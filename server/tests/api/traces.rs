@@ -12,7 +12,6 @@ use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::json;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -189,20 +188,8 @@ async fn requests_jobs_and_model_calls_reach_an_otlp_collector() {
         "spans were sent before shutdown; this test could not tell the flush on stop"
     );
 
-    let pid = server.child.id().to_string();
-    let signalled = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    assert!(signalled.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "optimus did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    server.sigterm();
+    let exit = server.exited(Duration::from_secs(20)).await;
     assert!(exit.success(), "{exit}");
 
     let exports = received.lock().expect("lock").clone();
@@ -348,21 +335,7 @@ async fn an_unreachable_collector_costs_a_log_line_not_a_request() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let pid = server.child.id().to_string();
-    let stopping = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(
-            stopping.elapsed() < Duration::from_secs(20),
-            "optimus did not stop"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    server.sigterm();
+    let exit = server.exited(Duration::from_secs(20)).await;
     assert!(exit.success(), "{exit}");
 }
