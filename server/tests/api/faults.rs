@@ -222,6 +222,19 @@ async fn log_lines(addr: &str, token: &str, service: i64) -> usize {
     lines.as_array().map(Vec::len).unwrap_or_default()
 }
 
+/// The workspace once its scan is no longer running (failing after `within`).
+pub(crate) async fn scan_ended(addr: &str, token: &str, workspace: i64, within: Duration) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let ws = ok(addr, "workspaces/get", json!({ "id": workspace }), token).await;
+        if ws["scan_state"] != "running" {
+            return ws;
+        }
+        assert!(Instant::now() < deadline, "the scan never ended: {ws}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Creates the owner on a fresh server and returns their access token.
 pub(crate) async fn setup_owner(addr: &str) -> String {
     let body = json!({"username": "owner", "password": PASSWORD});
@@ -418,22 +431,8 @@ async fn a_killed_optimus_readopts_its_services_and_marks_the_interrupted_scan()
         &token,
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let ws = ok(
-            &second.addr,
-            "workspaces/get",
-            json!({ "id": ws_id }),
-            &token,
-        )
-        .await;
-        if ws["scan_state"] != "running" {
-            assert_ne!(ws["scan_state"], "failed", "the rerun failed: {ws}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the rerun never ended");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let ws = scan_ended(&second.addr, &token, ws_id, Duration::from_secs(60)).await;
+    assert_ne!(ws["scan_state"], "failed", "the rerun failed: {ws}");
     ok(
         &second.addr,
         "services/stop_project",

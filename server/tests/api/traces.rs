@@ -2,7 +2,7 @@
 //! and model-call spans over OTLP/HTTP to a collector on loopback, which decodes them as a real
 //! collector does (protobuf, the `opentelemetry-proto` messages).
 
-use crate::faults::{ok, port_block, post, serve, setup_owner};
+use crate::faults::{ok, port_block, post, scan_ended, serve, setup_owner};
 use crate::helpers::{fresh_database, observed};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -157,22 +157,8 @@ async fn requests_jobs_and_model_calls_reach_an_otlp_collector() {
     let workspace = res.json::<serde_json::Value>().await.expect("json")["id"]
         .as_i64()
         .expect("workspace id");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ws = ok(
-            &server.addr,
-            "workspaces/get",
-            json!({ "id": workspace }),
-            &token,
-        )
-        .await;
-        if ws["scan_state"] != "running" {
-            assert_eq!(ws["scan_state"], "done", "{ws}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the scan never ended: {ws}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let ws = scan_ended(&server.addr, &token, workspace, Duration::from_secs(30)).await;
+    assert_eq!(ws["scan_state"], "done", "{ws}");
 
     let (status, deliberation) = post(
         &server.addr,
