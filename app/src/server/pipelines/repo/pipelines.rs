@@ -36,14 +36,13 @@ pub async fn of_project(
         .await
 }
 
-/// Adds a pipeline.
-pub async fn insert(
-    db: &impl ConnectionTrait,
+/// A new row for `def`.
+fn row(
     project_id: i64,
     origin: &str,
     def: &PipelineDefinition,
     now: DateTime<Utc>,
-) -> Result<pipeline::Model, DbErr> {
+) -> pipeline::ActiveModel {
     pipeline::ActiveModel {
         project_id: Set(project_id),
         name: Set(def.name.clone()),
@@ -53,8 +52,17 @@ pub async fn insert(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await
+}
+
+/// Adds a pipeline.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    origin: &str,
+    def: &PipelineDefinition,
+    now: DateTime<Utc>,
+) -> Result<pipeline::Model, DbErr> {
+    row(project_id, origin, def, now).insert(db).await
 }
 
 /// Adds a pipeline declared in `optimus.toml`, unless the project already has one of that name
@@ -65,16 +73,8 @@ pub async fn insert_declared(
     def: &PipelineDefinition,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let row = pipeline::ActiveModel {
-        project_id: Set(project_id),
-        name: Set(def.name.clone()),
-        origin: Set(crate::server::pipelines::defining::DESCRIPTOR.to_owned()),
-        definition: Set(encode(def)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    pipeline::Entity::insert(row)
+    let declared = crate::server::pipelines::defining::DESCRIPTOR;
+    pipeline::Entity::insert(row(project_id, declared, def, now))
         .on_conflict(
             OnConflict::columns([pipeline::Column::ProjectId, pipeline::Column::Name])
                 .do_nothing()
