@@ -18,6 +18,7 @@ mod m20261205_000013_add_run_log_trouble;
 mod m20261205_000014_add_instances;
 mod m20261206_000015_create_pipelines;
 mod m20261206_000016_create_pipeline_runs;
+mod m20261206_000017_create_pipeline_artifacts;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_add_instances::Migration),
             Box::new(m20261206_000015_create_pipelines::Migration),
             Box::new(m20261206_000016_create_pipeline_runs::Migration),
+            Box::new(m20261206_000017_create_pipeline_artifacts::Migration),
         ]
     }
 }

@@ -41,7 +41,7 @@ fn apply(topics: &mut BTreeSet<String>, msg: ClientMessage) -> Result<(), String
     for t in &list {
         if !is_known_topic(t) {
             return Err(format!(
-                "unknown topic `{t}` (expected one of {}, logs:<service id> or *)",
+                "unknown topic `{t}` (expected one of {}, logs:<service id>, pipeline-logs:<run id> or *)",
                 TOPICS.join(", ")
             ));
         }

@@ -2,6 +2,7 @@
 //! document, and the command line.
 
 pub mod api_guard;
+pub mod artifact_download;
 pub mod cli;
 pub mod events;
 pub mod export;

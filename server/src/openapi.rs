@@ -75,8 +75,12 @@ fn query_parameter(p: &QueryParam) -> utoipa::openapi::path::Parameter {
 }
 
 /// The plain GET routes.
-pub fn get_routes() -> [&'static GetRoute; 2] {
-    [&crate::export::ROUTE, &crate::log_download::ROUTE]
+pub fn get_routes() -> [&'static GetRoute; 3] {
+    [
+        &crate::export::ROUTE,
+        &crate::log_download::ROUTE,
+        &crate::artifact_download::ROUTE,
+    ]
 }
 
 fn requirement(op: Operation) -> String {

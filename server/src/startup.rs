@@ -94,6 +94,7 @@ impl Application {
         } else {
             "postgres"
         };
+        let settings_slots = settings.pipeline_slots as usize;
         let state = AppState {
             keys: Arc::new(JwtKeys::new(jwt_secret.expose().as_bytes())),
             metrics: Arc::new(Metrics::new(database, redis.is_some())),
@@ -104,6 +105,7 @@ impl Application {
             settings: Arc::new(settings),
             leptos_options,
             runtime: Runtime::new(),
+            pipelines: app::server::pipelines::Executor::new(settings_slots),
             crypto: SecretBox::new(master_key.expose().as_bytes()),
             jobs: Jobs::new(),
             instance: Arc::new(instance),
@@ -134,6 +136,8 @@ impl Application {
         // instances gone anywhere are marked interrupted, while this one runs.
         state.runtime.watch_orphans(&state, Duration::from_secs(5));
         spawn_interrupted_scans(&state);
+        // Pipeline runs: queued ones are claimed, runs of gone instances marked interrupted.
+        app::server::pipelines::spawn_executor(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),
@@ -369,6 +373,10 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
         .route(
             crate::log_download::ROUTE.path,
             get(crate::log_download::download_logs),
+        )
+        .route(
+            crate::artifact_download::ROUTE.path,
+            get(crate::artifact_download::download_artifact),
         )
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
         .layer(axum::Extension(shutdown));

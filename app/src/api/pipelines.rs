@@ -1,7 +1,8 @@
 //! `/api/v1/pipelines/*`: a project's pipelines.
 
 use crate::models::pipelines::{
-    CreatePipelineRequest, PipelineInfo, PipelineRequest, ProjectPipelinesRequest,
+    CreatePipelineRequest, DecideRequest, PipelineInfo, PipelineRequest, ProjectPipelinesRequest,
+    RerunRequest, RunInfo, RunPipelineRequest, RunRequest, RunsRequest, StepLog, StepLogRequest,
     UpdatePipelineRequest,
 };
 
@@ -53,5 +54,85 @@ endpoint! {
     pub async fn delete_pipeline(request: PipelineRequest) -> () {
         use crate::server::pipelines;
         Ok(pipelines::delete(&state, &caller, request.id).await?)
+    }
+}
+
+endpoint! {
+    /// Start a run
+    ///
+    /// Queues a run of the pipeline's current definition with `params` (defaults fill the rest;
+    /// a wrong value names `params.<name>`). Under concurrency `skip`, a run in progress answers
+    /// 409; under `cancel`, it is cancelled first.
+    "pipelines/run", requires RunPipelines, |state, caller|
+    pub async fn run_pipeline(request: RunPipelineRequest) -> RunInfo {
+        use crate::server::pipelines::running;
+        Ok(running::start(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// One run with its steps
+    "pipelines/get_run", requires ReadPipelines, |state, caller|
+    pub async fn get_run(request: RunRequest) -> RunInfo {
+        use crate::server::pipelines::running;
+        Ok(running::get(&state, &caller, request.id).await?)
+    }
+}
+
+endpoint! {
+    /// Runs, newest first
+    ///
+    /// Of one pipeline (`pipeline_id`), one project (`project_id`), or of every project.
+    "pipelines/runs", requires ReadPipelines, |state, caller|
+    pub async fn list_runs(request: RunsRequest) -> Vec<RunInfo> {
+        use crate::server::pipelines::running;
+        Ok(running::list(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// Cancel a run
+    ///
+    /// Stops the whole process tree of every running step; steps not started are cancelled.
+    "pipelines/cancel", requires RunPipelines, |state, caller|
+    pub async fn cancel_run(request: RunRequest) -> RunInfo {
+        use crate::server::pipelines::running;
+        Ok(running::cancel(&state, &caller, request.id).await?)
+    }
+}
+
+endpoint! {
+    /// Run a finished run again
+    ///
+    /// Same definition and parameters; with `from_failed`, the steps that succeeded (and all
+    /// they depend on) are kept and the rest run again.
+    "pipelines/rerun", requires RunPipelines, |state, caller|
+    pub async fn rerun(request: RerunRequest) -> RunInfo {
+        use crate::server::pipelines::running;
+        Ok(running::rerun(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// Approve or reject a gate
+    ///
+    /// The gate's `min_role` applies, and with `not_triggerer` the person who started the run
+    /// may not decide (403). Who decided, when, and the comment are kept.
+    "pipelines/decide", requires DecideGates, |state, caller|
+    pub async fn decide_gate(request: DecideRequest) -> RunInfo {
+        use crate::server::pipelines::running;
+        Ok(running::decide(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// A step's output
+    ///
+    /// Every kept line of the step's latest attempt (or `attempt`), or its last `tail` lines,
+    /// with secrets of the project's environment masked.
+    "pipelines/step_log", requires ReadPipelines, |state, caller|
+    pub async fn read_step_log(request: StepLogRequest) -> StepLog {
+        use crate::server::pipelines::running;
+        Ok(running::step_log(&state, &caller, request).await?)
     }
 }

@@ -187,11 +187,15 @@ pub enum Operation {
     ReadPipelines,
     /// Add, change and remove pipeline definitions.
     EditPipelines,
+    /// Start, cancel and rerun pipeline runs.
+    RunPipelines,
+    /// Approve or reject a pipeline's gate (the gate's own minimum role applies too).
+    DecideGates,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 28] = [
+    pub const ALL: [Operation; 30] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -220,6 +224,8 @@ impl Operation {
         Operation::ManageMemories,
         Operation::ReadPipelines,
         Operation::EditPipelines,
+        Operation::RunPipelines,
+        Operation::DecideGates,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -230,7 +236,9 @@ impl Operation {
             ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments
             | ReadNotifications | ReadCouncil | ReadPipelines => (Role::Viewer, Scope::Read),
             ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments
-            | Deliberate | ManageMemories | EditPipelines => (Role::Operator, Scope::Write),
+            | Deliberate | ManageMemories | EditPipelines | RunPipelines | DecideGates => {
+                (Role::Operator, Scope::Write)
+            }
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
@@ -287,6 +295,8 @@ impl Operation {
             ManageMemories => "council.memories",
             ReadPipelines => "pipelines.read",
             EditPipelines => "pipelines.edit",
+            RunPipelines => "pipelines.run",
+            DecideGates => "pipelines.decide",
         }
     }
 }

@@ -89,6 +89,34 @@ pub enum Event {
         /// The consensus.
         consensus: crate::models::council::Consensus,
     },
+    /// A pipeline run, or one of its steps, changed state (topic `pipelines`).
+    PipelineRunChanged {
+        /// The run.
+        run_id: i64,
+        /// Its pipeline.
+        pipeline_id: i64,
+        /// Its project.
+        project_id: i64,
+        /// The run's number in its pipeline.
+        number: i64,
+        /// The run's state.
+        status: crate::models::pipelines::RunState,
+        /// The step that changed, when one did.
+        step: Option<String>,
+        /// That step's new state.
+        step_status: Option<crate::models::pipelines::StepState>,
+    },
+    /// New output lines of a pipeline step (topic `pipeline-logs:<run id>`).
+    StepLogLines {
+        /// The run.
+        run_id: i64,
+        /// The step.
+        step: String,
+        /// Its attempt (from 1).
+        attempt: u32,
+        /// The lines, oldest first.
+        lines: Vec<crate::models::pipelines::StepLogLine>,
+    },
     /// A new notification in the notification centre (topic `notifications`).
     Notification {
         /// The notification (`read` is false).
@@ -107,6 +135,8 @@ impl Event {
             Event::LogLines { service_id, .. } => format!("logs:{service_id}"),
             Event::ResourcesSampled { .. } => "metrics".into(),
             Event::Notification { .. } => "notifications".into(),
+            Event::PipelineRunChanged { .. } => "pipelines".into(),
+            Event::StepLogLines { run_id, .. } => format!("pipeline-logs:{run_id}"),
             Event::CouncilTurn { .. } | Event::CouncilDone { .. } => "council".into(),
         }
     }
@@ -143,8 +173,8 @@ pub enum ClientMessage {
 }
 
 /// The topics a client may subscribe to; besides these, `logs:<service id>` carries one
-/// service's output.
-pub const TOPICS: [&str; 7] = [
+/// service's output and `pipeline-logs:<run id>` one pipeline run's.
+pub const TOPICS: [&str; 8] = [
     "audit",
     "users",
     "catalog",
@@ -152,15 +182,17 @@ pub const TOPICS: [&str; 7] = [
     "metrics",
     "notifications",
     "council",
+    "pipelines",
 ];
 
 /// Whether `topic` is one a client may subscribe to.
 pub fn is_known_topic(topic: &str) -> bool {
-    topic == "*"
-        || TOPICS.contains(&topic)
-        || topic
-            .strip_prefix("logs:")
+    let numbered = |prefix: &str| {
+        topic
+            .strip_prefix(prefix)
             .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    };
+    topic == "*" || TOPICS.contains(&topic) || numbered("logs:") || numbered("pipeline-logs:")
 }
 
 /// What the server sends over the WebSocket.

@@ -31,6 +31,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The supervising tasks of the services this instance runs.
     pub runtime: super::runtime::Runtime,
+    /// The pipeline runs this instance drives, and its step slots.
+    pub pipelines: super::pipelines::Executor,
     /// Seals secrets at rest with the master key.
     pub crypto: super::crypto::SecretBox,
     /// Every background task of this instance, named and joined at shutdown.

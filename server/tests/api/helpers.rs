@@ -312,6 +312,15 @@ impl ServiceGuard {
         }
     }
 
+    /// A guard over the processes started under `folder` (two levels of run folders, as
+    /// `<data>/runs` and `<data>/pipelines` hold them).
+    pub fn for_folder(folder: std::path::PathBuf) -> ServiceGuard {
+        ServiceGuard {
+            runtimes: Vec::new(),
+            runs: folder,
+        }
+    }
+
     /// Also detaches `other`, an instance sharing this one's data folder.
     pub fn cover(&mut self, other: &TestApp) {
         self.runtimes.push(other.state.runtime.clone());

@@ -22,6 +22,7 @@ mod limits;
 mod llm;
 mod monitoring;
 mod outages;
+mod pipeline_runs;
 mod pipelines;
 mod policy;
 mod runtime;

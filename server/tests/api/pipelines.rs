@@ -2,7 +2,7 @@
 //! field by field (nothing saved on a refusal), by role, and kept in step with the file until
 //! someone edits them.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use crate::runtime::project;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -276,7 +276,8 @@ async fn viewers_read_and_operators_edit() {
 async fn a_trigger_starts_one_run_and_one_instance_claims_it() {
     use app::models::pipelines::{StepState, TriggerKind};
     use app::server::pipelines::repo::runs::{self, NewRun};
-    let app = spawn_app().await;
+    // This instance runs no pipelines: the claims below are the only ones.
+    let app = spawn_app_with(|s| s.pipeline_slots = 0).await;
     let token = app.setup_owner().await;
     let (_dir, pid) = project(&app, &token, &[]).await;
     let made = app

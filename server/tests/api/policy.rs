@@ -142,6 +142,13 @@ const POLICY: &[Rule] = &[
     rule("pipelines/create", OPERATOR, W),
     rule("pipelines/update", OPERATOR, W),
     rule("pipelines/delete", OPERATOR, W),
+    rule("pipelines/run", OPERATOR, W),
+    rule("pipelines/get_run", VIEWER, R),
+    rule("pipelines/runs", VIEWER, R),
+    rule("pipelines/step_log", VIEWER, R),
+    rule("pipelines/cancel", OPERATOR, W),
+    rule("pipelines/rerun", OPERATOR, W),
+    rule("pipelines/decide", OPERATOR, W),
 ];
 
 /// A project descriptor with one short-lived service, so a failed run leaves nothing behind for
@@ -202,11 +209,35 @@ impl World<'_> {
     }
 
     async fn pipeline(&self) -> i64 {
+        self.pipeline_of(json!([{"name": "test", "command": "true"}]))
+            .await
+    }
+
+    async fn pipeline_of(&self, steps: Value) -> i64 {
         let body = json!({"project_id": self.project().await,
-                          "definition": self.pipeline_definition()});
+                          "definition": {"name": self.unique("ci-"), "steps": steps}});
         self.ok("pipelines/create", body).await["id"]
             .as_i64()
             .expect("pipeline id")
+    }
+
+    /// A run of a pipeline of `steps`, once it is in `status` (any, when `None`).
+    async fn run_of(&self, steps: Value, status: Option<&str>) -> i64 {
+        let pipeline = self.pipeline_of(steps).await;
+        let id = self
+            .ok("pipelines/run", json!({"pipeline_id": pipeline}))
+            .await["id"]
+            .as_i64()
+            .expect("run id");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while let Some(want) = status {
+            if self.ok("pipelines/get_run", json!({"id": id})).await["status"] == want {
+                break;
+            }
+            assert!(std::time::Instant::now() < until, "run {id} never {want}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        id
     }
 
     async fn service(&self, project_id: i64) -> i64 {
@@ -419,6 +450,28 @@ impl World<'_> {
             ("pipelines/get" | "pipelines/delete", _) => json!({"id": self.pipeline().await}),
             ("pipelines/update", _) => json!({"id": self.pipeline().await,
                                              "definition": self.pipeline_definition()}),
+            ("pipelines/run" | "pipelines/runs", _) => {
+                json!({"pipeline_id": self.pipeline().await})
+            }
+            ("pipelines/get_run", _) => {
+                json!({"id": self.run_of(json!([{"name": "test", "command": "true"}]), None).await})
+            }
+            ("pipelines/step_log", _) => {
+                let steps = json!([{"name": "test", "command": "echo hi"}]);
+                json!({"run_id": self.run_of(steps, Some("succeeded")).await, "step": "test"})
+            }
+            ("pipelines/cancel", _) => {
+                json!({"id": self.run_of(json!([{"name": "wait", "command": "sleep 20"}]), None).await})
+            }
+            ("pipelines/rerun", _) => {
+                let steps = json!([{"name": "test", "command": "true"}]);
+                json!({"id": self.run_of(steps, Some("succeeded")).await})
+            }
+            ("pipelines/decide", _) => {
+                let steps = json!([{"name": "gate", "approval": {}}]);
+                let run = self.run_of(steps, Some("waiting_approval")).await;
+                json!({"run_id": run, "step": "gate", "approve": true})
+            }
             (path, variant) => panic!("no valid body written for {path} {variant}"),
         }
     }

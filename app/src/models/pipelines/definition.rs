@@ -29,6 +29,29 @@ pub struct PipelineDefinition {
     /// What a new run does while another run of this pipeline is active.
     #[serde(default, skip_serializing_if = "Concurrency::is_default")]
     pub concurrency: Concurrency,
+    /// What becomes of a run whose Optimus instance died while running it: it is marked
+    /// `interrupted` either way, and `requeue` starts it again as a new run.
+    #[serde(default, skip_serializing_if = "OnInterrupt::is_default")]
+    pub on_interrupt: OnInterrupt,
+}
+
+/// What becomes of an interrupted run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OnInterrupt {
+    /// It stays interrupted (default): a person decides whether to run it again.
+    #[default]
+    Fail,
+    /// A new run with the same parameters is queued once.
+    Requeue,
+}
+
+impl OnInterrupt {
+    /// The default.
+    pub fn is_default(&self) -> bool {
+        *self == Self::Fail
+    }
 }
 
 /// A typed value a run is started with.
@@ -301,6 +324,13 @@ impl TriggerKind {
             Self::Webhook => "webhook",
         }
     }
+
+    /// Parses how it is written.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Manual, Self::Schedule, Self::Git, Self::Webhook]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
 }
 
 /// A gate: the run waits here until a person approves (or rejects, or it times out).
@@ -314,9 +344,9 @@ pub struct Approval {
     /// The person who started the run may not approve it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_triggerer: bool,
-    /// Seconds to wait before the gate fails (60 to 604800; default 86400).
+    /// Seconds to wait before the gate fails (1 to 604800; default 86400, a day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ssr", schema(minimum = 60, maximum = 604_800))]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 604_800))]
     pub timeout_secs: Option<u64>,
     /// What the approver is asked (at most 500 characters).
     #[serde(default, skip_serializing_if = "String::is_empty")]

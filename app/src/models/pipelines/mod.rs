@@ -6,10 +6,12 @@ mod dag;
 mod definition;
 mod params;
 mod requests;
+mod runs;
 mod state;
 
 pub use dag::{levels, DagError};
 pub use definition::*;
 pub use params::{check_value, resolve, ParameterError};
 pub use requests::*;
+pub use runs::*;
 pub use state::{RunState, StepState};

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct PipelineInfo {
     /// Pipeline id.
     pub id: i64,
+    /// Its name (the definition's).
+    pub name: String,
     /// The project.
     pub project_id: i64,
     /// `descriptor` (from the project's `optimus.toml`, kept in step with it) or `user` (made

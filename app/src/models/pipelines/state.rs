@@ -12,7 +12,8 @@ pub enum RunState {
     Queued,
     /// Steps are running.
     Running,
-    /// Nothing runs; a gate waits for a person.
+    /// Nothing runs; a gate waits for a person (`waiting_approval`).
+    #[serde(rename = "waiting_approval")]
     Waiting,
     /// Every step succeeded (or was allowed to fail, or was skipped by its condition).
     Succeeded,
@@ -41,7 +42,7 @@ impl RunState {
         match self {
             Self::Queued => "queued",
             Self::Running => "running",
-            Self::Waiting => "waiting",
+            Self::Waiting => "waiting_approval",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
@@ -73,7 +74,8 @@ pub enum StepState {
     Pending,
     /// Its command runs.
     Running,
-    /// A gate waiting for a person.
+    /// A gate waiting for a person (`waiting_approval`).
+    #[serde(rename = "waiting_approval")]
     Waiting,
     /// Exited 0, or approved.
     Succeeded,
@@ -102,7 +104,7 @@ impl StepState {
         match self {
             Self::Pending => "pending",
             Self::Running => "running",
-            Self::Waiting => "waiting",
+            Self::Waiting => "waiting_approval",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Skipped => "skipped",

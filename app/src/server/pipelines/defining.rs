@@ -24,13 +24,13 @@ pub const DESCRIPTOR: &str = "descriptor";
 /// Made or edited in Optimus.
 pub const USER: &str = "user";
 
-async fn project_of(state: &AppState, id: i64) -> ServerResult<Project> {
+pub(super) async fn project_of(state: &AppState, id: i64) -> ServerResult<Project> {
     Ok(catalog::find_project(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("project"))?)
 }
 
-async fn pipeline_of(state: &AppState, id: i64) -> ServerResult<pipeline::Model> {
+pub(super) async fn pipeline_of(state: &AppState, id: i64) -> ServerResult<pipeline::Model> {
     Ok(repo::find(&state.db, id)
         .await?
         .ok_or_else(|| AppError::not_found("pipeline"))?)
@@ -40,6 +40,7 @@ fn info(m: pipeline::Model) -> ServerResult<PipelineInfo> {
     let definition = repo::definition(&m)?;
     Ok(PipelineInfo {
         id: m.id,
+        name: m.name,
         project_id: m.project_id,
         origin: m.origin,
         definition,

@@ -149,10 +149,10 @@ fn check_step(field: &str, s: &Step) -> Result<(), AppError> {
             }
         }
         (None, Some(a)) => {
-            if a.timeout_secs.is_some_and(|t| !(60..=604_800).contains(&t)) {
+            if a.timeout_secs.is_some_and(|t| !(1..=604_800).contains(&t)) {
                 return Err(bad(
                     format!("{field}.approval.timeout_secs"),
-                    "must be between 60 and 604800 (a week)",
+                    "must be between 1 and 604800 (a week)",
                 ));
             }
             if a.prompt.chars().count() > 500 {
@@ -343,6 +343,7 @@ mod tests {
             steps,
             triggers: Triggers::default(),
             concurrency: Default::default(),
+            on_interrupt: Default::default(),
         }
     }
 

@@ -190,6 +190,21 @@ pub fn rerun_from_failed(steps: &[Step], states: &[StepState]) -> Vec<StepState>
         .collect()
 }
 
+/// A gate without `timeout_secs` waits this long (a day).
+pub const GATE_TIMEOUT_SECS: u64 = 86_400;
+
+/// When gate `i` of `def`, opened at `opened`, stops waiting (and fails); `None` for a step
+/// that is not a gate, or a gate not opened.
+pub fn gate_expiry(
+    def: &crate::models::pipelines::PipelineDefinition,
+    i: usize,
+    opened: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let approval = def.steps.get(i)?.approval.as_ref()?;
+    let secs = approval.timeout_secs.unwrap_or(GATE_TIMEOUT_SECS);
+    Some(opened? + chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2000)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,18 @@ fn shim_path(state: &AppState) -> Result<PathBuf, String> {
 /// Starts the log shim, hands it `spec`, and waits until the process exists (at most 10 s). The
 /// shim is reaped whenever it ends; at shutdown it is let go (it and its process keep running).
 pub async fn spawn(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, String> {
+    spawn_watched(state, spec).await.map(|(started, _)| started)
+}
+
+/// Fires when the shim has ended (so its exit file is written), or is dropped at shutdown.
+pub type Ended = tokio::sync::oneshot::Receiver<()>;
+
+/// [`spawn`], also telling the caller the moment the shim ends, so it need not poll for the
+/// exit file.
+pub async fn spawn_watched(
+    state: &AppState,
+    spec: &ShimSpec,
+) -> Result<(ShimStarted, Ended), String> {
     use tokio::io::AsyncWriteExt;
     let exe = shim_path(state)?;
     let mut child = tokio::process::Command::new(&exe)
@@ -62,11 +74,12 @@ pub async fn spawn(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, Str
     // waited for: it and the service belong to the user and keep running (the next start adopts
     // them), and waiting would hold the exit for the whole shutdown grace.
     let mut shutdown = state.jobs.shutdown_signal();
+    let (ended, on_end) = tokio::sync::oneshot::channel();
     state.jobs.spawn(
         format!("runtime.reap_shim:{}", spec.run_dir.display()),
         async move {
             tokio::select! {
-                _ = child.wait() => {}
+                _ = child.wait() => { let _ = ended.send(()); }
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         },
@@ -74,7 +87,7 @@ pub async fn spawn(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, Str
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(s) = shim::read_json::<ShimStarted>(&spec.run_dir, shim::STATE_FILE) {
-            return Ok(s);
+            return Ok((s, on_end));
         }
         if let Some(e) = exit_of(&spec.run_dir) {
             return Err(e
@@ -84,7 +97,7 @@ pub async fn spawn(state: &AppState, spec: &ShimSpec) -> Result<ShimStarted, Str
         if Instant::now() > deadline {
             return Err("the log shim did not start the process within 10 s".into());
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(3)).await;
     }
 }
 

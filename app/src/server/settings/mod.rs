@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 31] = [
+pub const KEYS: [&str; 32] = [
     "bind",
     "data_dir",
     "site_root",
@@ -43,6 +43,7 @@ pub const KEYS: [&str; 31] = [
     "port_range_end",
     "log_segment_bytes",
     "keep_runs",
+    "pipeline_slots",
     "shim_path",
     "sample_interval_ms",
     "llm_timeout_ms",
@@ -106,6 +107,9 @@ pub struct Settings {
     pub log_segment_bytes: u64,
     /// Runs (with their logs) kept per service; older ones are pruned.
     pub keep_runs: u32,
+    /// Pipeline steps this instance runs at once (further ready steps wait for a slot); 0: it
+    /// runs no pipelines (it serves the API; other instances run them).
+    pub pipeline_slots: u32,
     /// The `optimus` executable that runs the log shim (default: this executable).
     pub shim_path: Option<PathBuf>,
     /// How often running services and the host are sampled, in milliseconds.
@@ -141,6 +145,7 @@ struct Defaults {
     port_range_end: u16,
     log_segment_bytes: u64,
     keep_runs: u32,
+    pipeline_slots: u32,
     sample_interval_ms: u64,
     llm_timeout_ms: u64,
     llm_token_budget: u64,
@@ -166,6 +171,7 @@ const DEFAULTS: Defaults = Defaults {
     port_range_end: 29999,
     log_segment_bytes: 5 * 1024 * 1024,
     keep_runs: 10,
+    pipeline_slots: 8,
     sample_interval_ms: 2000,
     llm_timeout_ms: 30_000,
     llm_token_budget: 40_000,
@@ -393,6 +399,9 @@ impl Settings {
         }
         if !(1..=1000).contains(&self.keep_runs) {
             return Err(invalid("keep_runs", "must be between 1 and 1000"));
+        }
+        if self.pipeline_slots > 256 {
+            return Err(invalid("pipeline_slots", "must be between 0 and 256"));
         }
         if tracing_filter_is_invalid(&self.log) {
             return Err(invalid("log", "is not a valid log filter"));

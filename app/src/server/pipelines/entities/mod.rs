@@ -2,5 +2,6 @@
 //! repository. Wire types live in `crate::models::pipelines`.
 
 pub mod pipeline;
+pub mod pipeline_artifact;
 pub mod pipeline_run;
 pub mod pipeline_step;

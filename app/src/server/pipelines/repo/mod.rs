@@ -1,7 +1,8 @@
 //! The pipelines feature's queries: the only code touching its entities. Definitions in
 //! [`pipelines`], runs and their steps (numbering, the one-run-per-trigger rule, leases) in
-//! [`runs`].
+//! [`runs`], the files runs kept in [`artifacts`].
 
+pub mod artifacts;
 pub mod pipelines;
 pub mod runs;
 

@@ -226,3 +226,302 @@ pub async fn renew(
         .await?;
     Ok(renewed.rows_affected == 1)
 }
+
+/// The instance holding a run, and the fence of its claim: writes made under a lease change
+/// nothing once another instance has claimed the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The instance.
+    pub owner: String,
+    /// The claim's fence.
+    pub fence: i64,
+}
+
+/// A run is active while it is running or waits at a gate.
+fn active_states() -> [&'static str; 2] {
+    [RunState::Running.as_str(), RunState::Waiting.as_str()]
+}
+
+/// Queued runs, oldest first, at most `limit`.
+pub async fn queued(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<pipeline_run::Model>, DbErr> {
+    pipeline_run::Entity::find()
+        .filter(pipeline_run::Column::State.eq(RunState::Queued.as_str()))
+        .order_by_asc(pipeline_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Runs that are running or waiting at a gate: of one pipeline, or (none) of every pipeline.
+pub async fn active(
+    db: &impl ConnectionTrait,
+    pipeline_id: Option<i64>,
+) -> Result<Vec<pipeline_run::Model>, DbErr> {
+    let mut q = pipeline_run::Entity::find()
+        .filter(pipeline_run::Column::State.is_in(active_states()))
+        .order_by_asc(pipeline_run::Column::Id);
+    if let Some(p) = pipeline_id {
+        q = q.filter(pipeline_run::Column::PipelineId.eq(p));
+    }
+    q.all(db).await
+}
+
+/// Runs of a project (all its pipelines), newest first, at most `limit`.
+pub async fn of_project(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    limit: u64,
+) -> Result<Vec<pipeline_run::Model>, DbErr> {
+    pipeline_run::Entity::find()
+        .filter(pipeline_run::Column::ProjectId.eq(project_id))
+        .order_by_desc(pipeline_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The newest runs of every project, at most `limit`.
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<pipeline_run::Model>, DbErr> {
+    pipeline_run::Entity::find()
+        .order_by_desc(pipeline_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// The subquery matching run `run_id` only while `lease` holds it.
+fn held(run_id: i64, lease: &Lease) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(pipeline_run::Column::Id)
+        .from(pipeline_run::Entity)
+        .and_where(pipeline_run::Column::Id.eq(run_id))
+        .and_where(pipeline_run::Column::Owner.eq(lease.owner.as_str()))
+        .and_where(pipeline_run::Column::Fence.eq(lease.fence))
+        .to_owned()
+}
+
+/// Writes the fields set in `change` on step `step_id` of run `run_id`, while `lease` holds the
+/// run; `false` when it no longer does (nothing was written).
+pub async fn save_step(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    step_id: i64,
+    lease: &Lease,
+    change: pipeline_step::ActiveModel,
+) -> Result<bool, DbErr> {
+    let done = pipeline_step::Entity::update_many()
+        .set(change)
+        .filter(pipeline_step::Column::Id.eq(step_id))
+        .filter(pipeline_step::Column::RunId.in_subquery(held(run_id, lease)))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Sets an active run's state (and, when it is over, its message and end), while `lease`
+/// holds it; `false` when it does not, or the run is no longer active (a person cancelled it).
+pub async fn set_state(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    lease: &Lease,
+    state: RunState,
+    message: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut q = pipeline_run::Entity::update_many()
+        .col_expr(pipeline_run::Column::State, Expr::value(state.as_str()))
+        .filter(pipeline_run::Column::Id.eq(run_id))
+        .filter(pipeline_run::Column::Owner.eq(lease.owner.as_str()))
+        .filter(pipeline_run::Column::Fence.eq(lease.fence))
+        .filter(pipeline_run::Column::State.is_in(active_states()));
+    if state.is_final() {
+        q = q
+            .col_expr(pipeline_run::Column::Message, Expr::value(message))
+            .col_expr(pipeline_run::Column::FinishedAt, Expr::value(now));
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// Marks every step of a run that is not over as `state` with `reason`.
+async fn end_open_steps(
+    db: &impl ConnectionTrait,
+    run_id: i64,
+    state: StepState,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let open: Vec<&str> = StepState::ALL
+        .into_iter()
+        .filter(|s| !s.is_final())
+        .map(StepState::as_str)
+        .collect();
+    pipeline_step::Entity::update_many()
+        .col_expr(pipeline_step::Column::State, Expr::value(state.as_str()))
+        .col_expr(pipeline_step::Column::Reason, Expr::value(reason))
+        .col_expr(pipeline_step::Column::FinishedAt, Expr::value(now))
+        .filter(pipeline_step::Column::RunId.eq(run_id))
+        .filter(pipeline_step::Column::State.is_in(open))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Cancels a run that is not over; the state it was in, `None` when it was over already. A
+/// queued run's steps are cancelled here; a running run's are cancelled by the instance
+/// running it, which stops their processes first.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    run_id: i64,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<RunState>, DbErr> {
+    let txn = crate::server::db::begin(db).await?;
+    let Some(run) = find(&txn, run_id).await? else {
+        return Ok(None);
+    };
+    let before = RunState::parse(&run.state).unwrap_or(RunState::Failed);
+    if before.is_final() {
+        return Ok(None);
+    }
+    let done = pipeline_run::Entity::update_many()
+        .col_expr(
+            pipeline_run::Column::State,
+            Expr::value(RunState::Cancelled.as_str()),
+        )
+        .col_expr(pipeline_run::Column::Message, Expr::value(message))
+        .filter(pipeline_run::Column::Id.eq(run_id))
+        .filter(pipeline_run::Column::State.eq(run.state.as_str()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Ok(None);
+    }
+    if before == RunState::Queued {
+        pipeline_run::Entity::update_many()
+            .col_expr(pipeline_run::Column::FinishedAt, Expr::value(now))
+            .filter(pipeline_run::Column::Id.eq(run_id))
+            .exec(&txn)
+            .await?;
+        end_open_steps(&txn, run_id, StepState::Cancelled, message, now).await?;
+    }
+    txn.commit().await?;
+    Ok(Some(before))
+}
+
+/// Records that a cancelled run's instance has stopped it: its open steps are cancelled and it
+/// has ended. Only while `lease` holds it.
+pub async fn finish_cancelled(
+    db: &DatabaseConnection,
+    run_id: i64,
+    lease: &Lease,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = crate::server::db::begin(db).await?;
+    let done = pipeline_run::Entity::update_many()
+        .col_expr(pipeline_run::Column::FinishedAt, Expr::value(now))
+        .filter(pipeline_run::Column::Id.eq(run_id))
+        .filter(pipeline_run::Column::Owner.eq(lease.owner.as_str()))
+        .filter(pipeline_run::Column::Fence.eq(lease.fence))
+        .filter(pipeline_run::Column::State.eq(RunState::Cancelled.as_str()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Ok(false);
+    }
+    end_open_steps(
+        &txn,
+        run_id,
+        StepState::Cancelled,
+        "the run was cancelled",
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Marks an active run interrupted, when its claim is still the one with `fence` (so only one
+/// instance does it, and never over a newer claim); its open steps are cancelled.
+pub async fn interrupt(
+    db: &DatabaseConnection,
+    run_id: i64,
+    fence: i64,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = crate::server::db::begin(db).await?;
+    let done = pipeline_run::Entity::update_many()
+        .col_expr(
+            pipeline_run::Column::State,
+            Expr::value(RunState::Interrupted.as_str()),
+        )
+        .col_expr(pipeline_run::Column::Message, Expr::value(message))
+        .col_expr(pipeline_run::Column::FinishedAt, Expr::value(now))
+        .filter(pipeline_run::Column::Id.eq(run_id))
+        .filter(pipeline_run::Column::Fence.eq(fence))
+        .filter(pipeline_run::Column::State.is_in(active_states()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Ok(false);
+    }
+    end_open_steps(&txn, run_id, StepState::Cancelled, message, now).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Decides a gate that is waiting: `false` when it was not waiting any more (decided already,
+/// timed out, or the run ended).
+pub async fn decide(
+    db: &impl ConnectionTrait,
+    step_id: i64,
+    approve: bool,
+    by: &str,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let (state, reason) = if approve {
+        (StepState::Succeeded, None)
+    } else {
+        (StepState::Failed, Some(format!("rejected by {by}")))
+    };
+    let done = pipeline_step::Entity::update_many()
+        .col_expr(pipeline_step::Column::State, Expr::value(state.as_str()))
+        .col_expr(pipeline_step::Column::Reason, Expr::value(reason))
+        .col_expr(pipeline_step::Column::DecidedBy, Expr::value(by))
+        .col_expr(pipeline_step::Column::DecidedAt, Expr::value(now))
+        .col_expr(pipeline_step::Column::Comment, Expr::value(comment))
+        .col_expr(pipeline_step::Column::FinishedAt, Expr::value(now))
+        .filter(pipeline_step::Column::Id.eq(step_id))
+        .filter(pipeline_step::Column::State.eq(StepState::Waiting.as_str()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Fails a gate nobody decided in time: `false` when it was decided meanwhile.
+pub async fn expire_gate(
+    db: &impl ConnectionTrait,
+    step_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = pipeline_step::Entity::update_many()
+        .col_expr(
+            pipeline_step::Column::State,
+            Expr::value(StepState::Failed.as_str()),
+        )
+        .col_expr(pipeline_step::Column::Reason, Expr::value(reason))
+        .col_expr(pipeline_step::Column::FinishedAt, Expr::value(now))
+        .filter(pipeline_step::Column::Id.eq(step_id))
+        .filter(pipeline_step::Column::State.eq(StepState::Waiting.as_str()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
