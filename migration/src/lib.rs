@@ -19,6 +19,7 @@ mod m20261205_000014_add_instances;
 mod m20261206_000015_create_pipelines;
 mod m20261206_000016_create_pipeline_runs;
 mod m20261206_000017_create_pipeline_artifacts;
+mod m20261206_000018_create_pipeline_triggers;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_create_pipelines::Migration),
             Box::new(m20261206_000016_create_pipeline_runs::Migration),
             Box::new(m20261206_000017_create_pipeline_artifacts::Migration),
+            Box::new(m20261206_000018_create_pipeline_triggers::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod artifact_download;
 pub mod cli;
 pub mod events;
 pub mod export;
+pub mod hooks;
 pub mod log_download;
 pub mod openapi;
 pub mod ops;

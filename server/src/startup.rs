@@ -138,6 +138,7 @@ impl Application {
         spawn_interrupted_scans(&state);
         // Pipeline runs: queued ones are claimed, runs of gone instances marked interrupted.
         app::server::pipelines::spawn_executor(&state);
+        app::server::pipelines::triggers::spawn(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),
@@ -378,6 +379,7 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
             crate::artifact_download::ROUTE.path,
             get(crate::artifact_download::download_artifact),
         )
+        .route("/api/v1/hooks/{id}", post(crate::hooks::deliver))
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
         .layer(axum::Extension(shutdown));
     let context = {

@@ -1,9 +1,10 @@
 //! `/api/v1/pipelines/*`: a project's pipelines.
 
 use crate::models::pipelines::{
-    CreatePipelineRequest, DecideRequest, PipelineInfo, PipelineRequest, ProjectPipelinesRequest,
-    RerunRequest, RunInfo, RunPipelineRequest, RunRequest, RunsRequest, StepLog, StepLogRequest,
-    UpdatePipelineRequest,
+    CreatePipelineRequest, DecideRequest, PauseScheduleRequest, PipelineInfo, PipelineRequest,
+    ProjectPipelinesRequest, RerunRequest, RunInfo, RunPipelineRequest, RunRequest, RunsRequest,
+    ScheduleInfo, SchedulesRequest, StepLog, StepLogRequest, UpdatePipelineRequest, WebhookInfo,
+    WebhookRequest,
 };
 
 endpoint! {
@@ -134,5 +135,37 @@ endpoint! {
     pub async fn read_step_log(request: StepLogRequest) -> StepLog {
         use crate::server::pipelines::running;
         Ok(running::step_log(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// Every schedule with its next fire times
+    "pipelines/schedules", requires ReadPipelines, |state, caller|
+    pub async fn list_schedules(request: SchedulesRequest) -> Vec<ScheduleInfo> {
+        use crate::server::pipelines::triggers;
+        Ok(triggers::list(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// Pause or resume a schedule
+    ///
+    /// Either way the schedule's window starts now: fire times while it was paused are not
+    /// started as missed runs.
+    "pipelines/pause_schedule", requires RunPipelines, |state, caller|
+    pub async fn pause_schedule(request: PauseScheduleRequest) -> ScheduleInfo {
+        use crate::server::pipelines::triggers;
+        Ok(triggers::pause(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
+    /// A pipeline's webhook address and secret
+    ///
+    /// Made on first ask; `rotate` makes a new secret and the old one stops working.
+    "pipelines/webhook", requires EditPipelines, |state, caller|
+    pub async fn pipeline_webhook(request: WebhookRequest) -> WebhookInfo {
+        use crate::server::pipelines::triggers;
+        Ok(triggers::webhook(&state, &caller, request.pipeline_id, request.rotate).await?)
     }
 }

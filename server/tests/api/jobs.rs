@@ -33,6 +33,7 @@ async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
         "instances.heartbeat".into(),
         "ops.gauges".into(),
         "pipelines.executor".into(),
+        "pipelines.triggers".into(),
         "runtime.sampler".into(),
         "runtime.take_over".into(),
     ];

@@ -23,6 +23,7 @@ mod llm;
 mod monitoring;
 mod outages;
 mod pipeline_runs;
+mod pipeline_triggers;
 mod pipelines;
 mod policy;
 mod runtime;

@@ -149,6 +149,9 @@ const POLICY: &[Rule] = &[
     rule("pipelines/cancel", OPERATOR, W),
     rule("pipelines/rerun", OPERATOR, W),
     rule("pipelines/decide", OPERATOR, W),
+    rule("pipelines/schedules", VIEWER, R),
+    rule("pipelines/pause_schedule", OPERATOR, W),
+    rule("pipelines/webhook", OPERATOR, W),
 ];
 
 /// A project descriptor with one short-lived service, so a failed run leaves nothing behind for
@@ -214,8 +217,13 @@ impl World<'_> {
     }
 
     async fn pipeline_of(&self, steps: Value) -> i64 {
-        let body = json!({"project_id": self.project().await,
-                          "definition": {"name": self.unique("ci-"), "steps": steps}});
+        self.pipeline_with(json!({"steps": steps})).await
+    }
+
+    /// A pipeline of the fields in `def` (a name is added).
+    async fn pipeline_with(&self, mut def: Value) -> i64 {
+        def["name"] = json!(self.unique("ci-"));
+        let body = json!({"project_id": self.project().await, "definition": def});
         self.ok("pipelines/create", body).await["id"]
             .as_i64()
             .expect("pipeline id")
@@ -466,6 +474,17 @@ impl World<'_> {
             ("pipelines/rerun", _) => {
                 let steps = json!([{"name": "test", "command": "true"}]);
                 json!({"id": self.run_of(steps, Some("succeeded")).await})
+            }
+            ("pipelines/schedules", _) => json!({}),
+            ("pipelines/pause_schedule", _) => {
+                let def = json!({"steps": [{"name": "a", "command": "true"}],
+                                 "triggers": {"schedules": [{"cron": "0 0 1 1 *"}]}});
+                json!({"pipeline_id": self.pipeline_with(def).await, "index": 0, "paused": true})
+            }
+            ("pipelines/webhook", _) => {
+                let def = json!({"steps": [{"name": "a", "command": "true"}],
+                                 "triggers": {"webhook": true}});
+                json!({"pipeline_id": self.pipeline_with(def).await})
             }
             ("pipelines/decide", _) => {
                 let steps = json!([{"name": "gate", "approval": {}}]);

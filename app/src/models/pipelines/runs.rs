@@ -225,6 +225,9 @@ pub struct RunInfo {
     pub status: RunState,
     /// What started it.
     pub trigger: TriggerKind,
+    /// Which start it was, unique per pipeline: `manual:<uuid>`, `schedule:<n>:<fire time>`,
+    /// `git:<commit>`, `webhook:<delivery id>`, `rerun:<uuid>`, `requeue:<run id>`.
+    pub trigger_key: String,
     /// Who started it, when a person did.
     pub triggered_by: Option<String>,
     /// The branch it ran for.
@@ -251,4 +254,74 @@ pub struct RunInfo {
     pub steps: Vec<StepInfo>,
     /// The files it kept.
     pub artifacts: Vec<ArtifactInfo>,
+}
+
+/// Lists schedules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SchedulesRequest {
+    /// One project's (all projects' when absent).
+    #[serde(default)]
+    pub project_id: Option<i64>,
+}
+
+/// One schedule of a pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ScheduleInfo {
+    /// The pipeline.
+    pub pipeline_id: i64,
+    /// Its name.
+    pub pipeline: String,
+    /// Its project.
+    pub project_id: i64,
+    /// The schedule's position in the pipeline's `triggers.schedules`.
+    pub index: u32,
+    /// Its cron expression.
+    pub cron: String,
+    /// Its time zone.
+    pub timezone: String,
+    /// What happens to fire times missed while Optimus was down.
+    pub missed: super::Missed,
+    /// Paused: it starts nothing until resumed.
+    pub paused: bool,
+    /// The next five fire times (none while paused).
+    pub next: Vec<DateTime<Utc>>,
+    /// The latest fire time that started a run.
+    pub last_fire_at: Option<DateTime<Utc>>,
+}
+
+/// Pauses or resumes a schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PauseScheduleRequest {
+    /// The pipeline.
+    pub pipeline_id: i64,
+    /// The schedule's position in its `triggers.schedules`.
+    pub index: u32,
+    /// Pause (true) or resume (false). Time spent paused is not owed as missed runs.
+    pub paused: bool,
+}
+
+/// Asks for a pipeline's webhook.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookRequest {
+    /// The pipeline (its `triggers.webhook` must be true).
+    pub pipeline_id: i64,
+    /// Make a new secret (the old one stops working).
+    #[serde(default)]
+    pub rotate: bool,
+}
+
+/// Where to send a pipeline's webhooks and how to sign them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookInfo {
+    /// The pipeline.
+    pub pipeline_id: i64,
+    /// The path to POST deliveries to (`/api/v1/hooks/<pipeline id>`).
+    pub path: String,
+    /// The HMAC-SHA256 key: sign the body and send `X-Hub-Signature-256: sha256=<hex>`.
+    pub secret: String,
 }

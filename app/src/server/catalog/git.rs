@@ -142,3 +142,17 @@ mod tests {
         );
     }
 }
+
+/// The commit at the head of local branch `branch` of the repository at `dir`; `None` when the
+/// branch does not exist (yet).
+pub fn branch_head(dir: &Path, branch: &str) -> Result<Option<String>, String> {
+    let repo = Repository::open(dir).map_err(|e| format!("git: {}", e.message()))?;
+    let Ok(found) = repo.find_branch(branch, BranchType::Local) else {
+        return Ok(None);
+    };
+    let commit = found
+        .get()
+        .peel_to_commit()
+        .map_err(|e| format!("git: {}", e.message()))?;
+    Ok(Some(commit.id().to_string()))
+}

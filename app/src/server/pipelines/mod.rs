@@ -5,7 +5,9 @@
 //! ([`plan`]: what starts, waits or is skipped, retries, cancelling, reruns, the outcome); runs as
 //! the API and triggers see them ([`running`]: start, read, cancel, rerun, gates, logs), the
 //! [`executor`] that claims and drives runs on an instance, and what steps leave behind
-//! ([`reports`]: artifacts, JUnit counts). Schedules and the git and webhook triggers join here.
+//! ([`reports`]: artifacts, JUnit counts); [`schedules`] (fire times and the missed-run policy,
+//! without I/O) and the [`triggers`] that start runs by themselves (schedules, a followed git
+//! branch, signed webhooks).
 
 pub mod defining;
 pub mod definitions;
@@ -15,6 +17,8 @@ pub mod plan;
 pub mod repo;
 pub mod reports;
 pub mod running;
+pub mod schedules;
+pub mod triggers;
 
 pub use defining::{create, delete, get, list, update};
 pub use definitions::check_definition;

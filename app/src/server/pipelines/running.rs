@@ -95,6 +95,7 @@ async fn info(state: &AppState, run: pipeline_run::Model) -> ServerResult<RunInf
         number: run.number,
         status: RunState::parse(&run.state).unwrap_or(RunState::Failed),
         trigger: TriggerKind::parse(&run.trigger).unwrap_or(TriggerKind::Manual),
+        trigger_key: run.trigger_key,
         triggered_by: run.triggered_by,
         branch: run.branch,
         commit: run.commit,

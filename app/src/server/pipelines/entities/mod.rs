@@ -5,3 +5,4 @@ pub mod pipeline;
 pub mod pipeline_artifact;
 pub mod pipeline_run;
 pub mod pipeline_step;
+pub mod pipeline_trigger;
