@@ -3,8 +3,8 @@
 use crate::pages::shell::Shell;
 use crate::pages::{
     audit::AuditPage, council::CouncilPage, home::HomePage, login::LoginPage, not_found::NotFound,
-    project::ProjectPage, projects::ProjectsPage, setup::SetupPage, tokens::TokensPage,
-    users::UsersPage,
+    pipelines::run::RunPage, pipelines::PipelinesPage, project::ProjectPage,
+    projects::ProjectsPage, setup::SetupPage, tokens::TokensPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("council") view=CouncilPage ssr=SsrMode::Async />
+                    <Route path=path!("pipelines") view=PipelinesPage ssr=SsrMode::Async />
+                    <Route path=path!("pipelines/runs/:id") view=RunPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -12,4 +12,5 @@ pub mod openapi;
 pub mod ops;
 pub mod request_schema;
 pub mod startup;
+pub mod step_log_download;
 pub mod telemetry;

@@ -75,11 +75,12 @@ fn query_parameter(p: &QueryParam) -> utoipa::openapi::path::Parameter {
 }
 
 /// The plain GET routes.
-pub fn get_routes() -> [&'static GetRoute; 3] {
+pub fn get_routes() -> [&'static GetRoute; 4] {
     [
         &crate::export::ROUTE,
         &crate::log_download::ROUTE,
         &crate::artifact_download::ROUTE,
+        &crate::step_log_download::ROUTE,
     ]
 }
 

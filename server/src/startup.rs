@@ -379,6 +379,10 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
             crate::artifact_download::ROUTE.path,
             get(crate::artifact_download::download_artifact),
         )
+        .route(
+            crate::step_log_download::ROUTE.path,
+            get(crate::step_log_download::download_step_log),
+        )
         .route("/api/v1/hooks/{id}", post(crate::hooks::deliver))
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
         .layer(axum::Extension(shutdown));

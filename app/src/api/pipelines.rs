@@ -2,9 +2,9 @@
 
 use crate::models::pipelines::{
     CreatePipelineRequest, DecideRequest, PauseScheduleRequest, PipelineInfo, PipelineRequest,
-    ProjectPipelinesRequest, RerunRequest, RunInfo, RunPipelineRequest, RunRequest, RunsRequest,
-    ScheduleInfo, SchedulesRequest, StepLog, StepLogRequest, UpdatePipelineRequest, WebhookInfo,
-    WebhookRequest,
+    PipelineRunInfo, ProjectPipelinesRequest, RerunRequest, RunPipelineRequest, RunRequest,
+    RunsRequest, ScheduleInfo, SchedulesRequest, StepLog, StepLogRequest, UpdatePipelineRequest,
+    WebhookInfo, WebhookRequest,
 };
 
 endpoint! {
@@ -65,7 +65,7 @@ endpoint! {
     /// a wrong value names `params.<name>`). Under concurrency `skip`, a run in progress answers
     /// 409; under `cancel`, it is cancelled first.
     "pipelines/run", requires RunPipelines, |state, caller|
-    pub async fn run_pipeline(request: RunPipelineRequest) -> RunInfo {
+    pub async fn run_pipeline(request: RunPipelineRequest) -> PipelineRunInfo {
         use crate::server::pipelines::running;
         Ok(running::start(&state, &caller, request).await?)
     }
@@ -74,7 +74,7 @@ endpoint! {
 endpoint! {
     /// One run with its steps
     "pipelines/get_run", requires ReadPipelines, |state, caller|
-    pub async fn get_run(request: RunRequest) -> RunInfo {
+    pub async fn get_run(request: RunRequest) -> PipelineRunInfo {
         use crate::server::pipelines::running;
         Ok(running::get(&state, &caller, request.id).await?)
     }
@@ -85,7 +85,7 @@ endpoint! {
     ///
     /// Of one pipeline (`pipeline_id`), one project (`project_id`), or of every project.
     "pipelines/runs", requires ReadPipelines, |state, caller|
-    pub async fn list_runs(request: RunsRequest) -> Vec<RunInfo> {
+    pub async fn list_runs(request: RunsRequest) -> Vec<PipelineRunInfo> {
         use crate::server::pipelines::running;
         Ok(running::list(&state, &caller, request).await?)
     }
@@ -96,7 +96,7 @@ endpoint! {
     ///
     /// Stops the whole process tree of every running step; steps not started are cancelled.
     "pipelines/cancel", requires RunPipelines, |state, caller|
-    pub async fn cancel_run(request: RunRequest) -> RunInfo {
+    pub async fn cancel_run(request: RunRequest) -> PipelineRunInfo {
         use crate::server::pipelines::running;
         Ok(running::cancel(&state, &caller, request.id).await?)
     }
@@ -108,7 +108,7 @@ endpoint! {
     /// Same definition and parameters; with `from_failed`, the steps that succeeded (and all
     /// they depend on) are kept and the rest run again.
     "pipelines/rerun", requires RunPipelines, |state, caller|
-    pub async fn rerun(request: RerunRequest) -> RunInfo {
+    pub async fn rerun(request: RerunRequest) -> PipelineRunInfo {
         use crate::server::pipelines::running;
         Ok(running::rerun(&state, &caller, request).await?)
     }
@@ -120,7 +120,7 @@ endpoint! {
     /// The gate's `min_role` applies, and with `not_triggerer` the person who started the run
     /// may not decide (403). Who decided, when, and the comment are kept.
     "pipelines/decide", requires DecideGates, |state, caller|
-    pub async fn decide_gate(request: DecideRequest) -> RunInfo {
+    pub async fn decide_gate(request: DecideRequest) -> PipelineRunInfo {
         use crate::server::pipelines::running;
         Ok(running::decide(&state, &caller, request).await?)
     }

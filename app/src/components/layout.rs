@@ -23,7 +23,7 @@ struct NavItem {
     requires: Option<Operation>,
 }
 
-const NAV: [NavItem; 6] = [
+const NAV: [NavItem; 7] = [
     NavItem {
         href: "/",
         label: "Dashboard",
@@ -33,6 +33,11 @@ const NAV: [NavItem; 6] = [
         href: "/projects",
         label: "Projects",
         requires: Some(Operation::ReadCatalog),
+    },
+    NavItem {
+        href: "/pipelines",
+        label: "Pipelines",
+        requires: Some(Operation::ReadPipelines),
     },
     NavItem {
         href: "/council",
@@ -141,6 +146,7 @@ pub fn Layout(
                     "d" => Some("/"),
                     "p" => Some("/projects"),
                     "c" if Operation::ReadCouncil.allowed_for(role) => Some("/council"),
+                    "l" if Operation::ReadPipelines.allowed_for(role) => Some("/pipelines"),
                     "t" => Some("/tokens"),
                     "u" if Operation::ListUsers.allowed_for(role) => Some("/users"),
                     "a" if Operation::ReadAudit.allowed_for(role) => Some("/audit"),

@@ -1,6 +1,7 @@
 //! Presentational components (they take data and signals, and fetch nothing), the signed-in
 //! layout, and the notification bell, which fetches its own list (see its module).
 
+pub mod ansi;
 pub mod browser;
 pub mod charts;
 pub mod filter_select;

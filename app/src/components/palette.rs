@@ -32,7 +32,7 @@ pub struct Command {
 }
 
 /// Every command.
-pub const COMMANDS: [Command; 12] = [
+pub const COMMANDS: [Command; 13] = [
     Command {
         id: "go-dashboard",
         label: "Go to dashboard",
@@ -53,6 +53,13 @@ pub const COMMANDS: [Command; 12] = [
         keys: "g c",
         requires: Some(Operation::ReadCouncil),
         action: CommandAction::Go("/council"),
+    },
+    Command {
+        id: "go-pipelines",
+        label: "Go to pipelines",
+        keys: "g l",
+        requires: Some(Operation::ReadPipelines),
+        action: CommandAction::Go("/pipelines"),
     },
     Command {
         id: "add-workspace",

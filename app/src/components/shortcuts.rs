@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// A shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 15] = [
+pub const SHORTCUTS: [(&str, &str); 17] = [
     ("Ctrl/⌘ K", "Open the command palette"),
     ("?", "Show this list"),
     ("Esc", "Close a dialog"),
@@ -18,6 +18,11 @@ pub const SHORTCUTS: [(&str, &str); 15] = [
     ),
     ("r", "Restart all of a project's services (on its page)"),
     ("g c", "Go to the council"),
+    ("g l", "Go to pipelines"),
+    (
+        "c r f a",
+        "Cancel, rerun, rerun from the failed step, approve (on a run's page)",
+    ),
     ("g t", "Go to API tokens"),
     ("g u", "Go to users (admins)"),
     ("g a", "Go to the audit log (admins)"),

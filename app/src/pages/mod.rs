@@ -6,6 +6,7 @@ pub mod error;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod pipelines;
 pub mod project;
 pub mod projects;
 pub mod setup;

@@ -209,6 +209,19 @@ async fn a_failed_step_skips_its_dependents_unless_it_may_fail() {
     assert_eq!(step(&run, "ship")["status"], "skipped");
     let errors = log_texts(&app, &token, run["id"].as_i64().unwrap_or(0), "build").await;
     assert_eq!(errors, ["broken"]);
+    let file = app
+        .client
+        .get(format!(
+            "{}/api/v1/pipelines/step_log/download?run_id={}&step=build",
+            app.addr, run["id"]
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(file.status(), StatusCode::OK);
+    let text = file.text().await.expect("text");
+    assert!(text.trim_end().ends_with(" stderr broken"), "{text}");
 }
 
 /// Cancelling a run stops every process of its running step (the command's children too), and

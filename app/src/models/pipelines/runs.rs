@@ -121,16 +121,6 @@ pub struct StepLog {
     pub dropped: u64,
 }
 
-/// Downloads an artifact.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ArtifactRequest {
-    /// The run.
-    pub run_id: i64,
-    /// Its path, as listed on the run.
-    pub path: String,
-}
-
 /// A file a run kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -210,7 +200,7 @@ pub struct StepInfo {
 /// A run of a pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct RunInfo {
+pub struct PipelineRunInfo {
     /// Run id.
     pub id: i64,
     /// The pipeline.

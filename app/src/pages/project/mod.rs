@@ -1,5 +1,5 @@
 //! One project's page: its header (facts at a glance, actions) and tabs kept in the URL
-//! (`?tab=`): overview, services and logs, environments, council. Each tab owns its data, so a
+//! (`?tab=`): overview, services and logs, pipelines, environments, council. Each tab owns its data, so a
 //! reload of the project (after an edit or a live change) never rebuilds the panels below it.
 
 mod actions;
@@ -7,6 +7,7 @@ mod council;
 mod dependencies;
 mod environments;
 mod overview;
+mod pipelines;
 mod services;
 mod timeline;
 
@@ -27,6 +28,8 @@ pub enum Tab {
     Overview,
     /// Services, their state, logs and resources.
     Services,
+    /// Pipelines: define, run with parameters, the latest runs and schedules.
+    Pipelines,
     /// Environments and secrets.
     Environments,
     /// The council's decisions about the project.
@@ -35,9 +38,10 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 4] = [
+    pub const ALL: [Tab; 5] = [
         Tab::Overview,
         Tab::Services,
+        Tab::Pipelines,
         Tab::Environments,
         Tab::Council,
     ];
@@ -55,6 +59,7 @@ impl Tab {
         match self {
             Tab::Overview => "overview",
             Tab::Services => "services",
+            Tab::Pipelines => "pipelines",
             Tab::Environments => "environments",
             Tab::Council => "council",
         }
@@ -65,6 +70,7 @@ impl Tab {
         match self {
             Tab::Overview => "Overview",
             Tab::Services => "Services & logs",
+            Tab::Pipelines => "Pipelines",
             Tab::Environments => "Environments",
             Tab::Council => "Council",
         }
@@ -178,6 +184,7 @@ pub fn ProjectPage() -> impl IntoView {
             match tab.get() {
                 Tab::Overview => view! { <overview::OverviewTab id project version /> }.into_any(),
                 Tab::Services => view! { <services::ServicesPanel project_id=id /> }.into_any(),
+                Tab::Pipelines => view! { <pipelines::PipelinesTab project_id=id /> }.into_any(),
                 Tab::Environments => view! { <environments::EnvironmentsPanel project_id=id /> }.into_any(),
                 Tab::Council => view! { <council::CouncilTab id /> }.into_any(),
             }

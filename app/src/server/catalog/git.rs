@@ -122,6 +122,20 @@ pub fn strip_credentials(url: &str) -> String {
     }
 }
 
+/// The commit at the head of local branch `branch` of the repository at `dir`; `None` when the
+/// branch does not exist (yet).
+pub fn branch_head(dir: &Path, branch: &str) -> Result<Option<String>, String> {
+    let repo = Repository::open(dir).map_err(|e| format!("git: {}", e.message()))?;
+    let Ok(found) = repo.find_branch(branch, BranchType::Local) else {
+        return Ok(None);
+    };
+    let commit = found
+        .get()
+        .peel_to_commit()
+        .map_err(|e| format!("git: {}", e.message()))?;
+    Ok(Some(commit.id().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,18 +155,4 @@ mod tests {
             "git@github.com:a/b.git"
         );
     }
-}
-
-/// The commit at the head of local branch `branch` of the repository at `dir`; `None` when the
-/// branch does not exist (yet).
-pub fn branch_head(dir: &Path, branch: &str) -> Result<Option<String>, String> {
-    let repo = Repository::open(dir).map_err(|e| format!("git: {}", e.message()))?;
-    let Ok(found) = repo.find_branch(branch, BranchType::Local) else {
-        return Ok(None);
-    };
-    let commit = found
-        .get()
-        .peel_to_commit()
-        .map_err(|e| format!("git: {}", e.message()))?;
-    Ok(Some(commit.id().to_string()))
 }

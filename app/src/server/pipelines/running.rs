@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::models::events::Event;
 use crate::models::pipelines::{
     ArtifactInfo, Concurrency, DecideRequest, GateInfo, ParameterValue, PipelineDefinition,
-    RerunRequest, RunInfo, RunPipelineRequest, RunState, RunsRequest, StepInfo, StepLog,
+    PipelineRunInfo, RerunRequest, RunPipelineRequest, RunState, RunsRequest, StepInfo, StepLog,
     StepLogLine, StepLogRequest, StepState, TestCounts, TriggerKind,
 };
 use crate::models::runtime::LogTrouble;
@@ -68,7 +68,7 @@ fn decode_def(run: &pipeline_run::Model) -> ServerResult<PipelineDefinition> {
 }
 
 /// A run as the API shows it.
-async fn info(state: &AppState, run: pipeline_run::Model) -> ServerResult<RunInfo> {
+async fn info(state: &AppState, run: pipeline_run::Model) -> ServerResult<PipelineRunInfo> {
     let def = decode_def(&run)?;
     let params = stored::decode("pipeline_runs", run.id, "parameters", &run.parameters)?;
     let rows = repo::runs::steps(&state.db, run.id).await?;
@@ -87,7 +87,7 @@ async fn info(state: &AppState, run: pipeline_run::Model) -> ServerResult<RunInf
         .enumerate()
         .map(|(i, row)| step_info(&def, i, row))
         .collect();
-    Ok(RunInfo {
+    Ok(PipelineRunInfo {
         id: run.id,
         pipeline_id: run.pipeline_id,
         pipeline: def.name.clone(),
@@ -257,7 +257,7 @@ pub async fn start(
     state: &AppState,
     caller: &Caller,
     req: RunPipelineRequest,
-) -> ServerResult<RunInfo> {
+) -> ServerResult<PipelineRunInfo> {
     caller.authorize(Operation::RunPipelines)?;
     let p = pipeline_of(state, req.pipeline_id).await?;
     let def = repo::definition(&p)?;
@@ -327,7 +327,7 @@ pub async fn requeue(state: &AppState, run: &pipeline_run::Model) -> Result<(), 
 }
 
 /// One run with its steps.
-pub async fn get(state: &AppState, caller: &Caller, id: i64) -> ServerResult<RunInfo> {
+pub async fn get(state: &AppState, caller: &Caller, id: i64) -> ServerResult<PipelineRunInfo> {
     caller.authorize(Operation::ReadPipelines)?;
     info(state, run_of(state, id).await?).await
 }
@@ -337,7 +337,7 @@ pub async fn list(
     state: &AppState,
     caller: &Caller,
     req: RunsRequest,
-) -> ServerResult<Vec<RunInfo>> {
+) -> ServerResult<Vec<PipelineRunInfo>> {
     caller.authorize(Operation::ReadPipelines)?;
     let limit = u64::from(req.limit.unwrap_or(50));
     if !(1..=200).contains(&limit) {
@@ -363,7 +363,7 @@ pub async fn list(
 
 /// Cancels a run that is not over: its running steps' process trees are stopped by the instance
 /// running it.
-pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> ServerResult<RunInfo> {
+pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> ServerResult<PipelineRunInfo> {
     caller.authorize(Operation::RunPipelines)?;
     let run = run_of(state, id).await?;
     let message = format!("cancelled by {}", caller.username);
@@ -393,7 +393,11 @@ pub async fn cancel(state: &AppState, caller: &Caller, id: i64) -> ServerResult<
 
 /// Runs a finished run again with the same definition and parameters: every step, or (with
 /// `from_failed`) only what did not succeed.
-pub async fn rerun(state: &AppState, caller: &Caller, req: RerunRequest) -> ServerResult<RunInfo> {
+pub async fn rerun(
+    state: &AppState,
+    caller: &Caller,
+    req: RerunRequest,
+) -> ServerResult<PipelineRunInfo> {
     caller.authorize(Operation::RunPipelines)?;
     let run = run_of(state, req.id).await?;
     if !RunState::parse(&run.state).is_some_and(RunState::is_final) {
@@ -453,7 +457,7 @@ pub async fn decide(
     state: &AppState,
     caller: &Caller,
     req: DecideRequest,
-) -> ServerResult<RunInfo> {
+) -> ServerResult<PipelineRunInfo> {
     caller.authorize(Operation::DecideGates)?;
     if req.comment.chars().count() > 1000 {
         return Err(AppError::validation("comment", "must be at most 1000 characters").into());
