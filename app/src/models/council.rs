@@ -100,7 +100,7 @@ pub struct Evidence {
     /// Id within the deliberation (`E1`, `E2`, …).
     pub id: String,
     /// Which tool produced it: `project`, `git`, `services`, `crashes`, `resources`, `activity`,
-    /// `backups`, `tests`, `fact`, `memory`, `graph`, `audit`.
+    /// `pipelines`, `backups`, `tests`, `fact`, `memory`, `graph`, `audit`.
     pub source: String,
     /// What it says, in words.
     pub summary: String,

@@ -245,7 +245,7 @@ pub(crate) async fn setup_owner(addr: &str) -> String {
 
 /// A project folder with `services` (name, command) defined: the folder, the project id and the
 /// service ids in order.
-async fn project_with(
+pub(crate) async fn project_with(
     addr: &str,
     token: &str,
     services: &[(&str, &str)],
@@ -548,7 +548,7 @@ async fn sigterm_finishes_requests_in_flight_leaves_services_running_and_exits_0
 }
 
 /// The instance id an `optimus serve` child gives in `/readyz`.
-async fn instance_id(server: &Server) -> String {
+pub(crate) async fn instance_id(server: &Server) -> String {
     let body: Value = reqwest::get(format!("{}/readyz", server.addr))
         .await
         .expect("readyz")

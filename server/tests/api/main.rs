@@ -22,6 +22,7 @@ mod limits;
 mod llm;
 mod monitoring;
 mod outages;
+mod pipeline_instances;
 mod pipeline_runs;
 mod pipeline_triggers;
 mod pipelines;

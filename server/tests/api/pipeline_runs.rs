@@ -741,3 +741,56 @@ async fn a_viewer_reads_runs_but_cannot_start_them() {
     let seen = get_run(&app, &viewer, run["id"].as_i64().expect("id")).await;
     assert_eq!(seen["id"], run["id"]);
 }
+
+/// The council reads the pipelines' record: the test counts a run's JUnit report gave, and the
+/// failed run, are evidence without anyone stating them.
+#[tokio::test]
+async fn the_council_reads_test_counts_and_failures_from_runs() {
+    let app = spawn_app().await;
+    let _steps = steps_guard(&app);
+    let token = app.setup_owner().await;
+    let (_dir, pid) = project(&app, &token, &[]).await;
+    let report =
+        r#"<testsuite><testcase name="a"/><testcase name="b"><failure/></testcase></testsuite>"#;
+    let id = pipeline(
+        &app,
+        &token,
+        pid,
+        json!({"name": "test", "steps": [
+            {"name": "unit", "command": format!("printf '%s' '{report}' > junit.xml; exit 1"), "test_report": "junit.xml"}
+        ]}),
+    )
+    .await;
+    let run = start(&app, &token, id, json!({})).await;
+    let run = finished(&app, &token, run["id"].as_i64().expect("id")).await;
+    assert_eq!(run["status"], "failed");
+    let d = app
+        .post_anon(
+            "council/deliberate",
+            json!({"question": "Should we ship the release today?", "project_id": pid}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    let evidence = d.body["evidence"].as_array().cloned().unwrap_or_default();
+    let said = |source: &str| {
+        evidence
+            .iter()
+            .find(|e| e["source"] == source)
+            .map(|e| (e["summary"].clone(), e["signal"].clone()))
+    };
+    assert_eq!(
+        said("tests"),
+        Some((
+            json!("Tests in test #1: 1 passed, 1 failed, 0 skipped"),
+            json!("risk")
+        )),
+        "{evidence:#?}"
+    );
+    assert_eq!(
+        said("pipelines").map(|(s, _)| s),
+        Some(json!(
+            "Pipeline runs (newest first): test #1 failed; 1 failed in a row"
+        ))
+    );
+}

@@ -628,3 +628,55 @@ pub async fn artifact(
         stored,
     ))
 }
+
+/// How a finished run ended, for other features (the council's evidence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// `ci #12`.
+    pub title: String,
+    /// Its final state.
+    pub state: RunState,
+    /// Its steps' test counts added up, when a step read a report.
+    pub tests: Option<TestCounts>,
+}
+
+/// The newest `limit` finished runs of a project, newest first.
+pub async fn recent_outcomes(
+    db: &impl sea_orm::ConnectionTrait,
+    project_id: i64,
+    limit: u64,
+) -> Result<Vec<Outcome>, sea_orm::DbErr> {
+    let mut out = Vec::new();
+    // Active runs are skipped: a few more rows cover them.
+    for run in repo::runs::of_project(db, project_id, limit + 10).await? {
+        let Some(state) = RunState::parse(&run.state).filter(|s| s.is_final()) else {
+            continue;
+        };
+        let name = stored::decode::<PipelineDefinition>(
+            "pipeline_runs",
+            run.id,
+            "definition",
+            &run.definition,
+        )
+        .map(|d| d.name)
+        .unwrap_or_else(|_| format!("pipeline {}", run.pipeline_id));
+        let mut tests: Option<TestCounts> = None;
+        for s in repo::runs::steps(db, run.id).await? {
+            if let (Some(p), Some(f), Some(k)) = (s.tests_passed, s.tests_failed, s.tests_skipped) {
+                let t = tests.get_or_insert_with(TestCounts::default);
+                t.passed += u32::try_from(p).unwrap_or(0);
+                t.failed += u32::try_from(f).unwrap_or(0);
+                t.skipped += u32::try_from(k).unwrap_or(0);
+            }
+        }
+        out.push(Outcome {
+            title: format!("{name} #{}", run.number),
+            state,
+            tests,
+        });
+        if out.len() as u64 >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}

@@ -1,13 +1,85 @@
-//! The safety checks: the tests as stated, and the backups against any schema change.
+//! The safety checks: the pipelines' recent runs, the tests (as the pipelines recorded them,
+//! else as stated), and the backups against any schema change.
 
 use super::book::Book;
 use super::stated::{number, stated_backup, stated_tests, truthy};
-use super::{Category, Situation};
+use super::{Category, PipelineFacts, Situation};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Tests: stated by the asker until pipelines record them.
-pub(super) fn tests(b: &mut Book, facts: &BTreeMap<String, Value>) {
+/// The pipelines' newest runs and failure streak.
+pub(super) fn pipelines(b: &mut Book, p: &PipelineFacts) {
+    let Some((newest, state)) = p.latest.first() else {
+        return;
+    };
+    let mut sig = Vec::new();
+    if p.failure_streak >= 3 {
+        sig.push((
+            Category::Reliability,
+            0.7,
+            format!("the last {} pipeline runs failed", p.failure_streak),
+            Some("get the pipeline green again".to_owned()),
+        ));
+    } else if state == "failed" || state == "interrupted" {
+        sig.push((
+            Category::Reliability,
+            0.45,
+            format!("the newest pipeline run ({newest}) {state}"),
+            Some(format!("look at why {newest} {state}")),
+        ));
+    } else if state == "succeeded" {
+        sig.push((
+            Category::Reliability,
+            -0.25,
+            format!("the newest pipeline run ({newest}) succeeded"),
+            None,
+        ));
+    }
+    let listed = p
+        .latest
+        .iter()
+        .take(5)
+        .map(|(run, state)| format!("{run} {state}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    b.add(
+        "pipelines",
+        format!(
+            "Pipeline runs (newest first): {listed}; {} failed in a row",
+            p.failure_streak
+        ),
+        sig,
+    );
+}
+
+/// Tests: as the newest pipeline run with a test report counted them, else as the asker stated.
+pub(super) fn tests(
+    b: &mut Book,
+    facts: &BTreeMap<String, Value>,
+    recorded: Option<&PipelineFacts>,
+) {
+    if let Some((run, passed, failed, skipped)) = recorded.and_then(|p| p.tests.clone()) {
+        let text = format!("Tests in {run}: {passed} passed, {failed} failed, {skipped} skipped");
+        let sig = if failed > 0 {
+            vec![(
+                Category::Reliability,
+                0.9,
+                format!("{failed} test(s) failed in {run}"),
+                Some("make the tests pass".to_owned()),
+            )]
+        } else if passed > 0 {
+            vec![(
+                Category::Reliability,
+                -0.4,
+                format!("all {passed} test(s) passed in {run}"),
+                None,
+            )]
+        } else {
+            Vec::new()
+        };
+        b.add("tests", text, sig);
+        return;
+    }
     let tests = stated_tests(facts);
     match tests.as_deref() {
         Some(t) if t.contains("fail") || t.contains("red") || t == "false" => {
@@ -158,6 +230,39 @@ pub(super) fn backups(b: &mut Book, s: &Situation) {
 mod tests {
     use super::super::assess;
     use super::*;
+
+    #[test]
+    fn recorded_test_counts_and_a_failure_streak_replace_what_was_stated() {
+        let s = Situation {
+            facts: [("tests".to_owned(), Value::from("passing"))]
+                .into_iter()
+                .collect(),
+            pipelines: Some(PipelineFacts {
+                latest: vec![
+                    ("ci #9".into(), "failed".into()),
+                    ("ci #8".into(), "failed".into()),
+                    ("ci #7".into(), "failed".into()),
+                ],
+                failure_streak: 3,
+                tests: Some(("ci #9".into(), 40, 2, 1)),
+            }),
+            ..Default::default()
+        };
+        let (evidence, signals) = assess(&s);
+        assert!(signals
+            .iter()
+            .any(|x| x.claim == "2 test(s) failed in ci #9" && x.risk >= 0.8));
+        assert!(signals
+            .iter()
+            .any(|x| x.claim == "the last 3 pipeline runs failed"));
+        assert!(
+            !signals.iter().any(|x| x.claim.contains("tests pass")),
+            "the recorded counts win over the stated fact"
+        );
+        assert!(evidence
+            .iter()
+            .any(|e| e.summary == "Tests in ci #9: 40 passed, 2 failed, 1 skipped"));
+    }
 
     #[test]
     fn a_backup_older_than_the_schema_change_is_a_data_safety_risk() {

@@ -3,7 +3,8 @@
 //! from the database; tests build it by hand.
 //!
 //! [`assess`] numbers the evidence in a fixed order, one family of signals after another:
-//! the project and its git state, the runtime, the tests and backups, the asker's other facts,
+//! the project and its git state, the runtime, the pipelines, the tests (recorded by pipelines,
+//! else stated) and backups, the asker's other facts,
 //! then what the council remembers and the knowledge graph.
 
 mod asked;
@@ -17,7 +18,9 @@ mod situation;
 mod stated;
 
 pub use signal::{Category, Signal};
-pub use situation::{GitFacts, ProjectFacts, Recalled, ResourceFacts, ServiceFacts, Situation};
+pub use situation::{
+    GitFacts, PipelineFacts, ProjectFacts, Recalled, ResourceFacts, ServiceFacts, Situation,
+};
 
 use crate::models::council::Evidence;
 use book::Book;
@@ -38,7 +41,10 @@ pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
         runtime::resources(&mut b, r);
     }
     runtime::activity(&mut b, s);
-    checks::tests(&mut b, &s.facts);
+    if let Some(p) = &s.pipelines {
+        checks::pipelines(&mut b, p);
+    }
+    checks::tests(&mut b, &s.facts, s.pipelines.as_ref());
     checks::backups(&mut b, s);
     asked::facts(&mut b, &s.facts);
     knowledge::memories(&mut b, &s.memories);

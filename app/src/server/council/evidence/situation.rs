@@ -73,6 +73,17 @@ pub struct Recalled {
     pub outcome: Option<String>,
 }
 
+/// What the project's pipelines recorded.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineFacts {
+    /// The newest finished runs, newest first: (`ci #12`, its state).
+    pub latest: Vec<(String, String)>,
+    /// How many finished runs in a row, newest first, failed.
+    pub failure_streak: u32,
+    /// The newest run whose steps read a test report: (`ci #12`, passed, failed, skipped).
+    pub tests: Option<(String, u32, u32, u32)>,
+}
+
 /// Everything the tools found.
 #[derive(Debug, Clone, Default)]
 pub struct Situation {
@@ -84,6 +95,8 @@ pub struct Situation {
     pub services: Option<ServiceFacts>,
     /// Its resource trend.
     pub resources: Option<ResourceFacts>,
+    /// Its pipelines' recent runs and test counts.
+    pub pipelines: Option<PipelineFacts>,
     /// Timeline entries in the last 7 days.
     pub activity_7d: Option<u32>,
     /// Audited actions on it in the last 7 days.

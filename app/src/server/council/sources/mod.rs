@@ -1,11 +1,12 @@
 //! The read-only tools: one module per source of evidence, each reading through its owner's
 //! public functions (the catalog, the runtime, the audit log) or the council's own memory and
-//! graph, gathered into a [`Situation`]. A new source (pipelines, deployments, backups) is one
-//! more module here and one more line in [`situation`].
+//! graph, gathered into a [`Situation`]. A new source (deployments, backups) is one more module
+//! here and one more line in [`situation`].
 
 pub mod activity;
 pub mod graph;
 pub mod memories;
+pub mod pipelines;
 pub mod project;
 pub mod runtime;
 
@@ -35,6 +36,7 @@ pub async fn situation(
         if let Some(p) = catalog::find_project(db, pid).await? {
             project::gather(db, &p, now, &mut s).await?;
             runtime::gather(db, p.id, now, &mut s).await?;
+            pipelines::gather(db, p.id, &mut s).await?;
             activity::gather(db, &p, now, &mut s).await?;
             graph::gather(db, &p, now, &mut s).await?;
         }

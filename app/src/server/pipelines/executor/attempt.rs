@@ -182,7 +182,6 @@ impl Attempt {
         let (state, ctx, idx) = (&self.state, &self.ctx, self.idx);
         let step = &ctx.def.steps[idx];
         let mut end = self.end();
-        let started_at = Utc::now();
         let cwd = Path::new(&ctx.project.path).join(&step.cwd);
         let dir = run_folder(state, ctx.run.id).join(format!("{idx}-{}", self.attempt));
         let Some(command) = step.command.clone() else {
@@ -213,6 +212,8 @@ impl Attempt {
                 return end;
             }
         };
+        // When the process exists: what queue-to-start latency is measured to.
+        let started_at = Utc::now();
         let process = Process {
             pid: started.pid,
             shim_pid: Some(started.shim_pid),
