@@ -55,7 +55,8 @@ pub const ROUTE: crate::openapi::GetRoute = crate::openapi::GetRoute {
 struct Params {
     run_id: i64,
     step: String,
-    attempt: Option<u32>,
+    /// Any integer: one that is no attempt of the step is refused by the step log itself (422).
+    attempt: Option<i64>,
 }
 
 /// The handler.
@@ -75,7 +76,7 @@ pub async fn download_step_log(
         run_id: params.run_id,
         step: params.step.clone(),
         tail: None,
-        attempt: params.attempt,
+        attempt: params.attempt.map(|a| u32::try_from(a).unwrap_or(u32::MAX)),
     };
     let log = match running::step_log(&state, &caller, req).await {
         Ok(l) => l,

@@ -794,3 +794,47 @@ async fn the_council_reads_test_counts_and_failures_from_runs() {
         ))
     );
 }
+
+/// Past `keep_pipeline_runs`, a pipeline's oldest finished runs are removed with their logs and
+/// artifacts (folders Optimus made); the newest stay.
+#[tokio::test]
+async fn old_runs_are_removed_with_their_logs_and_artifacts() {
+    let app = crate::helpers::spawn_app_with(|s| s.keep_pipeline_runs = 2).await;
+    let _steps = steps_guard(&app);
+    let token = app.setup_owner().await;
+    let (dir, pid) = project(&app, &token, &[]).await;
+    let id = pipeline(
+        &app,
+        &token,
+        pid,
+        json!({"name": "keep", "steps": [
+            {"name": "a", "command": "echo hi; echo kept > out.txt", "artifacts": ["out.txt"]}
+        ]}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let run = start(&app, &token, id, json!({})).await;
+        let run = finished(&app, &token, run["id"].as_i64().expect("id")).await;
+        assert_eq!(run["status"], "succeeded");
+        ids.push(run["id"].as_i64().expect("id"));
+    }
+    let folder = |id: i64| app.settings.data_dir.join("pipelines").join(id.to_string());
+    eventually(
+        Duration::from_secs(5),
+        "the oldest run is removed",
+        || async {
+            let r = app
+                .post_anon("pipelines/get_run", json!({"id": ids[0]}), Some(&token))
+                .await;
+            (r.status == StatusCode::NOT_FOUND && !folder(ids[0]).exists()).then_some(())
+        },
+    )
+    .await;
+    for id in &ids[1..] {
+        assert_eq!(get_run(&app, &token, *id).await["status"], "succeeded");
+        assert!(folder(*id).join("artifacts").join("out.txt").is_file());
+    }
+    // The project's own file is never touched.
+    assert!(dir.path().join("out.txt").is_file());
+}

@@ -2,13 +2,15 @@
 //! from each pipeline's parameters, a definition editor for new pipelines, and the project's
 //! latest runs and schedules, live.
 
-use crate::api::pipelines::{create_pipeline, list_pipelines, list_runs, run_pipeline};
+use crate::api::pipelines::{
+    create_pipeline, list_pipelines, list_runs, run_pipeline, update_pipeline,
+};
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::events::{Event, ServerMessage};
 use crate::models::pipelines::{
     CreatePipelineRequest, Parameter, ParameterKind, ParameterValue, PipelineDefinition,
-    PipelineInfo, ProjectPipelinesRequest, RunPipelineRequest, RunsRequest,
+    PipelineInfo, ProjectPipelinesRequest, RunPipelineRequest, RunsRequest, UpdatePipelineRequest,
 };
 use crate::models::Operation;
 use crate::pages::pipelines::{RunsTable, Schedules};
@@ -121,7 +123,7 @@ pub fn PipelinesTab(
                     }.into_any(),
                     Ok(list) => view! {
                         <div class="pipelines" data-testid="pipelines">
-                            {list.into_iter().map(|p| view! { <PipelineCard p /> }).collect_view()}
+                            {list.into_iter().map(|p| view! { <PipelineCard p version /> }).collect_view()}
                         </div>
                     }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
@@ -157,12 +159,44 @@ pub fn PipelinesTab(
     }
 }
 
-/// One pipeline: what it is, and (for those who may) a run form built from its parameters.
+/// One pipeline: what it is, and (for those who may) a run form built from its parameters and
+/// its definition to edit.
 #[component]
-fn PipelineCard(p: PipelineInfo) -> impl IntoView {
+fn PipelineCard(
+    p: PipelineInfo,
+    /// Bumped when the list should reload.
+    version: RwSignal<u32>,
+) -> impl IntoView {
     let toasts = use_toasts();
-    let can_run = use_context::<Me>().is_some_and(|m| Operation::RunPipelines.allowed_for(m.role));
+    let role = use_context::<Me>().map(|m| m.role);
+    let can_run = role.is_some_and(|r| Operation::RunPipelines.allowed_for(r));
+    let can_edit = role.is_some_and(|r| Operation::EditPipelines.allowed_for(r));
     let open = RwSignal::new(false);
+    let editing = RwSignal::new(false);
+    let source = RwSignal::new(serde_json::to_string_pretty(&p.definition).unwrap_or_default());
+    let id = p.id;
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let definition: PipelineDefinition = match serde_json::from_str(&source.get_untracked()) {
+            Ok(d) => d,
+            Err(e) => {
+                toasts.error(format!(
+                    "The definition is not valid JSON for a pipeline: {e}"
+                ));
+                return;
+            }
+        };
+        leptos::task::spawn_local(async move {
+            match update_pipeline(UpdatePipelineRequest { id, definition }).await {
+                Ok(saved) => {
+                    toasts.info(format!("Pipeline {} saved", saved.name));
+                    editing.set(false);
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => toasts.error(e.to_string()),
+            }
+        });
+    };
     let def = p.definition.clone();
     let values = RwSignal::new(
         def.parameters
@@ -278,10 +312,24 @@ fn PipelineCard(p: PipelineInfo) -> impl IntoView {
                 <strong>{p.name.clone()}</strong>
                 <span class="badge subtle">{p.origin.clone()}</span>
                 <span class="muted small">{summary}</span>
+                <Show when=move || can_edit>
+                    <button class="button ghost" data-testid="edit-pipeline" on:click=move |_| editing.update(|o| *o = !*o)>"Edit"</button>
+                </Show>
                 <Show when=move || can_run>
                     <button class="button primary" data-testid="run-pipeline" on:click=move |_| open.update(|o| *o = !*o)>"Run…"</button>
                 </Show>
             </header>
+            <Show when=move || editing.get()>
+                <form class="editor" data-testid="pipeline-edit" on:submit=save>
+                    <label class="wide">
+                        "Definition (JSON). Saving makes it this project's own: optimus.toml no longer changes it."
+                        <textarea name="definition" rows="14" bind:value=source></textarea>
+                    </label>
+                    <div class="inline-form wide">
+                        <button class="button primary" type="submit" data-testid="save-edit">"Save"</button>
+                    </div>
+                </form>
+            </Show>
             {(!def.description.is_empty()).then(|| view! { <p class="muted">{def.description.clone()}</p> })}
             // Kept in the page while closed, so what was typed survives closing it.
             <form class="editor" data-testid="run-form" on:submit=start style:display=move || if open.get() { "" } else { "none" }>

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 32] = [
+pub const KEYS: [&str; 33] = [
     "bind",
     "data_dir",
     "site_root",
@@ -44,6 +44,7 @@ pub const KEYS: [&str; 32] = [
     "log_segment_bytes",
     "keep_runs",
     "pipeline_slots",
+    "keep_pipeline_runs",
     "shim_path",
     "sample_interval_ms",
     "llm_timeout_ms",
@@ -110,6 +111,8 @@ pub struct Settings {
     /// Pipeline steps this instance runs at once (further ready steps wait for a slot); 0: it
     /// runs no pipelines (it serves the API; other instances run them).
     pub pipeline_slots: u32,
+    /// Finished runs kept per pipeline (with their logs and artifacts); older ones are removed.
+    pub keep_pipeline_runs: u32,
     /// The `optimus` executable that runs the log shim (default: this executable).
     pub shim_path: Option<PathBuf>,
     /// How often running services and the host are sampled, in milliseconds.
@@ -146,6 +149,7 @@ struct Defaults {
     log_segment_bytes: u64,
     keep_runs: u32,
     pipeline_slots: u32,
+    keep_pipeline_runs: u32,
     sample_interval_ms: u64,
     llm_timeout_ms: u64,
     llm_token_budget: u64,
@@ -172,6 +176,7 @@ const DEFAULTS: Defaults = Defaults {
     log_segment_bytes: 5 * 1024 * 1024,
     keep_runs: 10,
     pipeline_slots: 8,
+    keep_pipeline_runs: 200,
     sample_interval_ms: 2000,
     llm_timeout_ms: 30_000,
     llm_token_budget: 40_000,
@@ -402,6 +407,12 @@ impl Settings {
         }
         if self.pipeline_slots > 256 {
             return Err(invalid("pipeline_slots", "must be between 0 and 256"));
+        }
+        if !(1..=100_000).contains(&self.keep_pipeline_runs) {
+            return Err(invalid(
+                "keep_pipeline_runs",
+                "must be between 1 and 100000",
+            ));
         }
         if tracing_filter_is_invalid(&self.log) {
             return Err(invalid("log", "is not a valid log filter"));

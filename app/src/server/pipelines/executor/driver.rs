@@ -92,6 +92,7 @@ pub(super) async fn conclude(
     message: Option<&str>,
 ) {
     announce(state, run, outcome, None).await;
+    super::prune(state, run.pipeline_id).await;
     let took = run
         .started_at
         .map(|s| {

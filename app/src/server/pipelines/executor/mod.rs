@@ -281,6 +281,31 @@ async fn interrupt(
     Ok(())
 }
 
+/// Removes a pipeline's finished runs beyond the newest `keep_pipeline_runs`, with their folders
+/// (logs, artifacts) under Optimus's data folder: nothing else is touched.
+async fn prune(state: &AppState, pipeline_id: i64) {
+    let keep = u64::from(state.settings.keep_pipeline_runs);
+    let old = match repo::runs::beyond(&state.db, pipeline_id, keep).await {
+        Ok(old) if !old.is_empty() => old,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(pipeline.id = pipeline_id, error = %e, "could not look for old pipeline runs");
+            return;
+        }
+    };
+    let root = state.settings.data_dir.join("pipelines");
+    let ids: Vec<i64> = old.iter().map(|r| r.id).collect();
+    for id in &ids {
+        let dir = run_folder(state, *id);
+        if dir.starts_with(&root) {
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+        }
+    }
+    if let Err(e) = repo::runs::delete(&state.db, ids).await {
+        tracing::warn!(pipeline.id = pipeline_id, error = %e, "could not remove old pipeline runs");
+    }
+}
+
 /// Stops a step process a gone instance left behind, when it is still the process recorded.
 async fn stop_leftover(step: &super::entities::pipeline_step::Model) {
     let (Some(pid), Some(start)) = (

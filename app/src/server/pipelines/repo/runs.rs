@@ -525,3 +525,47 @@ pub async fn expire_gate(
         .await?;
     Ok(done.rows_affected == 1)
 }
+
+/// A pipeline's finished runs beyond its newest `keep`.
+pub async fn beyond(
+    db: &impl ConnectionTrait,
+    pipeline_id: i64,
+    keep: u64,
+) -> Result<Vec<pipeline_run::Model>, DbErr> {
+    let finals: Vec<&str> = RunState::ALL
+        .into_iter()
+        .filter(|s| s.is_final())
+        .map(RunState::as_str)
+        .collect();
+    pipeline_run::Entity::find()
+        .filter(pipeline_run::Column::PipelineId.eq(pipeline_id))
+        .filter(pipeline_run::Column::State.is_in(finals))
+        .order_by_desc(pipeline_run::Column::Number)
+        .offset(keep)
+        .limit(1000)
+        .all(db)
+        .await
+}
+
+/// Removes runs with their steps and artifact records.
+pub async fn delete(db: &DatabaseConnection, ids: Vec<i64>) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let txn = crate::server::db::begin(db).await?;
+    crate::server::pipelines::entities::pipeline_artifact::Entity::delete_many()
+        .filter(
+            crate::server::pipelines::entities::pipeline_artifact::Column::RunId.is_in(ids.clone()),
+        )
+        .exec(&txn)
+        .await?;
+    pipeline_step::Entity::delete_many()
+        .filter(pipeline_step::Column::RunId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    pipeline_run::Entity::delete_many()
+        .filter(pipeline_run::Column::Id.is_in(ids))
+        .exec(&txn)
+        .await?;
+    txn.commit().await
+}
