@@ -121,8 +121,11 @@ def chain(n, command="true"):
     return steps
 
 
-def queue_to_start(slots):
-    o = Optimus({"OPTIMUS_PIPELINE_SLOTS": str(slots)})
+def queue_to_start(slots, database=None):
+    extra = {"OPTIMUS_PIPELINE_SLOTS": str(slots)}
+    if database:
+        extra["OPTIMUS_DATABASE_URL"] = database
+    o = Optimus(extra)
     try:
         o.sign_in()
         project, _ = o.project()
@@ -139,7 +142,7 @@ def queue_to_start(slots):
                 lat.append((ts(s["started_at"]) - ready) * 1000)
                 ready = ts(s["finished_at"])
         ok = sum(1 for r in done.values() if r["status"] == "succeeded")
-        return {"slots": slots, "steps": len(lat), "succeeded_runs": ok, "queue_calls_s": round(queued, 2),
+        return {"slots": slots, "database": "postgres" if database else "sqlite", "steps": len(lat), "succeeded_runs": ok, "queue_calls_s": round(queued, 2),
                 "wall_s": round(wall, 2), "p50_ms": round(pct(lat, 50), 1), "p99_ms": round(pct(lat, 99), 1),
                 "max_ms": round(max(lat), 1)}
     finally:
@@ -210,8 +213,7 @@ class WebSocket:
 
 
 def live_log_across_instances():
-    db = f"optimus_bench_{uuid.uuid4().hex[:8]}"
-    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"create database {db}"], check=True)
+    db = fresh_database()
     shared = tempfile.mkdtemp(prefix="optimus-bench-")
     extra = {"OPTIMUS_DATABASE_URL": f"{PG}/{db}", "OPTIMUS_REDIS_URL": REDIS,
              "OPTIMUS_REDIS_PREFIX": db, "OPTIMUS_PIPELINE_SLOTS": "8"}
@@ -252,7 +254,7 @@ def live_log_across_instances():
     finally:
         a.stop()
         b.stop()
-        subprocess.run(["psql", f"{PG}/postgres", "-qc", f"drop database if exists {db} with (force)"], check=False)
+        drop_database(db)
 
 
 def big_log():
@@ -280,10 +282,28 @@ def big_log():
         o.stop()
 
 
+def fresh_database():
+    db = f"optimus_bench_{uuid.uuid4().hex[:8]}"
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"create database {db}"], check=True)
+    return db
+
+
+def drop_database(db):
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"drop database if exists {db} with (force)"], check=False)
+
+
 results = {}
 for slots in (8, 128):
-    results[f"queue_to_start_slots_{slots}"] = queue_to_start(slots)
-    print(json.dumps({f"queue_to_start_slots_{slots}": results[f"queue_to_start_slots_{slots}"]}), flush=True)
+    results[f"queue_to_start_sqlite_slots_{slots}"] = queue_to_start(slots)
+    print(json.dumps({f"queue_to_start_sqlite_slots_{slots}": results[f"queue_to_start_sqlite_slots_{slots}"]}), flush=True)
+if shutil.which("psql"):
+    for slots in (8, 128):
+        db = fresh_database()
+        try:
+            results[f"queue_to_start_postgres_slots_{slots}"] = queue_to_start(slots, f"{PG}/{db}")
+        finally:
+            drop_database(db)
+        print(json.dumps({f"queue_to_start_postgres_slots_{slots}": results[f"queue_to_start_postgres_slots_{slots}"]}), flush=True)
 results["overhead"] = overhead()
 print(json.dumps({"overhead": results["overhead"]}), flush=True)
 if shutil.which("psql"):
