@@ -8,7 +8,6 @@ pub mod filter_select;
 pub mod host;
 pub mod layout;
 pub mod live;
-pub mod log_view;
 pub mod notifications;
 pub mod palette;
 pub mod project_card;

@@ -4,7 +4,7 @@
 
 use crate::api::pipelines::read_step_log;
 use crate::components::ansi::ansi_runs;
-use crate::components::log_view::{keep_newest_in_view, visible, LogToolbar};
+use crate::components::filter_select::{FilterOption, FilterSelect};
 use crate::models::events::{Event, ServerMessage};
 use crate::models::pipelines::{StepLogLine, StepLogRequest};
 use crate::models::runtime::LogStream;
@@ -82,25 +82,55 @@ pub fn StepLogView(
         });
     });
     let box_ref = NodeRef::<leptos::html::Pre>::new();
-    keep_newest_in_view(move || lines.track(), follow, box_ref);
+    Effect::new(move |_| {
+        lines.track();
+        if follow.get_untracked() {
+            if let Some(el) = box_ref.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        }
+    });
     let shown = move || {
-        let (stream, filter) = (stream.get(), filter.get());
+        let want = match stream.get().as_str() {
+            "stdout" => Some(LogStream::Stdout),
+            "stderr" => Some(LogStream::Stderr),
+            _ => None,
+        };
+        let needle = filter.get().to_lowercase();
         lines.with(|l| {
-            visible(l, &stream, &filter, |x: &StepLogLine| {
-                (x.stream, x.text.as_str())
-            })
+            l.iter()
+                .filter(|x| want.is_none_or(|w| w == x.stream))
+                .filter(|x| needle.is_empty() || x.text.to_lowercase().contains(&needle))
+                .cloned()
+                .collect::<Vec<_>>()
         })
     };
+    let streams = vec![
+        FilterOption::new("", "stdout + stderr"),
+        FilterOption::new("stdout", "stdout"),
+        FilterOption::new("stderr", "stderr"),
+    ];
     let download = format!("/api/v1/pipelines/step_log/download?run_id={run_id}&step={step}");
     view! {
         <h2>{format!("Log: {step}")}</h2>
-        <LogToolbar follow missed stream filter stream_name="step-log-stream" filter_name="step-log-filter">
+        <div class="inline-form">
+            <button class="button ghost" data-testid="follow" on:click=move |_| {
+                let next = !follow.get_untracked();
+                follow.set(next);
+                if next {
+                    missed.set(0);
+                }
+            }>
+                {move || if follow.get() { "Pause".to_owned() } else { format!("Follow ({} new)", missed.get()) }}
+            </button>
+            <FilterSelect name="step-log-stream" label="Stream" options=streams value=stream on_change=Callback::new(move |v| stream.set(v)) />
+            <input type="search" class="grow" name="step-log-filter" placeholder="Search lines" aria-label="Search lines" bind:value=filter />
             <a class="button ghost" data-testid="download-step-log" download="" href=download>"Download"</a>
             <span class="muted small">
                 {move || if attempt.get() > 1 { format!("attempt {}", attempt.get()) } else { String::new() }}
                 {move || if dropped.get() > 0 { format!(" · {} earlier lines dropped", dropped.get()) } else { String::new() }}
             </span>
-        </LogToolbar>
+        </div>
         <pre class="log" data-testid="step-log" node_ref=box_ref>
             <For each=shown key=|l| l.seq let:line>
                 <div class="log-line" class:stderr=line.stream == LogStream::Stderr>

@@ -3,7 +3,7 @@
 
 use crate::api::runtime::service_logs;
 use crate::components::ansi::ansi_runs;
-use crate::components::log_view::{keep_newest_in_view, visible, LogToolbar};
+use crate::components::filter_select::{FilterOption, FilterSelect};
 use crate::components::toasts::use_toasts;
 use crate::models::events::{Event, ServerMessage};
 use crate::models::runtime::{LogLine, LogQuery, LogStream};
@@ -80,19 +80,50 @@ pub fn LogViewer(
         });
     });
     let box_ref = NodeRef::<leptos::html::Pre>::new();
-    keep_newest_in_view(move || lines.track(), follow, box_ref);
+    // Keep the newest line in view while following.
+    Effect::new(move |_| {
+        lines.track();
+        if follow.get_untracked() {
+            if let Some(el) = box_ref.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        }
+    });
     let shown = move || {
-        let (stream, filter) = (stream.get(), filter.get());
+        let want = match stream.get().as_str() {
+            "stdout" => Some(LogStream::Stdout),
+            "stderr" => Some(LogStream::Stderr),
+            _ => None,
+        };
+        let needle = filter.get().to_lowercase();
         lines.with(|l| {
-            visible(l, &stream, &filter, |x: &LogLine| {
-                (x.stream, x.text.as_str())
-            })
+            l.iter()
+                .filter(|x| want.is_none_or(|w| w == x.stream))
+                .filter(|x| needle.is_empty() || x.text.to_lowercase().contains(&needle))
+                .cloned()
+                .collect::<Vec<_>>()
         })
     };
     let multi = service_ids.len() > 1;
+    let streams = vec![
+        FilterOption::new("", "stdout + stderr"),
+        FilterOption::new("stdout", "stdout"),
+        FilterOption::new("stderr", "stderr"),
+    ];
     view! {
         <h3>"Logs"</h3>
-        <LogToolbar follow missed=paused_missed stream filter stream_name="log-stream" filter_name="log-filter">
+        <div class="inline-form">
+            <button class="button ghost" data-testid="follow" on:click=move |_| {
+                let next = !follow.get_untracked();
+                follow.set(next);
+                if next {
+                    paused_missed.set(0);
+                }
+            }>
+                {move || if follow.get() { "Pause".to_owned() } else { format!("Follow ({} new)", paused_missed.get()) }}
+            </button>
+            <FilterSelect name="log-stream" label="Stream" options=streams value=stream on_change=Callback::new(move |v| stream.set(v)) />
+            <input type="search" class="grow" name="log-filter" placeholder="Filter lines" aria-label="Filter lines" bind:value=filter />
             <button class="button ghost" data-testid="copy-log" title="Copy the lines shown" on:click=move |_| {
                 let text = shown()
                     .iter()
@@ -106,7 +137,7 @@ pub fn LogViewer(
                 }
             }>"Copy"</button>
             {downloads}
-        </LogToolbar>
+        </div>
         <pre class="log" data-testid="log" node_ref=box_ref>
             <For each=shown key=|l| (l.service_id, l.run_id, l.seq) let:line>
                 <div class="log-line" class:stderr=line.stream == LogStream::Stderr>
