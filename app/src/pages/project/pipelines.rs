@@ -5,6 +5,7 @@
 use crate::api::pipelines::{
     create_pipeline, list_pipelines, list_runs, run_pipeline, update_pipeline,
 };
+use crate::components::browser::ClientOnly;
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::events::{Event, ServerMessage};
@@ -46,12 +47,22 @@ pub fn typed(p: &Parameter, raw: &str) -> Option<ParameterValue> {
     })
 }
 
-/// The pipelines tab.
+/// The pipelines tab: rendered in the browser only (its lists are fetched there), so nothing
+/// of it is in the server-rendered page to mismatch during hydration.
 #[component]
 pub fn PipelinesTab(
     /// The project.
     project_id: i64,
 ) -> impl IntoView {
+    view! {
+        <ClientOnly fallback=|| view! { <p class="muted">"Loading pipelines…"</p> }>
+            <PipelinesBody project_id />
+        </ClientOnly>
+    }
+}
+
+#[component]
+fn PipelinesBody(project_id: i64) -> impl IntoView {
     let toasts = use_toasts();
     let role = use_context::<Me>().map(|m| m.role);
     let can_edit = role.is_some_and(|r| Operation::EditPipelines.allowed_for(r));
