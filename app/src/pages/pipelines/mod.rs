@@ -11,7 +11,7 @@ use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::events::{Event, ServerMessage};
 use crate::models::pipelines::{
-    PauseScheduleRequest, PipelineRunInfo, RunState, RunsRequest, ScheduleInfo, SchedulesRequest,
+    PauseScheduleRequest, PipelineRunInfo, RunsRequest, ScheduleInfo, SchedulesRequest,
 };
 use crate::models::Operation;
 use leptos::prelude::*;
@@ -226,9 +226,4 @@ pub fn Schedules(
             }}
         </Transition>
     }
-}
-
-/// Whether a run's state is over.
-pub fn is_over(state: RunState) -> bool {
-    state.is_final()
 }
