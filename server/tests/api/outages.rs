@@ -484,16 +484,24 @@ async fn when_the_log_disk_is_full_the_service_keeps_running_and_its_run_shows_t
         "the service keeps running: {shown}"
     );
     assert_eq!(shown["last_run"]["pid"], pid, "the same process: {shown}");
-    let notes = app
-        .post_anon("notifications/list", json!({}), Some(token))
-        .await;
-    assert!(
-        notes.body["items"].as_array().is_some_and(|n| n
-            .iter()
-            .any(|n| n["kind"] == "log_trouble" && n["service_id"] == chatty)),
-        "a notification says so: {}",
-        notes.body
-    );
+    // The run records the trouble first and then notifies: the notification follows shortly.
+    eventually(
+        Duration::from_secs(5),
+        "a notification says the log cannot be written",
+        || async move {
+            let notes = app
+                .post_anon("notifications/list", json!({}), Some(token))
+                .await;
+            notes.body["items"]
+                .as_array()
+                .is_some_and(|n| {
+                    n.iter()
+                        .any(|n| n["kind"] == "log_trouble" && n["service_id"] == chatty)
+                })
+                .then_some(())
+        },
+    )
+    .await;
 
     std::fs::remove_file(&filler).expect("free the space");
     let freed = Instant::now();
