@@ -20,6 +20,7 @@ mod m20261206_000015_create_pipelines;
 mod m20261206_000016_create_pipeline_runs;
 mod m20261206_000017_create_pipeline_artifacts;
 mod m20261206_000018_create_pipeline_triggers;
+mod m20261206_000019_create_deployments;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_create_pipeline_runs::Migration),
             Box::new(m20261206_000017_create_pipeline_artifacts::Migration),
             Box::new(m20261206_000018_create_pipeline_triggers::Migration),
+            Box::new(m20261206_000019_create_deployments::Migration),
         ]
     }
 }

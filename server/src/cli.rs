@@ -47,6 +47,13 @@ pub enum Command {
     /// Internal: own one service run's output (started by Optimus, spec on stdin).
     #[command(hide = true)]
     Shim,
+    /// Internal: serve deployed services' public traffic (started by Optimus; outlives it).
+    #[command(hide = true)]
+    Proxy {
+        /// Its folder (routes, lock, control socket).
+        #[arg(long)]
+        dir: std::path::PathBuf,
+    },
 }
 
 /// User subcommands.
@@ -81,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let telemetry = telemetry::init(&settings.log, &settings.log_format, traces.as_deref());
     match command {
         Command::Shim => std::process::exit(app::server::runtime::shim::run()),
+        Command::Proxy { .. } => std::process::exit(optimus_proxy::run()),
         Command::Serve => {
             let app = Application::build(settings).await?;
             // The port actually bound (the setting may say 0).

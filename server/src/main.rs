@@ -9,6 +9,10 @@ fn main() -> anyhow::Result<()> {
     if matches!(cli.command, Some(Command::Shim)) {
         std::process::exit(app::server::runtime::shim::run());
     }
+    // So is the proxy: it builds its own runtime, with no settings of Optimus's.
+    if matches!(cli.command, Some(Command::Proxy { .. })) {
+        std::process::exit(optimus_proxy::run());
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

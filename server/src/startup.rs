@@ -139,6 +139,8 @@ impl Application {
         // Pipeline runs: queued ones are claimed, runs of gone instances marked interrupted.
         app::server::pipelines::spawn_executor(&state);
         app::server::pipelines::triggers::spawn(&state);
+        // Deployments: queued ones are claimed, one at a time per project.
+        app::server::deployments::spawn_worker(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod council;
+pub mod deployments;
 pub mod environments;
 pub mod notifications;
 pub mod pipelines;

@@ -191,11 +191,15 @@ pub enum Operation {
     RunPipelines,
     /// Approve or reject a pipeline's gate (the gate's own minimum role applies too).
     DecideGates,
+    /// See deployments and releases.
+    ReadDeployments,
+    /// Deploy, roll back, pin releases.
+    Deploy,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 30] = [
+    pub const ALL: [Operation; 32] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -226,6 +230,8 @@ impl Operation {
         Operation::EditPipelines,
         Operation::RunPipelines,
         Operation::DecideGates,
+        Operation::ReadDeployments,
+        Operation::Deploy,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -234,7 +240,10 @@ impl Operation {
         use Operation::*;
         match self {
             ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments
-            | ReadNotifications | ReadCouncil | ReadPipelines => (Role::Viewer, Scope::Read),
+            | ReadNotifications | ReadCouncil | ReadPipelines | ReadDeployments => {
+                (Role::Viewer, Scope::Read)
+            }
+            Deploy => (Role::Operator, Scope::Deploy),
             ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments
             | Deliberate | ManageMemories | EditPipelines | RunPipelines | DecideGates => {
                 (Role::Operator, Scope::Write)
@@ -297,6 +306,8 @@ impl Operation {
             EditPipelines => "pipelines.edit",
             RunPipelines => "pipelines.run",
             DecideGates => "pipelines.decide",
+            ReadDeployments => "deployments.read",
+            Deploy => "deployments.deploy",
         }
     }
 }

@@ -89,6 +89,19 @@ pub enum Event {
         /// The consensus.
         consensus: crate::models::council::Consensus,
     },
+    /// A deployment, or one of its steps, changed (topic `deployments`).
+    DeploymentChanged {
+        /// The deployment.
+        deployment_id: i64,
+        /// Its project.
+        project_id: i64,
+        /// The release it deploys.
+        release: i64,
+        /// Its status.
+        status: crate::models::deployments::DeploymentStatus,
+        /// The step that changed, when one did.
+        step: Option<String>,
+    },
     /// A pipeline run, or one of its steps, changed state (topic `pipelines`).
     PipelineRunChanged {
         /// The run.
@@ -136,6 +149,7 @@ impl Event {
             Event::ResourcesSampled { .. } => "metrics".into(),
             Event::Notification { .. } => "notifications".into(),
             Event::PipelineRunChanged { .. } => "pipelines".into(),
+            Event::DeploymentChanged { .. } => "deployments".into(),
             Event::StepLogLines { run_id, .. } => format!("pipeline-logs:{run_id}"),
             Event::CouncilTurn { .. } | Event::CouncilDone { .. } => "council".into(),
         }

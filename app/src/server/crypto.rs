@@ -15,6 +15,8 @@ const PREFIX: &str = "v1:";
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// Keys [`SecretBox::digest`]: derived from the master key apart from the cipher's.
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -27,9 +29,31 @@ impl SecretBox {
     /// A box keyed by SHA-256 of the master key.
     pub fn new(master_key: &[u8]) -> Self {
         let key = Sha256::digest(master_key);
+        let mut mac = Sha256::new();
+        mac.update(b"optimus digest v1\0");
+        mac.update(master_key);
         Self {
             cipher: XChaCha20Poly1305::new(&key),
+            mac_key: mac.finalize().into(),
         }
+    }
+
+    /// A keyed hash (HMAC-SHA256, hex) of `value` in `context`: equal values give equal
+    /// digests, and without the master key a digest tells nothing about the value (not even
+    /// by trying likely values).
+    pub fn digest(&self, context: &str, value: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key) else {
+            return String::new();
+        };
+        mac.update(context.as_bytes());
+        mac.update(&[0]);
+        mac.update(value);
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Encrypts `plain` for the slot named `context`.
@@ -94,5 +118,23 @@ mod tests {
             b.seal("x", "same").ok(),
             "fresh nonce each time"
         );
+    }
+
+    #[test]
+    fn digests_are_stable_per_key_and_context_and_hide_the_value() {
+        let b = SecretBox::new(b"a master key of enough length...");
+        let d = b.digest("env", b"KEY=hunter2");
+        assert_eq!(d.len(), 64);
+        assert_eq!(d, b.digest("env", b"KEY=hunter2"));
+        assert_ne!(d, b.digest("env", b"KEY=hunter3"));
+        assert_ne!(d, b.digest("other", b"KEY=hunter2"));
+        let other = SecretBox::new(b"another master key of enough len");
+        assert_ne!(d, other.digest("env", b"KEY=hunter2"));
+        // Not the plain SHA-256 of the value (which anyone could compute).
+        let plain: String = Sha256::digest(b"KEY=hunter2")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_ne!(d, plain);
     }
 }

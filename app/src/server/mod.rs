@@ -18,6 +18,7 @@ pub mod context;
 pub mod council;
 pub mod crypto;
 pub mod db;
+pub mod deployments;
 pub mod environments;
 pub mod error;
 pub mod instances;

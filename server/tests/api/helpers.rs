@@ -81,6 +81,9 @@ pub async fn test_settings(dir: &std::path::Path) -> Settings {
     s.log = "warn".into();
     // The real log shim (the test binary cannot be it).
     s.shim_path = Some(env!("CARGO_BIN_EXE_optimus-shim").into());
+    s.proxy_path = Some(env!("CARGO_BIN_EXE_optimus-proxy").into());
+    // Deployed services' public ports only on loopback.
+    s.public_bind = std::net::Ipv4Addr::LOCALHOST.into();
     s
 }
 
@@ -290,6 +293,8 @@ pub fn own_ports(s: &mut Settings) {
 pub struct ServiceGuard {
     runtimes: Vec<app::server::runtime::Runtime>,
     runs: std::path::PathBuf,
+    /// The folder of the instance's `optimus-proxy` (it outlives Optimus on purpose).
+    proxy: Option<std::path::PathBuf>,
 }
 
 impl TestApp {
@@ -298,6 +303,7 @@ impl TestApp {
         ServiceGuard {
             runtimes: vec![self.state.runtime.clone()],
             runs: self.settings.data_dir.join("runs"),
+            proxy: Some(self.settings.data_dir.join("proxy")),
         }
     }
 }
@@ -309,6 +315,7 @@ impl ServiceGuard {
         ServiceGuard {
             runtimes: Vec::new(),
             runs: data.join("runs"),
+            proxy: Some(data.join("proxy")),
         }
     }
 
@@ -318,6 +325,7 @@ impl ServiceGuard {
         ServiceGuard {
             runtimes: Vec::new(),
             runs: folder,
+            proxy: None,
         }
     }
 
@@ -342,6 +350,26 @@ impl Drop for ServiceGuard {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        if let Some(dir) = &self.proxy {
+            stop_proxy(dir);
+        }
+    }
+}
+
+/// Kills the `optimus-proxy` serving `dir`, if one runs (its pid file names it; the process
+/// must still be a proxy, not one that reused the pid).
+pub fn stop_proxy(dir: &std::path::Path) {
+    let Some(pid) = std::fs::read_to_string(dir.join("proxy.pid"))
+        .ok()
+        .and_then(|p| p.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if String::from_utf8_lossy(&cmdline).contains("proxy") {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     }
 }
 

@@ -30,6 +30,7 @@ async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
     let mut idle: Vec<String> = vec![
         "catalog.interrupted_scans".into(),
         "council.graph_feed".into(),
+        "deployments.worker".into(),
         "instances.heartbeat".into(),
         "ops.gauges".into(),
         "pipelines.executor".into(),

@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod council;
 mod deploy;
+mod deployments;
 mod endpoints;
 mod endpoints_services;
 mod events;

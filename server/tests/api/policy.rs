@@ -51,6 +51,7 @@ const fn rule(
 const R: &[&str] = &["read"];
 const W: &[&str] = &["write"];
 const A: &[&str] = &["admin"];
+const D: &[&str] = &["deploy"];
 
 /// The policy.
 const POLICY: &[Rule] = &[
@@ -152,6 +153,13 @@ const POLICY: &[Rule] = &[
     rule("pipelines/schedules", VIEWER, R),
     rule("pipelines/pause_schedule", OPERATOR, W),
     rule("pipelines/webhook", OPERATOR, W),
+    rule("deployments/deploy", OPERATOR, D),
+    rule("deployments/rollback", OPERATOR, D),
+    rule("deployments/get", VIEWER, R),
+    rule("deployments/list", VIEWER, R),
+    rule("deployments/releases", VIEWER, R),
+    rule("deployments/pin", OPERATOR, D),
+    rule("deployments/diff", VIEWER, R),
 ];
 
 /// A project descriptor with one short-lived service, so a failed run leaves nothing behind for
@@ -246,6 +254,15 @@ impl World<'_> {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         id
+    }
+
+    /// A project with one deployment queued (its release 1); (project, deployment).
+    async fn deployed(&self) -> (i64, i64) {
+        let project = self.project().await;
+        let d = self
+            .ok("deployments/deploy", json!({"project_id": project}))
+            .await;
+        (project, d["id"].as_i64().expect("deployment id"))
     }
 
     async fn service(&self, project_id: i64) -> i64 {
@@ -490,6 +507,23 @@ impl World<'_> {
                 let steps = json!([{"name": "gate", "approval": {}}]);
                 let run = self.run_of(steps, Some("waiting_approval")).await;
                 json!({"run_id": run, "step": "gate", "approve": true})
+            }
+            ("deployments/deploy", _) => json!({"project_id": self.project().await}),
+            ("deployments/list" | "deployments/releases", _) => {
+                json!({"project_id": self.project().await})
+            }
+            ("deployments/get", _) => json!({"id": self.deployed().await.1}),
+            ("deployments/rollback", _) => {
+                json!({"project_id": self.deployed().await.0, "release": 1})
+            }
+            ("deployments/pin", _) => {
+                json!({"project_id": self.deployed().await.0, "release": 1, "pinned": true})
+            }
+            ("deployments/diff", _) => {
+                let (project, _) = self.deployed().await;
+                self.ok("deployments/deploy", json!({"project_id": project}))
+                    .await;
+                json!({"project_id": project, "from": 1, "to": 2})
             }
             (path, variant) => panic!("no valid body written for {path} {variant}"),
         }

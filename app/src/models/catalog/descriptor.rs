@@ -44,6 +44,18 @@ pub struct ServiceSpec {
     /// Threshold alerts (`[[services.alerts]]` with `metric`, `above`, `for_secs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<crate::models::runtime::AlertRule>,
+    /// Where deployments serve it to the public, through `optimus-proxy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_port: Option<u16>,
+    /// Host names its public port answers for (empty: any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_hosts: Vec<String>,
+    /// How deployments replace it (`[services.deploy]`: `strategy`, `watch_secs`, …).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::models::deployments::DeployPolicy::is_default"
+    )]
+    pub deploy: crate::models::deployments::DeployPolicy,
 }
 
 impl ServiceSpec {

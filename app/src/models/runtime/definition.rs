@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::{AlertRule, Probes, ResourceLimits, RestartPolicy};
+use crate::models::deployments::DeployPolicy;
 
 /// Where a service definition came from.
 pub const SERVICE_ORIGINS: [&str; 3] = ["detected", "descriptor", "user"];
@@ -73,6 +74,19 @@ pub struct ServiceDefinition {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_items = 10))]
     pub alerts: Vec<AlertRule>,
+    /// Where deployments serve it to the public through `optimus-proxy` (1–65535; needs a
+    /// port or `allocate_port`, and no other service of any project may use it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
+    pub public_port: Option<u16>,
+    /// Host names its public port answers for, lower case without a port (at most 20; empty:
+    /// any host).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
+    pub public_hosts: Vec<String>,
+    /// How deployments replace it.
+    #[serde(default, skip_serializing_if = "DeployPolicy::is_default")]
+    pub deploy: DeployPolicy,
 }
 
 fn dot() -> String {
@@ -100,6 +114,9 @@ impl ServiceDefinition {
             grace_ms: grace(),
             limits: ResourceLimits::default(),
             alerts: Vec::new(),
+            public_port: None,
+            public_hosts: Vec::new(),
+            deploy: DeployPolicy::default(),
         }
     }
 }

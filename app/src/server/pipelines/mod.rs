@@ -13,6 +13,7 @@ pub mod defining;
 pub mod definitions;
 pub mod entities;
 pub mod executor;
+pub mod outputs;
 pub mod plan;
 pub mod repo;
 pub mod reports;

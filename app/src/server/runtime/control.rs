@@ -31,7 +31,7 @@ async fn preflight(state: &AppState, m: &service::Model) -> ServerResult<()> {
 
 /// Starts supervising a service here. False when it runs already: supervised here, or under
 /// another instance (or by one that is gone, whose services are taken over shortly).
-async fn start_one(state: &AppState, m: &service::Model) -> ServerResult<bool> {
+pub(super) async fn start_one(state: &AppState, m: &service::Model) -> ServerResult<bool> {
     if state.runtime.is_supervising(m.id) {
         return Ok(false);
     }
@@ -99,7 +99,7 @@ pub async fn stop(state: &AppState, caller: &Caller, id: i64) -> ServerResult<Se
     get(state, caller, id).await
 }
 
-async fn stop_one(state: &AppState, m: &service::Model) -> ServerResult<()> {
+pub(super) async fn stop_one(state: &AppState, m: &service::Model) -> ServerResult<()> {
     // A definition that cannot be read still stops, with the default grace period.
     let grace = repo::services::definition(m)
         .map(|d| d.grace_ms)

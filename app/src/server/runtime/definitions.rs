@@ -186,6 +186,49 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
     for a in &d.alerts {
         a.check().map_err(|(field, message)| bad(field, message))?;
     }
+    check_public(d, has_port)?;
+    d.deploy
+        .check()
+        .map_err(|(field, message)| bad(&format!("deploy.{field}"), message))?;
+    Ok(())
+}
+
+/// The public side of a service: a public port needs a port to forward to, and its host names
+/// are plain lower-case names.
+fn check_public(d: &ServiceDefinition, has_port: bool) -> Result<(), AppError> {
+    if d.public_port == Some(0) {
+        return Err(bad("public_port", "must be between 1 and 65535"));
+    }
+    if d.public_port.is_some() && !has_port {
+        return Err(refused(
+            "public_port",
+            "the service needs a port (or allocate_port) for the proxy to forward to",
+        ));
+    }
+    if d.public_port.is_some() && d.public_port == d.port {
+        return Err(refused(
+            "public_port",
+            "must differ from the service's own port (the proxy listens on it)",
+        ));
+    }
+    if d.public_hosts.len() > 20 {
+        return Err(bad("public_hosts", "at most 20 host names"));
+    }
+    for h in &d.public_hosts {
+        let ok = !h.is_empty()
+            && h.len() <= 253
+            && h.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b));
+        if !ok {
+            return Err(refused(
+                "public_hosts",
+                format!("`{h}` is not a host name in lower case without a port"),
+            ));
+        }
+    }
+    if !d.public_hosts.is_empty() && d.public_port.is_none() {
+        return Err(refused("public_hosts", "set public_port too"));
+    }
     Ok(())
 }
 

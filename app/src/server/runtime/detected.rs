@@ -84,6 +84,9 @@ fn proposed(info: &ProjectInfo) -> Vec<ServiceDefinition> {
                 grace_ms: 5000,
                 limits: s.limits.clone(),
                 alerts: s.alerts.clone(),
+                public_port: s.public_port,
+                public_hosts: s.public_hosts.clone(),
+                deploy: s.deploy.clone(),
             })
             .collect();
     }

@@ -28,6 +28,7 @@ pub mod repo;
 pub mod resources;
 pub mod sampler;
 pub mod services;
+pub mod slots;
 pub mod summary;
 pub mod supervisor;
 pub use optimus_shim::{limits, proc, shim};

@@ -28,6 +28,18 @@ pub(super) async fn service_of(state: &AppState, id: i64) -> ServerResult<servic
         .ok_or_else(|| AppError::not_found("service"))?)
 }
 
+/// A deployed release's instance is changed only by deployments.
+fn refuse_slot(m: &service::Model) -> ServerResult<()> {
+    if m.deployment_id.is_some() {
+        return Err(AppError::conflict(format!(
+            "`{}` is a deployed release's instance: deploy or roll back the project instead",
+            m.name
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 pub(super) async fn info(state: &AppState, m: service::Model) -> ServerResult<ServiceInfo> {
     let last = repo::services::runs(&state.db, m.id, 1)
         .await?
@@ -127,6 +139,7 @@ pub async fn update(
     caller.authorize(Operation::EditServices)?;
     check_definition(&req.definition)?;
     let m = service_of(state, req.id).await?;
+    refuse_slot(&m)?;
     let siblings = repo::services::of_project(&state.db, m.project_id).await?;
     check_dependencies(&req.definition, Some(m.id), &siblings)?;
     if req.definition.name != m.name && repo::services::state(&m).is_active() {
@@ -154,6 +167,7 @@ pub async fn update(
 pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
     caller.authorize(Operation::EditServices)?;
     let m = service_of(state, id).await?;
+    refuse_slot(&m)?;
     if repo::services::state(&m).is_active() || state.runtime.is_supervising(id) {
         return Err(AppError::conflict("stop the service before removing it").into());
     }

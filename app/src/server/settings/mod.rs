@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 33] = [
+pub const KEYS: [&str; 36] = [
     "bind",
     "data_dir",
     "site_root",
@@ -45,7 +45,10 @@ pub const KEYS: [&str; 33] = [
     "keep_runs",
     "pipeline_slots",
     "keep_pipeline_runs",
+    "keep_releases",
+    "public_bind",
     "shim_path",
+    "proxy_path",
     "sample_interval_ms",
     "llm_timeout_ms",
     "llm_token_budget",
@@ -113,8 +116,16 @@ pub struct Settings {
     pub pipeline_slots: u32,
     /// Finished runs kept per pipeline (with their logs and artifacts); older ones are removed.
     pub keep_pipeline_runs: u32,
+    /// Releases kept per project (with their files) besides pinned ones, the one serving and
+    /// the one a rollback would go to; older ones are pruned.
+    pub keep_releases: u32,
+    /// The address deployed services' public ports listen on (through `optimus-proxy`).
+    pub public_bind: std::net::IpAddr,
     /// The `optimus` executable that runs the log shim (default: this executable).
     pub shim_path: Option<PathBuf>,
+    /// The `optimus-proxy` executable (default: the one beside this executable, else this
+    /// executable as `optimus proxy`).
+    pub proxy_path: Option<PathBuf>,
     /// How often running services and the host are sampled, in milliseconds.
     pub sample_interval_ms: u64,
     /// How long one model request may take before the persona abstains, in milliseconds.
@@ -150,6 +161,8 @@ struct Defaults {
     keep_runs: u32,
     pipeline_slots: u32,
     keep_pipeline_runs: u32,
+    keep_releases: u32,
+    public_bind: &'static str,
     sample_interval_ms: u64,
     llm_timeout_ms: u64,
     llm_token_budget: u64,
@@ -177,6 +190,8 @@ const DEFAULTS: Defaults = Defaults {
     keep_runs: 10,
     pipeline_slots: 8,
     keep_pipeline_runs: 200,
+    keep_releases: 5,
+    public_bind: "0.0.0.0",
     sample_interval_ms: 2000,
     llm_timeout_ms: 30_000,
     llm_token_budget: 40_000,
@@ -413,6 +428,9 @@ impl Settings {
                 "keep_pipeline_runs",
                 "must be between 1 and 100000",
             ));
+        }
+        if !(1..=1000).contains(&self.keep_releases) {
+            return Err(invalid("keep_releases", "must be between 1 and 1000"));
         }
         if tracing_filter_is_invalid(&self.log) {
             return Err(invalid("log", "is not a valid log filter"));

@@ -20,6 +20,12 @@ pub struct Model {
     pub updated_at: ChronoDateTimeUtc,
     /// The instance supervising it now (see `crate::server::instances`).
     pub supervisor: Option<String>,
+    /// Set on a deployed release's instance of a service (a "slot", named `<name>@d<id>`): the
+    /// deployment that started it. Such rows are managed by deployments, not listed with the
+    /// project's own services.
+    pub deployment_id: Option<i64>,
+    /// The folder a slot runs in (its release), instead of the project's folder.
+    pub root: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -83,16 +83,76 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<service::
     service::Entity::find_by_id(id).one(db).await
 }
 
-/// A project's services, by name.
+/// A project's own services (not its deployed releases' instances), by name.
 pub async fn of_project(
     db: &impl ConnectionTrait,
     project_id: i64,
 ) -> Result<Vec<service::Model>, DbErr> {
     service::Entity::find()
         .filter(service::Column::ProjectId.eq(project_id))
+        .filter(service::Column::DeploymentId.is_null())
         .order_by_asc(service::Column::Name)
         .all(db)
         .await
+}
+
+/// The services `svc` runs beside: the project's own, or for a deployed instance those its
+/// deployment started.
+pub async fn siblings(
+    db: &impl ConnectionTrait,
+    svc: &service::Model,
+) -> Result<Vec<service::Model>, DbErr> {
+    match svc.deployment_id {
+        None => of_project(db, svc.project_id).await,
+        Some(d) => of_deployment(db, d).await,
+    }
+}
+
+/// The instances a deployment started, by name.
+pub async fn of_deployment(
+    db: &impl ConnectionTrait,
+    deployment_id: i64,
+) -> Result<Vec<service::Model>, DbErr> {
+    service::Entity::find()
+        .filter(service::Column::DeploymentId.eq(deployment_id))
+        .order_by_asc(service::Column::Name)
+        .all(db)
+        .await
+}
+
+/// The name a service goes by in its definition and its siblings' variables: a deployed
+/// instance `web@d12` is `web`.
+pub fn base_name(m: &service::Model) -> &str {
+    m.name.split('@').next().unwrap_or(&m.name)
+}
+
+/// Adds a deployed release's instance of a service: named `<name>@d<deployment>`, running in
+/// `root`, with a port from the registry when the service has one.
+pub async fn insert_slot(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    deployment_id: i64,
+    def: &ServiceDefinition,
+    root: &str,
+    now: DateTime<Utc>,
+) -> Result<service::Model, DbErr> {
+    service::ActiveModel {
+        project_id: Set(project_id),
+        name: Set(format!("{}@d{deployment_id}", def.name)),
+        origin: Set("deployment".into()),
+        definition: Set(serde_json::to_string(def).unwrap_or_else(|_| "{}".into())),
+        allocated_port: Set(None),
+        state: Set(ServiceState::Stopped.as_str().into()),
+        message: Set(None),
+        restarts: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deployment_id: Set(Some(deployment_id)),
+        root: Set(Some(root.to_owned())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
 }
 
 /// Every service (the port registry and reconciliation read them all).
@@ -469,6 +529,8 @@ mod tests {
             created_at: Utc::now(),
             updated_at: Utc::now(),
             supervisor: None,
+            deployment_id: None,
+            root: None,
         };
         let err = definition(&svc)
             .err()

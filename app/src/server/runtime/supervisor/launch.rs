@@ -92,16 +92,17 @@ async fn wait_for_dependencies(
         if def.depends_on.is_empty() {
             return true;
         }
-        let siblings = repo::services::of_project(&state.db, svc.project_id)
+        let siblings = repo::services::siblings(&state.db, svc)
             .await
             .unwrap_or_default();
         let waiting: Vec<String> = def
             .depends_on
             .iter()
             .filter(|d| {
-                !siblings
-                    .iter()
-                    .any(|s| &s.name == *d && repo::services::state(s) == ServiceState::Ready)
+                !siblings.iter().any(|s| {
+                    repo::services::base_name(s) == d.as_str()
+                        && repo::services::state(s) == ServiceState::Ready
+                })
             })
             .cloned()
             .collect();
@@ -138,7 +139,9 @@ async fn launch(
     project: &Project,
     attempt: u32,
 ) -> Result<service_run::Model, String> {
-    let cwd = Path::new(&project.path).join(&def.cwd);
+    // A deployed release's instance runs in its release folder, never the working folder.
+    let root = svc.root.as_deref().unwrap_or(&project.path);
+    let cwd = Path::new(root).join(&def.cwd);
     if !cwd.is_dir() {
         return Err(format!("working folder {} does not exist", cwd.display()));
     }
@@ -154,7 +157,7 @@ async fn launch(
             return Err(why);
         }
     }
-    let siblings = repo::services::of_project(&state.db, svc.project_id)
+    let siblings = repo::services::siblings(&state.db, svc)
         .await
         .map_err(|e| e.to_string())?;
     let active = environments::resolved(state, svc.project_id)

@@ -24,7 +24,10 @@ pub(super) fn environment(
         .collect();
     for s in siblings {
         if let (Some(p), _) = ports::held_port(s) {
-            env.insert(port_var(&s.name), p.to_string());
+            env.insert(
+                port_var(crate::server::runtime::repo::services::base_name(s)),
+                p.to_string(),
+            );
         }
     }
     env.extend(active.vars.clone());
