@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The service every test deploys: answers every GET with the text of `version.txt` (500 when
-/// `mode.txt` says `fail`), `/slow` after a second, on `$PORT`.
+/// `mode.txt`, or `mode-<argument>.txt`, says `fail`), `/slow` after a second, on `$PORT`.
 const SERVER: &str = r#"
-import http.server, os, time
+import http.server, os, sys, time
 port = int(os.environ["PORT"])
 version = open("version.txt").read().strip()
-mode = open("mode.txt").read().strip() if os.path.exists("mode.txt") else "ok"
+mode_file = "mode-%s.txt" % sys.argv[1] if len(sys.argv) > 1 else "mode.txt"
+mode = open(mode_file).read().strip() if os.path.exists(mode_file) else "ok"
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def do_GET(self):
@@ -731,4 +732,127 @@ async fn deploying_what_cannot_be_deployed_is_refused_and_changes_nothing() {
         )
         .await;
     assert_eq!(list.body, json!([]));
+}
+
+#[tokio::test]
+async fn a_multi_service_project_deploys_as_one_unit_in_dependency_order_and_rolls_back_together() {
+    let (app, token) = setup().await;
+    let app = &app;
+    let _guard = app.guard();
+    let token = token.as_str();
+    let s = site(app, token, json!({"watch_secs": 0, "ready_passes": 1})).await;
+    let api_public = free_port();
+    let api = service(app, token, s.project, "api", api_public, json!({"watch_secs": 0})).await;
+    // web depends on api, and reads the api's own flag file.
+    let web_def = |watch: u32| json!({"name": "web", "command": "exec python3 serve.py web",
+        "allocate_port": true, "public_port": s.public, "depends_on": ["api"],
+        "deploy": {"watch_secs": watch, "min_requests": 5, "max_5xx_percent": 50}});
+    let r = app
+        .post_anon("services/update", json!({"id": s.service, "definition": web_def(0)}), Some(token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let first = deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
+    let order: Vec<&str> = first["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .filter(|n| n.starts_with("start"))
+        .collect();
+    assert_eq!(order, ["start api", "start web"], "{first}");
+    assert_eq!(fetch(api_public, "/").await, Ok((200, "v1".into())));
+    assert_eq!(fetch(s.public, "/").await, Ok((200, "v1".into())));
+
+    // Release 2: api is fine, web answers 500: both go back.
+    let r = app
+        .post_anon("services/update", json!({"id": s.service, "definition": web_def(30)}), Some(token))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    s.write("version.txt", "v2");
+    s.write("mode-web.txt", "fail");
+    let id = deploy(app, token, json!({"project_id": s.project})).await;
+    eventually(Duration::from_secs(30), "web serves v2", || async move {
+        (fetch(s.public, "/").await == Ok((500, "v2".into()))).then_some(())
+    })
+    .await;
+    assert_eq!(fetch(api_public, "/").await, Ok((200, "v2".into())), "api switched too");
+    // Traffic to web (its 5xx share decides), until it is back on v1.
+    eventually(Duration::from_secs(10), "web is back on v1", || async move {
+        (fetch(s.public, "/").await == Ok((200, "v1".into()))).then_some(())
+    })
+    .await;
+    let d = ended(app, token, id, Duration::from_secs(30)).await;
+    assert_eq!(d["status"], "rolled_back", "{d}");
+    assert!(d["reason"].as_str().unwrap_or_default().contains("`web`"), "{d}");
+    assert_eq!(fetch(api_public, "/").await, Ok((200, "v1".into())), "api rolled back with web");
+    assert_eq!(fetch(s.public, "/").await, Ok((200, "v1".into())));
+    let _ = api;
+}
+
+/// `optimus-proxy` is its own process: Optimus killed with SIGKILL and started again drops no
+/// request to a deployed service, and the next deployment goes on through the same proxy.
+#[tokio::test]
+async fn the_proxy_keeps_serving_while_optimus_is_killed_and_started_again() {
+    use crate::faults::{ok, port_block, serve, setup_owner};
+    let data = tempfile::tempdir().expect("data");
+    let database = crate::helpers::fresh_database(data.path()).await;
+    let _guard = crate::helpers::ServiceGuard::for_data_dir(data.path());
+    let block = port_block(34500, 20);
+    let extra = [
+        ("OPTIMUS_PROXY_PATH", env!("CARGO_BIN_EXE_optimus-proxy").to_owned()),
+        ("OPTIMUS_PUBLIC_BIND", "127.0.0.1".to_owned()),
+    ];
+    let server = serve(data.path(), &database, block, &extra).await;
+    let addr = server.addr.clone();
+    let token = setup_owner(&addr).await;
+    let dir = tempfile::tempdir().expect("project");
+    std::fs::write(dir.path().join("serve.py"), SERVER).expect("serve.py");
+    std::fs::write(dir.path().join("version.txt"), "v1").expect("version");
+    let project = ok(&addr, "projects/create", json!({"path": dir.path()}), &token).await["id"]
+        .as_i64()
+        .expect("project");
+    let public = free_port();
+    ok(&addr, "services/create", json!({"project_id": project, "definition": {
+        "name": "web", "command": "exec python3 serve.py", "allocate_port": true,
+        "public_port": public, "deploy": {"watch_secs": 0, "ready_passes": 1}}}), &token)
+    .await;
+    let wait = |addr: String, token: String, id: i64| async move {
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            let d = ok(&addr, "deployments/get", json!({"id": id}), &token).await;
+            if d["status"] != "queued" && d["status"] != "running" {
+                return d;
+            }
+            assert!(Instant::now() < until, "deployment {id} never ended");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let d = ok(&addr, "deployments/deploy", json!({"project_id": project}), &token).await;
+    let d = wait(addr.clone(), token.clone(), d["id"].as_i64().expect("id")).await;
+    assert_eq!(d["status"], "succeeded", "{d}");
+
+    let traffic = load(public);
+    let mut server = server;
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    // Requests answered while no Optimus runs at all.
+    let at_kill = traffic.count.load(Ordering::Relaxed);
+    eventually(Duration::from_secs(10), "requests while Optimus is down", || {
+        let count = traffic.count.clone();
+        async move { (count.load(Ordering::Relaxed) >= at_kill + 10).then_some(()) }
+    })
+    .await;
+    let restarted = serve(data.path(), &database, block, &extra).await;
+    let addr = restarted.addr.clone();
+    let (seen, failures, count) = traffic.finish().await;
+    assert!(failures.is_empty(), "{} of {count} failed: {failures:?}", failures.len());
+    assert_eq!(seen, ["v1"]);
+
+    // The restarted Optimus deploys through the same proxy.
+    let token = crate::faults::login(&addr).await;
+    std::fs::write(dir.path().join("version.txt"), "v2").expect("version");
+    let d = ok(&addr, "deployments/deploy", json!({"project_id": project}), &token).await;
+    let d = wait(addr.clone(), token.clone(), d["id"].as_i64().expect("id")).await;
+    assert_eq!(d["status"], "succeeded", "{d}");
+    assert_eq!(fetch(public, "/").await, Ok((200, "v2".into())));
 }

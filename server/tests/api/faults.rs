@@ -243,6 +243,14 @@ pub(crate) async fn setup_owner(addr: &str) -> String {
     setup["token"].as_str().expect("token").to_owned()
 }
 
+/// A session of the owner made by [`setup_owner`] (on a restarted instance, say).
+pub(crate) async fn login(addr: &str) -> String {
+    let body = json!({"username": "owner", "password": PASSWORD});
+    let (status, session) = post(addr, "auth/login", body, None).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    session["token"].as_str().expect("token").to_owned()
+}
+
 /// A project folder with `services` (name, command) defined: the folder, the project id and the
 /// service ids in order.
 pub(crate) async fn project_with(
