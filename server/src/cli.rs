@@ -1,4 +1,4 @@
-//! The command line: `optimus [serve|migrate|user create]`.
+//! The command line: `optimus [serve|migrate|user create|deploy|health]`.
 
 use crate::startup::Application;
 use crate::telemetry;
@@ -44,6 +44,8 @@ pub enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// Deploy a project (or roll it back) through a running Optimus, and follow it.
+    Deploy(crate::deploy_cli::DeployArgs),
     /// Internal: own one service run's output (started by Optimus, spec on stdin).
     #[command(hide = true)]
     Shim,
@@ -107,6 +109,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let served = app.run_until_stopped().await;
             telemetry.shutdown().await;
             served
+        }
+        Command::Deploy(args) => {
+            let url = health_url(settings.bind);
+            let base = url.trim_end_matches("/healthz").to_owned();
+            std::process::exit(crate::deploy_cli::run(args, base).await)
         }
         Command::Health { url } => {
             let url = url.unwrap_or_else(|| health_url(settings.bind));

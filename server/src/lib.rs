@@ -4,6 +4,7 @@
 pub mod api_guard;
 pub mod artifact_download;
 pub mod cli;
+pub mod deploy_cli;
 pub mod events;
 pub mod export;
 pub mod hooks;

@@ -742,13 +742,27 @@ async fn a_multi_service_project_deploys_as_one_unit_in_dependency_order_and_rol
     let token = token.as_str();
     let s = site(app, token, json!({"watch_secs": 0, "ready_passes": 1})).await;
     let api_public = free_port();
-    let api = service(app, token, s.project, "api", api_public, json!({"watch_secs": 0})).await;
+    let api = service(
+        app,
+        token,
+        s.project,
+        "api",
+        api_public,
+        json!({"watch_secs": 0}),
+    )
+    .await;
     // web depends on api, and reads the api's own flag file.
-    let web_def = |watch: u32| json!({"name": "web", "command": "exec python3 serve.py web",
+    let web_def = |watch: u32| {
+        json!({"name": "web", "command": "exec python3 serve.py web",
         "allocate_port": true, "public_port": s.public, "depends_on": ["api"],
-        "deploy": {"watch_secs": watch, "min_requests": 5, "max_5xx_percent": 50}});
+        "deploy": {"watch_secs": watch, "min_requests": 5, "max_5xx_percent": 50}})
+    };
     let r = app
-        .post_anon("services/update", json!({"id": s.service, "definition": web_def(0)}), Some(token))
+        .post_anon(
+            "services/update",
+            json!({"id": s.service, "definition": web_def(0)}),
+            Some(token),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let first = deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
@@ -765,7 +779,11 @@ async fn a_multi_service_project_deploys_as_one_unit_in_dependency_order_and_rol
 
     // Release 2: api is fine, web answers 500: both go back.
     let r = app
-        .post_anon("services/update", json!({"id": s.service, "definition": web_def(30)}), Some(token))
+        .post_anon(
+            "services/update",
+            json!({"id": s.service, "definition": web_def(30)}),
+            Some(token),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     s.write("version.txt", "v2");
@@ -775,16 +793,29 @@ async fn a_multi_service_project_deploys_as_one_unit_in_dependency_order_and_rol
         (fetch(s.public, "/").await == Ok((500, "v2".into()))).then_some(())
     })
     .await;
-    assert_eq!(fetch(api_public, "/").await, Ok((200, "v2".into())), "api switched too");
+    assert_eq!(
+        fetch(api_public, "/").await,
+        Ok((200, "v2".into())),
+        "api switched too"
+    );
     // Traffic to web (its 5xx share decides), until it is back on v1.
-    eventually(Duration::from_secs(10), "web is back on v1", || async move {
-        (fetch(s.public, "/").await == Ok((200, "v1".into()))).then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "web is back on v1",
+        || async move { (fetch(s.public, "/").await == Ok((200, "v1".into()))).then_some(()) },
+    )
     .await;
     let d = ended(app, token, id, Duration::from_secs(30)).await;
     assert_eq!(d["status"], "rolled_back", "{d}");
-    assert!(d["reason"].as_str().unwrap_or_default().contains("`web`"), "{d}");
-    assert_eq!(fetch(api_public, "/").await, Ok((200, "v1".into())), "api rolled back with web");
+    assert!(
+        d["reason"].as_str().unwrap_or_default().contains("`web`"),
+        "{d}"
+    );
+    assert_eq!(
+        fetch(api_public, "/").await,
+        Ok((200, "v1".into())),
+        "api rolled back with web"
+    );
     assert_eq!(fetch(s.public, "/").await, Ok((200, "v1".into())));
     let _ = api;
 }
@@ -799,7 +830,10 @@ async fn the_proxy_keeps_serving_while_optimus_is_killed_and_started_again() {
     let _guard = crate::helpers::ServiceGuard::for_data_dir(data.path());
     let block = port_block(34500, 20);
     let extra = [
-        ("OPTIMUS_PROXY_PATH", env!("CARGO_BIN_EXE_optimus-proxy").to_owned()),
+        (
+            "OPTIMUS_PROXY_PATH",
+            env!("CARGO_BIN_EXE_optimus-proxy").to_owned(),
+        ),
         ("OPTIMUS_PUBLIC_BIND", "127.0.0.1".to_owned()),
     ];
     let server = serve(data.path(), &database, block, &extra).await;
@@ -808,13 +842,24 @@ async fn the_proxy_keeps_serving_while_optimus_is_killed_and_started_again() {
     let dir = tempfile::tempdir().expect("project");
     std::fs::write(dir.path().join("serve.py"), SERVER).expect("serve.py");
     std::fs::write(dir.path().join("version.txt"), "v1").expect("version");
-    let project = ok(&addr, "projects/create", json!({"path": dir.path()}), &token).await["id"]
+    let project = ok(
+        &addr,
+        "projects/create",
+        json!({"path": dir.path()}),
+        &token,
+    )
+    .await["id"]
         .as_i64()
         .expect("project");
     let public = free_port();
-    ok(&addr, "services/create", json!({"project_id": project, "definition": {
+    ok(
+        &addr,
+        "services/create",
+        json!({"project_id": project, "definition": {
         "name": "web", "command": "exec python3 serve.py", "allocate_port": true,
-        "public_port": public, "deploy": {"watch_secs": 0, "ready_passes": 1}}}), &token)
+        "public_port": public, "deploy": {"watch_secs": 0, "ready_passes": 1}}}),
+        &token,
+    )
     .await;
     let wait = |addr: String, token: String, id: i64| async move {
         let until = Instant::now() + Duration::from_secs(60);
@@ -827,7 +872,13 @@ async fn the_proxy_keeps_serving_while_optimus_is_killed_and_started_again() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    let d = ok(&addr, "deployments/deploy", json!({"project_id": project}), &token).await;
+    let d = ok(
+        &addr,
+        "deployments/deploy",
+        json!({"project_id": project}),
+        &token,
+    )
+    .await;
     let d = wait(addr.clone(), token.clone(), d["id"].as_i64().expect("id")).await;
     assert_eq!(d["status"], "succeeded", "{d}");
 
@@ -837,22 +888,109 @@ async fn the_proxy_keeps_serving_while_optimus_is_killed_and_started_again() {
     let _ = server.child.wait();
     // Requests answered while no Optimus runs at all.
     let at_kill = traffic.count.load(Ordering::Relaxed);
-    eventually(Duration::from_secs(10), "requests while Optimus is down", || {
-        let count = traffic.count.clone();
-        async move { (count.load(Ordering::Relaxed) >= at_kill + 10).then_some(()) }
-    })
+    eventually(
+        Duration::from_secs(10),
+        "requests while Optimus is down",
+        || {
+            let count = traffic.count.clone();
+            async move { (count.load(Ordering::Relaxed) >= at_kill + 10).then_some(()) }
+        },
+    )
     .await;
     let restarted = serve(data.path(), &database, block, &extra).await;
     let addr = restarted.addr.clone();
     let (seen, failures, count) = traffic.finish().await;
-    assert!(failures.is_empty(), "{} of {count} failed: {failures:?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {count} failed: {failures:?}",
+        failures.len()
+    );
     assert_eq!(seen, ["v1"]);
 
     // The restarted Optimus deploys through the same proxy.
     let token = crate::faults::login(&addr).await;
     std::fs::write(dir.path().join("version.txt"), "v2").expect("version");
-    let d = ok(&addr, "deployments/deploy", json!({"project_id": project}), &token).await;
+    let d = ok(
+        &addr,
+        "deployments/deploy",
+        json!({"project_id": project}),
+        &token,
+    )
+    .await;
     let d = wait(addr.clone(), token.clone(), d["id"].as_i64().expect("id")).await;
     assert_eq!(d["status"], "succeeded", "{d}");
     assert_eq!(fetch(public, "/").await, Ok((200, "v2".into())));
+}
+
+/// `optimus deploy` with a token: follows the deployment step by step; exit 0 when it
+/// succeeded, 1 when it failed.
+#[tokio::test]
+async fn the_deploy_command_follows_a_deployment_and_exits_by_its_outcome() {
+    let (app, token) = setup().await;
+    let app = &app;
+    let _guard = app.guard();
+    let s = site(app, &token, json!({"watch_secs": 0, "ready_passes": 1})).await;
+    let name = app
+        .post_anon("projects/get", json!({"id": s.project}), Some(&token))
+        .await
+        .body["name"]
+        .as_str()
+        .expect("name")
+        .to_owned();
+    let run = |args: Vec<String>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_optimus"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("OPTIMUS_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.arg("deploy")
+            .args(args)
+            .arg("--url")
+            .arg(&app.addr)
+            .env("OPTIMUS_TOKEN", &token)
+            .env("OPTIMUS_DATA_DIR", app.settings.data_dir.join("cli"));
+        async move {
+            tokio::task::spawn_blocking(move || cmd.output())
+                .await
+                .expect("join")
+                .expect("run optimus deploy")
+        }
+    };
+    let out = run(vec![name.clone()]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("✓ start web"), "{text}");
+    assert!(text.contains("succeeded: release 1 serves"), "{text}");
+    assert_eq!(fetch(s.public, "/").await, Ok((200, "v1".into())));
+
+    let out = run(vec![s.project.to_string(), "--release".into(), "7".into()]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("release 7"),
+        "{out:?}"
+    );
+
+    let r = app
+        .post_anon(
+            "services/update",
+            json!({"id": s.service, "definition": {
+            "name": "web", "command": "exec false", "allocate_port": true, "public_port": s.public,
+            "deploy": {"ready_timeout_secs": 2}}}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let out = run(vec![s.project.to_string()]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("failed: `web` did not become ready"),
+        "{text}"
+    );
 }

@@ -55,6 +55,10 @@ pub const KEYS: [&str; 36] = [
     "otlp_endpoint",
 ];
 
+/// `OPTIMUS_*` variables that are not settings but what the command line's client commands
+/// read (`optimus deploy`): the address to ask and the token to ask with.
+const CLIENT_VARS: [&str; 3] = ["url", "token", "config"];
+
 /// Validated settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -239,7 +243,10 @@ impl Settings {
         for (key, _) in std::env::vars() {
             if let Some(rest) = key.strip_prefix("OPTIMUS_") {
                 let rest = rest.to_ascii_lowercase();
-                if !KEYS.contains(&rest.as_str()) && !rest.starts_with("test_") {
+                if !KEYS.contains(&rest.as_str())
+                    && !rest.starts_with("test_")
+                    && !CLIENT_VARS.contains(&rest.as_str())
+                {
                     eprintln!("warning: ignoring unknown environment variable {key}");
                 }
             }
