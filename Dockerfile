@@ -5,7 +5,8 @@
 # Build arguments:
 #   RUNTIME_BASE  the runtime stage's base (default debian:bookworm-slim; any Debian bookworm).
 #   BINARIES      `build` (default) compiles here; `prebuilt` takes prebuilt/optimus,
-#                 prebuilt/optimus-shim (stripped) and prebuilt/site/ from the context instead. The test
+#                 prebuilt/optimus-shim, prebuilt/optimus-proxy (stripped) and prebuilt/site/ from
+#                 the context instead. The test
 #                 command uses it to put its own release build into this same runtime stage
 #                 (scripts/container.sh), as no Rust toolchain can be fetched inside a build there.
 ARG RUNTIME_BASE=debian:bookworm-slim
@@ -22,8 +23,8 @@ ENV CARGO_TARGET_DIR=/src/target
 # backtrace.
 RUN bash scripts/build.sh \
  && mkdir -p /out \
- && cp target/release/optimus target/release/optimus-shim /out/ \
- && strip /out/optimus /out/optimus-shim \
+ && cp target/release/optimus target/release/optimus-shim target/release/optimus-proxy /out/ \
+ && strip /out/optimus /out/optimus-shim /out/optimus-proxy \
  && cp -r target/site /out/site
 
 FROM scratch AS prebuilt
@@ -43,7 +44,7 @@ RUN apt-get update \
  && chown optimus:optimus /var/lib/optimus
 LABEL org.opencontainers.image.title="optimus" \
       org.opencontainers.image.description="A self-hosted control center for software projects"
-COPY --from=binaries /out/optimus /out/optimus-shim /usr/local/bin/
+COPY --from=binaries /out/optimus /out/optimus-shim /out/optimus-proxy /usr/local/bin/
 COPY --from=binaries /out/site /usr/share/optimus/site
 ENV OPTIMUS_BIND=0.0.0.0:8005 \
     OPTIMUS_DATA_DIR=/var/lib/optimus \

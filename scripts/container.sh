@@ -23,7 +23,8 @@ SERVICES="optimus-ci/services:bookworm"
 IMAGE="optimus:ci"
 PASSWORD="correct horse battery staple"
 
-[ -x "$TARGET/release/optimus" ] && [ -x "$TARGET/release/optimus-shim" ] && [ -d "$ROOT/target/site/pkg" ] ||
+[ -x "$TARGET/release/optimus" ] && [ -x "$TARGET/release/optimus-shim" ] &&
+  [ -x "$TARGET/release/optimus-proxy" ] && [ -d "$ROOT/target/site/pkg" ] ||
   fail "no release build: run scripts/build.sh first"
 
 APT_UPDATED=""
@@ -102,8 +103,10 @@ cleanup() {
 trap cleanup EXIT
 cp Dockerfile "$context/Dockerfile"
 mkdir -p "$context/prebuilt"
-cp "$TARGET/release/optimus" "$TARGET/release/optimus-shim" "$context/prebuilt/"
-strip "$context/prebuilt/optimus" "$context/prebuilt/optimus-shim"   # as the build stage does
+cp "$TARGET/release/optimus" "$TARGET/release/optimus-shim" "$TARGET/release/optimus-proxy" \
+  "$context/prebuilt/"
+# As the build stage does.
+strip "$context/prebuilt/optimus" "$context/prebuilt/optimus-shim" "$context/prebuilt/optimus-proxy"
 cp -r "$ROOT/target/site" "$context/prebuilt/site"
 "$DOCKER" build -q --network host --build-arg RUNTIME_BASE="$BASE" --build-arg BINARIES=prebuilt \
   -t "$IMAGE" "$context" >/dev/null
