@@ -2,7 +2,7 @@
 
 use crate::models::deployments::{
     DeployRequest, DeploymentInfo, DeploymentRequest, PinReleaseRequest, ProjectDeploymentsRequest,
-    ReleaseDiff, ReleaseDiffRequest, ReleaseInfo, RollbackRequest,
+    RecentDeploymentsRequest, ReleaseDiff, ReleaseDiffRequest, ReleaseInfo, RollbackRequest,
 };
 
 endpoint! {
@@ -47,6 +47,15 @@ endpoint! {
     pub async fn list_deployments(request: ProjectDeploymentsRequest) -> Vec<DeploymentInfo> {
         use crate::server::deployments;
         Ok(deployments::list(&state, &caller, request.project_id).await?)
+    }
+}
+
+endpoint! {
+    /// The latest deployments of every project, newest first
+    "deployments/recent", requires ReadDeployments, |state, caller|
+    pub async fn recent_deployments(request: RecentDeploymentsRequest) -> Vec<DeploymentInfo> {
+        use crate::server::deployments;
+        Ok(deployments::recent(&state, &caller, request.limit).await?)
     }
 }
 

@@ -23,7 +23,7 @@ struct NavItem {
     requires: Option<Operation>,
 }
 
-const NAV: [NavItem; 7] = [
+const NAV: [NavItem; 8] = [
     NavItem {
         href: "/",
         label: "Dashboard",
@@ -38,6 +38,11 @@ const NAV: [NavItem; 7] = [
         href: "/pipelines",
         label: "Pipelines",
         requires: Some(Operation::ReadPipelines),
+    },
+    NavItem {
+        href: "/deployments",
+        label: "Deployments",
+        requires: Some(Operation::ReadDeployments),
     },
     NavItem {
         href: "/council",
@@ -147,6 +152,7 @@ pub fn Layout(
                     "p" => Some("/projects"),
                     "c" if Operation::ReadCouncil.allowed_for(role) => Some("/council"),
                     "l" if Operation::ReadPipelines.allowed_for(role) => Some("/pipelines"),
+                    "e" if Operation::ReadDeployments.allowed_for(role) => Some("/deployments"),
                     "t" => Some("/tokens"),
                     "u" if Operation::ListUsers.allowed_for(role) => Some("/users"),
                     "a" if Operation::ReadAudit.allowed_for(role) => Some("/audit"),

@@ -32,7 +32,7 @@ pub struct Command {
 }
 
 /// Every command.
-pub const COMMANDS: [Command; 13] = [
+pub const COMMANDS: [Command; 14] = [
     Command {
         id: "go-dashboard",
         label: "Go to dashboard",
@@ -60,6 +60,13 @@ pub const COMMANDS: [Command; 13] = [
         keys: "g l",
         requires: Some(Operation::ReadPipelines),
         action: CommandAction::Go("/pipelines"),
+    },
+    Command {
+        id: "go-deployments",
+        label: "Go to deployments",
+        keys: "g e",
+        requires: Some(Operation::ReadDeployments),
+        action: CommandAction::Go("/deployments"),
     },
     Command {
         id: "add-workspace",

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// A shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 17] = [
+pub const SHORTCUTS: [(&str, &str); 19] = [
     ("Ctrl/⌘ K", "Open the command palette"),
     ("?", "Show this list"),
     ("Esc", "Close a dialog"),
@@ -19,6 +19,11 @@ pub const SHORTCUTS: [(&str, &str); 17] = [
     ("r", "Restart all of a project's services (on its page)"),
     ("g c", "Go to the council"),
     ("g l", "Go to pipelines"),
+    ("g e", "Go to deployments"),
+    (
+        "D B",
+        "Deploy, or roll back to the release before (on a project's Deployments tab)",
+    ),
     (
         "c r f a",
         "Cancel, rerun, rerun from the failed step, approve (on a run's page)",

@@ -208,6 +208,8 @@ pub struct DeployStep {
 pub struct DeploymentInfo {
     pub id: i64,
     pub project_id: i64,
+    /// The project's name.
+    pub project: String,
     /// The release number it deploys.
     pub release: i64,
     /// `deploy` or `rollback`.
@@ -304,6 +306,16 @@ pub struct DeploymentRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProjectDeploymentsRequest {
     pub project_id: i64,
+}
+
+/// Asks for the latest deployments of every project.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecentDeploymentsRequest {
+    /// How many at most (1–200, default 50).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 200))]
+    pub limit: Option<i64>,
 }
 
 /// Pins a release (kept whatever the retention) or unpins it.

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod council;
+pub mod deployments;
 pub mod error;
 pub mod home;
 pub mod login;

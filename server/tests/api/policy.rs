@@ -157,6 +157,7 @@ const POLICY: &[Rule] = &[
     rule("deployments/rollback", OPERATOR, D),
     rule("deployments/get", VIEWER, R),
     rule("deployments/list", VIEWER, R),
+    rule("deployments/recent", VIEWER, R),
     rule("deployments/releases", VIEWER, R),
     rule("deployments/pin", OPERATOR, D),
     rule("deployments/diff", VIEWER, R),
@@ -509,6 +510,7 @@ impl World<'_> {
                 json!({"run_id": run, "step": "gate", "approve": true})
             }
             ("deployments/deploy", _) => json!({"project_id": self.project().await}),
+            ("deployments/recent", _) => json!({"limit": 10}),
             ("deployments/list" | "deployments/releases", _) => {
                 json!({"project_id": self.project().await})
             }

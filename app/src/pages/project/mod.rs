@@ -1,10 +1,11 @@
 //! One project's page: its header (facts at a glance, actions) and tabs kept in the URL
-//! (`?tab=`): overview, services and logs, pipelines, environments, council. Each tab owns its data, so a
+//! (`?tab=`): overview, services and logs, pipelines, deployments, environments, council. Each tab owns its data, so a
 //! reload of the project (after an edit or a live change) never rebuilds the panels below it.
 
 mod actions;
 mod council;
 mod dependencies;
+mod deployments;
 mod environments;
 mod overview;
 mod pipelines;
@@ -30,6 +31,8 @@ pub enum Tab {
     Services,
     /// Pipelines: define, run with parameters, the latest runs and schedules.
     Pipelines,
+    /// Deployments: deploy, roll back, the history and the releases.
+    Deployments,
     /// Environments and secrets.
     Environments,
     /// The council's decisions about the project.
@@ -38,10 +41,11 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Overview,
         Tab::Services,
         Tab::Pipelines,
+        Tab::Deployments,
         Tab::Environments,
         Tab::Council,
     ];
@@ -60,6 +64,7 @@ impl Tab {
             Tab::Overview => "overview",
             Tab::Services => "services",
             Tab::Pipelines => "pipelines",
+            Tab::Deployments => "deployments",
             Tab::Environments => "environments",
             Tab::Council => "council",
         }
@@ -71,6 +76,7 @@ impl Tab {
             Tab::Overview => "Overview",
             Tab::Services => "Services & logs",
             Tab::Pipelines => "Pipelines",
+            Tab::Deployments => "Deployments",
             Tab::Environments => "Environments",
             Tab::Council => "Council",
         }
@@ -185,6 +191,7 @@ pub fn ProjectPage() -> impl IntoView {
                 Tab::Overview => view! { <overview::OverviewTab id project version /> }.into_any(),
                 Tab::Services => view! { <services::ServicesPanel project_id=id /> }.into_any(),
                 Tab::Pipelines => view! { <pipelines::PipelinesTab project_id=id /> }.into_any(),
+                Tab::Deployments => view! { <deployments::DeploymentsTab project_id=id /> }.into_any(),
                 Tab::Environments => view! { <environments::EnvironmentsPanel project_id=id /> }.into_any(),
                 Tab::Council => view! { <council::CouncilTab id /> }.into_any(),
             }

@@ -244,6 +244,22 @@ pub async fn list(
     Ok(out)
 }
 
+/// The latest deployments of every project, newest first.
+pub async fn recent(
+    state: &AppState,
+    caller: &Caller,
+    limit: Option<i64>,
+) -> ServerResult<Vec<DeploymentInfo>> {
+    caller.authorize(Operation::ReadDeployments)?;
+    let limit = u64::try_from(limit.unwrap_or(50).clamp(1, 200)).unwrap_or(50);
+    let rows = repo::deployments::recent(&state.db, limit).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for d in rows {
+        out.push(info(state, d).await?);
+    }
+    Ok(out)
+}
+
 /// A project's releases, newest first.
 pub async fn list_releases(
     state: &AppState,
@@ -333,9 +349,14 @@ pub(super) async fn info(state: &AppState, d: deployment::Model) -> ServerResult
         Some(id) => repo::releases::find(&state.db, id).await?.map(|r| r.number),
         None => None,
     };
+    let project = catalog::find_project(&state.db, d.project_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
     Ok(DeploymentInfo {
         id: d.id,
         project_id: d.project_id,
+        project,
         release: d.release_number,
         kind: d.kind,
         strategy: d.strategy,

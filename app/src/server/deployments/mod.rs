@@ -20,7 +20,7 @@ pub mod releases;
 pub mod repo;
 pub mod worker;
 
-pub use deploying::{deploy, diff, get, list, list_releases, pin, rollback};
+pub use deploying::{deploy, diff, get, list, list_releases, pin, recent, rollback};
 pub use worker::spawn as spawn_worker;
 
 use serde::{Deserialize, Serialize};
