@@ -188,7 +188,7 @@ pub enum ClientMessage {
 
 /// The topics a client may subscribe to; besides these, `logs:<service id>` carries one
 /// service's output and `pipeline-logs:<run id>` one pipeline run's.
-pub const TOPICS: [&str; 8] = [
+pub const TOPICS: [&str; 9] = [
     "audit",
     "users",
     "catalog",
@@ -197,6 +197,7 @@ pub const TOPICS: [&str; 8] = [
     "notifications",
     "council",
     "pipelines",
+    "deployments",
 ];
 
 /// Whether `topic` is one a client may subscribe to.
@@ -242,4 +243,21 @@ pub enum ServerMessage {
         /// Why.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_events_go_to_a_topic_clients_may_subscribe_to() {
+        let e = Event::DeploymentChanged {
+            deployment_id: 1,
+            project_id: 1,
+            release: 1,
+            status: crate::models::deployments::DeploymentStatus::Running,
+            step: None,
+        };
+        assert!(is_known_topic(&e.topic()), "{}", e.topic());
+    }
 }
