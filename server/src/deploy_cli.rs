@@ -22,6 +22,9 @@ pub struct DeployArgs {
     /// Make the release from this pipeline run's artifacts.
     #[arg(long)]
     pub pipeline_run: Option<i64>,
+    /// Ask the Council of Minds first (the token needs `write` too).
+    #[arg(long)]
+    pub council: bool,
     /// Optimus's address (default: this host's `bind` setting).
     #[arg(long, env = "OPTIMUS_URL")]
     pub url: Option<String>,
@@ -66,7 +69,8 @@ async fn deploy(args: DeployArgs, default_url: String) -> Result<i32, String> {
         api.call(
             "deployments/deploy",
             json!({"project_id": project, "release": args.release,
-                   "strategy": args.strategy, "pipeline_run_id": args.pipeline_run}),
+                   "strategy": args.strategy, "pipeline_run_id": args.pipeline_run,
+                   "council": args.council}),
         )
         .await?
     };
@@ -76,6 +80,13 @@ async fn deploy(args: DeployArgs, default_url: String) -> Result<i32, String> {
         d["release"],
         d["kind"].as_str().unwrap_or("deploy")
     );
+    if let Some(option) = d["council"]["option"].as_str() {
+        println!(
+            "  the council says {option} (confidence {:.2}, deliberation #{})",
+            d["council"]["confidence"].as_f64().unwrap_or_default(),
+            d["council"]["deliberation_id"]
+        );
+    }
     if args.no_wait {
         return Ok(0);
     }

@@ -227,6 +227,8 @@ pub struct DeploymentInfo {
     pub previous_release: Option<i64>,
     /// Who asked for it (none: Optimus itself, for an automatic rollback).
     pub triggered_by: Option<String>,
+    /// What the council said, when it was asked.
+    pub council: Option<CouncilVerdict>,
     pub steps: Vec<DeployStep>,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -282,6 +284,27 @@ pub struct DeployRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub pipeline_run_id: Option<i64>,
+    /// Ask the Council of Minds first (needs the `write` scope too): its verdict is kept with
+    /// the deployment; `defer` or `reject` stops it before anything starts; and how the
+    /// deployment ends is recorded as the deliberation's outcome.
+    #[serde(default)]
+    pub council: bool,
+}
+
+/// What the Council of Minds said before a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CouncilVerdict {
+    /// The deliberation.
+    pub deliberation_id: i64,
+    /// The option it chose (`proceed`, `proceed_with_conditions`, `defer`, `reject`), if any.
+    pub option: Option<String>,
+    /// Its calibrated confidence, 0–1.
+    pub confidence: f64,
+    /// The outcome recorded once the deployment ended (`proceed` when it stayed healthy,
+    /// `reject` when it failed or rolled back).
+    #[serde(default)]
+    pub outcome: Option<String>,
 }
 
 /// Rolls a project back to a kept release (default: the one before the current one).

@@ -95,6 +95,13 @@ async fn service(
     r.body["id"].as_i64().expect("service id")
 }
 
+/// Replaces service `id`'s definition.
+async fn redefine(app: &TestApp, token: &str, id: i64, definition: Value) {
+    let body = json!({"id": id, "definition": definition});
+    let r = app.post_anon("services/update", body, Some(token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
 async fn deploy(app: &TestApp, token: &str, body: Value) -> i64 {
     let r = app.post_anon("deployments/deploy", body, Some(token)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -288,14 +295,7 @@ async fn a_release_that_never_becomes_ready_never_gets_traffic_and_the_old_one_s
     let definition = json!({"name": "web", "command": "exec sleep 60", "allocate_port": true,
                             "public_port": s.public,
                             "deploy": {"ready_timeout_secs": 2, "watch_secs": 1}});
-    let r = app
-        .post_anon(
-            "services/update",
-            json!({"id": s.service, "definition": definition}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    redefine(app, token, s.service, definition).await;
     let traffic = load(s.public);
     let failed = deployed(app, token, json!({"project_id": s.project}), "failed").await;
     let (seen, failures, count) = traffic.finish().await;
@@ -346,28 +346,26 @@ async fn too_many_5xx_after_the_switch_roll_back_at_once_and_the_rollback_is_its
     )
     .await;
     // The first deployment has nothing to roll back to: make it quick.
-    let r = app
-        .post_anon(
-            "services/update",
-            json!({"id": s.service, "definition": {
+    redefine(
+        app,
+        token,
+        s.service,
+        json!({
             "name": "web", "command": "exec python3 serve.py", "allocate_port": true,
-            "public_port": s.public, "deploy": {"watch_secs": 0}}}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            "public_port": s.public, "deploy": {"watch_secs": 0}}),
+    )
+    .await;
     deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
-    let r = app
-        .post_anon(
-            "services/update",
-            json!({"id": s.service, "definition": {
+    redefine(
+        app,
+        token,
+        s.service,
+        json!({
             "name": "web", "command": "exec python3 serve.py", "allocate_port": true,
             "public_port": s.public,
-            "deploy": {"watch_secs": 30, "min_requests": 5, "max_5xx_percent": 50}}}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            "deploy": {"watch_secs": 30, "min_requests": 5, "max_5xx_percent": 50}}),
+    )
+    .await;
 
     s.write("version.txt", "v2");
     s.write("mode.txt", "fail");
@@ -429,16 +427,15 @@ async fn too_many_5xx_after_the_switch_roll_back_at_once_and_the_rollback_is_its
     // Release 1 serves on; the next deployment replaces it as usual.
     s.write("mode.txt", "ok");
     s.write("version.txt", "v3");
-    let r = app
-        .post_anon(
-            "services/update",
-            json!({"id": s.service, "definition": {
+    redefine(
+        app,
+        token,
+        s.service,
+        json!({
             "name": "web", "command": "exec python3 serve.py", "allocate_port": true,
-            "public_port": s.public, "deploy": {"watch_secs": 0}}}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            "public_port": s.public, "deploy": {"watch_secs": 0}}),
+    )
+    .await;
     deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
     assert_eq!(fetch(s.public, "/").await, Ok((200, "v3".into())));
 }
@@ -757,14 +754,7 @@ async fn a_multi_service_project_deploys_as_one_unit_in_dependency_order_and_rol
         "allocate_port": true, "public_port": s.public, "depends_on": ["api"],
         "deploy": {"watch_secs": watch, "min_requests": 5, "max_5xx_percent": 50}})
     };
-    let r = app
-        .post_anon(
-            "services/update",
-            json!({"id": s.service, "definition": web_def(0)}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    redefine(app, token, s.service, web_def(0)).await;
     let first = deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
     let order: Vec<&str> = first["steps"]
         .as_array()
@@ -778,14 +768,7 @@ async fn a_multi_service_project_deploys_as_one_unit_in_dependency_order_and_rol
     assert_eq!(fetch(s.public, "/").await, Ok((200, "v1".into())));
 
     // Release 2: api is fine, web answers 500: both go back.
-    let r = app
-        .post_anon(
-            "services/update",
-            json!({"id": s.service, "definition": web_def(30)}),
-            Some(token),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    redefine(app, token, s.service, web_def(30)).await;
     s.write("version.txt", "v2");
     s.write("mode-web.txt", "fail");
     let id = deploy(app, token, json!({"project_id": s.project})).await;
@@ -976,21 +959,129 @@ async fn the_deploy_command_follows_a_deployment_and_exits_by_its_outcome() {
         "{out:?}"
     );
 
-    let r = app
-        .post_anon(
-            "services/update",
-            json!({"id": s.service, "definition": {
+    redefine(
+        app,
+        &token,
+        s.service,
+        json!({
             "name": "web", "command": "exec false", "allocate_port": true, "public_port": s.public,
-            "deploy": {"ready_timeout_secs": 2}}}),
-            Some(&token),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            "deploy": {"ready_timeout_secs": 2}}),
+    )
+    .await;
     let out = run(vec![s.project.to_string()]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains("failed: `web` did not become ready"),
         "{text}"
+    );
+}
+
+/// With `council: true` the Council of Minds is asked first; its verdict stays with the
+/// deployment, `defer`/`reject` stops it before anything starts, and how the deployment ended
+/// becomes the deliberation's outcome.
+#[tokio::test]
+async fn the_council_is_asked_first_and_learns_how_the_deployment_ended() {
+    let (app, token) = setup().await;
+    let app = &app;
+    let _guard = app.guard();
+    let token = token.as_str();
+    let s = site(app, token, json!({"watch_secs": 0, "ready_passes": 1})).await;
+    let r = app
+        .post_anon(
+            "deployments/deploy",
+            json!({"project_id": s.project, "council": true}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let verdict = r.body["council"].clone();
+    let deliberation = verdict["deliberation_id"]
+        .as_i64()
+        .expect("deliberation id");
+    let option = verdict["option"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        ["proceed", "proceed_with_conditions", "defer", "reject"].contains(&option.as_str()),
+        "{verdict}"
+    );
+    let asked = app
+        .post_anon("council/get", json!({"id": deliberation}), Some(token))
+        .await
+        .body;
+    assert_eq!(asked["project_id"], s.project);
+    assert!(
+        asked["question"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("release 1"),
+        "{asked}"
+    );
+    let id = r.body["id"].as_i64().expect("id");
+    let d = ended(app, token, id, Duration::from_secs(60)).await;
+    if option == "defer" || option == "reject" {
+        assert_eq!(d["status"], "failed", "{d}");
+        assert!(
+            d["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("council advised"),
+            "{d}"
+        );
+        assert_eq!(d["steps"], json!([]), "nothing started: {d}");
+        assert!(asked["outcome"].is_null());
+    } else {
+        assert_eq!(d["status"], "succeeded", "{d}");
+        assert_eq!(d["council"]["outcome"], "proceed", "{d}");
+        let settled = app
+            .post_anon("council/get", json!({"id": deliberation}), Some(token))
+            .await
+            .body;
+        assert_eq!(settled["outcome"], "proceed", "{settled}");
+        assert!(
+            settled["outcome_note"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("stayed healthy"),
+            "{settled}"
+        );
+    }
+    // A token that may deploy but not deliberate cannot ask the council.
+    let viewer_deploy = app
+        .post_anon(
+            "tokens/create",
+            json!({"name": "deploy-only", "scopes": ["read", "deploy"], "expires_in_days": 1}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(
+        viewer_deploy.status,
+        StatusCode::OK,
+        "{}",
+        viewer_deploy.body
+    );
+    let narrow = viewer_deploy.body["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let refused = app
+        .post_anon(
+            "deployments/deploy",
+            json!({"project_id": s.project, "council": true}),
+            Some(&narrow),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let releases = app
+        .post_anon(
+            "deployments/releases",
+            json!({"project_id": s.project}),
+            Some(token),
+        )
+        .await
+        .body;
+    assert_eq!(
+        releases.as_array().map(Vec::len),
+        Some(1),
+        "no release made: {releases}"
     );
 }

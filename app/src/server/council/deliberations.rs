@@ -496,6 +496,22 @@ pub async fn record_outcome(
     req: OutcomeRequest,
 ) -> ServerResult<DeliberationInfo> {
     caller.authorize(Operation::Deliberate)?;
+    let did = req.id;
+    settle(state, caller.into(), req).await?;
+    get(state, caller, did).await
+}
+
+/// Records an outcome Optimus itself observed (a deployment the council was asked about
+/// stayed healthy, or was rolled back): the same as [`record_outcome`], by `actor`.
+pub async fn record_observed_outcome(
+    state: &AppState,
+    actor: audit::Actor,
+    req: OutcomeRequest,
+) -> ServerResult<()> {
+    settle(state, actor, req).await
+}
+
+async fn settle(state: &AppState, actor: audit::Actor, req: OutcomeRequest) -> ServerResult<()> {
     let m = repo::find(&state.db, req.id)
         .await?
         .ok_or_else(|| AppError::not_found("deliberation"))?;
@@ -545,10 +561,10 @@ pub async fn record_outcome(
     audit::commit(
         txn,
         &state.bus,
-        caller.into(),
+        actor,
         "council.outcome",
         &format!("deliberation:{did}"),
     )
     .await?;
-    get(state, caller, did).await
+    Ok(())
 }

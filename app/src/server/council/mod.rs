@@ -28,7 +28,7 @@ pub mod roster;
 mod scenarios;
 pub mod sources;
 
-pub use deliberations::{deliberate, get, list, record_outcome};
+pub use deliberations::{deliberate, get, list, record_observed_outcome, record_outcome};
 pub use knowledge::{follow, graph_path, graph_view, record_incident, sync_projects};
 pub use memories::{forget_memory, memories, update_memory};
 pub use roster::{list_personas, save_persona, seed_personas};

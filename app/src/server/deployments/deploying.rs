@@ -5,9 +5,10 @@
 use super::entities::{deployment, release};
 use super::{releases, repo, Serving};
 use crate::error::AppError;
+use crate::models::council::DeliberateRequest;
 use crate::models::deployments::{
-    DeployRequest, DeployStep, DeploymentInfo, DeploymentStatus, PinReleaseRequest, ReleaseDiff,
-    ReleaseDiffRequest, ReleaseInfo, RollbackRequest,
+    CouncilVerdict, DeployRequest, DeployStep, DeploymentInfo, DeploymentStatus, PinReleaseRequest,
+    ReleaseDiff, ReleaseDiffRequest, ReleaseInfo, RollbackRequest,
 };
 use crate::models::events::Event;
 use crate::models::Operation;
@@ -36,6 +37,10 @@ pub async fn deploy(
     req: DeployRequest,
 ) -> ServerResult<DeploymentInfo> {
     caller.authorize(Operation::Deploy)?;
+    if req.council {
+        // Asked before anything is made: a caller who may not deliberate changes nothing.
+        caller.authorize(Operation::Deliberate)?;
+    }
     let project = project_of(state, req.project_id).await?;
     if req.release.is_some() && req.pipeline_run_id.is_some() {
         return Err(AppError::unprocessable(
@@ -56,8 +61,63 @@ pub async fn deploy(
             .await?
         }
     };
+    let verdict = match req.council {
+        true => Some(ask_council(state, caller, &project, &release).await?),
+        false => None,
+    };
     let strategy = req.strategy.map(|s| s.as_str()).unwrap_or("auto");
-    queue(state, caller, &project, &release, "deploy", strategy, None).await
+    queue(
+        state,
+        caller,
+        &project,
+        &release,
+        ("deploy", strategy, None),
+        verdict,
+    )
+    .await
+}
+
+/// Asks the Council of Minds whether to deploy `release` now (the caller's own question, so it
+/// needs their `Deliberate` right); its verdict.
+async fn ask_council(
+    state: &AppState,
+    caller: &Caller,
+    project: &Project,
+    release: &release::Model,
+) -> ServerResult<CouncilVerdict> {
+    let mut facts = std::collections::BTreeMap::new();
+    facts.insert("release".to_owned(), serde_json::json!(release.number));
+    facts.insert("release_files".to_owned(), serde_json::json!(release.files));
+    if let Some(c) = &release.commit {
+        facts.insert(
+            "commit".to_owned(),
+            serde_json::json!(c.get(..12).unwrap_or(c)),
+        );
+    }
+    let asked = crate::server::council::deliberate(
+        state,
+        caller,
+        DeliberateRequest {
+            question: format!(
+                "Should release {} of {} be deployed now?",
+                release.number, project.name
+            ),
+            project_id: Some(project.id),
+            facts,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let (option, confidence) = asked
+        .consensus
+        .map(|c| (c.option, c.confidence))
+        .unwrap_or((None, 0.0));
+    Ok(CouncilVerdict {
+        deliberation_id: asked.id,
+        option,
+        confidence,
+        outcome: None,
+    })
 }
 
 /// Rolls a project back to kept release `release` (default: the one before the current one):
@@ -93,7 +153,15 @@ pub async fn rollback(
         );
     }
     let from = current.map(|c| c.id);
-    queue(state, caller, &project, &release, "rollback", "auto", from).await
+    queue(
+        state,
+        caller,
+        &project,
+        &release,
+        ("rollback", "auto", from),
+        None,
+    )
+    .await
 }
 
 async fn kept_release(
@@ -115,24 +183,42 @@ async fn kept_release(
     Ok(r)
 }
 
+/// Queues a deployment of `release`: (kind, strategy, the deployment it rolls back). With a
+/// council verdict of `defer` or `reject` it is recorded as failed instead, and nothing starts.
 async fn queue(
     state: &AppState,
     caller: &Caller,
     project: &Project,
     release: &release::Model,
-    kind: &str,
-    strategy: &str,
-    rollback_of: Option<i64>,
+    (kind, strategy, rollback_of): (&str, &str, Option<i64>),
+    verdict: Option<CouncilVerdict>,
 ) -> ServerResult<DeploymentInfo> {
-    let row = repo::deployments::queued_row(
+    let now = Utc::now();
+    let mut row = repo::deployments::queued_row(
         project.id,
         (release.id, release.number),
         kind,
         strategy,
         Some(caller.username.clone()),
         rollback_of,
-        Utc::now(),
+        now,
     );
+    let advised = verdict
+        .as_ref()
+        .and_then(|v| v.option.clone())
+        .filter(|o| o == "defer" || o == "reject");
+    if let Some(v) = &verdict {
+        row.council = Set(serde_json::to_string(v).ok());
+    }
+    if let (Some(option), Some(v)) = (&advised, &verdict) {
+        row.status = Set(DeploymentStatus::Failed.as_str().into());
+        row.reason = Set(Some(format!(
+            "the council advised `{option}` (confidence {:.2}, deliberation #{}); nothing was started",
+            v.confidence, v.deliberation_id
+        )));
+        row.started_at = Set(Some(now));
+        row.finished_at = Set(Some(now));
+    }
     let d = repo::deployments::insert(&state.db, row).await?;
     audit::record(
         state,
@@ -142,13 +228,14 @@ async fn queue(
         "ok",
     )
     .await?;
+    let status = DeploymentStatus::parse(&d.status).unwrap_or(DeploymentStatus::Queued);
     state
         .bus
         .publish(Event::DeploymentChanged {
             deployment_id: d.id,
             project_id: d.project_id,
             release: d.release_number,
-            status: DeploymentStatus::Queued,
+            status,
             step: None,
         })
         .await;
@@ -237,11 +324,7 @@ pub async fn list(
     caller.authorize(Operation::ReadDeployments)?;
     project_of(state, project_id).await?;
     let rows = repo::deployments::of_project(&state.db, project_id, LISTED).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for d in rows {
-        out.push(info(state, d).await?);
-    }
-    Ok(out)
+    infos(state, rows).await
 }
 
 /// The latest deployments of every project, newest first.
@@ -253,11 +336,7 @@ pub async fn recent(
     caller.authorize(Operation::ReadDeployments)?;
     let limit = u64::try_from(limit.unwrap_or(50).clamp(1, 200)).unwrap_or(50);
     let rows = repo::deployments::recent(&state.db, limit).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for d in rows {
-        out.push(info(state, d).await?);
-    }
-    Ok(out)
+    infos(state, rows).await
 }
 
 /// A project's releases, newest first.
@@ -343,6 +422,17 @@ pub async fn diff(
     releases::diff(&project, &a, &b)
 }
 
+async fn infos(
+    state: &AppState,
+    rows: Vec<deployment::Model>,
+) -> ServerResult<Vec<DeploymentInfo>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for d in rows {
+        out.push(info(state, d).await?);
+    }
+    Ok(out)
+}
+
 /// The wire form of a deployment.
 pub(super) async fn info(state: &AppState, d: deployment::Model) -> ServerResult<DeploymentInfo> {
     let previous = match d.previous_release_id {
@@ -365,6 +455,10 @@ pub(super) async fn info(state: &AppState, d: deployment::Model) -> ServerResult
         rollback_of: d.rollback_of,
         previous_release: previous,
         triggered_by: d.triggered_by,
+        council: d
+            .council
+            .as_deref()
+            .and_then(|c| serde_json::from_str(c).ok()),
         steps: serde_json::from_str(&d.steps).unwrap_or_default(),
         created_at: d.created_at.to_rfc3339(),
         started_at: d.started_at.map(|t| t.to_rfc3339()),

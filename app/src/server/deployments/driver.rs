@@ -17,10 +17,15 @@
 //! Every write is fenced: an instance that lost its lease changes nothing.
 
 use super::entities::{deployment, release};
+use super::repo::deployments::Progress;
 use super::{proxy, releases, repo, Serving};
-use crate::models::deployments::{DeployPolicy, DeployStep, DeploymentStatus, Strategy};
+use crate::models::council::OutcomeRequest;
+use crate::models::deployments::{
+    CouncilVerdict, DeployPolicy, DeployStep, DeploymentStatus, Strategy,
+};
 use crate::models::events::Event;
 use crate::models::runtime::{Probe, ProbeCheck, ServiceDefinition, ServiceState};
+use crate::server::council;
 use crate::server::notifications::{self, NewNotification};
 use crate::server::runtime::{self, probes, slots::Slot};
 use crate::server::AppState;
@@ -345,16 +350,10 @@ impl Drive {
             .unwrap_or(0);
         let until = Utc::now() + chrono::Duration::seconds(i64::from(secs));
         let i = self.step(&format!("watch for {secs} s")).await;
-        let _ = repo::deployments::save(
-            &self.state.db,
-            self.d.id,
-            &self.state.instance.id,
-            self.fence,
-            repo::deployments::Progress {
-                watch_until: Some(Some(until)),
-                ..Default::default()
-            },
-        )
+        self.save(Progress {
+            watch_until: Some(Some(until)),
+            ..Default::default()
+        })
         .await;
         let end = Instant::now() + Duration::from_secs(u64::from(secs));
         let mut failures: HashMap<i64, (u32, Instant)> = HashMap::new();
@@ -581,17 +580,24 @@ impl Drive {
         }
     }
 
-    async fn save_slots(&mut self, serving: &[Serving]) {
-        let _ = repo::deployments::save(
+    /// Writes `progress` while this instance holds the deployment (false when it did not).
+    async fn save(&self, progress: Progress) -> bool {
+        repo::deployments::save(
             &self.state.db,
             self.d.id,
             &self.state.instance.id,
             self.fence,
-            repo::deployments::Progress {
-                slots: Some(serde_json::to_string(serving).unwrap_or_else(|_| "[]".into())),
-                ..Default::default()
-            },
+            progress,
         )
+        .await
+        .unwrap_or(false)
+    }
+
+    async fn save_slots(&mut self, serving: &[Serving]) {
+        self.save(Progress {
+            slots: Some(serde_json::to_string(serving).unwrap_or_else(|_| "[]".into())),
+            ..Default::default()
+        })
         .await;
     }
 
@@ -601,7 +607,9 @@ impl Drive {
         reason: Option<String>,
         serving: Option<&[Serving]>,
     ) {
-        let progress = repo::deployments::Progress {
+        let council = self.settle_council(status, reason.as_deref()).await;
+        let progress = Progress {
+            council,
             status: Some(status),
             reason,
             steps: Some(serde_json::to_string(&self.steps).unwrap_or_else(|_| "[]".into())),
@@ -626,6 +634,51 @@ impl Drive {
             );
         }
         self.announce(status, None).await;
+    }
+
+    /// When the council was asked first, records how the deployment ended as the
+    /// deliberation's outcome (`proceed` was right when it stayed healthy, `reject` when it
+    /// failed or rolled back), so the personas' calibration learns from it; the verdict with
+    /// its outcome, to keep.
+    async fn settle_council(
+        &self,
+        status: DeploymentStatus,
+        reason: Option<&str>,
+    ) -> Option<String> {
+        let mut verdict: CouncilVerdict = serde_json::from_str(self.d.council.as_deref()?).ok()?;
+        let outcome = match status {
+            DeploymentStatus::Succeeded => "proceed",
+            _ => "reject",
+        };
+        let note = match reason {
+            Some(r) => format!(
+                "Deployment #{} of release {}: {r}",
+                self.d.id, self.d.release_number
+            ),
+            None => format!(
+                "Deployment #{} of release {} stayed healthy through its watch window",
+                self.d.id, self.d.release_number
+            ),
+        };
+        let recorded = council::record_observed_outcome(
+            &self.state,
+            crate::server::audit::Actor::default(),
+            OutcomeRequest {
+                id: verdict.deliberation_id,
+                outcome: outcome.to_owned(),
+                note: Some(note.chars().take(2000).collect()),
+            },
+        )
+        .await;
+        match recorded {
+            Ok(()) => verdict.outcome = Some(outcome.to_owned()),
+            Err(e) => tracing::warn!(
+                deployment.id = self.d.id,
+                error = %e,
+                "could not record the council's outcome"
+            ),
+        }
+        serde_json::to_string(&verdict).ok()
     }
 
     async fn announce(&self, status: DeploymentStatus, step: Option<String>) {
@@ -673,16 +726,10 @@ impl Drive {
     }
 
     async fn save_steps(&self, step: &str) {
-        let _ = repo::deployments::save(
-            &self.state.db,
-            self.d.id,
-            &self.state.instance.id,
-            self.fence,
-            repo::deployments::Progress {
-                steps: Some(serde_json::to_string(&self.steps).unwrap_or_else(|_| "[]".into())),
-                ..Default::default()
-            },
-        )
+        self.save(Progress {
+            steps: Some(serde_json::to_string(&self.steps).unwrap_or_else(|_| "[]".into())),
+            ..Default::default()
+        })
         .await;
         self.announce(DeploymentStatus::Running, Some(step.to_owned()))
             .await;

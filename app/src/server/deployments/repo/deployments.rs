@@ -156,6 +156,7 @@ pub struct Progress {
     pub slots: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
     pub watch_until: Option<Option<DateTime<Utc>>>,
+    pub council: Option<String>,
 }
 
 /// Writes `p` to deployment `id` if this instance still holds it with `fence`.
@@ -187,6 +188,9 @@ pub async fn save(
     }
     if let Some(w) = p.watch_until {
         q = q.col_expr(deployment::Column::WatchUntil, Expr::value(w));
+    }
+    if let Some(c) = p.council {
+        q = q.col_expr(deployment::Column::Council, Expr::value(c));
     }
     Ok(q.exec(db).await?.rows_affected == 1)
 }
