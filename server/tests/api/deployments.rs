@@ -811,7 +811,8 @@ async fn the_proxy_keeps_serving_while_optimus_is_killed_and_started_again() {
     let data = tempfile::tempdir().expect("data");
     let database = crate::helpers::fresh_database(data.path()).await;
     let _guard = crate::helpers::ServiceGuard::for_data_dir(data.path());
-    let block = port_block(34500, 20);
+    // Below the kernel's ephemeral range (32768 on), so no outgoing connection holds one.
+    let block = port_block(29500, 20);
     let extra = [
         (
             "OPTIMUS_PROXY_PATH",
