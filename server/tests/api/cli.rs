@@ -149,6 +149,8 @@ async fn serve_honours_bind_and_data_dir_and_exits_0_on_sigterm() {
     // A port free when checked can still be taken before the server binds it: then the server
     // exits and the next port is tried.
     let mut ports = quiet_ports().take(5);
+    let logs = tempfile::tempdir().expect("tempdir");
+    let log = logs.path().join("serve.log");
     let mut child = loop {
         let port = ports.next().expect("a free port below the ephemeral range");
         let mut child = KillOnDrop(
@@ -157,7 +159,7 @@ async fn serve_honours_bind_and_data_dir_and_exits_0_on_sigterm() {
                 .env("OPTIMUS_DATA_DIR", dir.path())
                 .env("OPTIMUS_BIND", format!("127.0.0.1:{port}"))
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"))
                 .spawn()
                 .expect("spawn"),
         );
@@ -174,13 +176,21 @@ async fn serve_honours_bind_and_data_dir_and_exits_0_on_sigterm() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let mut code = None;
-    for _ in 0..100 {
+    // Shutdown waits up to 10 s for background work; 30 s is far beyond any healthy stop.
+    let mut exit = None;
+    for _ in 0..300 {
         if let Some(s) = child.0.try_wait().expect("wait") {
-            code = s.code();
+            exit = Some(s);
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(code, Some(0), "exit status after SIGTERM");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let exit =
+        exit.unwrap_or_else(|| panic!("still running 30 s after SIGTERM; it logged:\n{logged}"));
+    assert_eq!(
+        exit.code(),
+        Some(0),
+        "exit status after SIGTERM ({exit}); it logged:\n{logged}"
+    );
 }
