@@ -170,6 +170,19 @@ fn Latest(list: Vec<DeploymentInfo>) -> impl IntoView {
                 {d.watch_until.clone().map(|w| view! { <span class="muted">{format!(" watching until {}", when(&w))}</span> })}
             </p>
             {d.reason.clone().map(|r| view! { <p class="muted">{r}</p> })}
+            {d.council.clone().map(|c| {
+                let option = c.option.clone().unwrap_or_else(|| "no consensus".into()).replace('_', " ");
+                let outcome = match &c.outcome {
+                    Some(o) => format!(" · outcome recorded: {}", o.replace('_', " ")),
+                    None => " · outcome recorded when it ends".into(),
+                };
+                view! {
+                    <p class="deploy-council" data-testid="council-verdict">
+                        "Council of Minds: " <strong>{option}</strong>
+                        {format!(" at {:.0} % confidence{outcome} (deliberation #{})", c.confidence * 100.0, c.deliberation_id)}
+                    </p>
+                }
+            })}
             <Steps steps=d.steps />
         </section>
     }
