@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The container image, built and run for real under Debian's docker.io engine (installed and
-# started here when absent):
+# started by scripts/docker.sh when absent):
 #   1. The Dockerfile's runtime stage is built on a Debian bookworm base made from Debian's
 #      packages (debootstrap --variant=minbase, docker import: no image registry is reachable),
 #      fed with the release build scripts/build.sh made (BINARIES=prebuilt).
@@ -33,22 +33,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# Debian's own client: BuildKit without the buildx plugin, which a newer client would demand.
-if [ ! -x /usr/sbin/dockerd ] || [ ! -x /usr/bin/docker ]; then
-  log "installing Debian's docker.io"
-  apt_install docker.io
-fi
+bash "$ROOT/scripts/docker.sh"
 command -v docker-compose >/dev/null || { log "installing Debian's docker-compose"; apt_install docker-compose; }
 command -v debootstrap >/dev/null || apt_install debootstrap
 DOCKER=/usr/bin/docker
 export DOCKER_BUILDKIT=1
-if ! "$DOCKER" info >/dev/null 2>&1; then
-  log "starting dockerd"
-  mkdir -p "$HOME/.cache/optimus"
-  nohup /usr/sbin/dockerd >"$HOME/.cache/optimus/dockerd.log" 2>&1 &
-  for _ in $(seq 1 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 0.5; done
-  "$DOCKER" info >/dev/null 2>&1 || fail "dockerd did not start (see ~/.cache/optimus/dockerd.log)"
-fi
 
 if ! "$DOCKER" image inspect "$BASE" >/dev/null 2>&1; then
   log "making the base image $BASE from Debian's packages (debootstrap)"

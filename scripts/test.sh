@@ -11,6 +11,8 @@ cd "$ROOT"
 # shellcheck source=toolchain.sh
 source "$ROOT/scripts/toolchain.sh"
 bash "$ROOT/scripts/services.sh"
+# The Docker Engine: the deployments' Docker target is tested against it.
+bash "$ROOT/scripts/docker.sh"
 
 export OPTIMUS_TEST_DATABASE_URL="${OPTIMUS_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export OPTIMUS_TEST_REDIS_URL="${OPTIMUS_TEST_REDIS_URL:-redis://127.0.0.1:6379}"

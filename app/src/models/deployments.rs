@@ -32,6 +32,33 @@ impl Strategy {
     }
 }
 
+/// Where a deployed release of a service runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeployTarget {
+    /// A process supervised by Optimus, running the service's `command` in the release's
+    /// folder (the default).
+    #[default]
+    Process,
+    /// A container on the Docker Engine, from an image built from the release's Dockerfile (or
+    /// the `image` named), published on a port from the registry.
+    Docker,
+}
+
+impl DeployTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployTarget::Process => "process",
+            DeployTarget::Docker => "docker",
+        }
+    }
+
+    fn is_process(&self) -> bool {
+        *self == DeployTarget::Process
+    }
+}
+
 /// Where a deployment is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -120,6 +147,35 @@ pub struct DeployPolicy {
     #[serde(default = "min_requests")]
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100_000))]
     pub min_requests: u32,
+    /// A command run once before the release's instances start, e.g. a database migration
+    /// (`sh -c`, in the release's folder, or in a container of the release's image for the
+    /// docker target; at most 4000 characters). A non-zero exit fails the deployment before
+    /// anything started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 4000))]
+    pub pre_deploy: Option<String>,
+    /// How long `pre_deploy` may run, in seconds (1–86400, default 600).
+    #[serde(default = "pre_deploy_timeout_secs")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 86400))]
+    pub pre_deploy_timeout_secs: u32,
+    /// Where the release runs: `process` (default) or `docker`.
+    #[serde(default, skip_serializing_if = "DeployTarget::is_process")]
+    pub target: DeployTarget,
+    /// Docker: the Dockerfile, relative to the service's `cwd` in the release (default
+    /// `Dockerfile`; at most 500 characters, no `..` segment). Not with `image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
+    pub dockerfile: Option<String>,
+    /// Docker: an image to run instead of building one, e.g. `nginx:1.27` (pulled when the
+    /// engine lacks it; at most 255 characters of `a-z 0-9 . _ - / : @`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 255))]
+    pub image: Option<String>,
+    /// Docker: the port the container listens on, passed to it as `PORT` (1–65535; default:
+    /// the service's `port`, else 8080).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
+    pub container_port: Option<u16>,
 }
 
 fn ready_passes() -> u32 {
@@ -143,6 +199,9 @@ fn max_5xx_percent() -> u32 {
 fn min_requests() -> u32 {
     20
 }
+fn pre_deploy_timeout_secs() -> u32 {
+    600
+}
 
 impl Default for DeployPolicy {
     fn default() -> Self {
@@ -155,6 +214,12 @@ impl Default for DeployPolicy {
             max_ready_failures: failures(),
             max_5xx_percent: max_5xx_percent(),
             min_requests: min_requests(),
+            pre_deploy: None,
+            pre_deploy_timeout_secs: pre_deploy_timeout_secs(),
+            target: DeployTarget::Process,
+            dockerfile: None,
+            image: None,
+            container_port: None,
         }
     }
 }
@@ -167,7 +232,7 @@ impl DeployPolicy {
 
     /// The first setting out of its range, as (`field`, reason).
     pub fn check(&self) -> Result<(), (&'static str, String)> {
-        let ranges: [(&'static str, u32, u32, u32); 7] = [
+        let ranges: [(&'static str, u32, u32, u32); 8] = [
             ("ready_passes", self.ready_passes, 1, 20),
             ("ready_timeout_secs", self.ready_timeout_secs, 1, 3600),
             ("watch_secs", self.watch_secs, 0, 86400),
@@ -175,10 +240,89 @@ impl DeployPolicy {
             ("max_ready_failures", self.max_ready_failures, 1, 20),
             ("max_5xx_percent", self.max_5xx_percent, 1, 100),
             ("min_requests", self.min_requests, 1, 100_000),
+            (
+                "pre_deploy_timeout_secs",
+                self.pre_deploy_timeout_secs,
+                1,
+                86400,
+            ),
         ];
         for (field, value, lo, hi) in ranges {
             if !(lo..=hi).contains(&value) {
                 return Err((field, format!("must be {lo} to {hi}, not {value}")));
+            }
+        }
+        if let Some(c) = &self.pre_deploy {
+            if c.chars().count() > 4000 {
+                return Err(("pre_deploy", "must be at most 4000 characters".into()));
+            }
+        }
+        if self.container_port == Some(0) {
+            return Err(("container_port", "must be 1 to 65535, not 0".into()));
+        }
+        Ok(())
+    }
+
+    /// The rules a schema cannot state, as (`field`, reason): a pre-deploy command is not
+    /// blank, the Docker settings need the `docker` target, a Dockerfile and an image exclude
+    /// each other, and both are well formed.
+    pub fn check_rules(&self) -> Result<(), (&'static str, String)> {
+        let docker = self.target == DeployTarget::Docker;
+        for (field, set) in [
+            ("dockerfile", self.dockerfile.is_some()),
+            ("image", self.image.is_some()),
+            ("container_port", self.container_port.is_some()),
+        ] {
+            if set && !docker {
+                return Err((
+                    field,
+                    "is a setting of the docker target (target = \"docker\")".into(),
+                ));
+            }
+        }
+        if self
+            .pre_deploy
+            .as_ref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err((
+                "pre_deploy",
+                "must not be blank (leave it out instead)".into(),
+            ));
+        }
+        if self.dockerfile.is_some() && self.image.is_some() {
+            return Err((
+                "image",
+                "give a Dockerfile to build or an image to run, not both".into(),
+            ));
+        }
+        if let Some(f) = &self.dockerfile {
+            let parts_ok = !f.is_empty()
+                && f.len() <= 500
+                && !f.starts_with('/')
+                && f.split('/').all(|p| !p.is_empty() && p != "..");
+            if !parts_ok {
+                return Err((
+                    "dockerfile",
+                    "must be a relative path of at most 500 characters without empty or `..` parts"
+                        .into(),
+                ));
+            }
+        }
+        if let Some(i) = &self.image {
+            let ok = !i.is_empty()
+                && i.len() <= 255
+                && i.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || matches!(b, b'.' | b'_' | b'-' | b'/' | b':' | b'@')
+                })
+                && i.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+            if !ok {
+                return Err((
+                    "image",
+                    "must be an image reference of at most 255 characters: a-z 0-9 . _ - / : @, starting with a letter or digit".into(),
+                ));
             }
         }
         Ok(())

@@ -34,7 +34,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 "#;
 
 /// A free port for a public address.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -96,13 +96,13 @@ async fn service(
 }
 
 /// Replaces service `id`'s definition.
-async fn redefine(app: &TestApp, token: &str, id: i64, definition: Value) {
+pub(crate) async fn redefine(app: &TestApp, token: &str, id: i64, definition: Value) {
     let body = json!({"id": id, "definition": definition});
     let r = app.post_anon("services/update", body, Some(token)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
-async fn deploy(app: &TestApp, token: &str, body: Value) -> i64 {
+pub(crate) async fn deploy(app: &TestApp, token: &str, body: Value) -> i64 {
     let r = app.post_anon("deployments/deploy", body, Some(token)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["status"], "queued", "{}", r.body);
@@ -110,7 +110,7 @@ async fn deploy(app: &TestApp, token: &str, body: Value) -> i64 {
 }
 
 /// The deployment once it has ended.
-async fn ended(app: &TestApp, token: &str, id: i64, within: Duration) -> Value {
+pub(crate) async fn ended(app: &TestApp, token: &str, id: i64, within: Duration) -> Value {
     eventually(within, "the deployment ends", || async move {
         let d = app
             .post_anon("deployments/get", json!({"id": id}), Some(token))
@@ -125,7 +125,7 @@ async fn ended(app: &TestApp, token: &str, id: i64, within: Duration) -> Value {
     .await
 }
 
-async fn deployed(app: &TestApp, token: &str, body: Value, want: &str) -> Value {
+pub(crate) async fn deployed(app: &TestApp, token: &str, body: Value, want: &str) -> Value {
     let id = deploy(app, token, body).await;
     let d = ended(app, token, id, Duration::from_secs(60)).await;
     assert_eq!(d["status"], want, "{d}");
@@ -133,7 +133,7 @@ async fn deployed(app: &TestApp, token: &str, body: Value, want: &str) -> Value 
 }
 
 /// What the public port answers: (status, body), or why it did not.
-async fn fetch(port: u16, path: &str) -> Result<(u16, String), String> {
+pub(crate) async fn fetch(port: u16, path: &str) -> Result<(u16, String), String> {
     let r = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}{path}"))
         .timeout(Duration::from_secs(10))
@@ -145,13 +145,13 @@ async fn fetch(port: u16, path: &str) -> Result<(u16, String), String> {
 }
 
 /// Requests to `port` in a loop until stopped: (answered by version, failures).
-struct Load {
+pub(crate) struct Load {
     stop: Arc<std::sync::atomic::AtomicBool>,
     task: tokio::task::JoinHandle<(Vec<String>, Vec<String>)>,
     count: Arc<AtomicU64>,
 }
 
-fn load(port: u16) -> Load {
+pub(crate) fn load(port: u16) -> Load {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
     let (s, c) = (stop.clone(), count.clone());
@@ -176,7 +176,7 @@ fn load(port: u16) -> Load {
 }
 
 impl Load {
-    async fn finish(self) -> (Vec<String>, Vec<String>, u64) {
+    pub(crate) async fn finish(self) -> (Vec<String>, Vec<String>, u64) {
         self.stop.store(true, Ordering::Relaxed);
         let (seen, failures) = self.task.await.expect("load");
         (seen, failures, self.count.load(Ordering::Relaxed))
@@ -189,7 +189,7 @@ fn quick() -> Value {
 }
 
 /// An instance keeping `keep` releases, with ports of its own.
-async fn setup_keeping(keep: u32) -> (TestApp, String) {
+pub(crate) async fn setup_keeping(keep: u32) -> (TestApp, String) {
     let app = spawn_app_with(|s| {
         own_ports(s);
         s.keep_releases = keep;
@@ -643,6 +643,99 @@ async fn recreate_stops_the_serving_instance_before_starting_the_new_one() {
     .await;
     assert_eq!(d["strategy"], "blue_green");
     assert_eq!(d["steps"][0]["name"], "start web", "{d}");
+}
+
+#[tokio::test]
+async fn a_pre_deploy_command_runs_in_the_release_first_and_one_that_fails_starts_nothing() {
+    let (app, token) = setup().await;
+    let app = &app;
+    let _guard = app.guard();
+    let token = token.as_str();
+    let policy = json!({"watch_secs": 0, "ready_passes": 1,
+                        "pre_deploy": "echo \"$(cat version.txt) for release $OPTIMUS_RELEASE\" | tee migrated.txt"});
+    let s = site(app, token, policy).await;
+    let d = deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
+    assert_eq!(d["steps"][0]["name"], "pre-deploy web", "{d}");
+    assert!(
+        d["steps"][0]["detail"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("exit 0 after") && t.ends_with(": v1 for release 1")),
+        "{d}"
+    );
+    assert_eq!(d["steps"][1]["name"], "start web", "{d}");
+    // It ran in the release's folder, never in the working one.
+    let release = app
+        .settings
+        .data_dir
+        .join(format!("releases/{}/1", s.project));
+    assert_eq!(
+        std::fs::read_to_string(release.join("migrated.txt"))
+            .ok()
+            .as_deref(),
+        Some("v1 for release 1\n")
+    );
+    assert!(!s.dir.path().join("migrated.txt").exists());
+
+    // A failing one stops the deployment before anything starts; v1 serves on.
+    let failing = json!({"name": "web", "command": "exec python3 serve.py", "allocate_port": true,
+                         "public_port": s.public,
+                         "deploy": {"watch_secs": 0, "ready_passes": 1,
+                                    "pre_deploy": "echo 'relation users already exists' >&2; exit 3"}});
+    redefine(app, token, s.service, failing).await;
+    s.write("version.txt", "v2");
+    let d = deployed(app, token, json!({"project_id": s.project}), "failed").await;
+    let steps: Vec<&str> = d["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(steps, ["pre-deploy web"], "{d}");
+    let reason = d["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("pre-deploy command of `web` failed")
+            && reason.contains("relation users already exists"),
+        "{d}"
+    );
+    assert_eq!(fetch(s.public, "/").await, Ok((200, "v1".into())));
+
+    // One that overruns its time is stopped, whole process group included.
+    let slow = json!({"name": "web", "command": "exec python3 serve.py", "allocate_port": true,
+                      "public_port": s.public,
+                      "deploy": {"watch_secs": 0, "ready_passes": 1, "pre_deploy_timeout_secs": 1,
+                                 "pre_deploy": "sleep 30 & wait"}});
+    redefine(app, token, s.service, slow).await;
+    let asked = Instant::now();
+    let d = deployed(app, token, json!({"project_id": s.project}), "failed").await;
+    assert!(
+        d["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("still running after 1 s")),
+        "{d}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        asked.elapsed()
+    );
+    // A blank command is refused naming the field.
+    let blank = json!({"name": "web", "command": "exec python3 serve.py", "allocate_port": true,
+                       "deploy": {"pre_deploy": "  "}});
+    let r = app
+        .post_anon(
+            "services/update",
+            json!({"id": s.service, "definition": blank}),
+            Some(token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body["field"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("deploy.pre_deploy")),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]

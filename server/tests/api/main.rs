@@ -11,6 +11,7 @@ mod cli;
 mod council;
 mod deploy;
 mod deployments;
+mod deployments_docker;
 mod endpoints;
 mod endpoints_services;
 mod events;

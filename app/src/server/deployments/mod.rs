@@ -9,8 +9,9 @@
 //! - [`proxy`]: starting `optimus-proxy` and switching its routes;
 //! - [`repo`] alone touches the feature's tables.
 //!
-//! A deployed release's services run as the runtime's "slots" ([`crate::server::runtime::slots`]):
-//! supervised like any service, in the release's folder, on ports from the registry.
+//! - [`targets`]: where a release's services run: the runtime's "slots"
+//!   ([`crate::server::runtime::slots`], supervised like any service in the release's folder)
+//!   or containers on the Docker Engine.
 
 pub mod deploying;
 mod driver;
@@ -18,6 +19,7 @@ pub mod entities;
 pub mod proxy;
 pub mod releases;
 pub mod repo;
+pub mod targets;
 pub mod worker;
 
 pub use deploying::{deploy, diff, get, list, list_releases, pin, recent, rollback};
@@ -30,8 +32,8 @@ use serde::{Deserialize, Serialize};
 pub struct Serving {
     /// The service's name.
     pub service: String,
-    /// Its instance (a runtime slot).
-    pub slot_id: i64,
+    /// Its instance (a runtime slot or a container).
+    pub instance: targets::Handle,
     /// The instance's port.
     pub port: Option<u16>,
     /// The public port the proxy serves it on.

@@ -9,6 +9,7 @@
 use super::entities::release;
 use super::repo;
 use crate::error::AppError;
+use crate::models::deployments::DeployTarget;
 use crate::models::deployments::{ReleaseDiff, ReleaseInfo};
 use crate::models::runtime::ServiceDefinition;
 use crate::server::catalog::Project;
@@ -293,6 +294,7 @@ pub async fn prune(state: &AppState, project_id: i64) -> ServerResult<Vec<i64>> 
         .collect();
     let keep = usize::try_from(state.settings.keep_releases).unwrap_or(5);
     let mut pruned = Vec::new();
+    let mut had_images = false;
     for r in repo::releases::of_project(&state.db, project_id)
         .await?
         .into_iter()
@@ -308,8 +310,21 @@ pub async fn prune(state: &AppState, project_id: i64) -> ServerResult<Vec<i64>> 
             if dir.starts_with(root(state)) && !r.path.is_empty() {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            had_images |= services(&r).is_ok_and(|defs| {
+                defs.iter()
+                    .any(|d| d.deploy.target == DeployTarget::Docker && d.deploy.image.is_none())
+            });
             pruned.push(r.number);
         }
+    }
+    if had_images {
+        let kept: Vec<i64> = repo::releases::of_project(&state.db, project_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.pruned_at.is_none())
+            .map(|r| r.number)
+            .collect();
+        super::targets::docker::prune_images(state, project_id, &kept).await;
     }
     Ok(pruned)
 }

@@ -1,6 +1,7 @@
 //! Checks a service definition field by field, naming the field at fault.
 
 use crate::error::AppError;
+use crate::models::deployments::DeployTarget;
 use crate::models::runtime::{Probe, ProbeCheck, ServiceDefinition};
 use crate::server::runtime::entities::service;
 use crate::server::runtime::repo;
@@ -190,6 +191,15 @@ pub fn check_definition(d: &ServiceDefinition) -> Result<(), AppError> {
     d.deploy
         .check()
         .map_err(|(field, message)| bad(&format!("deploy.{field}"), message))?;
+    d.deploy
+        .check_rules()
+        .map_err(|(field, message)| refused(&format!("deploy.{field}"), message))?;
+    if d.deploy.target == DeployTarget::Docker && !has_port && d.deploy.container_port.is_none() {
+        return Err(refused(
+            "deploy.target",
+            "a docker target needs a port to publish: set port, allocate_port or deploy.container_port",
+        ));
+    }
     Ok(())
 }
 
