@@ -132,6 +132,16 @@ pub(crate) async fn deployed(app: &TestApp, token: &str, body: Value, want: &str
     d
 }
 
+/// The names of a deployment's steps, in order.
+pub(crate) fn step_names(d: &Value) -> Vec<String> {
+    d["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// What the public port answers: (status, body), or why it did not.
 pub(crate) async fn fetch(port: u16, path: &str) -> Result<(u16, String), String> {
     let r = reqwest::Client::new()
@@ -230,12 +240,7 @@ async fn blue_green_switches_traffic_once_the_new_release_is_ready_and_drops_no_
     assert_eq!(slow.await.expect("slow"), Ok((200, "v1".into())));
     assert_eq!(second["release"], 2);
     assert_eq!(second["previous_release"], 1);
-    let steps: Vec<&str> = second["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let steps = step_names(&second);
     assert_eq!(
         steps,
         [
@@ -620,12 +625,7 @@ async fn recreate_stops_the_serving_instance_before_starting_the_new_one() {
     deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
     s.write("version.txt", "v2");
     let d = deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
-    let steps: Vec<&str> = d["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let steps = step_names(&d);
     assert_eq!(
         steps[..2],
         ["stop web (release before)", "start web"],
@@ -684,12 +684,7 @@ async fn a_pre_deploy_command_runs_in_the_release_first_and_one_that_fails_start
     redefine(app, token, s.service, failing).await;
     s.write("version.txt", "v2");
     let d = deployed(app, token, json!({"project_id": s.project}), "failed").await;
-    let steps: Vec<&str> = d["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let steps = step_names(&d);
     assert_eq!(steps, ["pre-deploy web"], "{d}");
     let reason = d["reason"].as_str().unwrap_or_default();
     assert!(
@@ -849,11 +844,8 @@ async fn a_multi_service_project_deploys_as_one_unit_in_dependency_order_and_rol
     };
     redefine(app, token, s.service, web_def(0)).await;
     let first = deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
-    let order: Vec<&str> = first["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .filter_map(|s| s["name"].as_str())
+    let order: Vec<String> = step_names(&first)
+        .into_iter()
         .filter(|n| n.starts_with("start"))
         .collect();
     assert_eq!(order, ["start api", "start web"], "{first}");

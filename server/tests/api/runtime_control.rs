@@ -2,7 +2,7 @@
 //! the grace period, port conflicts, dependency order, liveness restarts, and re-adoption after
 //! Optimus restarts. Every test kills what it started even when it fails (`app.guard()`).
 
-use crate::helpers::{own_ports, spawn_app, spawn_app_with, spawn_sharing, TestApp};
+use crate::helpers::{eventually, own_ports, spawn_app, spawn_app_with, spawn_sharing, TestApp};
 use crate::runtime::{create, get, pid_of, project, sleepers, tree_of, wait_state, WEB};
 use app::server::runtime::proc;
 use reqwest::StatusCode;
@@ -357,8 +357,17 @@ async fn dependencies_start_first_and_a_dependent_waits_until_they_are_ready() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let w = wait_state(&app, &owner, web, "waiting", Duration::from_secs(10)).await;
-    assert_eq!(w["message"], "waiting for db");
+    // Its state turns `waiting` ("starting") as the start is accepted, then its supervisor
+    // says what it waits for.
+    let w = eventually(
+        Duration::from_secs(10),
+        "web says it waits for db",
+        || async {
+            let w = get(&app, &owner, web).await;
+            (w["state"] == "waiting" && w["message"] == "waiting for db").then_some(w)
+        },
+    )
+    .await;
     assert!(w["last_run"].is_null(), "not started yet: {w}");
     // The database runs but cannot be ready before the test says so; the dependent waits on.
     wait_state(&app, &owner, db, "starting", Duration::from_secs(10)).await;

@@ -8,10 +8,28 @@ use crate::server::deployments::entities::release;
 use crate::server::deployments::targets::{self, Handle, Launch, Seen};
 use crate::server::deployments::{proxy, releases};
 use crate::server::runtime::probes;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 impl Drive {
+    /// What a target starts `part` of this deployment from.
+    fn launch<'a>(
+        &self,
+        release: &'a release::Model,
+        folder: &'a Path,
+        part: &'a Part,
+        beside: bool,
+    ) -> Launch<'a> {
+        Launch {
+            project_id: self.d.project_id,
+            deployment_id: self.d.id,
+            release,
+            folder,
+            def: &part.def,
+            beside,
+        }
+    }
+
     /// Runs each service's pre-deploy command (a migration, say) in dependency order, before
     /// any instance starts: one that fails or overruns fails the deployment with nothing
     /// started.
@@ -27,14 +45,7 @@ impl Drive {
             };
             let name = part.def.name.clone();
             let i = self.step(&format!("pre-deploy {name}")).await;
-            let launch = Launch {
-                project_id: self.d.project_id,
-                deployment_id: self.d.id,
-                release,
-                folder: &folder,
-                def: &part.def,
-                beside: false,
-            };
+            let launch = self.launch(release, &folder, part, false);
             let timeout = Duration::from_secs(u64::from(part.def.deploy.pre_deploy_timeout_secs));
             match targets::run_once(&self.state, &launch, &command, timeout).await {
                 Ok(detail) => self.done_step(i, Some(detail)).await,
@@ -69,14 +80,8 @@ impl Drive {
                 }
             }
             let i = self.step(&format!("start {name}")).await;
-            let launch = Launch {
-                project_id: self.d.project_id,
-                deployment_id: self.d.id,
-                release,
-                folder: &folder,
-                def: &part.def,
-                beside: part.strategy == Strategy::BlueGreen,
-            };
+            let beside = part.strategy == Strategy::BlueGreen;
+            let launch = self.launch(release, &folder, part, beside);
             match targets::start(&self.state, &launch).await {
                 Ok(handle) => {
                     part.new = Some(Instance {

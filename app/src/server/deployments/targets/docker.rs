@@ -16,7 +16,7 @@
 //! - `<install>` is derived from the master key, so instances of one installation share images
 //!   and two installations on one engine never mix theirs.
 
-use super::{tail, variables, Handle, Launch, Seen};
+use super::{succeeded, tail, variables, Handle, Launch, Seen};
 use crate::models::runtime::{ProbeCheck, ServiceState};
 use crate::server::runtime::ports;
 use crate::server::AppState;
@@ -242,19 +242,13 @@ pub(super) async fn run_once(
             .collect::<Vec<String>>()
             .await
             .concat();
-        let said = tail(&printed);
         if code == 0 {
-            Ok(format!(
-                "exit 0 after {:.1} s in a container{}",
-                started.elapsed().as_secs_f64(),
-                if said.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {said}")
-                }
-            ))
+            Ok(succeeded(started.elapsed(), " in a container", &printed))
         } else {
-            Err(format!("it ended with exit code {code}: {said}"))
+            Err(format!(
+                "it ended with exit code {code}: {}",
+                tail(&printed)
+            ))
         }
     }
     .await;

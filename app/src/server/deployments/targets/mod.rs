@@ -111,6 +111,17 @@ async fn variables(
     Ok(env)
 }
 
+/// How a run that succeeded is described: how long it took, where, and what it said last.
+fn succeeded(took: Duration, place: &str, printed: &str) -> String {
+    let said = tail(printed);
+    let said = if said.is_empty() {
+        String::new()
+    } else {
+        format!(": {said}")
+    };
+    format!("exit 0 after {:.1} s{place}{said}", took.as_secs_f64())
+}
+
 /// The last lines of what a command printed, on one line (at most 10 lines of 300 characters).
 fn tail(printed: &str) -> String {
     let lines: Vec<&str> = printed

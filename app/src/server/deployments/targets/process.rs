@@ -1,7 +1,7 @@
 //! The process target: each instance is a runtime slot, supervised like any service (logs,
 //! probes, restarts, limits, adoption after an Optimus restart) in the release's folder.
 
-use super::{tail, variables, Handle, Launch, Seen};
+use super::{succeeded, tail, variables, Handle, Launch, Seen};
 use crate::server::runtime::slots;
 use crate::server::AppState;
 use std::process::Stdio;
@@ -82,19 +82,10 @@ pub(super) async fn run_once(
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
-            let said = tail(&printed);
             if out.status.success() {
-                Ok(format!(
-                    "exit 0 after {:.1} s{}",
-                    started.elapsed().as_secs_f64(),
-                    if said.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {said}")
-                    }
-                ))
+                Ok(succeeded(started.elapsed(), "", &printed))
             } else {
-                Err(format!("it ended with {}: {said}", out.status))
+                Err(format!("it ended with {}: {}", out.status, tail(&printed)))
             }
         }
         Ok(Err(e)) => Err(format!("could not wait for it: {e}")),
