@@ -50,6 +50,8 @@ if [ ! -f "$ROOT/frontend/vendor/node_modules/echarts/dist/echarts.min.js" ] || 
   (cd "$ROOT/frontend/vendor" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 mkdir -p "$ROOT/frontend/assets/vendor"
-cp "$ROOT/frontend/vendor/node_modules/echarts/dist/echarts.min.js" "$ROOT/frontend/assets/vendor/echarts.min.js"
+# Copied only when it differs: its time is one of the build's inputs (scripts/build.sh).
+cmp -s "$ROOT/frontend/vendor/node_modules/echarts/dist/echarts.min.js" "$ROOT/frontend/assets/vendor/echarts.min.js" ||
+  cp "$ROOT/frontend/vendor/node_modules/echarts/dist/echarts.min.js" "$ROOT/frontend/assets/vendor/echarts.min.js"
 # binaryen from npm first: Debian's wasm-opt (v108) produces wasm that fails to hydrate.
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
