@@ -2,7 +2,9 @@
 //! Debian's docker.io; the test command runs it first). No registry is reachable: the project
 //! builds its image `FROM scratch` with Debian's static busybox as its web server.
 
-use crate::deployments::{deploy, deployed, ended, fetch, free_port, load, setup_keeping};
+use crate::deployments::{
+    deploy, deployed, ended, fetch, free_port, load, redefine, setup_keeping,
+};
 use crate::helpers::{eventually, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -299,6 +301,52 @@ async fn the_docker_target_builds_each_release_once_switches_without_dropping_re
         },
     )
     .await;
+
+    // A service may name an image instead: one the engine has runs as it is (here release 1's,
+    // by its reference); one it lacks is pulled, and with no registry reachable the deployment
+    // fails saying so, while release 4 serves on.
+    let project_label = format!("label=io.optimus.project={project}");
+    let r1 = lines(&[
+        "image",
+        "ls",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        "--filter",
+        "label=io.optimus.service=bbweb",
+        "--filter",
+        &project_label,
+    ])
+    .into_iter()
+    .find(|r| r.ends_with(":r1"))
+    .expect("release 1's image");
+    let service = app
+        .post_anon("services/list", json!({"project_id": project}), Some(token))
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .expect("service id");
+    let named = |image: &str| {
+        json!({"name": "bbweb", "command": "exec ./busybox httpd -f -p $PORT -h www",
+               "allocate_port": true, "public_port": public,
+               "deploy": {"target": "docker", "image": image, "watch_secs": 1, "ready_passes": 2,
+                          "ready_timeout_secs": 20, "drain_secs": 5}})
+    };
+    redefine(app, token, service, named("optimus-test.invalid/absent:1")).await;
+    let missing = deployed(app, token, json!({"project_id": project}), "failed").await;
+    assert!(
+        missing["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("could not pull `optimus-test.invalid/absent:1`")),
+        "{missing}"
+    );
+    assert_eq!(fetch(public, "/").await, Ok((200, "v4".into())));
+    redefine(app, token, service, named(&r1)).await;
+    deployed(app, token, json!({"project_id": project}), "succeeded").await;
+    assert_eq!(
+        fetch(public, "/").await,
+        Ok((200, "v1".into())),
+        "{r1} runs as it is"
+    );
 }
 
 #[tokio::test]

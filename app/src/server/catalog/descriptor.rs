@@ -225,6 +225,28 @@ depends_on = ["db"]
 "#;
 
     #[test]
+    fn the_example_in_the_docs_parses_and_its_deploy_settings_pass() {
+        let docs = include_str!("../../../../docs/descriptor.md");
+        let example = docs
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .unwrap_or_default();
+        let parsed = Descriptor::parse(example);
+        assert!(parsed.is_ok(), "{parsed:?}");
+        let services = parsed.map(|d| d.services).unwrap_or_default();
+        for s in &services {
+            assert_eq!(s.deploy.check(), Ok(()), "{}", s.name);
+            assert_eq!(s.deploy.check_rules(), Ok(()), "{}", s.name);
+        }
+        let web = services.iter().find(|s| s.name == "web");
+        assert!(web.is_some_and(|w| w.deploy.pre_deploy.is_some()));
+        let admin = services.iter().find(|s| s.name == "admin");
+        assert!(admin
+            .is_some_and(|a| a.deploy.target == crate::models::deployments::DeployTarget::Docker));
+    }
+
+    #[test]
     fn a_descriptor_overrides_detection() {
         let desc = Descriptor::parse(SAMPLE).unwrap_or_default();
         let mut d = Detection {
