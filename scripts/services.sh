@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer, installing and
-# starting Debian's packages when nothing does, and that Debian's Chromium is installed.
+# starting Debian's packages when nothing does, and that Debian's Chromium and restic are
+# installed.
 set -euo pipefail
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
@@ -33,4 +34,10 @@ fi
 if ! command -v chromium >/dev/null; then
   log "installing Debian's Chromium"
   apt_install chromium
+fi
+
+# Backups are tested against Debian's plain `restic` (it must read what Optimus writes).
+if ! command -v restic >/dev/null; then
+  log "installing Debian's restic"
+  apt_install restic
 fi

@@ -21,6 +21,7 @@ mod m20261206_000016_create_pipeline_runs;
 mod m20261206_000017_create_pipeline_artifacts;
 mod m20261206_000018_create_pipeline_triggers;
 mod m20261206_000019_create_deployments;
+mod m20261207_000020_create_backups;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_create_pipeline_artifacts::Migration),
             Box::new(m20261206_000018_create_pipeline_triggers::Migration),
             Box::new(m20261206_000019_create_deployments::Migration),
+            Box::new(m20261207_000020_create_backups::Migration),
         ]
     }
 }

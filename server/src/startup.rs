@@ -141,6 +141,8 @@ impl Application {
         app::server::pipelines::triggers::spawn(&state);
         // Deployments: queued ones are claimed, one at a time per project.
         app::server::deployments::spawn_worker(&state);
+        // Backup jobs: queued ones are claimed, one at a time per policy.
+        app::server::backups::spawn_worker(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),

@@ -7,6 +7,7 @@ pub mod endpoint;
 
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod catalog;
 pub mod council;
 pub mod deployments;

@@ -195,11 +195,21 @@ pub enum Operation {
     ReadDeployments,
     /// Deploy, roll back, pin releases.
     Deploy,
+    /// See backup policies, snapshots, jobs and a snapshot's files.
+    ReadBackups,
+    /// Add, change and remove backup policies.
+    EditBackups,
+    /// Back up and verify now.
+    RunBackups,
+    /// Restore a snapshot to a new path.
+    RestoreBackups,
+    /// Read a backup repository's password (to open it with plain `restic`).
+    RevealBackupPassword,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 32] = [
+    pub const ALL: [Operation; 37] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -232,6 +242,11 @@ impl Operation {
         Operation::DecideGates,
         Operation::ReadDeployments,
         Operation::Deploy,
+        Operation::ReadBackups,
+        Operation::EditBackups,
+        Operation::RunBackups,
+        Operation::RestoreBackups,
+        Operation::RevealBackupPassword,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -240,18 +255,17 @@ impl Operation {
         use Operation::*;
         match self {
             ViewSelf | Logout | SubscribeEvents | ReadCatalog | ReadRuntime | ReadEnvironments
-            | ReadNotifications | ReadCouncil | ReadPipelines | ReadDeployments => {
+            | ReadNotifications | ReadCouncil | ReadPipelines | ReadDeployments | ReadBackups => {
                 (Role::Viewer, Scope::Read)
             }
             Deploy => (Role::Operator, Scope::Deploy),
             ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments
-            | Deliberate | ManageMemories | EditPipelines | RunPipelines | DecideGates => {
-                (Role::Operator, Scope::Write)
-            }
+            | Deliberate | ManageMemories | EditPipelines | RunPipelines | DecideGates
+            | EditBackups | RunBackups | RestoreBackups => (Role::Operator, Scope::Write),
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
-            RevealSecrets => (Role::Admin, Scope::ReadSecrets),
+            RevealSecrets | RevealBackupPassword => (Role::Admin, Scope::ReadSecrets),
             EditPersonas => (Role::Admin, Scope::Write),
             CreateUser | ChangeUserRole | DeleteUser => (Role::Admin, Scope::Admin),
         }
@@ -308,6 +322,11 @@ impl Operation {
             DecideGates => "pipelines.decide",
             ReadDeployments => "deployments.read",
             Deploy => "deployments.deploy",
+            ReadBackups => "backups.read",
+            EditBackups => "backups.edit",
+            RunBackups => "backups.run",
+            RestoreBackups => "backups.restore",
+            RevealBackupPassword => "backups.password",
         }
     }
 }

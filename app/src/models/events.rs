@@ -102,6 +102,19 @@ pub enum Event {
         /// The step that changed, when one did.
         step: Option<String>,
     },
+    /// A backup job (backup, verify, restore) changed state or progressed (topic `backups`).
+    BackupJobChanged {
+        /// The job.
+        job_id: i64,
+        /// Its policy.
+        policy_id: i64,
+        /// The policy's project.
+        project_id: i64,
+        /// What it does.
+        kind: crate::models::backups::JobKind,
+        /// Its status.
+        status: crate::models::backups::JobStatus,
+    },
     /// A pipeline run, or one of its steps, changed state (topic `pipelines`).
     PipelineRunChanged {
         /// The run.
@@ -150,6 +163,7 @@ impl Event {
             Event::Notification { .. } => "notifications".into(),
             Event::PipelineRunChanged { .. } => "pipelines".into(),
             Event::DeploymentChanged { .. } => "deployments".into(),
+            Event::BackupJobChanged { .. } => "backups".into(),
             Event::StepLogLines { run_id, .. } => format!("pipeline-logs:{run_id}"),
             Event::CouncilTurn { .. } | Event::CouncilDone { .. } => "council".into(),
         }
@@ -188,7 +202,7 @@ pub enum ClientMessage {
 
 /// The topics a client may subscribe to; besides these, `logs:<service id>` carries one
 /// service's output and `pipeline-logs:<run id>` one pipeline run's.
-pub const TOPICS: [&str; 9] = [
+pub const TOPICS: [&str; 10] = [
     "audit",
     "users",
     "catalog",
@@ -198,6 +212,7 @@ pub const TOPICS: [&str; 9] = [
     "council",
     "pipelines",
     "deployments",
+    "backups",
 ];
 
 /// Whether `topic` is one a client may subscribe to.

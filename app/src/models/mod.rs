@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod catalog;
 pub mod council;
 pub mod deployments;

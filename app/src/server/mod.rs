@@ -6,11 +6,12 @@
 //! ([`instances`]). Each folder is one feature, with its public API at its root, its queries in
 //! `repo` (the only code touching its `entities`) and submodules by concern: [`accounts`],
 //! [`audit`], [`catalog`], [`runtime`], [`environments`], [`notifications`], [`council`],
-//! [`pipelines`].
+//! [`pipelines`], [`deployments`], [`backups`].
 //! Server functions in `crate::api` are thin wrappers over these features.
 
 pub mod accounts;
 pub mod audit;
+pub mod backups;
 pub mod bus;
 pub mod caller;
 pub mod catalog;

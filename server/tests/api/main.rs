@@ -6,6 +6,7 @@
 mod access;
 mod audit;
 mod auth;
+mod backups;
 mod catalog;
 mod cli;
 mod council;

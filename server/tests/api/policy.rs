@@ -161,6 +161,19 @@ const POLICY: &[Rule] = &[
     rule("deployments/releases", VIEWER, R),
     rule("deployments/pin", OPERATOR, D),
     rule("deployments/diff", VIEWER, R),
+    rule("backups/create_policy", OPERATOR, W),
+    rule("backups/update_policy", OPERATOR, W),
+    rule("backups/delete_policy", OPERATOR, W),
+    rule("backups/get_policy", VIEWER, R),
+    rule("backups/policies", VIEWER, R),
+    rule("backups/run", OPERATOR, W),
+    rule("backups/verify", OPERATOR, W),
+    rule("backups/restore", OPERATOR, W),
+    rule("backups/job", VIEWER, R),
+    rule("backups/jobs", VIEWER, R),
+    rule("backups/snapshots", VIEWER, R),
+    rule("backups/files", VIEWER, R),
+    rule("backups/repository", ADMIN, &["read:secrets"]),
 ];
 
 /// A project descriptor with one short-lived service, so a failed run leaves nothing behind for
@@ -264,6 +277,43 @@ impl World<'_> {
             .ok("deployments/deploy", json!({"project_id": project}))
             .await;
         (project, d["id"].as_i64().expect("deployment id"))
+    }
+
+    /// A backup policy of a fresh project.
+    async fn backup_policy(&self) -> i64 {
+        self.ok(
+            "backups/create_policy",
+            json!({"project_id": self.project().await}),
+        )
+        .await["id"]
+            .as_i64()
+            .expect("policy id")
+    }
+
+    /// A good snapshot of a fresh project.
+    async fn snapshot(&self) -> i64 {
+        let policy = self.backup_policy().await;
+        let job = self.ok("backups/run", json!({"policy_id": policy})).await["id"]
+            .as_i64()
+            .expect("job id");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let j = self.ok("backups/job", json!({"id": job})).await;
+            if j["status"] == "succeeded" {
+                return j["result"]["snapshot_id"].as_i64().expect("snapshot id");
+            }
+            assert_ne!(j["status"], "failed", "backup {job}: {j}");
+            assert!(
+                std::time::Instant::now() < until,
+                "backup {job} never ended"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A path that does not exist yet, in a folder removed after the test.
+    fn new_path(&self) -> std::path::PathBuf {
+        self.dir().join(self.unique("restored-"))
     }
 
     async fn service(&self, project_id: i64) -> i64 {
@@ -526,6 +576,31 @@ impl World<'_> {
                 self.ok("deployments/deploy", json!({"project_id": project}))
                     .await;
                 json!({"project_id": project, "from": 1, "to": 2})
+            }
+            ("backups/create_policy", _) => json!({"project_id": self.project().await}),
+            ("backups/update_policy", _) => {
+                json!({"policy_id": self.backup_policy().await, "keep": {"last": 2}})
+            }
+            (
+                "backups/delete_policy"
+                | "backups/get_policy"
+                | "backups/run"
+                | "backups/jobs"
+                | "backups/snapshots"
+                | "backups/repository",
+                _,
+            ) => json!({"policy_id": self.backup_policy().await}),
+            ("backups/policies", _) => json!({}),
+            ("backups/verify", _) => {
+                json!({"policy_id": self.backup_policy().await, "level": "structure"})
+            }
+            ("backups/job", _) => {
+                let policy = self.backup_policy().await;
+                json!({"id": self.ok("backups/run", json!({"policy_id": policy})).await["id"]})
+            }
+            ("backups/files", _) => json!({"snapshot_id": self.snapshot().await}),
+            ("backups/restore", _) => {
+                json!({"snapshot_id": self.snapshot().await, "target_path": self.new_path()})
             }
             (path, variant) => panic!("no valid body written for {path} {variant}"),
         }

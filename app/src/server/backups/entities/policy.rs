@@ -1,0 +1,35 @@
+//! `backup_policies` table: what of a project is backed up, when, what is kept, and into which
+//! restic repository (its password sealed with the master key).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "backup_policies")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    /// JSON list of paths relative to the project's folder.
+    pub paths: String,
+    /// JSON list of exclude globs (gitignore syntax).
+    pub excludes: String,
+    /// JSON [`crate::models::backups::BackupSchedule`], when scheduled.
+    pub schedule: Option<String>,
+    /// JSON [`crate::models::backups::KeepRule`].
+    pub keep: String,
+    /// The restic repository's folder.
+    pub repository: String,
+    /// The repository's password, sealed with the master key (context: the repository's
+    /// folder).
+    pub password: String,
+    pub paused: bool,
+    pub created_by: Option<String>,
+    pub created_at: ChronoDateTimeUtc,
+    pub updated_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,244 @@
+//! Backup jobs as callers see them: back up now, verify, restore to a new path, read a job.
+//! Jobs are queued here and carried out by the worker ([`super::worker`]) on whichever
+//! instance claims them, one at a time per policy.
+
+use super::entities::{job, policy};
+use super::{policies, repo};
+use crate::error::AppError;
+use crate::models::backups::{
+    JobInfo, JobKind, JobParams, JobStatus, RestoreRequest, VerifyLevel, VerifyRequest,
+};
+use crate::models::events::Event;
+use crate::models::Operation;
+use crate::server::audit;
+use crate::server::caller::Caller;
+use crate::server::error::ServerResult;
+use crate::server::AppState;
+use chrono::Utc;
+use std::path::{Component, Path};
+
+/// Jobs listed per policy.
+const LISTED: u64 = 100;
+
+/// Queues a backup of policy `policy_id` now.
+pub async fn run(state: &AppState, caller: &Caller, policy_id: i64) -> ServerResult<JobInfo> {
+    caller.authorize(Operation::RunBackups)?;
+    let p = policies::policy_of(state, policy_id).await?;
+    queue(
+        state,
+        Some(caller),
+        &p,
+        JobKind::Backup,
+        JobParams::default(),
+        None,
+    )
+    .await
+}
+
+/// Queues a verification of a policy's repository.
+pub async fn verify(
+    state: &AppState,
+    caller: &Caller,
+    req: VerifyRequest,
+) -> ServerResult<JobInfo> {
+    caller.authorize(Operation::RunBackups)?;
+    let p = policies::policy_of(state, req.policy_id).await?;
+    if req.subset_percent.is_some() && req.level != VerifyLevel::Subset {
+        return Err(AppError::unprocessable(
+            "subset_percent",
+            "only a `subset` verification reads a share of the data",
+        )
+        .into());
+    }
+    let params = JobParams {
+        level: Some(req.level),
+        subset_percent: req.subset_percent,
+        ..Default::default()
+    };
+    queue(state, Some(caller), &p, JobKind::Verify, params, None).await
+}
+
+/// Queues a restore of a good snapshot (or one file or folder of it) to a new path.
+pub async fn restore(
+    state: &AppState,
+    caller: &Caller,
+    req: RestoreRequest,
+) -> ServerResult<JobInfo> {
+    caller.authorize(Operation::RestoreBackups)?;
+    let s = repo::snapshots::find(&state.db, req.snapshot_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("snapshot {}", req.snapshot_id)))?;
+    if s.status != repo::snapshots::GOOD || s.snapshot.is_none() {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!("backup {} failed: it has nothing to restore", s.id),
+        )
+        .into());
+    }
+    if s.forgotten_at.is_some() {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!("snapshot {} was removed by retention", s.id),
+        )
+        .into());
+    }
+    let target = check_target(&req.target_path)?;
+    let path = req.path.as_deref().map(check_inner_path).transpose()?;
+    let p = policies::policy_of(state, s.policy_id).await?;
+    let params = JobParams {
+        snapshot_id: Some(s.id),
+        target_path: Some(target),
+        path,
+        dry_run: req.dry_run,
+        ..Default::default()
+    };
+    queue(state, Some(caller), &p, JobKind::Restore, params, None).await
+}
+
+/// A restore's target: absolute, no `..`, and new (absent, or an empty folder). Checked again
+/// when the job starts.
+pub(super) fn check_target(raw: &str) -> ServerResult<String> {
+    let t = Path::new(raw.trim());
+    if !t.is_absolute() || t.components().any(|c| matches!(c, Component::ParentDir)) {
+        return Err(AppError::unprocessable(
+            "target_path",
+            "must be an absolute path without `..`",
+        )
+        .into());
+    }
+    if let Err(why) = target_is_new(t) {
+        return Err(AppError::unprocessable("target_path", why).into());
+    }
+    Ok(t.display().to_string())
+}
+
+/// Whether a restore may write to `t`: it does not exist, or is an empty folder. A restore
+/// never overwrites what is there.
+pub(super) fn target_is_new(t: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(t) {
+        Err(_) => Ok(()),
+        Ok(m) if m.is_dir() => match std::fs::read_dir(t).map(|mut d| d.next().is_none()) {
+            Ok(true) => Ok(()),
+            _ => Err(format!(
+                "{} is a folder that is not empty (restores go to a new path)",
+                t.display()
+            )),
+        },
+        Ok(_) => Err(format!(
+            "{} exists (restores go to a new path)",
+            t.display()
+        )),
+    }
+}
+
+/// A file or folder inside a snapshot, relative to the project's folder.
+pub(super) fn check_inner_path(raw: &str) -> ServerResult<String> {
+    let p = Path::new(raw.trim());
+    if p.is_absolute()
+        || p.components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(AppError::unprocessable(
+            "path",
+            "must be relative to the project's folder, without `..`",
+        )
+        .into());
+    }
+    Ok(p.display().to_string())
+}
+
+/// Queues a job for policy `p` (`trigger_key` given by schedules: one job per fire time; a
+/// request gets a key of its own).
+pub(super) async fn queue(
+    state: &AppState,
+    caller: Option<&Caller>,
+    p: &policy::Model,
+    kind: JobKind,
+    params: JobParams,
+    trigger_key: Option<String>,
+) -> ServerResult<JobInfo> {
+    let now = Utc::now();
+    let key = trigger_key.unwrap_or_else(|| format!("request:{}", uuid::Uuid::new_v4()));
+    let row = repo::jobs::queued_row(
+        (p.id, p.project_id),
+        kind.as_str(),
+        serde_json::to_string(&params).unwrap_or_else(|_| "{}".into()),
+        caller.map(|c| c.username.clone()),
+        key,
+        now,
+    );
+    let j = repo::jobs::insert(&state.db, row).await?;
+    let actor = match caller {
+        Some(c) => c.into(),
+        None => audit::Actor::default(),
+    };
+    audit::record(
+        state,
+        actor,
+        &format!("backups.{}", kind.as_str()),
+        &format!("project:{}:policy:{}:job:{}", p.project_id, p.id, j.id),
+        "ok",
+    )
+    .await?;
+    publish(state, &j).await;
+    super::worker::wake(state);
+    Ok(info(j))
+}
+
+/// Tells subscribers a job changed.
+pub(super) async fn publish(state: &AppState, j: &job::Model) {
+    state
+        .bus
+        .publish(Event::BackupJobChanged {
+            job_id: j.id,
+            policy_id: j.policy_id,
+            project_id: j.project_id,
+            kind: JobKind::parse(&j.kind).unwrap_or(JobKind::Backup),
+            status: JobStatus::parse(&j.status).unwrap_or(JobStatus::Queued),
+        })
+        .await;
+}
+
+/// One job.
+pub async fn get(state: &AppState, caller: &Caller, id: i64) -> ServerResult<JobInfo> {
+    caller.authorize(Operation::ReadBackups)?;
+    let j = repo::jobs::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("backup job {id}")))?;
+    Ok(info(j))
+}
+
+/// A policy's jobs, newest first.
+pub async fn list(state: &AppState, caller: &Caller, policy_id: i64) -> ServerResult<Vec<JobInfo>> {
+    caller.authorize(Operation::ReadBackups)?;
+    policies::policy_of(state, policy_id).await?;
+    Ok(repo::jobs::of_policy(&state.db, policy_id, LISTED)
+        .await?
+        .into_iter()
+        .map(info)
+        .collect())
+}
+
+pub(super) fn info(j: job::Model) -> JobInfo {
+    JobInfo {
+        id: j.id,
+        policy_id: j.policy_id,
+        project_id: j.project_id,
+        kind: JobKind::parse(&j.kind).unwrap_or(JobKind::Backup),
+        status: JobStatus::parse(&j.status).unwrap_or(JobStatus::Failed),
+        params: serde_json::from_str(&j.params).unwrap_or_default(),
+        progress: j
+            .progress
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok()),
+        result: j
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok()),
+        reason: j.reason,
+        triggered_by: j.triggered_by,
+        created_at: j.created_at.to_rfc3339(),
+        started_at: j.started_at.map(|t| t.to_rfc3339()),
+        finished_at: j.finished_at.map(|t| t.to_rfc3339()),
+    }
+}

@@ -1,0 +1,20 @@
+//! Backups: per-project policies (what of a project's folder, when, what is kept) backed up into
+//! restic repositories (encrypted, deduplicated, in an open format plain `restic` reads),
+//! verified, and restored to a new path with what was written read back and compared.
+//!
+//! - [`policies`]: create, change, remove, list; the repository's password for an admin;
+//! - [`jobs`]: back up now, verify, restore: queued here, carried out by the [`worker`] (one job
+//!   at a time per policy, claimed and leased through the database);
+//! - [`snapshots`]: a policy's backups, good and failed, and a snapshot's files;
+//! - [`restic`]: the only code speaking to repositories (through `rustic_core`);
+//! - [`repo`] alone touches the feature's tables.
+
+pub mod entities;
+pub mod jobs;
+pub mod policies;
+pub mod repo;
+pub mod restic;
+pub mod snapshots;
+pub mod worker;
+
+pub use worker::spawn as spawn_worker;

@@ -1,0 +1,394 @@
+//! Backup policies as callers see them: create (a new restic repository under the data dir,
+//! with a random password sealed with the master key), change, remove, list, and reveal the
+//! repository's password to an admin so plain `restic` can open it.
+
+use super::entities::policy;
+use super::repo;
+use crate::error::AppError;
+use crate::models::backups::{
+    BackupSchedule, CreatePolicyRequest, KeepRule, PolicyInfo, RepositoryInfo, UpdatePolicyRequest,
+};
+use crate::models::Operation;
+use crate::server::audit;
+use crate::server::caller::Caller;
+use crate::server::catalog::{self, Project};
+use crate::server::error::ServerResult;
+use crate::server::AppState;
+use chrono::Utc;
+use sea_orm::{IntoActiveModel, Set};
+use std::path::{Component, Path};
+
+/// The sealing context of a repository's password: its folder, so a password cannot be
+/// opened for another repository.
+fn context(repository: &str) -> String {
+    format!("backup-repository:{repository}")
+}
+
+pub(super) async fn project_of(state: &AppState, id: i64) -> ServerResult<Project> {
+    Ok(catalog::find_project(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?)
+}
+
+pub(super) async fn policy_of(state: &AppState, id: i64) -> ServerResult<policy::Model> {
+    Ok(repo::policies::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("backup policy {id}")))?)
+}
+
+/// The repository's password.
+pub(super) fn password(state: &AppState, p: &policy::Model) -> ServerResult<String> {
+    state
+        .crypto
+        .open(&context(&p.repository), &p.password)
+        .map_err(|e| {
+            tracing::error!(policy.id = p.id, error = %e, "a backup repository's password could not be opened");
+            AppError::Internal.into()
+        })
+}
+
+/// The paths a policy backs up.
+pub(super) fn paths(p: &policy::Model) -> Vec<String> {
+    serde_json::from_str(&p.paths).unwrap_or_else(|_| vec![".".into()])
+}
+
+/// The globs a policy leaves out.
+pub(super) fn excludes(p: &policy::Model) -> Vec<String> {
+    serde_json::from_str(&p.excludes).unwrap_or_default()
+}
+
+/// A policy's retention.
+pub(super) fn keep(p: &policy::Model) -> KeepRule {
+    serde_json::from_str(&p.keep).unwrap_or_default()
+}
+
+fn check_name(name: &str) -> ServerResult<String> {
+    let name = name.trim();
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(AppError::validation(
+            "name",
+            "must be 1 to 100 letters, digits, `-`, `_` or `.`",
+        )
+        .into());
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks paths relative to the project's folder: inside it, and there.
+fn check_paths(root: &Path, paths: &[String]) -> ServerResult<Vec<String>> {
+    if paths.is_empty() {
+        return Err(AppError::unprocessable(
+            "paths",
+            "name at least one path (`.` is the whole folder)",
+        )
+        .into());
+    }
+    let mut out = Vec::with_capacity(paths.len());
+    for (i, raw) in paths.iter().enumerate() {
+        let field = format!("paths[{i}]");
+        let p = raw.trim();
+        let rel = Path::new(p);
+        if p.is_empty()
+            || rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Err(AppError::unprocessable(
+                field,
+                format!("`{raw}` must be a path inside the project's folder, relative to it, without `..`"),
+            )
+            .into());
+        }
+        if std::fs::symlink_metadata(root.join(rel)).is_err() {
+            return Err(AppError::unprocessable(
+                field,
+                format!("`{raw}` does not exist in the project's folder"),
+            )
+            .into());
+        }
+        if !out.iter().any(|o: &String| o == p) {
+            out.push(p.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Checks gitignore-style globs as the backup will read them (rustic's exclude globs).
+fn check_excludes(excludes: &[String]) -> ServerResult<Vec<String>> {
+    let mut builder = ignore::overrides::OverrideBuilder::new("/");
+    for (i, g) in excludes.iter().enumerate() {
+        let g = g.trim();
+        if g.is_empty() || g.len() > 1000 {
+            return Err(AppError::unprocessable(
+                format!("excludes[{i}]"),
+                "must be a glob of 1 to 1,000 characters",
+            )
+            .into());
+        }
+        if let Err(e) = builder.add(&format!("!{g}")) {
+            return Err(AppError::unprocessable(
+                format!("excludes[{i}]"),
+                format!("is not a valid glob: {e}"),
+            )
+            .into());
+        }
+    }
+    Ok(excludes.iter().map(|g| g.trim().to_owned()).collect())
+}
+
+fn check_schedule(s: &BackupSchedule) -> ServerResult<BackupSchedule> {
+    use crate::server::pipelines::definitions;
+    definitions::cron(&s.cron).map_err(|e| AppError::unprocessable("schedule.cron", e))?;
+    definitions::timezone(&s.timezone)
+        .map_err(|e| AppError::unprocessable("schedule.timezone", e))?;
+    Ok(BackupSchedule {
+        cron: s.cron.trim().to_owned(),
+        timezone: s.timezone.trim().to_owned(),
+    })
+}
+
+fn random_password() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Creates a policy and the folder its repository will live in (the repository itself is
+/// initialised by its first job).
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    req: CreatePolicyRequest,
+) -> ServerResult<PolicyInfo> {
+    caller.authorize(Operation::EditBackups)?;
+    let project = project_of(state, req.project_id).await?;
+    let name = check_name(req.name.as_deref().unwrap_or("default"))?;
+    let paths = check_paths(
+        Path::new(&project.path),
+        req.paths.as_deref().unwrap_or(&[".".to_owned()]),
+    )?;
+    let excludes = check_excludes(req.excludes.as_deref().unwrap_or(&[]))?;
+    let schedule = req.schedule.as_ref().map(check_schedule).transpose()?;
+    let keep = req.keep.unwrap_or_default();
+    if repo::policies::by_name(&state.db, project.id, &name)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict(format!(
+            "the project already has a backup policy named `{name}`"
+        ))
+        .into());
+    }
+    let suffix: String = random_password().chars().take(8).collect();
+    let repository = state
+        .settings
+        .data_dir
+        .join("backups")
+        .join(format!("project-{}-{name}-{suffix}", project.id));
+    let repository = std::path::absolute(&repository)
+        .unwrap_or(repository)
+        .display()
+        .to_string();
+    let sealed = state
+        .crypto
+        .seal(&context(&repository), &random_password())
+        .map_err(|_| AppError::Internal)?;
+    let now = Utc::now();
+    let row = policy::ActiveModel {
+        project_id: Set(project.id),
+        name: Set(name.clone()),
+        paths: Set(serde_json::to_string(&paths).unwrap_or_else(|_| "[\".\"]".into())),
+        excludes: Set(serde_json::to_string(&excludes).unwrap_or_else(|_| "[]".into())),
+        schedule: Set(schedule.and_then(|s| serde_json::to_string(&s).ok())),
+        keep: Set(serde_json::to_string(&keep).unwrap_or_else(|_| "{}".into())),
+        repository: Set(repository),
+        password: Set(sealed),
+        paused: Set(false),
+        created_by: Set(Some(caller.username.clone())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let p = repo::policies::insert(&state.db, row).await?;
+    audit::record(
+        state,
+        caller.into(),
+        "backups.create_policy",
+        &format!("project:{}:policy:{}", project.id, p.id),
+        "ok",
+    )
+    .await?;
+    info(state, p).await
+}
+
+/// Changes a policy.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    req: UpdatePolicyRequest,
+) -> ServerResult<PolicyInfo> {
+    caller.authorize(Operation::EditBackups)?;
+    let p = policy_of(state, req.policy_id).await?;
+    let project = project_of(state, p.project_id).await?;
+    let mut row = p.clone().into_active_model();
+    if let Some(name) = &req.name {
+        let name = check_name(name)?;
+        if name != p.name
+            && repo::policies::by_name(&state.db, p.project_id, &name)
+                .await?
+                .is_some()
+        {
+            return Err(AppError::conflict(format!(
+                "the project already has a backup policy named `{name}`"
+            ))
+            .into());
+        }
+        row.name = Set(name);
+    }
+    if let Some(paths) = &req.paths {
+        let paths = check_paths(Path::new(&project.path), paths)?;
+        row.paths = Set(serde_json::to_string(&paths).unwrap_or_else(|_| "[\".\"]".into()));
+    }
+    if let Some(ex) = &req.excludes {
+        let ex = check_excludes(ex)?;
+        row.excludes = Set(serde_json::to_string(&ex).unwrap_or_else(|_| "[]".into()));
+    }
+    if req.unschedule && req.schedule.is_some() {
+        return Err(AppError::unprocessable(
+            "unschedule",
+            "give a schedule or unschedule, not both",
+        )
+        .into());
+    }
+    if let Some(s) = &req.schedule {
+        let s = check_schedule(s)?;
+        row.schedule = Set(serde_json::to_string(&s).ok());
+    }
+    if req.unschedule {
+        row.schedule = Set(None);
+    }
+    if let Some(k) = req.keep {
+        row.keep = Set(serde_json::to_string(&k).unwrap_or_else(|_| "{}".into()));
+    }
+    if let Some(paused) = req.paused {
+        row.paused = Set(paused);
+    }
+    row.updated_at = Set(Utc::now());
+    let p = repo::policies::update(&state.db, row).await?;
+    audit::record(
+        state,
+        caller.into(),
+        "backups.update_policy",
+        &format!("project:{}:policy:{}", p.project_id, p.id),
+        "ok",
+    )
+    .await?;
+    info(state, p).await
+}
+
+/// Removes a policy and its records. Its repository stays on disk (it holds the user's
+/// backups; the audit entry names it) until removed by hand.
+pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> ServerResult<()> {
+    caller.authorize(Operation::EditBackups)?;
+    let p = policy_of(state, id).await?;
+    if let Some(open) = repo::jobs::open_of_policy(&state.db, p.id).await? {
+        return Err(AppError::conflict(format!(
+            "backup job {} of this policy has not finished",
+            open.id
+        ))
+        .into());
+    }
+    repo::policies::delete(&state.db, p.id).await?;
+    audit::record(
+        state,
+        caller.into(),
+        "backups.delete_policy",
+        &format!(
+            "project:{}:policy:{}:repository:{}",
+            p.project_id, p.id, p.repository
+        ),
+        "ok",
+    )
+    .await?;
+    Ok(())
+}
+
+/// One policy.
+pub async fn get(state: &AppState, caller: &Caller, id: i64) -> ServerResult<PolicyInfo> {
+    caller.authorize(Operation::ReadBackups)?;
+    let p = policy_of(state, id).await?;
+    info(state, p).await
+}
+
+/// A project's policies (every project's when `project_id` is `None`).
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    project_id: Option<i64>,
+) -> ServerResult<Vec<PolicyInfo>> {
+    caller.authorize(Operation::ReadBackups)?;
+    if let Some(id) = project_id {
+        project_of(state, id).await?;
+    }
+    let mut out = Vec::new();
+    for p in repo::policies::list(&state.db, project_id).await? {
+        out.push(info(state, p).await?);
+    }
+    Ok(out)
+}
+
+/// Where a policy's repository is and its password (admins only; audited).
+pub async fn repository(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ServerResult<RepositoryInfo> {
+    caller.authorize(Operation::RevealBackupPassword)?;
+    let p = policy_of(state, id).await?;
+    let password = password(state, &p)?;
+    audit::record(
+        state,
+        caller.into(),
+        "backups.reveal_password",
+        &format!("project:{}:policy:{}", p.project_id, p.id),
+        "ok",
+    )
+    .await?;
+    Ok(RepositoryInfo {
+        path: p.repository,
+        password,
+    })
+}
+
+pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<PolicyInfo> {
+    let latest = repo::snapshots::latest(&state.db, p.id).await?;
+    let good = repo::snapshots::latest_good(&state.db, p.id).await?;
+    let snapshots = repo::snapshots::count_good(&state.db, p.id).await?;
+    Ok(PolicyInfo {
+        id: p.id,
+        project_id: p.project_id,
+        name: p.name.clone(),
+        paths: paths(&p),
+        excludes: excludes(&p),
+        schedule: p
+            .schedule
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok()),
+        keep: keep(&p),
+        repository: p.repository.clone(),
+        paused: p.paused,
+        last_good_at: good.map(|g| g.started_at.to_rfc3339()),
+        last_status: latest.as_ref().map(|l| l.status.clone()),
+        last_reason: latest.and_then(|l| l.reason),
+        snapshots,
+        created_by: p.created_by,
+        created_at: p.created_at.to_rfc3339(),
+    })
+}

@@ -1,0 +1,5 @@
+//! The backups feature's queries: the only code touching its entities.
+
+pub mod jobs;
+pub mod policies;
+pub mod snapshots;

@@ -1,0 +1,55 @@
+//! Backup policies.
+
+use crate::server::backups::entities::policy;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: policy::ActiveModel,
+) -> Result<policy::Model, DbErr> {
+    new.insert(db).await
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    changed: policy::ActiveModel,
+) -> Result<policy::Model, DbErr> {
+    changed.update(db).await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<policy::Model>, DbErr> {
+    policy::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn by_name(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+    name: &str,
+) -> Result<Option<policy::Model>, DbErr> {
+    policy::Entity::find()
+        .filter(policy::Column::ProjectId.eq(project_id))
+        .filter(policy::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
+/// A project's policies (every project's when `None`), by project then name.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    project_id: Option<i64>,
+) -> Result<Vec<policy::Model>, DbErr> {
+    let mut q = policy::Entity::find();
+    if let Some(p) = project_id {
+        q = q.filter(policy::Column::ProjectId.eq(p));
+    }
+    q.order_by_asc(policy::Column::ProjectId)
+        .order_by_asc(policy::Column::Name)
+        .all(db)
+        .await
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    policy::Entity::delete_by_id(id).exec(db).await.map(|_| ())
+}

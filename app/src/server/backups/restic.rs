@@ -1,0 +1,436 @@
+//! The one place that speaks to restic repositories, through `rustic_core` (pinned exactly in
+//! the workspace manifest: its API changes between minor versions). Everything here blocks
+//! (rustic uses threads and rayon): call it from `spawn_blocking`. Errors are one line each.
+//!
+//! Repositories are written in restic's format version 2 (zstd), which plain `restic` 0.14 and
+//! later open. rustic takes no restic locks: the worker runs one job at a time per repository,
+//! and nothing else should write to it while Optimus does (reading with `restic` is fine).
+
+use crate::models::backups::{KeepRule, SnapshotEntry, VerifyLevel};
+use rustic_backend::BackendOptions;
+use rustic_core::repofile::{NodeType, SnapshotFile};
+use rustic_core::{
+    BackupOptions, CheckOptions, ConfigOptions, Credentials, ForgetGroups, Grouped, KeepOptions,
+    KeyOptions, LocalDestination, LocalSourceFilterOptions, LsOptions, OpenStatus, PathList,
+    Progress, ProgressBars, ProgressType, PruneOptions, ReadSubsetOption, Repository,
+    RepositoryOptions, RestoreOptions, RusticError, RusticProgress, SnapshotGroupCriterion,
+    SnapshotOptions,
+};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// A repository and its password.
+#[derive(Clone)]
+pub struct Repo {
+    pub path: PathBuf,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a job is doing and its bytes done and to do, as rustic reports them (shared with the
+/// task writing progress).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+    pub phase: std::sync::Mutex<&'static str>,
+}
+
+impl Counters {
+    /// Says what the job does now.
+    pub fn enter(&self, phase: &'static str) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = phase;
+        }
+    }
+
+    /// The phase now (`""` before the first).
+    pub fn phase(&self) -> &'static str {
+        self.phase.lock().map(|p| *p).unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Bars(Arc<Counters>);
+
+#[derive(Debug)]
+struct Bar(Arc<Counters>, bool);
+
+impl RusticProgress for Bar {
+    // Not hidden: a hidden bar makes the backup skip the size scan, and there is no total.
+    fn is_hidden(&self) -> bool {
+        !self.1
+    }
+    fn set_length(&self, n: u64) {
+        if self.1 {
+            self.0.total.store(n, Relaxed)
+        }
+    }
+    fn set_title(&self, _: &str) {}
+    fn inc(&self, n: u64) {
+        if self.1 {
+            self.0.done.fetch_add(n, Relaxed);
+        }
+    }
+    fn finish(&self) {}
+}
+
+impl ProgressBars for Bars {
+    fn progress(&self, t: ProgressType, _prefix: &str) -> Progress {
+        let bytes = matches!(t, ProgressType::Bytes);
+        if bytes {
+            self.0.total.store(0, Relaxed);
+            self.0.done.store(0, Relaxed);
+        }
+        Progress::new(Bar(self.0.clone(), bytes))
+    }
+}
+
+/// One line for a rustic error (its `Display` spans lines and carries a backtrace).
+fn line(e: impl AsRef<RusticError>) -> String {
+    let s = e.as_ref().display_log();
+    s.strip_prefix("Error: ").unwrap_or(&s).trim().to_owned()
+}
+
+fn options() -> RepositoryOptions {
+    // The repository is local: a cache would only copy it (and would go to $HOME).
+    RepositoryOptions::default().no_cache(true)
+}
+
+fn new(repo: &Repo, counters: Option<Arc<Counters>>) -> Result<Repository<()>, String> {
+    let backends = BackendOptions::default()
+        .repository(format!("local:{}", repo.path.display()))
+        .to_backends()
+        .map_err(line)?;
+    match counters {
+        Some(c) => Repository::new_with_progress(&options(), &backends, Bars(c)).map_err(line),
+        None => Repository::new(&options(), &backends).map_err(line),
+    }
+}
+
+/// Opens the repository, making it first when its folder holds none.
+pub fn open(
+    repo: &Repo,
+    counters: Option<Arc<Counters>>,
+) -> Result<Repository<OpenStatus>, String> {
+    let credentials = Credentials::password(&repo.password);
+    if repo.path.join("config").exists() {
+        return new(repo, counters)?.open(&credentials).map_err(line);
+    }
+    std::fs::create_dir_all(&repo.path)
+        .map_err(|e| format!("could not create {}: {e}", repo.path.display()))?;
+    let opened = new(repo, counters)?
+        .init(
+            &credentials,
+            &KeyOptions::default().with_created(true),
+            &ConfigOptions::default(),
+        )
+        .map_err(line)?;
+    // restic writes its locks here; rustic takes none and does not make the folder.
+    let _ = std::fs::create_dir_all(repo.path.join("locks"));
+    Ok(opened)
+}
+
+/// What a backup made.
+#[derive(Debug, Clone, Default)]
+pub struct Made {
+    pub id: String,
+    pub files: u64,
+    pub dirs: u64,
+    pub bytes: u64,
+    pub added_bytes: u64,
+}
+
+/// What a backup did: the snapshot, then the structure check and retention (each may fail
+/// without making the snapshot any less good).
+#[derive(Debug)]
+pub struct BackedUp {
+    pub made: Made,
+    pub checked: Result<(), String>,
+    pub removed: Result<Vec<String>, String>,
+}
+
+/// Backs up `paths` (relative to `root`) as one snapshot labelled `label`, leaving out what the
+/// `excludes` globs and the folders' `.gitignore` files exclude; then checks the repository's
+/// structure and applies `keep`. The repository is opened once (its key derivation is costly).
+pub fn backup(
+    repo: &Repo,
+    root: &Path,
+    paths: &[String],
+    excludes: &[String],
+    label: &str,
+    keep: &KeepRule,
+    counters: Arc<Counters>,
+) -> Result<BackedUp, String> {
+    let mut sources = Vec::with_capacity(paths.len());
+    for p in paths {
+        let full = root.join(p);
+        if std::fs::symlink_metadata(&full).is_err() {
+            return Err(format!("{} does not exist", full.display()));
+        }
+        sources.push(full.display().to_string());
+    }
+    let list = PathList::from_iter(sources.iter().map(PathBuf::from))
+        .sanitize()
+        .map_err(|e| format!("the paths to back up: {e}"))?;
+    let snap = SnapshotOptions::default()
+        .label(label.to_owned())
+        .command("optimus backup".to_owned())
+        .add_tags("optimus")
+        .map_err(line)?
+        .to_snapshot()
+        .map_err(line)?;
+    let globs = excludes.iter().map(|g| format!("!{g}")).collect::<Vec<_>>();
+    let opts = BackupOptions::default()
+        .excludes(rustic_core::Excludes::default().globs(globs))
+        .ignore_filter_opts(
+            LocalSourceFilterOptions::default()
+                .git_ignore(true)
+                .no_require_git(true),
+        );
+    counters.enter("opening");
+    let indexed = open(repo, Some(counters.clone()))?
+        .to_indexed_ids()
+        .map_err(line)?;
+    counters.enter("backing up");
+    let made = made_of(&indexed.backup(&opts, &list, snap).map_err(line)?);
+    let opened = indexed.drop_index();
+    counters.enter("checking");
+    let checked = check_opened(&opened, VerifyLevel::Structure, 0);
+    counters.enter("retention");
+    let removed = forget_opened(&opened, keep);
+    Ok(BackedUp {
+        made,
+        checked,
+        removed,
+    })
+}
+
+fn made_of(s: &SnapshotFile) -> Made {
+    let summary = s.summary.clone().unwrap_or_default();
+    Made {
+        id: s.id.to_hex().as_str().to_owned(),
+        files: summary.total_files_processed,
+        dirs: summary.total_dirs_processed,
+        bytes: summary.total_bytes_processed,
+        added_bytes: summary.data_added,
+    }
+}
+
+/// Applies `keep` to the repository's snapshots (see [`forget_opened`]); the ids removed.
+pub fn forget(repo: &Repo, keep: &KeepRule) -> Result<Vec<String>, String> {
+    forget_opened(&open(repo, None)?, keep)
+}
+
+/// Removes the snapshots `keep` does not keep (with `restic forget`'s meaning, all of the
+/// repository's snapshots in one group) and the data only they used; the ids removed.
+fn forget_opened(repo: &Repository<OpenStatus>, keep: &KeepRule) -> Result<Vec<String>, String> {
+    if keep.keeps_all() {
+        return Ok(Vec::new());
+    }
+    let mut k = KeepOptions::default();
+    let n = |v: u32| (v > 0).then(|| i32::try_from(v).unwrap_or(i32::MAX));
+    k.keep_last = n(keep.last);
+    k.keep_hourly = n(keep.hourly);
+    k.keep_daily = n(keep.daily);
+    k.keep_weekly = n(keep.weekly);
+    k.keep_monthly = n(keep.monthly);
+    k.keep_yearly = n(keep.yearly);
+    let snapshots = repo.get_all_snapshots().map_err(line)?;
+    let groups = Grouped::from_items(snapshots, SnapshotGroupCriterion::new());
+    let plan = ForgetGroups::from_grouped_snapshots_with_retention(groups, &k, &jiff_now())
+        .map_err(line)?;
+    let ids = plan.into_forget_ids();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let removed = ids
+        .iter()
+        .map(|i| i.to_hex().as_str().to_owned())
+        .collect::<Vec<_>>();
+    repo.delete_snapshots(&ids).map_err(line)?;
+    // One job at a time per repository: packs may go at once (a two-phase delete leaves a
+    // rustic-only mark that plain restic would not understand).
+    let popts = PruneOptions::default().instant_delete(true);
+    let plan = repo.prune_plan(&popts).map_err(line)?;
+    repo.prune(&popts, plan).map_err(line)?;
+    Ok(removed)
+}
+
+fn jiff_now() -> rustic_core::jiff::Zoned {
+    rustic_core::jiff::Zoned::now()
+}
+
+/// Checks the repository: its structure (indexes, pack headers, trees), and at `Subset` or
+/// `Full` the data packs too (`percent` of them at `Subset`). `Err` lists what is wrong.
+pub fn check(repo: &Repo, level: VerifyLevel, percent: u32) -> Result<(), String> {
+    check_opened(&open(repo, None)?, level, percent)
+}
+
+fn check_opened(
+    repo: &Repository<OpenStatus>,
+    level: VerifyLevel,
+    percent: u32,
+) -> Result<(), String> {
+    let mut opts = CheckOptions::default();
+    match level {
+        VerifyLevel::Structure => {}
+        VerifyLevel::Subset => {
+            let subset: ReadSubsetOption = format!("{}%", percent.clamp(1, 100))
+                .parse()
+                .map_err(|e| format!("subset: {e:?}"))?;
+            opts = opts.read_data(true).read_data_subset(subset);
+        }
+        VerifyLevel::Full => opts = opts.read_data(true),
+    }
+    let found = repo.check(opts).map_err(line)?;
+    let problems = found
+        .0
+        .iter()
+        .filter(|(level, _)| format!("{level:?}") == "Error")
+        .map(|(_, e)| e.to_string())
+        .collect::<Vec<_>>();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// The node path of `inner` (relative to `root`) inside a snapshot.
+fn node_path(root: &str, inner: Option<&str>) -> String {
+    let mut p = PathBuf::from(root);
+    if let Some(i) = inner.filter(|i| !i.is_empty() && *i != ".") {
+        p.push(i);
+    }
+    p.display().to_string()
+}
+
+/// The entries of folder `inner` (relative to `root`) of snapshot `id`.
+pub fn list(
+    repo: &Repo,
+    id: &str,
+    root: &str,
+    inner: Option<&str>,
+) -> Result<Vec<SnapshotEntry>, String> {
+    let repo = open(repo, None)?.to_indexed_ids().map_err(line)?;
+    let snap = repo.get_snapshot_from_str(id, |_| true).map_err(line)?;
+    let at = node_path(root, inner);
+    let node = repo
+        .node_from_snapshot_and_path(&snap, &at)
+        .map_err(|_| format!("{} is not in the snapshot", inner.unwrap_or(".")))?;
+    let base = PathBuf::from(inner.unwrap_or(""));
+    let mut out = Vec::new();
+    for item in repo
+        .ls(&node, &LsOptions::default().recursive(false))
+        .map_err(line)?
+    {
+        let (path, n) = item.map_err(line)?;
+        let kind = match n.node_type {
+            NodeType::File => "file",
+            NodeType::Dir => "dir",
+            NodeType::Symlink { .. } => "symlink",
+            _ => "other",
+        };
+        let name = path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push(SnapshotEntry {
+            path: base.join(&path).display().to_string(),
+            name,
+            kind: kind.to_owned(),
+            size: n.meta.size,
+            mode: n.meta.mode,
+            modified: n.meta.mtime.map(|t| t.to_string()),
+        });
+    }
+    Ok(out)
+}
+
+/// What a restore wrote (or, in a dry run, would write).
+#[derive(Debug, Clone, Default)]
+pub struct Restored {
+    pub files: u64,
+    pub bytes: u64,
+    pub unchanged: u64,
+    pub changes: Vec<String>,
+    pub verified: bool,
+}
+
+/// Restores `inner` (relative to `root`; all of it when `None`) of snapshot `id` into
+/// `target`, then reads every restored file back and compares it with the snapshot.
+pub fn restore(
+    repo: &Repo,
+    id: &str,
+    root: &str,
+    inner: Option<&str>,
+    target: &Path,
+    dry_run: bool,
+    counters: Arc<Counters>,
+) -> Result<Restored, String> {
+    counters.enter("opening");
+    let repo = open(repo, Some(counters.clone()))?
+        .to_indexed()
+        .map_err(line)?;
+    let snap = repo.get_snapshot_from_str(id, |_| true).map_err(line)?;
+    let at = node_path(root, inner);
+    let node = repo
+        .node_from_snapshot_and_path(&snap, &at)
+        .map_err(|_| format!("{} is not in the snapshot", inner.unwrap_or(".")))?;
+    let target_s = target.display().to_string();
+    let dest = LocalDestination::new(&target_s, !dry_run, !node.is_dir()).map_err(line)?;
+    let opts = RestoreOptions::default().no_ownership(true);
+    let ls = repo.ls(&node, &LsOptions::default()).map_err(line)?;
+    let mut changes = Vec::new();
+    for item in ls.clone() {
+        let (path, n) = item.map_err(line)?;
+        if changes.len() >= 1000 {
+            break;
+        }
+        if !n.is_dir() {
+            changes.push(path.display().to_string());
+        }
+    }
+    counters.enter("planning");
+    let plan = repo
+        .prepare_restore(&opts, ls.clone(), &dest, dry_run)
+        .map_err(line)?;
+    let mut out = Restored {
+        files: plan.stats.files.restore + plan.stats.files.modify,
+        bytes: plan.restore_size,
+        unchanged: plan.stats.files.unchanged + plan.stats.files.verified,
+        changes,
+        verified: false,
+    };
+    if dry_run {
+        return Ok(out);
+    }
+    counters.enter("restoring");
+    repo.restore(plan, &opts, ls.clone(), &dest).map_err(line)?;
+    counters.enter("reading back");
+    // Read back: every file is hashed against the snapshot; nothing may be left to restore.
+    let check = RestoreOptions::default()
+        .no_ownership(true)
+        .verify_existing(true);
+    let again = repo
+        .prepare_restore(&check, ls, &dest, true)
+        .map_err(line)?;
+    let left = again.stats.files.restore + again.stats.files.modify;
+    if left > 0 || again.restore_size > 0 {
+        return Err(format!(
+            "the restore could not be verified: {left} files ({} bytes) differ from the snapshot after it was written",
+            again.restore_size
+        ));
+    }
+    out.verified = true;
+    Ok(out)
+}

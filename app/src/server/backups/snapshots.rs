@@ -1,0 +1,85 @@
+//! A policy's snapshots as callers see them, and the files inside one.
+
+use super::restic::{self, Repo};
+use super::{policies, repo};
+use crate::error::AppError;
+use crate::models::backups::{FilesRequest, SnapshotEntry, SnapshotInfo, SnapshotsRequest};
+use crate::models::Operation;
+use crate::server::caller::Caller;
+use crate::server::error::ServerResult;
+use crate::server::AppState;
+use std::path::PathBuf;
+
+/// Snapshots listed per policy.
+const LISTED: u64 = 500;
+
+/// A policy's snapshots still kept, newest first (failed backups too unless `good_only`).
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    req: SnapshotsRequest,
+) -> ServerResult<Vec<SnapshotInfo>> {
+    caller.authorize(Operation::ReadBackups)?;
+    policies::policy_of(state, req.policy_id).await?;
+    Ok(
+        repo::snapshots::of_policy(&state.db, req.policy_id, req.good_only, LISTED)
+            .await?
+            .into_iter()
+            .map(|s| SnapshotInfo {
+                id: s.id,
+                policy_id: s.policy_id,
+                time: s.started_at.to_rfc3339(),
+                finished_at: s.finished_at.to_rfc3339(),
+                duration_ms: (s.finished_at - s.started_at).num_milliseconds(),
+                status: s.status,
+                reason: s.reason,
+                restic_id: s.snapshot,
+                files: s.files,
+                dirs: s.dirs,
+                bytes: s.bytes,
+                added_bytes: s.added_bytes,
+                verified: s.verified,
+                verified_at: s.verified_at.map(|t| t.to_rfc3339()),
+                verify_error: s.verify_error,
+            })
+            .collect(),
+    )
+}
+
+/// The entries of one folder of a good snapshot.
+pub async fn files(
+    state: &AppState,
+    caller: &Caller,
+    req: FilesRequest,
+) -> ServerResult<Vec<SnapshotEntry>> {
+    caller.authorize(Operation::ReadBackups)?;
+    let s = repo::snapshots::find(&state.db, req.snapshot_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("snapshot {}", req.snapshot_id)))?;
+    let Some(restic_id) = s.snapshot.clone().filter(|_| s.forgotten_at.is_none()) else {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!(
+                "backup {} has no files to show (it failed or was removed)",
+                s.id
+            ),
+        )
+        .into());
+    };
+    let inner = req
+        .path
+        .as_deref()
+        .map(super::jobs::check_inner_path)
+        .transpose()?;
+    let p = policies::policy_of(state, s.policy_id).await?;
+    let r = Repo {
+        path: PathBuf::from(&p.repository),
+        password: policies::password(state, &p)?,
+    };
+    let root = s.root.clone();
+    let listed =
+        tokio::task::spawn_blocking(move || restic::list(&r, &restic_id, &root, inner.as_deref()))
+            .await
+            .map_err(|_| AppError::Internal)?;
+    listed.map_err(|e| AppError::unprocessable("path", e).into())
+}

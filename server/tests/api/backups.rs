@@ -1,0 +1,732 @@
+//! Backups on real files and real repositories: a tree with binary files, symlinks,
+//! permissions, an empty folder and a 200 MB file backed up and restored byte-identical;
+//! rebackup of an unchanged tree; Debian's plain `restic` (installed by `scripts/services.sh`)
+//! lists and restores what Optimus wrote; retention compared with `restic forget`; a flipped
+//! byte found; failed backups never good.
+
+use crate::helpers::{eventually, spawn_app, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Writes `len` bytes no compressor can shrink (xorshift), seeded by `seed`.
+fn noise(path: &Path, len: usize, seed: u64) {
+    use std::io::Write;
+    let mut x = seed | 1;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut left = len;
+    let mut buf = [0u8; 8];
+    while left > 0 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        buf.copy_from_slice(&x.to_le_bytes());
+        let n = left.min(8);
+        out.write_all(&buf[..n]).expect("write");
+        left -= n;
+    }
+}
+
+/// The project tree: binary files, a symlink, an executable, a private file, an empty folder,
+/// nested folders, a 200 MB file, and what `.gitignore` and the policy's excludes leave out.
+fn tree(root: &Path, big: usize) {
+    let mkdir = |p: &str| std::fs::create_dir_all(root.join(p)).expect("mkdir");
+    mkdir("src/deep/deeper");
+    mkdir("empty");
+    mkdir("target/debug");
+    std::fs::write(root.join("README.md"), "# backed up\n").expect("write");
+    std::fs::write(root.join("src/main.rs"), "fn main() {}\n").expect("write");
+    std::fs::write(root.join("src/deep/deeper/data.txt"), "x".repeat(10_000)).expect("write");
+    noise(&root.join("src/blob.bin"), 1_000_000, 7);
+    noise(&root.join("big.bin"), big, 42);
+    std::fs::write(root.join("run.sh"), "#!/bin/sh\necho hi\n").expect("write");
+    std::fs::set_permissions(root.join("run.sh"), std::fs::Permissions::from_mode(0o750))
+        .expect("chmod");
+    std::fs::write(root.join("private.key"), "secret\n").expect("write");
+    std::fs::set_permissions(
+        root.join("private.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .expect("chmod");
+    symlink("src/main.rs", root.join("link-to-main")).expect("symlink");
+    // Left out: by .gitignore, and by the policy's excludes.
+    std::fs::write(root.join(".gitignore"), "target/\n").expect("write");
+    std::fs::write(root.join("target/debug/app"), "built").expect("write");
+    std::fs::write(root.join("debug.log"), "noise").expect("write");
+}
+
+/// Every entry under `root` (but `skip`): relative path → kind, permission bits, content
+/// digest or link target. Two trees are equal when their maps are.
+fn tree_hash(root: &Path, skip: &[&str]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .expect("inside")
+                .display()
+                .to_string();
+            if skip
+                .iter()
+                .any(|s| rel == *s || rel.starts_with(&format!("{s}/")))
+            {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&path).expect("meta");
+            let mode = meta.permissions().mode() & 0o7777;
+            let what = if meta.file_type().is_symlink() {
+                format!(
+                    "link {}",
+                    std::fs::read_link(&path).expect("readlink").display()
+                )
+            } else if meta.is_dir() {
+                stack.push(path.clone());
+                format!("dir {mode:o}")
+            } else {
+                let mut h = Sha256::new();
+                let mut f = std::fs::File::open(&path).expect("open");
+                std::io::copy(&mut f, &mut h).expect("hash");
+                format!("file {mode:o} {} {:x}", meta.len(), h.finalize())
+            };
+            out.insert(rel, what);
+        }
+    }
+    out
+}
+
+async fn ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+    let r = app.post(path, body, Some(token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    r.body
+}
+
+/// Waits for job `id` to end; the job.
+async fn ended(app: &TestApp, token: &str, id: &Value) -> Value {
+    eventually(Duration::from_secs(120), "the backup job ends", || async {
+        let j = ok(app, token, "backups/job", json!({"id": id})).await;
+        matches!(j["status"].as_str(), Some("succeeded" | "failed")).then_some(j)
+    })
+    .await
+}
+
+/// Runs a backup of `policy` to its end; the job.
+async fn back_up(app: &TestApp, token: &str, policy: i64) -> Value {
+    let job = ok(app, token, "backups/run", json!({"policy_id": policy})).await;
+    assert_eq!(job["status"], "queued", "{job}");
+    ended(app, token, &job["id"]).await
+}
+
+async fn project(app: &TestApp, token: &str, dir: &Path) -> i64 {
+    ok(app, token, "projects/create", json!({"path": dir})).await["id"]
+        .as_i64()
+        .expect("project id")
+}
+
+/// Plain `restic` on `repo` with its password; (success, stdout, stderr).
+fn restic(repo: &Value, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new("restic")
+        .args(["--no-cache", "-r"])
+        .arg(repo["path"].as_str().expect("path"))
+        .args(args)
+        .env(
+            "RESTIC_PASSWORD",
+            repo["password"].as_str().expect("password"),
+        )
+        .output()
+        .expect("Debian's restic is installed (scripts/services.sh installs it)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_tree_is_restored_byte_identical_and_plain_restic_reads_the_repository() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let src = work.path().join("proj");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    tree(&src, 200 * 1024 * 1024);
+    let project = project(&app, &owner, &src).await;
+    let policy = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project, "excludes": ["*.log"], "keep": {"last": 10}}),
+    )
+    .await;
+    let policy_id = policy["id"].as_i64().expect("policy id");
+    assert_eq!(policy["paths"], json!(["."]));
+    assert!(policy["last_good_at"].is_null());
+
+    let first = back_up(&app, &owner, policy_id).await;
+    assert_eq!(first["status"], "succeeded", "{first}");
+    let result = &first["result"];
+    let snapshot_id = result["snapshot_id"].as_i64().expect("snapshot id");
+    let bytes = result["bytes"].as_u64().expect("bytes");
+    assert!(bytes > 200 * 1024 * 1024, "{result}");
+    let first_added = result["added_bytes"].as_u64().expect("added");
+    assert!(first_added > 200 * 1024 * 1024, "{result}");
+    // The progress reached the end of the data.
+    let progress = &first["progress"];
+    assert!(progress["bytes_done"].as_u64().unwrap_or(0) > 0, "{first}");
+
+    let snaps = ok(
+        &app,
+        &owner,
+        "backups/snapshots",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert_eq!(snaps.as_array().map(Vec::len), Some(1), "{snaps}");
+    assert_eq!(snaps[0]["id"], snapshot_id);
+    assert_eq!(snaps[0]["status"], "good");
+    assert_eq!(
+        snaps[0]["verified"], "structure",
+        "checked after the backup"
+    );
+    let restic_id = snaps[0]["restic_id"]
+        .as_str()
+        .expect("restic id")
+        .to_owned();
+
+    // Browsing: the top folder lists what was kept, not what was left out.
+    let top = ok(
+        &app,
+        &owner,
+        "backups/files",
+        json!({"snapshot_id": snapshot_id}),
+    )
+    .await;
+    let names: BTreeMap<String, String> = top
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or("").to_owned(),
+                e["kind"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(names.get("src").map(String::as_str), Some("dir"), "{top}");
+    assert_eq!(names.get("empty").map(String::as_str), Some("dir"), "{top}");
+    assert_eq!(
+        names.get("link-to-main").map(String::as_str),
+        Some("symlink"),
+        "{top}"
+    );
+    assert_eq!(
+        names.get("big.bin").map(String::as_str),
+        Some("file"),
+        "{top}"
+    );
+    assert!(!names.contains_key("target"), ".gitignore applies: {top}");
+    assert!(
+        !names.contains_key("debug.log"),
+        "the excludes apply: {top}"
+    );
+    let deep = ok(
+        &app,
+        &owner,
+        "backups/files",
+        json!({"snapshot_id": snapshot_id, "path": "src/deep"}),
+    )
+    .await;
+    assert_eq!(deep[0]["path"], "src/deep/deeper", "{deep}");
+
+    // Everything, to a new path: byte-identical, verified by reading back.
+    let target = work.path().join("restored");
+    let job = ok(
+        &app,
+        &owner,
+        "backups/restore",
+        json!({"snapshot_id": snapshot_id, "target_path": target}),
+    )
+    .await;
+    let restored = ended(&app, &owner, &job["id"]).await;
+    assert_eq!(restored["status"], "succeeded", "{restored}");
+    assert_eq!(restored["result"]["verified"], true, "{restored}");
+    assert_eq!(
+        tree_hash(&src, &["target", "debug.log"]),
+        tree_hash(&target, &[]),
+        "the restored tree differs from the source"
+    );
+
+    // One file, to a new path.
+    let one = work.path().join("one");
+    let job = ok(
+        &app,
+        &owner,
+        "backups/restore",
+        json!({"snapshot_id": snapshot_id, "target_path": one, "path": "src/deep/deeper/data.txt"}),
+    )
+    .await;
+    let j = ended(&app, &owner, &job["id"]).await;
+    assert_eq!(j["status"], "succeeded", "{j}");
+    assert_eq!(
+        std::fs::read_to_string(&one).expect("restored file"),
+        "x".repeat(10_000)
+    );
+
+    // A restore never writes over what is there.
+    let r = app
+        .post(
+            "backups/restore",
+            json!({"snapshot_id": snapshot_id, "target_path": target}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.field(), Some("target_path"));
+    let r = app
+        .post(
+            "backups/restore",
+            json!({"snapshot_id": snapshot_id, "target_path": "relative/path"}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.field(), Some("target_path"), "{}", r.body);
+
+    // Unchanged tree: the second backup adds almost nothing.
+    let second = back_up(&app, &owner, policy_id).await;
+    assert_eq!(second["status"], "succeeded", "{second}");
+    let added = second["result"]["added_bytes"].as_u64().expect("added");
+    assert!(
+        added * 1000 < first_added,
+        "an unchanged tree added {added} bytes (first backup {first_added})"
+    );
+
+    // Plain restic opens the repository with what an admin is shown.
+    let repo = ok(
+        &app,
+        &owner,
+        "backups/repository",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    let (listed, out, err) = restic(&repo, &["snapshots", "--json"]);
+    assert!(listed, "restic snapshots: {err}");
+    let listed: Value = serde_json::from_str(&out).expect("restic's JSON");
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("snapshots")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 2, "{out}");
+    assert!(ids.contains(&restic_id.as_str()), "{out}");
+    let by_restic = work.path().join("by-restic");
+    let (done, _, err) = restic(
+        &repo,
+        &[
+            "restore",
+            &restic_id,
+            "--target",
+            by_restic.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(done, "restic restore: {err}");
+    // restic restores under the full source path.
+    let inner = by_restic.join(src.strip_prefix("/").expect("absolute"));
+    assert_eq!(
+        tree_hash(&src, &["target", "debug.log"]),
+        tree_hash(&inner, &[]),
+        "plain restic restored something else"
+    );
+    let (checked, _, err) = restic(&repo, &["check", "--read-data"]);
+    assert!(checked, "restic check --read-data: {err}");
+
+    let p = ok(
+        &app,
+        &owner,
+        "backups/get_policy",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert_eq!(p["last_status"], "good");
+    assert_eq!(p["snapshots"], 2);
+    assert!(p["last_good_at"].is_string(), "{p}");
+}
+
+#[tokio::test]
+async fn a_failed_backup_is_recorded_as_failed_and_the_last_good_one_stays() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let src = work.path().join("proj");
+    std::fs::create_dir_all(src.join("data")).expect("mkdir");
+    std::fs::write(src.join("data/rows.csv"), "1,2,3\n").expect("write");
+    let project = project(&app, &owner, &src).await;
+    let policy = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project, "paths": ["data"]}),
+    )
+    .await;
+    let policy_id = policy["id"].as_i64().expect("policy id");
+    let good = back_up(&app, &owner, policy_id).await;
+    assert_eq!(good["status"], "succeeded", "{good}");
+    let good_at = ok(
+        &app,
+        &owner,
+        "backups/get_policy",
+        json!({"policy_id": policy_id}),
+    )
+    .await["last_good_at"]
+        .clone();
+
+    // What the policy backs up is gone: the backup fails and says why.
+    std::fs::rename(src.join("data"), src.join("moved")).expect("rename");
+    let failed = back_up(&app, &owner, policy_id).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let reason = failed["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("does not exist"), "{reason}");
+    let snaps = ok(
+        &app,
+        &owner,
+        "backups/snapshots",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert_eq!(snaps[0]["status"], "failed", "{snaps}");
+    assert!(snaps[0]["restic_id"].is_null(), "{snaps}");
+    assert_eq!(snaps[1]["status"], "good", "{snaps}");
+    let p = ok(
+        &app,
+        &owner,
+        "backups/get_policy",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert_eq!(p["last_status"], "failed");
+    assert_eq!(
+        p["last_good_at"], good_at,
+        "the last good backup stays what it was"
+    );
+    assert_eq!(p["snapshots"], 1);
+    // A failed backup has nothing to restore.
+    let r = app
+        .post(
+            "backups/restore",
+            json!({"snapshot_id": snaps[0]["id"], "target_path": work.path().join("x")}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.field(), Some("snapshot_id"));
+    // And the people are told.
+    let notes = ok(&app, &owner, "notifications/list", json!({})).await;
+    assert!(
+        notes.to_string().contains("Backup failed"),
+        "no notification of the failed backup: {notes}"
+    );
+}
+
+#[tokio::test]
+async fn a_flipped_byte_in_a_pack_is_found_by_a_full_verification() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let src = work.path().join("proj");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    noise(&src.join("a.bin"), 3_000_000, 3);
+    let project = project(&app, &owner, &src).await;
+    let policy = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project}),
+    )
+    .await;
+    let policy_id = policy["id"].as_i64().expect("policy id");
+    assert_eq!(
+        back_up(&app, &owner, policy_id).await["status"],
+        "succeeded"
+    );
+    let clean = ok(
+        &app,
+        &owner,
+        "backups/verify",
+        json!({"policy_id": policy_id, "level": "full"}),
+    )
+    .await;
+    let clean = ended(&app, &owner, &clean["id"]).await;
+    assert_eq!(clean["status"], "succeeded", "{clean}");
+    let snaps = ok(
+        &app,
+        &owner,
+        "backups/snapshots",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert_eq!(snaps[0]["verified"], "full", "{snaps}");
+
+    // The biggest pack holds the file's data: flip one byte in its middle.
+    let repo = PathBuf::from(policy["repository"].as_str().expect("repository"));
+    let mut packs: Vec<(u64, PathBuf)> = Vec::new();
+    let mut stack = vec![repo.join("data")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+            let m = e.metadata().expect("meta");
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                packs.push((m.len(), e.path()));
+            }
+        }
+    }
+    packs.sort();
+    let (len, pack) = packs.pop().expect("a data pack");
+    let mut bytes = std::fs::read(&pack).expect("read pack");
+    let mid = usize::try_from(len / 2).expect("size");
+    bytes[mid] ^= 0x01;
+    // Packs are written read-only.
+    std::fs::set_permissions(&pack, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::fs::write(&pack, bytes).expect("write pack");
+    let name = pack
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("pack name")
+        .to_owned();
+
+    let job = ok(
+        &app,
+        &owner,
+        "backups/verify",
+        json!({"policy_id": policy_id, "level": "full"}),
+    )
+    .await;
+    let found = ended(&app, &owner, &job["id"]).await;
+    assert_eq!(found["status"], "failed", "{found}");
+    let reason = found["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(&name[..8]),
+        "the damaged pack {name} is not named: {reason}"
+    );
+    let snaps = ok(
+        &app,
+        &owner,
+        "backups/snapshots",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert!(snaps[0]["verified"].is_null(), "{snaps}");
+    assert!(snaps[0]["verify_error"].is_string(), "{snaps}");
+}
+
+#[tokio::test]
+async fn retention_keeps_exactly_what_restic_forget_keeps() {
+    use app::models::backups::KeepRule;
+    use app::server::backups::restic::{forget, Repo};
+    let work = tempfile::tempdir().expect("tempdir");
+    let src = work.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("f"), "x").expect("write");
+    let repo = work.path().join("repo");
+    let password = "correct horse";
+    let run = |args: &[&str]| {
+        let out = Command::new("restic")
+            .args(["--no-cache", "-r"])
+            .arg(&repo)
+            .args(args)
+            .env("RESTIC_PASSWORD", password)
+            .output()
+            .expect("restic");
+        assert!(
+            out.status.success(),
+            "restic {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["init", "--repository-version", "2"]);
+    // A synthetic calendar: 48 snapshots over about a year and a half, irregular.
+    let base = chrono::DateTime::parse_from_rfc3339("2024-01-03T10:00:00Z").expect("date");
+    let mut hours = 0i64;
+    for i in 0..48i64 {
+        hours += 1 + (i * 37 % 23);
+        if i % 5 == 0 {
+            hours += 30;
+        }
+        if i % 7 == 0 {
+            hours += 24 * 40;
+        }
+        if i % 11 == 0 {
+            hours += 24 * 60;
+        }
+        let t = base + chrono::Duration::hours(hours);
+        let time = t.format("%Y-%m-%d %H:%M:%S").to_string();
+        run(&[
+            "backup",
+            "--host",
+            "h",
+            "--time",
+            &time,
+            src.to_str().expect("utf-8"),
+        ]);
+    }
+    let keep = KeepRule {
+        last: 3,
+        hourly: 5,
+        daily: 7,
+        weekly: 4,
+        monthly: 6,
+        yearly: 2,
+    };
+    let plan = run(&[
+        "forget",
+        "--dry-run",
+        "--json",
+        "--keep-last",
+        "3",
+        "--keep-hourly",
+        "5",
+        "--keep-daily",
+        "7",
+        "--keep-weekly",
+        "4",
+        "--keep-monthly",
+        "6",
+        "--keep-yearly",
+        "2",
+    ]);
+    let plan: Value = serde_json::from_str(&plan).expect("restic's JSON");
+    let mut restic_removes: Vec<String> = plan
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["remove"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+        .collect();
+    restic_removes.sort();
+    assert!(
+        !restic_removes.is_empty(),
+        "the calendar should lose some: {plan}"
+    );
+    let r = Repo {
+        path: repo.clone(),
+        password: password.into(),
+    };
+    let mut ours = tokio::task::spawn_blocking(move || forget(&r, &keep))
+        .await
+        .expect("join")
+        .expect("forget");
+    ours.sort();
+    assert_eq!(
+        ours, restic_removes,
+        "Optimus and restic forget differently"
+    );
+    // What is left is what restic would have kept, and restic still reads it.
+    let left: Value = serde_json::from_str(&run(&["snapshots", "--json"])).expect("json");
+    assert_eq!(
+        left.as_array().map(Vec::len),
+        Some(48 - restic_removes.len())
+    );
+    run(&["check"]);
+}
+
+#[tokio::test]
+async fn a_policy_that_does_not_make_sense_names_its_field_and_saves_nothing() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(work.path().join("data")).expect("mkdir");
+    let project = project(&app, &owner, work.path()).await;
+    let refused = [
+        (json!({"paths": ["../elsewhere"]}), "paths[0]"),
+        (json!({"paths": ["data", "/etc"]}), "paths[1]"),
+        (json!({"paths": ["absent"]}), "paths[0]"),
+        (json!({"paths": []}), "paths"),
+        (json!({"excludes": ["ok", "a/**/[b"]}), "excludes[1]"),
+        (json!({"schedule": {"cron": "every day"}}), "schedule.cron"),
+        (
+            json!({"schedule": {"cron": "0 2 * * *", "timezone": "Mars/Olympus"}}),
+            "schedule.timezone",
+        ),
+        (json!({"name": "no spaces please"}), "name"),
+    ];
+    for (extra, field) in refused {
+        let mut body = json!({"project_id": project});
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        let r = app
+            .post("backups/create_policy", body.clone(), Some(&owner))
+            .await;
+        assert!(
+            r.status.is_client_error(),
+            "{body}: {} {}",
+            r.status,
+            r.body
+        );
+        assert_eq!(r.field(), Some(field), "{body}: {}", r.body);
+    }
+    let none = ok(
+        &app,
+        &owner,
+        "backups/policies",
+        json!({"project_id": project}),
+    )
+    .await;
+    assert_eq!(none, json!([]), "a refused policy was saved");
+    let made = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project, "paths": ["data"], "schedule": {"cron": "0 30 2 * * *", "timezone": "Europe/Paris"}}),
+    )
+    .await;
+    assert_eq!(made["schedule"]["timezone"], "Europe/Paris");
+    let again = app
+        .post(
+            "backups/create_policy",
+            json!({"project_id": project}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    // A viewer reads but does not change, run or see the password.
+    let viewer = app.user_with_role(&owner, "vic", "viewer").await;
+    let id = made["id"].clone();
+    let listed = app.post("backups/policies", json!({}), Some(&viewer)).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    for (path, body) in [
+        ("backups/run", json!({"policy_id": id})),
+        ("backups/repository", json!({"policy_id": id})),
+        ("backups/delete_policy", json!({"policy_id": id})),
+    ] {
+        let r = app.post(path, body, Some(&viewer)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    // Removing the policy leaves its backups on disk.
+    let done = back_up(&app, &owner, id.as_i64().expect("id")).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    ok(
+        &app,
+        &owner,
+        "backups/delete_policy",
+        json!({"policy_id": id}),
+    )
+    .await;
+    let repo = made["repository"].as_str().expect("repository");
+    assert!(
+        Path::new(repo).join("config").exists(),
+        "a removed policy's repository must stay on disk"
+    );
+    let r = app
+        .post("backups/get_policy", json!({"policy_id": id}), Some(&owner))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
