@@ -17,6 +17,7 @@ enum BackupPolicies {
     Paths,
     Excludes,
     Schedule,
+    ScheduleCheckedAt,
     Keep,
     Repository,
     Password,
@@ -129,6 +130,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(BackupPolicies::Paths).text().not_null())
                     .col(ColumnDef::new(BackupPolicies::Excludes).text().not_null())
                     .col(ColumnDef::new(BackupPolicies::Schedule).text().null())
+                    .col(at_null(BackupPolicies::ScheduleCheckedAt))
                     .col(ColumnDef::new(BackupPolicies::Keep).text().not_null())
                     .col(ColumnDef::new(BackupPolicies::Repository).text().not_null())
                     .col(ColumnDef::new(BackupPolicies::Password).text().not_null())

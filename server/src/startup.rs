@@ -143,6 +143,7 @@ impl Application {
         app::server::deployments::spawn_worker(&state);
         // Backup jobs: queued ones are claimed, one at a time per policy.
         app::server::backups::spawn_worker(&state);
+        app::server::backups::schedules::spawn(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),

@@ -89,6 +89,8 @@ pub struct PolicyInfo {
     /// Excluded (gitignore syntax), besides what the project's `.gitignore` files exclude.
     pub excludes: Vec<String>,
     pub schedule: Option<BackupSchedule>,
+    /// The schedule's next fire times (RFC 3339; none when unscheduled or paused).
+    pub next: Vec<String>,
     pub keep: KeepRule,
     /// The restic repository's folder.
     pub repository: String,
@@ -355,6 +357,8 @@ pub struct JobInfo {
     pub reason: Option<String>,
     /// Who asked (absent: its schedule).
     pub triggered_by: Option<String>,
+    /// The schedule's fire time it was queued for (RFC 3339), when its schedule queued it.
+    pub scheduled_for: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,

@@ -4,7 +4,7 @@
 //! lists and restores what Optimus wrote; retention compared with `restic forget`; a flipped
 //! byte found; failed backups never good.
 
-use crate::helpers::{eventually, spawn_app, TestApp};
+use crate::helpers::{eventually, spawn_app, spawn_sharing, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -729,4 +729,106 @@ async fn a_policy_that_does_not_make_sense_names_its_field_and_saves_nothing() {
         .post("backups/get_policy", json!({"policy_id": id}), Some(&owner))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_schedule_queues_one_backup_per_fire_time_across_two_instances() {
+    let a = spawn_app().await;
+    let b = spawn_sharing(a.settings.clone()).await;
+    let owner = a.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::write(work.path().join("notes.txt"), "kept").expect("write");
+    let project = project(&a, &owner, work.path()).await;
+    let policy = ok(
+        &a,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project, "schedule": {"cron": "*/2 * * * * *"}, "keep": {"last": 100}}),
+    )
+    .await;
+    let id = policy["id"].as_i64().expect("policy id");
+    let next: Vec<chrono::DateTime<chrono::Utc>> = policy["next"]
+        .as_array()
+        .expect("next fire times")
+        .iter()
+        .filter_map(|t| t.as_str())
+        .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .collect();
+    assert_eq!(next.len(), 3, "{policy}");
+    assert!(
+        next.windows(2).all(|w| (w[1] - w[0]).num_seconds() == 2),
+        "{policy}"
+    );
+
+    let made = eventually(
+        Duration::from_secs(30),
+        "four scheduled backups",
+        || async {
+            let j = ok(&b, &owner, "backups/jobs", json!({"policy_id": id})).await;
+            (j.as_array().map_or(0, Vec::len) >= 4).then_some(j)
+        },
+    )
+    .await;
+    let mut times: Vec<chrono::DateTime<chrono::Utc>> = made
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(|j| {
+            assert!(j["triggered_by"].is_null(), "{j}");
+            let at = j["scheduled_for"]
+                .as_str()
+                .expect("a scheduled job names its fire time");
+            chrono::DateTime::parse_from_rfc3339(at)
+                .expect("rfc3339")
+                .with_timezone(&chrono::Utc)
+        })
+        .collect();
+    times.sort();
+    let mut distinct = times.clone();
+    distinct.dedup();
+    assert_eq!(distinct, times, "a fire time queued two backups");
+    assert!(
+        times.windows(2).all(|w| (w[1] - w[0]).num_seconds() == 2),
+        "a fire time was left out: {times:?}"
+    );
+    // Paused: no more backups are queued.
+    ok(
+        &a,
+        &owner,
+        "backups/update_policy",
+        json!({"policy_id": id, "paused": true}),
+    )
+    .await;
+    let before = ok(&a, &owner, "backups/jobs", json!({"policy_id": id}))
+        .await
+        .as_array()
+        .map_or(0, Vec::len);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = ok(&a, &owner, "backups/jobs", json!({"policy_id": id}))
+        .await
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(
+        during <= before + 1,
+        "a paused schedule queued {} backups",
+        during - before
+    );
+    // The scheduled backups ran: good snapshots.
+    let snaps = eventually(
+        Duration::from_secs(60),
+        "the scheduled backups ran",
+        || async {
+            let s = ok(
+                &a,
+                &owner,
+                "backups/snapshots",
+                json!({"policy_id": id, "good_only": true}),
+            )
+            .await;
+            (s.as_array().map_or(0, Vec::len) >= 4).then_some(s)
+        },
+    )
+    .await;
+    assert!(snaps[0]["restic_id"].is_string(), "{snaps}");
 }

@@ -28,6 +28,7 @@ async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
     let _services = app.guard();
     let owner = app.setup_owner().await;
     let mut idle: Vec<String> = vec![
+        "backups.schedules".into(),
         "backups.worker".into(),
         "catalog.interrupted_scans".into(),
         "council.graph_feed".into(),

@@ -296,7 +296,7 @@ impl World<'_> {
         let job = self.ok("backups/run", json!({"policy_id": policy})).await["id"]
             .as_i64()
             .expect("job id");
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
         loop {
             let j = self.ok("backups/job", json!({"id": job})).await;
             if j["status"] == "succeeded" {

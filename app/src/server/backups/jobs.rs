@@ -24,15 +24,7 @@ const LISTED: u64 = 100;
 pub async fn run(state: &AppState, caller: &Caller, policy_id: i64) -> ServerResult<JobInfo> {
     caller.authorize(Operation::RunBackups)?;
     let p = policies::policy_of(state, policy_id).await?;
-    queue(
-        state,
-        Some(caller),
-        &p,
-        JobKind::Backup,
-        JobParams::default(),
-        None,
-    )
-    .await
+    queue(state, caller, &p, JobKind::Backup, JobParams::default()).await
 }
 
 /// Queues a verification of a policy's repository.
@@ -55,7 +47,7 @@ pub async fn verify(
         subset_percent: req.subset_percent,
         ..Default::default()
     };
-    queue(state, Some(caller), &p, JobKind::Verify, params, None).await
+    queue(state, caller, &p, JobKind::Verify, params).await
 }
 
 /// Queues a restore of a good snapshot (or one file or folder of it) to a new path.
@@ -92,7 +84,7 @@ pub async fn restore(
         dry_run: req.dry_run,
         ..Default::default()
     };
-    queue(state, Some(caller), &p, JobKind::Restore, params, None).await
+    queue(state, caller, &p, JobKind::Restore, params).await
 }
 
 /// A restore's target: absolute, no `..`, and new (absent, or an empty folder). Checked again
@@ -147,27 +139,60 @@ pub(super) fn check_inner_path(raw: &str) -> ServerResult<String> {
     Ok(p.display().to_string())
 }
 
-/// Queues a job for policy `p` (`trigger_key` given by schedules: one job per fire time; a
-/// request gets a key of its own).
-pub(super) async fn queue(
+/// Queues a job a caller asked for, under a key of its own.
+async fn queue(
     state: &AppState,
-    caller: Option<&Caller>,
+    caller: &Caller,
     p: &policy::Model,
     kind: JobKind,
     params: JobParams,
-    trigger_key: Option<String>,
 ) -> ServerResult<JobInfo> {
-    let now = Utc::now();
-    let key = trigger_key.unwrap_or_else(|| format!("request:{}", uuid::Uuid::new_v4()));
-    let row = repo::jobs::queued_row(
+    let key = format!("request:{}", uuid::Uuid::new_v4());
+    let row = row(Some(caller), p, kind, &params, key);
+    let j = repo::jobs::insert(&state.db, row).await?;
+    announce(state, Some(caller), p, &j).await?;
+    Ok(info(j))
+}
+
+/// Queues policy `p`'s backup for schedule fire time `key`, unless an instance already did;
+/// whether this call queued it.
+pub(super) async fn queue_scheduled(
+    state: &AppState,
+    p: &policy::Model,
+    key: String,
+) -> ServerResult<bool> {
+    let row = row(None, p, JobKind::Backup, &JobParams::default(), key);
+    let Some(j) = repo::jobs::insert_once(&state.db, row).await? else {
+        return Ok(false);
+    };
+    announce(state, None, p, &j).await?;
+    Ok(true)
+}
+
+fn row(
+    caller: Option<&Caller>,
+    p: &policy::Model,
+    kind: JobKind,
+    params: &JobParams,
+    key: String,
+) -> job::ActiveModel {
+    repo::jobs::queued_row(
         (p.id, p.project_id),
         kind.as_str(),
-        serde_json::to_string(&params).unwrap_or_else(|_| "{}".into()),
+        serde_json::to_string(params).unwrap_or_else(|_| "{}".into()),
         caller.map(|c| c.username.clone()),
         key,
-        now,
-    );
-    let j = repo::jobs::insert(&state.db, row).await?;
+        Utc::now(),
+    )
+}
+
+/// Audits a queued job, tells subscribers and wakes the worker.
+async fn announce(
+    state: &AppState,
+    caller: Option<&Caller>,
+    p: &policy::Model,
+    j: &job::Model,
+) -> ServerResult<()> {
     let actor = match caller {
         Some(c) => c.into(),
         None => audit::Actor::default(),
@@ -175,14 +200,14 @@ pub(super) async fn queue(
     audit::record(
         state,
         actor,
-        &format!("backups.{}", kind.as_str()),
+        &format!("backups.{}", j.kind),
         &format!("project:{}:policy:{}:job:{}", p.project_id, p.id, j.id),
         "ok",
     )
     .await?;
-    publish(state, &j).await;
+    publish(state, j).await;
     super::worker::wake(state);
-    Ok(info(j))
+    Ok(())
 }
 
 /// Tells subscribers a job changed.
@@ -237,6 +262,7 @@ pub(super) fn info(j: job::Model) -> JobInfo {
             .and_then(|r| serde_json::from_str(r).ok()),
         reason: j.reason,
         triggered_by: j.triggered_by,
+        scheduled_for: j.trigger_key.strip_prefix("schedule:").map(str::to_owned),
         created_at: j.created_at.to_rfc3339(),
         started_at: j.started_at.map(|t| t.to_rfc3339()),
         finished_at: j.finished_at.map(|t| t.to_rfc3339()),

@@ -5,6 +5,7 @@
 //! - [`policies`]: create, change, remove, list; the repository's password for an admin;
 //! - [`jobs`]: back up now, verify, restore: queued here, carried out by the [`worker`] (one job
 //!   at a time per policy, claimed and leased through the database);
+//! - [`schedules`]: a policy's schedule queues one backup per fire time across instances;
 //! - [`snapshots`]: a policy's backups, good and failed, and a snapshot's files;
 //! - [`restic`]: the only code speaking to repositories (through `rustic_core`);
 //! - [`repo`] alone touches the feature's tables.
@@ -14,6 +15,7 @@ pub mod jobs;
 pub mod policies;
 pub mod repo;
 pub mod restic;
+pub mod schedules;
 pub mod snapshots;
 pub mod worker;
 

@@ -207,6 +207,7 @@ pub async fn create(
         paths: Set(serde_json::to_string(&paths).unwrap_or_else(|_| "[\".\"]".into())),
         excludes: Set(serde_json::to_string(&excludes).unwrap_or_else(|_| "[]".into())),
         schedule: Set(schedule.and_then(|s| serde_json::to_string(&s).ok())),
+        schedule_checked_at: Set(Some(now)),
         keep: Set(serde_json::to_string(&keep).unwrap_or_else(|_| "{}".into())),
         repository: Set(repository),
         password: Set(sealed),
@@ -280,7 +281,12 @@ pub async fn update(
     if let Some(paused) = req.paused {
         row.paused = Set(paused);
     }
-    row.updated_at = Set(Utc::now());
+    let now = Utc::now();
+    if req.schedule.is_some() || req.unschedule || req.paused.is_some() {
+        // A new, paused or resumed schedule's window starts now: nothing is owed for before.
+        row.schedule_checked_at = Set(Some(now));
+    }
+    row.updated_at = Set(now);
     let p = repo::policies::update(&state.db, row).await?;
     audit::record(
         state,
@@ -371,16 +377,24 @@ pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<Pol
     let latest = repo::snapshots::latest(&state.db, p.id).await?;
     let good = repo::snapshots::latest_good(&state.db, p.id).await?;
     let snapshots = repo::snapshots::count_good(&state.db, p.id).await?;
+    let schedule: Option<BackupSchedule> = p
+        .schedule
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok());
     Ok(PolicyInfo {
         id: p.id,
         project_id: p.project_id,
         name: p.name.clone(),
         paths: paths(&p),
         excludes: excludes(&p),
-        schedule: p
-            .schedule
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok()),
+        next: match (&schedule, p.paused) {
+            (Some(s), false) => super::schedules::next(s, Utc::now(), 3)
+                .into_iter()
+                .map(|t| t.to_rfc3339())
+                .collect(),
+            _ => Vec::new(),
+        },
+        schedule,
         keep: keep(&p),
         repository: p.repository.clone(),
         paused: p.paused,

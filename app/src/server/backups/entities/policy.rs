@@ -16,6 +16,8 @@ pub struct Model {
     pub excludes: String,
     /// JSON [`crate::models::backups::BackupSchedule`], when scheduled.
     pub schedule: Option<String>,
+    /// Fire times up to here were looked at (the schedule's window starts here).
+    pub schedule_checked_at: Option<ChronoDateTimeUtc>,
     /// JSON [`crate::models::backups::KeepRule`].
     pub keep: String,
     /// The restic repository's folder.

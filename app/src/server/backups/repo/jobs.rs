@@ -48,6 +48,26 @@ pub async fn insert(db: &impl ConnectionTrait, new: job::ActiveModel) -> Result<
     new.insert(db).await
 }
 
+/// Inserts a job unless its policy already has one with its trigger key (then `None`): one
+/// job per schedule fire time, whichever instance inserts it first.
+pub async fn insert_once(
+    db: &impl ConnectionTrait,
+    new: job::ActiveModel,
+) -> Result<Option<job::Model>, DbErr> {
+    match new.insert(db).await {
+        Ok(j) => Ok(Some(j)),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<job::Model>, DbErr> {
     job::Entity::find_by_id(id).one(db).await
 }

@@ -1,6 +1,8 @@
 //! Backup policies.
 
 use crate::server::backups::entities::policy;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -52,4 +54,32 @@ pub async fn list(
 
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
     policy::Entity::delete_by_id(id).exec(db).await.map(|_| ())
+}
+
+/// Policies with a schedule, not paused.
+pub async fn scheduled(db: &impl ConnectionTrait) -> Result<Vec<policy::Model>, DbErr> {
+    policy::Entity::find()
+        .filter(policy::Column::Schedule.is_not_null())
+        .filter(policy::Column::Paused.eq(false))
+        .order_by_asc(policy::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Moves a policy's schedule window to `to` if it still starts at `from` (another instance
+/// may have moved it meanwhile; then this look's jobs were duplicates and were refused).
+pub async fn advance(
+    db: &impl ConnectionTrait,
+    id: i64,
+    from: Option<DateTime<Utc>>,
+    to: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut q = policy::Entity::update_many()
+        .col_expr(policy::Column::ScheduleCheckedAt, Expr::value(to))
+        .filter(policy::Column::Id.eq(id));
+    q = match from {
+        Some(f) => q.filter(policy::Column::ScheduleCheckedAt.eq(f)),
+        None => q.filter(policy::Column::ScheduleCheckedAt.is_null()),
+    };
+    Ok(q.exec(db).await?.rows_affected == 1)
 }
