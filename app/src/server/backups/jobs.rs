@@ -74,7 +74,7 @@ pub async fn restore(
         )
         .into());
     }
-    let target = check_target(&req.target_path)?;
+    let target = check_target(state, &req.target_path)?;
     let path = req.path.as_deref().map(check_inner_path).transpose()?;
     let p = policies::policy_of(state, s.policy_id).await?;
     let params = JobParams {
@@ -87,9 +87,10 @@ pub async fn restore(
     queue(state, caller, &p, JobKind::Restore, params).await
 }
 
-/// A restore's target: absolute, no `..`, and new (absent, or an empty folder). Checked again
-/// when the job starts.
-pub(super) fn check_target(raw: &str) -> ServerResult<String> {
+/// A restore's target: absolute, no `..`, new (absent, or an empty folder; taken atomically when
+/// the job starts), inside the workspace roots when they are set, and never inside Optimus's
+/// data dir.
+pub(super) fn check_target(state: &AppState, raw: &str) -> ServerResult<String> {
     let t = Path::new(raw.trim());
     if !t.is_absolute() || t.components().any(|c| matches!(c, Component::ParentDir)) {
         return Err(AppError::unprocessable(
@@ -100,6 +101,29 @@ pub(super) fn check_target(raw: &str) -> ServerResult<String> {
     }
     if let Err(why) = target_is_new(t) {
         return Err(AppError::unprocessable("target_path", why).into());
+    }
+    // Where it would really be: its nearest existing folder, with links resolved.
+    let existing = t
+        .ancestors()
+        .find_map(|a| a.canonicalize().ok())
+        .unwrap_or_else(|| t.to_path_buf());
+    let roots = &state.settings.workspace_roots;
+    if !roots.is_empty() && !roots.iter().any(|r| existing.starts_with(r)) {
+        return Err(AppError::unprocessable(
+            "target_path",
+            "is outside the folders Optimus may use (workspace_roots)",
+        )
+        .into());
+    }
+    let data = state
+        .settings
+        .data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| state.settings.data_dir.clone());
+    if existing.starts_with(&data) {
+        return Err(
+            AppError::unprocessable("target_path", "is inside Optimus's data folder").into(),
+        );
     }
     Ok(t.display().to_string())
 }

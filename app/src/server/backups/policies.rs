@@ -62,6 +62,17 @@ pub(super) fn keep(p: &policy::Model) -> KeepRule {
     serde_json::from_str(&p.keep).unwrap_or_default()
 }
 
+/// A 409 when another request took the name meanwhile (the unique index decides).
+fn taken_or(e: sea_orm::DbErr, name: &str) -> crate::server::error::ServerError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(format!(
+            "the project already has a backup policy named `{name}`"
+        ))
+        .into(),
+        _ => e.into(),
+    }
+}
+
 fn check_name(name: &str) -> ServerResult<String> {
     let name = name.trim();
     let ok = !name.is_empty()
@@ -70,7 +81,7 @@ fn check_name(name: &str) -> ServerResult<String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !ok {
-        return Err(AppError::validation(
+        return Err(AppError::unprocessable(
             "name",
             "must be 1 to 100 letters, digits, `-`, `_` or `.`",
         )
@@ -111,6 +122,9 @@ fn check_paths(root: &Path, paths: &[String]) -> ServerResult<Vec<String>> {
                 format!("`{raw}` does not exist in the project's folder"),
             )
             .into());
+        }
+        if let Err(why) = super::restic::inside(root, p) {
+            return Err(AppError::unprocessable(field, why).into());
         }
         if !out.iter().any(|o: &String| o == p) {
             out.push(p.to_owned());
@@ -217,7 +231,9 @@ pub async fn create(
         updated_at: Set(now),
         ..Default::default()
     };
-    let p = repo::policies::insert(&state.db, row).await?;
+    let p = repo::policies::insert(&state.db, row)
+        .await
+        .map_err(|e| taken_or(e, &name))?;
     audit::record(
         state,
         caller.into(),
@@ -287,7 +303,10 @@ pub async fn update(
         row.schedule_checked_at = Set(Some(now));
     }
     row.updated_at = Set(now);
-    let p = repo::policies::update(&state.db, row).await?;
+    let wanted = req.name.clone().unwrap_or_else(|| p.name.clone());
+    let p = repo::policies::update(&state.db, row)
+        .await
+        .map_err(|e| taken_or(e, &wanted))?;
     audit::record(
         state,
         caller.into(),

@@ -42,6 +42,9 @@ pub struct Counters {
     pub done: AtomicU64,
     pub total: AtomicU64,
     pub phase: std::sync::Mutex<&'static str>,
+    /// Set when the job lost its lease: it must stop writing (another instance may take the
+    /// repository over).
+    pub cancelled: std::sync::atomic::AtomicBool,
 }
 
 impl Counters {
@@ -50,6 +53,21 @@ impl Counters {
         if let Ok(mut p) = self.phase.lock() {
             *p = phase;
         }
+    }
+
+    /// Stops the job before its next step.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Relaxed);
+    }
+
+    /// `Err` once the job was told to stop.
+    pub fn go_on(&self) -> Result<(), String> {
+        if self.cancelled.load(Relaxed) {
+            return Err(
+                "the job lost its lease (its instance could not renew it); it stopped".into(),
+            );
+        }
+        Ok(())
     }
 
     /// The phase now (`""` before the first).
@@ -116,14 +134,23 @@ fn new(repo: &Repo, counters: Option<Arc<Counters>>) -> Result<Repository<()>, S
     }
 }
 
-/// Opens the repository, making it first when its folder holds none.
+/// Opens the repository. With `create`, a folder holding none gets a new one (only a policy's
+/// backup may make it: anything else finding no repository reports it missing, so a lost or
+/// unmounted repository is never silently replaced by an empty one).
 pub fn open(
     repo: &Repo,
     counters: Option<Arc<Counters>>,
+    create: bool,
 ) -> Result<Repository<OpenStatus>, String> {
     let credentials = Credentials::password(&repo.password);
     if repo.path.join("config").exists() {
         return new(repo, counters)?.open(&credentials).map_err(line);
+    }
+    if !create {
+        return Err(format!(
+            "there is no repository at {} (was it moved or removed?)",
+            repo.path.display()
+        ));
     }
     std::fs::create_dir_all(&repo.path)
         .map_err(|e| format!("could not create {}: {e}", repo.path.display()))?;
@@ -137,6 +164,26 @@ pub fn open(
     // restic writes its locks here; rustic takes none and does not make the folder.
     let _ = std::fs::create_dir_all(repo.path.join("locks"));
     Ok(opened)
+}
+
+/// `root/rel` when it resolves inside `root` (a symlink may not lead a backup out of the
+/// project's folder).
+pub fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
+    let full = root.join(rel);
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    let real = full
+        .canonicalize()
+        .map_err(|_| format!("{} does not exist", full.display()))?;
+    if !real.starts_with(&real_root) {
+        return Err(format!(
+            "{} leads outside the project's folder (to {})",
+            full.display(),
+            real.display()
+        ));
+    }
+    Ok(full)
 }
 
 /// What a backup made.
@@ -172,11 +219,7 @@ pub fn backup(
 ) -> Result<BackedUp, String> {
     let mut sources = Vec::with_capacity(paths.len());
     for p in paths {
-        let full = root.join(p);
-        if std::fs::symlink_metadata(&full).is_err() {
-            return Err(format!("{} does not exist", full.display()));
-        }
-        sources.push(full.display().to_string());
+        sources.push(inside(root, p)?.display().to_string());
     }
     let list = PathList::from_iter(sources.iter().map(PathBuf::from))
         .sanitize()
@@ -197,16 +240,22 @@ pub fn backup(
                 .no_require_git(true),
         );
     counters.enter("opening");
-    let indexed = open(repo, Some(counters.clone()))?
+    let indexed = open(repo, Some(counters.clone()), true)?
         .to_indexed_ids()
         .map_err(line)?;
     counters.enter("backing up");
     let made = made_of(&indexed.backup(&opts, &list, snap).map_err(line)?);
     let opened = indexed.drop_index();
+    counters.go_on()?;
     counters.enter("checking");
     let checked = check_opened(&opened, VerifyLevel::Structure, 0);
+    counters.go_on()?;
+    // Retention only after a good check: a damaged repository is not pruned.
     counters.enter("retention");
-    let removed = forget_opened(&opened, keep);
+    let removed = match &checked {
+        Ok(()) => forget_opened(&opened, keep),
+        Err(_) => Ok(Vec::new()),
+    };
     Ok(BackedUp {
         made,
         checked,
@@ -227,7 +276,7 @@ fn made_of(s: &SnapshotFile) -> Made {
 
 /// Applies `keep` to the repository's snapshots (see [`forget_opened`]); the ids removed.
 pub fn forget(repo: &Repo, keep: &KeepRule) -> Result<Vec<String>, String> {
-    forget_opened(&open(repo, None)?, keep)
+    forget_opened(&open(repo, None, false)?, keep)
 }
 
 /// Removes the snapshots `keep` does not keep (with `restic forget`'s meaning, all of the
@@ -272,7 +321,7 @@ fn jiff_now() -> rustic_core::jiff::Zoned {
 /// Checks the repository: its structure (indexes, pack headers, trees), and at `Subset` or
 /// `Full` the data packs too (`percent` of them at `Subset`). `Err` lists what is wrong.
 pub fn check(repo: &Repo, level: VerifyLevel, percent: u32) -> Result<(), String> {
-    check_opened(&open(repo, None)?, level, percent)
+    check_opened(&open(repo, None, false)?, level, percent)
 }
 
 fn check_opened(
@@ -321,7 +370,7 @@ pub fn list(
     root: &str,
     inner: Option<&str>,
 ) -> Result<Vec<SnapshotEntry>, String> {
-    let repo = open(repo, None)?.to_indexed_ids().map_err(line)?;
+    let repo = open(repo, None, false)?.to_indexed_ids().map_err(line)?;
     let snap = repo.get_snapshot_from_str(id, |_| true).map_err(line)?;
     let at = node_path(root, inner);
     let node = repo
@@ -378,7 +427,7 @@ pub fn restore(
     counters: Arc<Counters>,
 ) -> Result<Restored, String> {
     counters.enter("opening");
-    let repo = open(repo, Some(counters.clone()))?
+    let repo = open(repo, Some(counters.clone()), false)?
         .to_indexed()
         .map_err(line)?;
     let snap = repo.get_snapshot_from_str(id, |_| true).map_err(line)?;
@@ -386,6 +435,9 @@ pub fn restore(
     let node = repo
         .node_from_snapshot_and_path(&snap, &at)
         .map_err(|_| format!("{} is not in the snapshot", inner.unwrap_or(".")))?;
+    if !dry_run {
+        claim_target(target, node.is_dir())?;
+    }
     let target_s = target.display().to_string();
     let dest = LocalDestination::new(&target_s, !dry_run, !node.is_dir()).map_err(line)?;
     let opts = RestoreOptions::default().no_ownership(true);
@@ -433,4 +485,43 @@ pub fn restore(
     }
     out.verified = true;
     Ok(out)
+}
+
+/// Takes `target` for a restore at once, so two restores can never write into one place: a new
+/// folder is made (it must not exist, or be an empty folder), a new file created empty.
+fn claim_target(target: &Path, dir: bool) -> Result<(), String> {
+    let taken =
+        |e: std::io::Error| format!("{}: {e} (restores go to a new path)", target.display());
+    if dir {
+        match std::fs::create_dir(target) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let empty = std::fs::read_dir(target)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false);
+                if empty && target.is_dir() {
+                    Ok(())
+                } else {
+                    Err(taken(e))
+                }
+            }
+            Err(e) => {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).map_err(taken)?;
+                    return std::fs::create_dir(target).map_err(taken);
+                }
+                Err(taken(e))
+            }
+        }
+    } else {
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(taken)?;
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(target)
+            .map(|_| ())
+            .map_err(taken)
+    }
 }

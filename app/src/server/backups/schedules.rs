@@ -77,18 +77,34 @@ pub async fn look(state: &AppState, now: DateTime<Utc>) -> Result<(), sea_orm::D
         let Ok(parsed) = schedules::parse(&schedule) else {
             continue;
         };
-        for at in schedules::due(&parsed, &schedule, checked, now) {
+        let due = schedules::due(&parsed, &schedule, checked, now);
+        if !due.is_empty() && repo::jobs::backup_waiting(&state.db, p.id).await? {
+            // A backup still waiting to start will take whatever changed since: queueing more
+            // behind it would only pile up.
+            tracing::info!(
+                policy.id = p.id,
+                "a scheduled backup was skipped: one is still waiting"
+            );
+            repo::policies::advance(&state.db, p.id, from, now).await?;
+            continue;
+        }
+        let mut failed = false;
+        for at in due {
             match jobs::queue_scheduled(state, &p, key(at)).await {
                 Ok(true) => {
                     tracing::info!(policy.id = p.id, fire = %at, "a scheduled backup was queued")
                 }
                 Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(policy.id = p.id, fire = %at, error = ?e, "a scheduled backup could not be queued")
+                    tracing::warn!(policy.id = p.id, fire = %at, error = ?e, "a scheduled backup could not be queued; the next look tries again");
+                    failed = true;
+                    break;
                 }
             }
         }
-        repo::policies::advance(&state.db, p.id, from, now).await?;
+        if !failed {
+            repo::policies::advance(&state.db, p.id, from, now).await?;
+        }
     }
     Ok(())
 }

@@ -81,5 +81,14 @@ pub async fn files(
         tokio::task::spawn_blocking(move || restic::list(&r, &restic_id, &root, inner.as_deref()))
             .await
             .map_err(|_| AppError::Internal)?;
-    listed.map_err(|e| AppError::unprocessable("path", e).into())
+    listed.map_err(|e| {
+        if e.ends_with("is not in the snapshot") {
+            AppError::unprocessable("path", e).into()
+        } else if e.starts_with("there is no repository") {
+            AppError::conflict(e).into()
+        } else {
+            tracing::error!(snapshot.id = s.id, error = %e, "could not list a snapshot's files");
+            AppError::Internal.into()
+        }
+    })
 }

@@ -81,12 +81,14 @@ async fn claim(state: &AppState) -> Result<(), sea_orm::DbErr> {
         };
         let id = j.id;
         let st = state.clone();
+        let counters = Arc::new(Counters::default());
         state.jobs.spawn(format!("backups.job:{id}"), async move {
-            let renewing = st
-                .jobs
-                .spawn(format!("backups.lease:{id}"), renew(st.clone(), id, fence));
+            let renewing = st.jobs.spawn(
+                format!("backups.lease:{id}"),
+                renew(st.clone(), id, fence, counters.clone()),
+            );
             jobs::publish(&st, &j).await;
-            carry_out(&st, j, fence).await;
+            carry_out(&st, j, fence, counters).await;
             renewing.abort();
             bell().notify_one();
         });
@@ -94,17 +96,28 @@ async fn claim(state: &AppState) -> Result<(), sea_orm::DbErr> {
     Ok(())
 }
 
-async fn renew(state: AppState, id: i64, fence: i64) {
+/// Keeps the job's lease; when it is lost (another instance took the job over, or it lapsed
+/// while the database could not be reached) the job is told to stop writing.
+async fn renew(state: AppState, id: i64, fence: i64, counters: Arc<Counters>) {
     let mut tick = tokio::time::interval(RENEW);
     tick.tick().await;
+    let mut held_until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
     loop {
         tick.tick().await;
         let until = Utc::now() + chrono::Duration::from_std(LEASE).unwrap_or_default();
         match repo::jobs::renew(&state.db, id, &state.instance.id, fence, until).await {
-            Ok(true) => {}
-            Ok(false) => return,
+            Ok(true) => held_until = until,
+            Ok(false) => {
+                tracing::warn!(job.id = id, "a backup job lost its lease; it stops");
+                counters.cancel();
+                return;
+            }
             Err(e) => {
-                tracing::warn!(job.id = id, error = %e, "could not renew a backup job's lease")
+                tracing::warn!(job.id = id, error = %e, "could not renew a backup job's lease");
+                if Utc::now() >= held_until {
+                    counters.cancel();
+                    return;
+                }
             }
         }
     }
@@ -220,21 +233,26 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
     format!("the backup library failed: {msg}")
 }
 
-async fn carry_out(state: &AppState, j: job::Model, fence: i64) {
+async fn carry_out(state: &AppState, j: job::Model, fence: i64, counters: Arc<Counters>) {
     let run = Running {
         state: state.clone(),
         job: j.clone(),
         fence,
-        counters: Arc::new(Counters::default()),
+        counters,
     };
     let started = Instant::now();
-    let outcome = match policies::policy_of(state, j.policy_id).await {
-        Err(_) => Err("its backup policy was removed".to_owned()),
-        Ok(p) => match policies::password(state, &p) {
-            Err(_) => Err(
-                "the repository's password could not be opened (was the master key changed?)"
-                    .to_owned(),
-            ),
+    let outcome = match repo::policies::find(&state.db, j.policy_id).await {
+        Err(e) => Err(format!("the database: {e}")),
+        Ok(None) => Err("its backup policy was removed".to_owned()),
+        Ok(Some(p)) => match policies::password(state, &p) {
+            Err(_) => {
+                let why =
+                    "the repository's password could not be opened (was the master key changed?)";
+                if j.kind == JobKind::Backup.as_str() {
+                    record_failed(state, &j, Utc::now(), why).await;
+                }
+                Err(why.to_owned())
+            }
             Ok(password) => {
                 let r = Repo {
                     path: PathBuf::from(&p.repository),
@@ -291,15 +309,30 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         Ok(d) => d,
         Err(why) => return fail_backup(run, started, why).await,
     };
+    if let Err(why) = run.counters.go_on() {
+        // Another instance may own the policy's repository now: record nothing as good.
+        return fail_backup(run, started, why).await;
+    }
     let made = &done.made;
+    // Written but failing the structure check: kept in the repository for inspection, never
+    // counted good.
+    let (status, reason) = match &done.checked {
+        Ok(()) => (repo::snapshots::GOOD, None),
+        Err(e) => (
+            repo::snapshots::FAILED,
+            Some(format!(
+                "the repository's structure check failed after the backup: {e}"
+            )),
+        ),
+    };
     let row = snapshot::ActiveModel {
         policy_id: Set(p.id),
         project_id: Set(p.project_id),
         job_id: Set(Some(run.job.id)),
         snapshot: Set(Some(made.id.clone())),
         root: Set(root),
-        status: Set(repo::snapshots::GOOD.into()),
-        reason: Set(None),
+        status: Set(status.into()),
+        reason: Set(reason),
         started_at: Set(started),
         finished_at: Set(Utc::now()),
         files: Set(count(made.files)),

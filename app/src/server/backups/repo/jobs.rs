@@ -86,10 +86,18 @@ pub async fn of_policy(
         .await
 }
 
-/// Queued jobs, oldest first.
+/// Queued jobs that are their policy's oldest unfinished one (the only ones that can start),
+/// oldest first: a policy with many jobs waiting does not hide other policies' jobs.
 pub async fn queued(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<job::Model>, DbErr> {
+    let heads = Query::select()
+        .expr(Expr::col(job::Column::Id).min())
+        .from(job::Entity)
+        .and_where(job::Column::Status.is_in(OPEN))
+        .group_by_col(job::Column::PolicyId)
+        .to_owned();
     job::Entity::find()
         .filter(job::Column::Status.eq(JobStatus::Queued.as_str()))
+        .filter(job::Column::Id.in_subquery(heads))
         .order_by_asc(job::Column::Id)
         .limit(limit)
         .all(db)
@@ -220,6 +228,17 @@ pub async fn fail_lapsed(
         .exec(db)
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+/// Whether a policy has a backup waiting to start.
+pub async fn backup_waiting(db: &impl ConnectionTrait, policy_id: i64) -> Result<bool, DbErr> {
+    Ok(job::Entity::find()
+        .filter(job::Column::PolicyId.eq(policy_id))
+        .filter(job::Column::Kind.eq("backup"))
+        .filter(job::Column::Status.eq(JobStatus::Queued.as_str()))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// A policy's oldest unfinished job, if any.
