@@ -866,3 +866,197 @@ async fn a_schedule_queues_one_backup_per_fire_time_across_two_instances() {
     .await;
     assert!(snaps[0]["restic_id"].is_string(), "{snaps}");
 }
+
+#[tokio::test]
+async fn a_job_whose_instance_died_is_failed_and_its_backup_recorded_failed() {
+    use app::server::backups::repo::jobs::queued_row;
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::write(work.path().join("f"), "x").expect("write");
+    let project = project(&app, &owner, work.path()).await;
+    let policy = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project}),
+    )
+    .await;
+    let policy_id = policy["id"].as_i64().expect("policy id");
+    // A backup another instance claimed, then died holding: its lease ran out a minute ago.
+    let past = chrono::Utc::now() - chrono::Duration::seconds(60);
+    let mut row = queued_row(
+        (policy_id, project),
+        "backup",
+        "{}".into(),
+        None,
+        "gone:1".into(),
+        past,
+    );
+    row.status = Set("running".into());
+    row.owner = Set(Some("an-instance-that-died".into()));
+    row.lease_until = Set(Some(past));
+    row.fence = Set(1);
+    row.started_at = Set(Some(past));
+    let job = row.insert(&app.state.db).await.expect("insert the job");
+    let ended = ended(&app, &owner, &json!(job.id)).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert!(
+        ended["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("interrupted"),
+        "{ended}"
+    );
+    let snaps = ok(
+        &app,
+        &owner,
+        "backups/snapshots",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert_eq!(snaps[0]["status"], "failed", "{snaps}");
+    assert!(snaps[0]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("interrupted"));
+    // The policy's next backup runs as usual.
+    let next = back_up(&app, &owner, policy_id).await;
+    assert_eq!(next["status"], "succeeded", "{next}");
+}
+
+#[tokio::test]
+async fn a_policy_changes_and_jobs_say_what_is_missing() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(work.path().join("data")).expect("mkdir");
+    std::fs::write(work.path().join("data/a.txt"), "a").expect("write");
+    std::fs::write(work.path().join("data/b.log"), "b").expect("write");
+    let project = project(&app, &owner, work.path()).await;
+    let first = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project}),
+    )
+    .await;
+    let other = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project, "name": "other"}),
+    )
+    .await;
+    let id = first["id"].clone();
+
+    // Verifying before any backup: there is no repository yet, and none is made.
+    let job = ok(&app, &owner, "backups/verify", json!({"policy_id": id})).await;
+    let v = ended(&app, &owner, &job["id"]).await;
+    assert_eq!(v["status"], "failed", "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no repository"),
+        "{v}"
+    );
+    let repo = first["repository"].as_str().expect("repository");
+    assert!(
+        !Path::new(repo).exists(),
+        "a verification made a repository"
+    );
+    let r = app
+        .post(
+            "backups/verify",
+            json!({"policy_id": id, "level": "full", "subset_percent": 5}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.field(), Some("subset_percent"));
+
+    // Changes: what is given replaces what was there; a taken name is 409.
+    let changed = ok(
+        &app,
+        &owner,
+        "backups/update_policy",
+        json!({"policy_id": id, "name": "files", "paths": ["data"], "excludes": ["*.log"],
+               "schedule": {"cron": "0 0 3 * * *"}, "keep": {"last": 1}}),
+    )
+    .await;
+    assert_eq!(changed["name"], "files");
+    assert_eq!(changed["paths"], json!(["data"]));
+    assert_eq!(
+        changed["next"].as_array().map(Vec::len),
+        Some(3),
+        "{changed}"
+    );
+    let taken = app
+        .post(
+            "backups/update_policy",
+            json!({"policy_id": other["id"], "name": "files"}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    let both = app
+        .post(
+            "backups/update_policy",
+            json!({"policy_id": id, "schedule": {"cron": "0 0 3 * * *"}, "unschedule": true}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(both.field(), Some("unschedule"), "{}", both.body);
+    let plain = ok(
+        &app,
+        &owner,
+        "backups/update_policy",
+        json!({"policy_id": id, "unschedule": true}),
+    )
+    .await;
+    assert!(
+        plain["schedule"].is_null() && plain["next"] == json!([]),
+        "{plain}"
+    );
+
+    // The changed policy backs up only `data`, without the log.
+    let done = back_up(&app, &owner, id.as_i64().expect("id")).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let snapshot = done["result"]["snapshot_id"].clone();
+    let files = ok(
+        &app,
+        &owner,
+        "backups/files",
+        json!({"snapshot_id": snapshot, "path": "data"}),
+    )
+    .await;
+    let names: Vec<&str> = files
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["a.txt"], "{files}");
+    let missing = app
+        .post(
+            "backups/files",
+            json!({"snapshot_id": snapshot, "path": "nowhere"}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(
+        missing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        missing.body
+    );
+    assert_eq!(missing.field(), Some("path"));
+    let jobs = ok(&app, &owner, "backups/jobs", json!({"policy_id": id})).await;
+    assert_eq!(jobs.as_array().map(Vec::len), Some(2), "{jobs}");
+    assert_eq!(jobs[0]["kind"], "backup");
+    assert_eq!(jobs[1]["kind"], "verify");
+    let all = ok(&app, &owner, "backups/policies", json!({})).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+}
