@@ -132,14 +132,20 @@ async fn project(app: &TestApp, token: &str, dir: &Path) -> i64 {
 
 /// Plain `restic` on `repo` with its password; (success, stdout, stderr).
 fn restic(repo: &Value, args: &[&str]) -> (bool, String, String) {
+    restic_at(
+        Path::new(repo["path"].as_str().expect("path")),
+        repo["password"].as_str().expect("password"),
+        args,
+    )
+}
+
+/// Plain `restic` on the repository at `path`; (success, stdout, stderr).
+fn restic_at(path: &Path, password: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new("restic")
         .args(["--no-cache", "-r"])
-        .arg(repo["path"].as_str().expect("path"))
+        .arg(path)
         .args(args)
-        .env(
-            "RESTIC_PASSWORD",
-            repo["password"].as_str().expect("password"),
-        )
+        .env("RESTIC_PASSWORD", password)
         .output()
         .expect("Debian's restic is installed (scripts/services.sh installs it)");
     (
@@ -567,19 +573,9 @@ async fn retention_keeps_exactly_what_restic_forget_keeps() {
     let repo = work.path().join("repo");
     let password = "correct horse";
     let run = |args: &[&str]| {
-        let out = Command::new("restic")
-            .args(["--no-cache", "-r"])
-            .arg(&repo)
-            .args(args)
-            .env("RESTIC_PASSWORD", password)
-            .output()
-            .expect("restic");
-        assert!(
-            out.status.success(),
-            "restic {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        let (done, out, err) = restic_at(&repo, password, args);
+        assert!(done, "restic {args:?}: {err}");
+        out
     };
     run(&["init", "--repository-version", "2"]);
     // A synthetic calendar: 48 snapshots over about a year and a half, irregular.
