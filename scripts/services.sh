@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer, installing and
-# starting Debian's packages when nothing does, and that Debian's Chromium and restic are
-# installed.
+# starting Debian's packages when nothing does, and that Debian's Chromium, restic and
+# PostgreSQL client (pg_dump, psql) are installed.
 set -euo pipefail
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
@@ -34,6 +34,12 @@ fi
 if ! command -v chromium >/dev/null; then
   log "installing Debian's Chromium"
   apt_install chromium
+fi
+
+# Backups dump PostgreSQL databases with `pg_dump` and restore them with `psql`.
+if ! command -v pg_dump >/dev/null || ! command -v psql >/dev/null; then
+  log "installing Debian's PostgreSQL client"
+  apt_install postgresql-client
 fi
 
 # Backups are tested against Debian's plain `restic` (it must read what Optimus writes).

@@ -2,10 +2,10 @@
 
 use crate::pages::shell::Shell;
 use crate::pages::{
-    audit::AuditPage, council::CouncilPage, deployments::DeploymentsPage, home::HomePage,
-    login::LoginPage, not_found::NotFound, pipelines::run::RunPage, pipelines::PipelinesPage,
-    project::ProjectPage, projects::ProjectsPage, setup::SetupPage, tokens::TokensPage,
-    users::UsersPage,
+    audit::AuditPage, backups::BackupsPage, council::CouncilPage, deployments::DeploymentsPage,
+    home::HomePage, login::LoginPage, not_found::NotFound, pipelines::run::RunPage,
+    pipelines::PipelinesPage, project::ProjectPage, projects::ProjectsPage, setup::SetupPage,
+    tokens::TokensPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("council") view=CouncilPage ssr=SsrMode::Async />
                     <Route path=path!("pipelines") view=PipelinesPage ssr=SsrMode::Async />
                     <Route path=path!("deployments") view=DeploymentsPage ssr=SsrMode::Async />
+                    <Route path=path!("backups") view=BackupsPage ssr=SsrMode::Async />
                     <Route path=path!("pipelines/runs/:id") view=RunPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

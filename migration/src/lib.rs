@@ -22,6 +22,8 @@ mod m20261206_000017_create_pipeline_artifacts;
 mod m20261206_000018_create_pipeline_triggers;
 mod m20261206_000019_create_deployments;
 mod m20261207_000020_create_backups;
+mod m20261208_000021_add_backup_databases;
+mod m20261208_000022_create_self_backups;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -50,6 +52,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_create_pipeline_triggers::Migration),
             Box::new(m20261206_000019_create_deployments::Migration),
             Box::new(m20261207_000020_create_backups::Migration),
+            Box::new(m20261208_000021_add_backup_databases::Migration),
+            Box::new(m20261208_000022_create_self_backups::Migration),
         ]
     }
 }

@@ -46,6 +46,20 @@ pub enum Command {
     },
     /// Deploy a project (or roll it back) through a running Optimus, and follow it.
     Deploy(crate::deploy_cli::DeployArgs),
+    /// Back Optimus's own database up now into its self-backup repository, and exit (1 when
+    /// the backup failed).
+    SelfBackup,
+    /// Restore Optimus's database from a self-backup into a fresh data dir (or an empty
+    /// PostgreSQL database named by database_url), then exit. Needs the master key of the
+    /// instance that made the backup (OPTIMUS_MASTER_KEY, or its secrets.toml in the data dir).
+    RestoreSelf {
+        /// The self-backup repository (the old instance's self_backup_dir).
+        #[arg(long)]
+        from: PathBuf,
+        /// The snapshot to restore (default: the newest).
+        #[arg(long)]
+        snapshot: Option<String>,
+    },
     /// Internal: own one service run's output (started by Optimus, spec on stdin).
     #[command(hide = true)]
     Shim,
@@ -124,6 +138,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     std::process::exit(1);
                 }
             }
+        }
+        Command::SelfBackup => {
+            settings.ensure_data_dir_and_secrets()?;
+            let conn = db::connect(&settings)
+                .await
+                .context("connecting to the database")?;
+            Migrator::up(&conn, None)
+                .await
+                .context("running migrations")?;
+            let key = format!("manual:{}", uuid::Uuid::new_v4().simple());
+            let run = app::server::backups::self_backup::run(
+                &conn,
+                &settings,
+                "cli",
+                &key,
+                Some("optimus self-backup"),
+            )
+            .await
+            .context("recording the self-backup")?
+            .ok_or_else(|| anyhow::anyhow!("another self-backup took this run"))?;
+            if run.status == "succeeded" {
+                println!(
+                    "backed up: snapshot {} ({} bytes) in {}",
+                    run.snapshot.unwrap_or_default(),
+                    run.bytes,
+                    app::server::backups::self_backup::repository(&settings)
+                        .map(|r| r.path.display().to_string())
+                        .unwrap_or_default()
+                );
+                Ok(())
+            } else {
+                eprintln!("optimus self-backup: {}", run.reason.unwrap_or_default());
+                std::process::exit(1);
+            }
+        }
+        Command::RestoreSelf { from, snapshot } => {
+            if settings.master_key.is_none() {
+                if settings.data_dir.join("secrets.toml").exists() {
+                    settings.ensure_data_dir_and_secrets()?;
+                } else {
+                    anyhow::bail!(
+                        "restore-self needs the master key of the instance that made the backup: \
+                         set OPTIMUS_MASTER_KEY (or master_key in the config file) to the one in \
+                         its data dir's secrets.toml"
+                    );
+                }
+            }
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+            let done =
+                app::server::backups::self_backup::restore(&settings, &from, snapshot.as_deref())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            settings.keep_master_key()?;
+            println!(
+                "restored snapshot {} (made {}, {} bytes) into {}; start Optimus on this data dir",
+                done.snapshot, done.time, done.bytes, done.into
+            );
+            Ok(())
         }
         Command::Migrate => {
             settings.ensure_data_dir_and_secrets()?;

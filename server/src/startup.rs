@@ -144,6 +144,7 @@ impl Application {
         // Backup jobs: queued ones are claimed, one at a time per policy.
         app::server::backups::spawn_worker(&state);
         app::server::backups::schedules::spawn(&state);
+        app::server::backups::self_backup::spawn(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),

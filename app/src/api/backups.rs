@@ -2,7 +2,8 @@
 
 use crate::models::backups::{
     CreatePolicyRequest, FilesRequest, JobInfo, JobRequest, PoliciesRequest, PolicyInfo,
-    PolicyRequest, RepositoryInfo, RestoreRequest, SnapshotEntry, SnapshotInfo, SnapshotsRequest,
+    PolicyRequest, RepositoryInfo, RestoreDatabaseRequest, RestoreRequest, SelfBackupRequest,
+    SelfBackupRun, SelfBackupsInfo, SnapshotEntry, SnapshotInfo, SnapshotsRequest,
     UpdatePolicyRequest, VerifyRequest,
 };
 
@@ -99,6 +100,20 @@ endpoint! {
 }
 
 endpoint! {
+    /// Restore a database dump into a new database or file
+    ///
+    /// A PostgreSQL dump goes into a new database (`target_database`, created by Optimus on the
+    /// server it was dumped from; dropped again if the restore fails), in one transaction that
+    /// stops at the first error. An SQLite dump goes to a new file (`target_path`), checked
+    /// with SQLite's `integrity_check`.
+    "backups/restore_database", requires RestoreBackups, |state, caller|
+    pub async fn restore_backup_database(request: RestoreDatabaseRequest) -> JobInfo {
+        use crate::server::backups;
+        Ok(backups::jobs::restore_database(&state, &caller, request).await?)
+    }
+}
+
+endpoint! {
     /// One backup job, with its progress and result
     "backups/job", requires ReadBackups, |state, caller|
     pub async fn get_backup_job(request: JobRequest) -> JobInfo {
@@ -146,5 +161,31 @@ endpoint! {
     pub async fn backup_repository(request: PolicyRequest) -> RepositoryInfo {
         use crate::server::backups;
         Ok(backups::policies::repository(&state, &caller, request.policy_id).await?)
+    }
+}
+
+endpoint! {
+    /// Optimus's backups of itself (admins)
+    ///
+    /// Its own database, dumped into its self-backup repository on `self_backup_cron`: the
+    /// repository, the schedule and the newest runs.
+    "backups/self_backups", requires BackUpOptimus, |state, caller|
+    pub async fn list_self_backups(request: SelfBackupRequest) -> SelfBackupsInfo {
+        use crate::server::backups;
+        let _ = request;
+        Ok(backups::self_backup::list(&state, &caller).await?)
+    }
+}
+
+endpoint! {
+    /// Back Optimus itself up now (admins)
+    ///
+    /// Starts a run in the background (`status: running`); 409 while one is under way. A run
+    /// that fails notifies. Audited.
+    "backups/self_backup", requires BackUpOptimus, |state, caller|
+    pub async fn run_self_backup(request: SelfBackupRequest) -> SelfBackupRun {
+        use crate::server::backups;
+        let _ = request;
+        Ok(backups::self_backup::start_now(&state, &caller).await?)
     }
 }

@@ -23,7 +23,7 @@ struct NavItem {
     requires: Option<Operation>,
 }
 
-const NAV: [NavItem; 8] = [
+const NAV: [NavItem; 9] = [
     NavItem {
         href: "/",
         label: "Dashboard",
@@ -43,6 +43,11 @@ const NAV: [NavItem; 8] = [
         href: "/deployments",
         label: "Deployments",
         requires: Some(Operation::ReadDeployments),
+    },
+    NavItem {
+        href: "/backups",
+        label: "Backups",
+        requires: Some(Operation::ReadBackups),
     },
     NavItem {
         href: "/council",
@@ -153,6 +158,7 @@ pub fn Layout(
                     "c" if Operation::ReadCouncil.allowed_for(role) => Some("/council"),
                     "l" if Operation::ReadPipelines.allowed_for(role) => Some("/pipelines"),
                     "e" if Operation::ReadDeployments.allowed_for(role) => Some("/deployments"),
+                    "b" if Operation::ReadBackups.allowed_for(role) => Some("/backups"),
                     "t" => Some("/tokens"),
                     "u" if Operation::ListUsers.allowed_for(role) => Some("/users"),
                     "a" if Operation::ReadAudit.allowed_for(role) => Some("/audit"),

@@ -32,7 +32,7 @@ pub struct Command {
 }
 
 /// Every command.
-pub const COMMANDS: [Command; 14] = [
+pub const COMMANDS: [Command; 15] = [
     Command {
         id: "go-dashboard",
         label: "Go to dashboard",
@@ -67,6 +67,13 @@ pub const COMMANDS: [Command; 14] = [
         keys: "g e",
         requires: Some(Operation::ReadDeployments),
         action: CommandAction::Go("/deployments"),
+    },
+    Command {
+        id: "go-backups",
+        label: "Go to backups",
+        keys: "g b",
+        requires: Some(Operation::ReadBackups),
+        action: CommandAction::Go("/backups"),
     },
     Command {
         id: "add-workspace",

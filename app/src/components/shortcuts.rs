@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// A shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 19] = [
+pub const SHORTCUTS: [(&str, &str); 20] = [
     ("Ctrl/⌘ K", "Open the command palette"),
     ("?", "Show this list"),
     ("Esc", "Close a dialog"),
@@ -20,6 +20,7 @@ pub const SHORTCUTS: [(&str, &str); 19] = [
     ("g c", "Go to the council"),
     ("g l", "Go to pipelines"),
     ("g e", "Go to deployments"),
+    ("g b", "Go to backups"),
     (
         "D B",
         "Deploy, or roll back to the release before (on a project's Deployments tab)",

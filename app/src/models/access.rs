@@ -205,11 +205,13 @@ pub enum Operation {
     RestoreBackups,
     /// Read a backup repository's password (to open it with plain `restic`).
     RevealBackupPassword,
+    /// See Optimus's backups of itself and back it up now.
+    BackUpOptimus,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 37] = [
+    pub const ALL: [Operation; 38] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -247,6 +249,7 @@ impl Operation {
         Operation::RunBackups,
         Operation::RestoreBackups,
         Operation::RevealBackupPassword,
+        Operation::BackUpOptimus,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -266,7 +269,7 @@ impl Operation {
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
             RevealSecrets | RevealBackupPassword => (Role::Admin, Scope::ReadSecrets),
-            EditPersonas => (Role::Admin, Scope::Write),
+            EditPersonas | BackUpOptimus => (Role::Admin, Scope::Write),
             CreateUser | ChangeUserRole | DeleteUser => (Role::Admin, Scope::Admin),
         }
     }
@@ -327,6 +330,7 @@ impl Operation {
             RunBackups => "backups.run",
             RestoreBackups => "backups.restore",
             RevealBackupPassword => "backups.password",
+            BackUpOptimus => "backups.self",
         }
     }
 }

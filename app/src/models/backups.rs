@@ -77,12 +77,69 @@ fn utc() -> String {
     "UTC".into()
 }
 
+/// The kind of a database a policy dumps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseKind {
+    /// Dumped with `pg_dump` (plain SQL, streamed into the repository), restored with `psql`
+    /// into a new database.
+    Postgres,
+    /// Copied consistently while in use (`VACUUM INTO`), restored to a new file.
+    Sqlite,
+}
+
+impl DatabaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatabaseKind::Postgres => "postgres",
+            DatabaseKind::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A database a policy dumps with each backup (each dump is its own restic snapshot, tagged
+/// `database:<name>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BackupDatabase {
+    /// Unique in the policy: letters, digits, `-`, `_`, `.`.
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    pub name: String,
+    pub kind: DatabaseKind,
+    /// PostgreSQL: its connection URL, `postgres://user:password@host:port/database`. Kept
+    /// sealed; shown without its password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
+    pub url: Option<String>,
+    /// SQLite: the database file, relative to the project's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 4096))]
+    pub path: Option<String>,
+}
+
+/// A database dump a backup holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DumpInfo {
+    /// The policy's name for the database.
+    pub name: String,
+    pub kind: DatabaseKind,
+    /// The restic snapshot holding it (one file, `file`).
+    pub restic_id: String,
+    pub file: String,
+    pub bytes: u64,
+    pub duration_ms: u64,
+}
+
 /// A backup policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PolicyInfo {
     pub id: i64,
     pub project_id: i64,
+    /// The project's name.
+    pub project: String,
     pub name: String,
     /// Paths backed up, relative to the project's folder (`.` is all of it).
     pub paths: Vec<String>,
@@ -92,6 +149,8 @@ pub struct PolicyInfo {
     /// The schedule's next fire times (RFC 3339; none when unscheduled or paused).
     pub next: Vec<String>,
     pub keep: KeepRule,
+    /// Databases dumped with each backup (URLs without their passwords).
+    pub databases: Vec<BackupDatabase>,
     /// The restic repository's folder.
     pub repository: String,
     pub paused: bool,
@@ -101,6 +160,9 @@ pub struct PolicyInfo {
     pub last_status: Option<String>,
     /// Why the newest backup failed, when it did.
     pub last_reason: Option<String>,
+    /// Why its backups need attention, when they do: its newest good backup is older than
+    /// twice its schedule's interval (or a week, unscheduled), or there is none yet.
+    pub alert: Option<String>,
     /// Good snapshots kept.
     pub snapshots: i64,
     pub created_by: Option<String>,
@@ -116,10 +178,15 @@ pub struct CreatePolicyRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub name: Option<String>,
-    /// Relative to the project's folder, inside it (default: `["."]`, the whole folder).
+    /// Relative to the project's folder, inside it (default: `["."]`, the whole folder; `[]`
+    /// backs up only the `databases`).
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_items = 100))]
     pub paths: Option<Vec<String>>,
+    /// Databases dumped with each backup.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
+    pub databases: Option<Vec<BackupDatabase>>,
     /// Gitignore-style globs left out (the project's own `.gitignore` files apply too).
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_items = 100))]
@@ -145,6 +212,11 @@ pub struct UpdatePolicyRequest {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_items = 100))]
     pub excludes: Option<Vec<String>>,
+    /// Replaces the databases dumped (PostgreSQL URLs must be given again: they are never
+    /// shown whole).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
+    pub databases: Option<Vec<BackupDatabase>>,
     /// A schedule, or `null`… which cannot be told from absent: use `unschedule`.
     #[serde(default)]
     pub schedule: Option<BackupSchedule>,
@@ -183,16 +255,24 @@ pub enum JobKind {
     Verify,
     /// Restore a snapshot (or part of it) to a new path.
     Restore,
+    /// Restore a database dump into a new database (PostgreSQL) or file (SQLite).
+    RestoreDatabase,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::Backup, JobKind::Verify, JobKind::Restore];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Backup,
+        JobKind::Verify,
+        JobKind::Restore,
+        JobKind::RestoreDatabase,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Backup => "backup",
             JobKind::Verify => "verify",
             JobKind::Restore => "restore",
+            JobKind::RestoreDatabase => "restore_database",
         }
     }
 
@@ -287,6 +367,12 @@ pub struct JobParams {
     /// Restore: list what would be written, write nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// Database restore: the dump (the policy's name for the database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// Database restore (PostgreSQL): the new database's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_database: Option<String>,
 }
 
 /// How far a running job is.
@@ -334,6 +420,11 @@ pub struct JobResult {
     /// Restore: every restored file read back and found equal to the snapshot.
     #[serde(default)]
     pub verified: bool,
+    /// Database restore: the database made (PostgreSQL) and its tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(default)]
+    pub tables: u64,
     /// Verify: the level passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<VerifyLevel>,
@@ -402,6 +493,25 @@ pub struct RestoreRequest {
     pub dry_run: bool,
 }
 
+/// Restores a database dump of a backup: PostgreSQL into a new database on the server it was
+/// dumped from, SQLite into a new file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RestoreDatabaseRequest {
+    pub snapshot_id: i64,
+    /// The dump (the policy's name for the database).
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
+    pub database: String,
+    /// PostgreSQL: the new database's name (it must not exist: Optimus creates it).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 63))]
+    pub target_database: Option<String>,
+    /// SQLite: an absolute path for the new file (it must not exist).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 4096))]
+    pub target_path: Option<String>,
+}
+
 /// A backup a policy made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -426,6 +536,8 @@ pub struct SnapshotInfo {
     pub verified: Option<String>,
     pub verified_at: Option<String>,
     pub verify_error: Option<String>,
+    /// The database dumps it holds.
+    pub dumps: Vec<DumpInfo>,
 }
 
 /// Asks for a policy's snapshots, newest first.
@@ -473,3 +585,42 @@ pub struct RepositoryInfo {
     /// The repository password (`RESTIC_PASSWORD`).
     pub password: String,
 }
+
+/// One of Optimus's backups of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SelfBackupRun {
+    pub id: i64,
+    /// `running`, `succeeded` or `failed`.
+    pub status: String,
+    /// The fire time it ran for, when its schedule started it (RFC 3339).
+    pub scheduled_for: Option<String>,
+    pub triggered_by: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// The restic snapshot holding the dump.
+    pub restic_id: Option<String>,
+    /// The dump's size.
+    pub bytes: i64,
+    pub reason: Option<String>,
+}
+
+/// Optimus's backups of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SelfBackupsInfo {
+    /// The restic repository (its password derives from the master key; see the operations
+    /// guide).
+    pub repository: String,
+    /// `self_backup_cron`, when set.
+    pub schedule: Option<String>,
+    /// Its next fire time (RFC 3339).
+    pub next: Option<String>,
+    /// The newest runs first (at most 50).
+    pub runs: Vec<SelfBackupRun>,
+}
+
+/// Asks about Optimus's own backups, or for one now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SelfBackupRequest {}

@@ -158,6 +158,12 @@ pub struct DeployPolicy {
     #[serde(default = "pre_deploy_timeout_secs")]
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 86400))]
     pub pre_deploy_timeout_secs: u32,
+    /// The project's newest good backup must be at most this many hours old (1–8760) before
+    /// the deployment runs anything (its `pre_deploy` migration first of all); otherwise it
+    /// fails with nothing started. Unset: no backup is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 8760))]
+    pub require_backup_hours: Option<u32>,
     /// Where the release runs: `process` (default) or `docker`.
     #[serde(default, skip_serializing_if = "DeployTarget::is_process")]
     pub target: DeployTarget,
@@ -216,6 +222,7 @@ impl Default for DeployPolicy {
             min_requests: min_requests(),
             pre_deploy: None,
             pre_deploy_timeout_secs: pre_deploy_timeout_secs(),
+            require_backup_hours: None,
             target: DeployTarget::Process,
             dockerfile: None,
             image: None,
@@ -259,6 +266,14 @@ impl DeployPolicy {
         }
         if self.container_port == Some(0) {
             return Err(("container_port", "must be 1 to 65535, not 0".into()));
+        }
+        if let Some(h) = self.require_backup_hours {
+            if !(1..=8760).contains(&h) {
+                return Err((
+                    "require_backup_hours",
+                    format!("must be 1 to 8760, not {h}"),
+                ));
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Pages: each owns its resources and actions.
 
 pub mod audit;
+pub mod backups;
 pub mod council;
 pub mod deployments;
 pub mod error;

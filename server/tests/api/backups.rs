@@ -102,14 +102,14 @@ fn tree_hash(root: &Path, skip: &[&str]) -> BTreeMap<String, String> {
     out
 }
 
-async fn ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let r = app.post(path, body, Some(token)).await;
     assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
     r.body
 }
 
 /// Waits for job `id` to end; the job.
-async fn ended(app: &TestApp, token: &str, id: &Value) -> Value {
+pub(crate) async fn ended(app: &TestApp, token: &str, id: &Value) -> Value {
     eventually(Duration::from_secs(120), "the backup job ends", || async {
         let j = ok(app, token, "backups/job", json!({"id": id})).await;
         matches!(j["status"].as_str(), Some("succeeded" | "failed")).then_some(j)
@@ -118,20 +118,20 @@ async fn ended(app: &TestApp, token: &str, id: &Value) -> Value {
 }
 
 /// Runs a backup of `policy` to its end; the job.
-async fn back_up(app: &TestApp, token: &str, policy: i64) -> Value {
+pub(crate) async fn back_up(app: &TestApp, token: &str, policy: i64) -> Value {
     let job = ok(app, token, "backups/run", json!({"policy_id": policy})).await;
     assert_eq!(job["status"], "queued", "{job}");
     ended(app, token, &job["id"]).await
 }
 
-async fn project(app: &TestApp, token: &str, dir: &Path) -> i64 {
+pub(crate) async fn project(app: &TestApp, token: &str, dir: &Path) -> i64 {
     ok(app, token, "projects/create", json!({"path": dir})).await["id"]
         .as_i64()
         .expect("project id")
 }
 
 /// Plain `restic` on `repo` with its password; (success, stdout, stderr).
-fn restic(repo: &Value, args: &[&str]) -> (bool, String, String) {
+pub(crate) fn restic(repo: &Value, args: &[&str]) -> (bool, String, String) {
     restic_at(
         Path::new(repo["path"].as_str().expect("path")),
         repo["password"].as_str().expect("password"),
@@ -615,6 +615,8 @@ async fn retention_keeps_exactly_what_restic_forget_keeps() {
         "forget",
         "--dry-run",
         "--json",
+        "--group-by",
+        "tags",
         "--keep-last",
         "3",
         "--keep-hourly",

@@ -734,6 +734,92 @@ async fn a_pre_deploy_command_runs_in_the_release_first_and_one_that_fails_start
 }
 
 #[tokio::test]
+async fn a_deployment_requiring_a_recent_backup_runs_nothing_until_there_is_one() {
+    let (app, token) = setup().await;
+    let app = &app;
+    let _guard = app.guard();
+    let token = token.as_str();
+    let policy = json!({"watch_secs": 0, "ready_passes": 1, "require_backup_hours": 24,
+                        "pre_deploy": "touch migrated.txt"});
+    let s = site(app, token, policy).await;
+    // No backup policy: the migration never runs.
+    let d = deployed(app, token, json!({"project_id": s.project}), "failed").await;
+    assert_eq!(step_names(&d), ["backup check"], "{d}");
+    let reason = d["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("requires a backup at most 24 h old")
+            && reason.contains("no backup policy"),
+        "{d}"
+    );
+    let release = app
+        .settings
+        .data_dir
+        .join(format!("releases/{}", s.project));
+    let migrated = walk_has(&release, "migrated.txt");
+    assert!(!migrated, "the pre-deploy command ran");
+
+    // A policy that has made no good backup yet is not enough either.
+    let p = crate::backups::ok(
+        app,
+        token,
+        "backups/create_policy",
+        json!({"project_id": s.project, "paths": ["version.txt"]}),
+    )
+    .await;
+    let d = deployed(app, token, json!({"project_id": s.project}), "failed").await;
+    assert!(
+        d["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("no good backup")),
+        "{d}"
+    );
+
+    // Backed up: the check passes and says how old the backup is, then the migration runs.
+    let job = crate::backups::back_up(app, token, p["id"].as_i64().expect("policy id")).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let d = deployed(app, token, json!({"project_id": s.project}), "succeeded").await;
+    assert_eq!(d["steps"][0]["name"], "backup check", "{d}");
+    assert!(
+        d["steps"][0]["detail"]
+            .as_str()
+            .is_some_and(|t| t.contains("newest good backup") && t.contains("at most 24 h")),
+        "{d}"
+    );
+    assert_eq!(d["steps"][1]["name"], "pre-deploy web", "{d}");
+    assert!(walk_has(&release, "migrated.txt"));
+    // Out of range is refused naming the field.
+    let wrong = json!({"name": "web", "command": "exec python3 serve.py", "allocate_port": true,
+                       "deploy": {"require_backup_hours": 0}});
+    let r = app
+        .post_anon(
+            "services/update",
+            json!({"id": s.service, "definition": wrong}),
+            Some(token),
+        )
+        .await;
+    // Below the schema's minimum: a 400 naming the field.
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body["field"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("deploy.require_backup_hours")),
+        "{}",
+        r.body
+    );
+}
+
+/// Whether a file named `name` is anywhere under `dir`.
+fn walk_has(dir: &std::path::Path, name: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        p.file_name().is_some_and(|n| n == name) || (p.is_dir() && walk_has(&p, name))
+    })
+}
+
+#[tokio::test]
 async fn deploying_what_cannot_be_deployed_is_refused_and_changes_nothing() {
     let (app, token) = setup().await;
     let app = &app;

@@ -7,6 +7,7 @@ mod access;
 mod audit;
 mod auth;
 mod backups;
+mod backups_databases;
 mod catalog;
 mod cli;
 mod council;

@@ -169,6 +169,9 @@ const POLICY: &[Rule] = &[
     rule("backups/run", OPERATOR, W),
     rule("backups/verify", OPERATOR, W),
     rule("backups/restore", OPERATOR, W),
+    rule("backups/restore_database", OPERATOR, W),
+    rule("backups/self_backups", ADMIN, W),
+    rule("backups/self_backup", ADMIN, W),
     rule("backups/job", VIEWER, R),
     rule("backups/jobs", VIEWER, R),
     rule("backups/snapshots", VIEWER, R),
@@ -293,6 +296,30 @@ impl World<'_> {
     /// A good snapshot of a fresh project.
     async fn snapshot(&self) -> i64 {
         let policy = self.backup_policy().await;
+        self.backed_up(policy).await
+    }
+
+    /// A good backup of a fresh project's SQLite database `app` (and nothing else).
+    async fn database_snapshot(&self) -> i64 {
+        let path = self.dir();
+        crate::backups_databases::sqlite_file(&path.join("app.db"), 3).await;
+        let project = self.ok("projects/create", json!({ "path": path })).await["id"]
+            .as_i64()
+            .expect("project id");
+        let policy = self
+            .ok(
+                "backups/create_policy",
+                json!({"project_id": project, "paths": [],
+                       "databases": [{"name": "app", "kind": "sqlite", "path": "app.db"}]}),
+            )
+            .await["id"]
+            .as_i64()
+            .expect("policy id");
+        self.backed_up(policy).await
+    }
+
+    /// Backs up `policy` now: its good snapshot.
+    async fn backed_up(&self, policy: i64) -> i64 {
         let job = self.ok("backups/run", json!({"policy_id": policy})).await["id"]
             .as_i64()
             .expect("job id");
@@ -602,6 +629,28 @@ impl World<'_> {
             ("backups/restore", _) => {
                 json!({"snapshot_id": self.snapshot().await, "target_path": self.new_path()})
             }
+            ("backups/self_backups", _) => json!({}),
+            ("backups/self_backup", _) => {
+                // One run at a time: the one before must have ended.
+                let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                loop {
+                    let info = self.ok("backups/self_backups", json!({})).await;
+                    if info["runs"][0]["status"] != "running" {
+                        break;
+                    }
+                    assert!(
+                        std::time::Instant::now() < until,
+                        "a self-backup never ended"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                json!({})
+            }
+            ("backups/restore_database", _) => json!({
+                "snapshot_id": self.database_snapshot().await,
+                "database": "app",
+                "target_path": self.new_path(),
+            }),
             (path, variant) => panic!("no valid body written for {path} {variant}"),
         }
     }

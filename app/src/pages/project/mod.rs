@@ -1,8 +1,10 @@
 //! One project's page: its header (facts at a glance, actions) and tabs kept in the URL
-//! (`?tab=`): overview, services and logs, pipelines, deployments, environments, council. Each tab owns its data, so a
+//! (`?tab=`): overview, services and logs, pipelines, deployments, backups, environments,
+//! council. Each tab owns its data, so a
 //! reload of the project (after an edit or a live change) never rebuilds the panels below it.
 
 mod actions;
+mod backups;
 mod council;
 mod dependencies;
 mod deployments;
@@ -33,6 +35,8 @@ pub enum Tab {
     Pipelines,
     /// Deployments: deploy, roll back, the history and the releases.
     Deployments,
+    /// Backups: policies, back up now, snapshots, browse and restore.
+    Backups,
     /// Environments and secrets.
     Environments,
     /// The council's decisions about the project.
@@ -41,11 +45,12 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Services,
         Tab::Pipelines,
         Tab::Deployments,
+        Tab::Backups,
         Tab::Environments,
         Tab::Council,
     ];
@@ -65,6 +70,7 @@ impl Tab {
             Tab::Services => "services",
             Tab::Pipelines => "pipelines",
             Tab::Deployments => "deployments",
+            Tab::Backups => "backups",
             Tab::Environments => "environments",
             Tab::Council => "council",
         }
@@ -77,6 +83,7 @@ impl Tab {
             Tab::Services => "Services & logs",
             Tab::Pipelines => "Pipelines",
             Tab::Deployments => "Deployments",
+            Tab::Backups => "Backups",
             Tab::Environments => "Environments",
             Tab::Council => "Council",
         }
@@ -192,6 +199,7 @@ pub fn ProjectPage() -> impl IntoView {
                 Tab::Services => view! { <services::ServicesPanel project_id=id /> }.into_any(),
                 Tab::Pipelines => view! { <pipelines::PipelinesTab project_id=id /> }.into_any(),
                 Tab::Deployments => view! { <deployments::DeploymentsTab project_id=id /> }.into_any(),
+                Tab::Backups => view! { <backups::BackupsTab project_id=id /> }.into_any(),
                 Tab::Environments => view! { <environments::EnvironmentsPanel project_id=id /> }.into_any(),
                 Tab::Council => view! { <council::CouncilTab id /> }.into_any(),
             }

@@ -6,7 +6,8 @@ use super::entities::{job, policy};
 use super::{policies, repo};
 use crate::error::AppError;
 use crate::models::backups::{
-    JobInfo, JobKind, JobParams, JobStatus, RestoreRequest, VerifyLevel, VerifyRequest,
+    DatabaseKind, DumpInfo, JobInfo, JobKind, JobParams, JobStatus, RestoreDatabaseRequest,
+    RestoreRequest, VerifyLevel, VerifyRequest,
 };
 use crate::models::events::Event;
 use crate::models::Operation;
@@ -74,6 +75,16 @@ pub async fn restore(
         )
         .into());
     }
+    if only_dumps(&s) {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!(
+                "backup {} holds only database dumps: restore them with backups/restore_database",
+                s.id
+            ),
+        )
+        .into());
+    }
     let target = check_target(state, &req.target_path)?;
     let path = req.path.as_deref().map(check_inner_path).transpose()?;
     let p = policies::policy_of(state, s.policy_id).await?;
@@ -85,6 +96,116 @@ pub async fn restore(
         ..Default::default()
     };
     queue(state, caller, &p, JobKind::Restore, params).await
+}
+
+/// Queues a restore of one database dump of a good backup: PostgreSQL into a new database on
+/// the server it was dumped from, SQLite into a new file.
+pub async fn restore_database(
+    state: &AppState,
+    caller: &Caller,
+    req: RestoreDatabaseRequest,
+) -> ServerResult<JobInfo> {
+    caller.authorize(Operation::RestoreBackups)?;
+    let s = repo::snapshots::find(&state.db, req.snapshot_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("snapshot {}", req.snapshot_id)))?;
+    if s.status != repo::snapshots::GOOD {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!("backup {} failed: it has nothing to restore", s.id),
+        )
+        .into());
+    }
+    if s.forgotten_at.is_some() {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!("snapshot {} was removed by retention", s.id),
+        )
+        .into());
+    }
+    let dumps: Vec<DumpInfo> = serde_json::from_str(&s.dumps).unwrap_or_default();
+    let Some(dump) = dumps.iter().find(|d| d.name == req.database) else {
+        let held = dumps.iter().map(|d| d.name.as_str()).collect::<Vec<_>>();
+        return Err(AppError::unprocessable(
+            "database",
+            if held.is_empty() {
+                format!("backup {} holds no database dumps", s.id)
+            } else {
+                format!(
+                    "backup {} holds no dump of `{}` (it holds: {})",
+                    s.id,
+                    req.database,
+                    held.join(", ")
+                )
+            },
+        )
+        .into());
+    };
+    let p = policies::policy_of(state, s.policy_id).await?;
+    let mut params = JobParams {
+        snapshot_id: Some(s.id),
+        database: Some(dump.name.clone()),
+        ..Default::default()
+    };
+    match dump.kind {
+        DatabaseKind::Postgres => {
+            if req.target_path.is_some() {
+                return Err(AppError::unprocessable(
+                    "target_path",
+                    "a PostgreSQL dump is restored into a new database: give `target_database`",
+                )
+                .into());
+            }
+            let target = req.target_database.as_deref().map(str::trim).unwrap_or("");
+            if !super::databases::valid_database_name(target) {
+                return Err(AppError::unprocessable(
+                    "target_database",
+                    "must be a new database's name: 1 to 63 lower-case letters, digits or `_`, not starting with a digit",
+                )
+                .into());
+            }
+            if !super::databases::stored(&p.databases)
+                .iter()
+                .any(|d| d.name == dump.name)
+            {
+                return Err(AppError::unprocessable(
+                    "database",
+                    format!(
+                        "the policy no longer names `{}`, so its server is unknown",
+                        dump.name
+                    ),
+                )
+                .into());
+            }
+            params.target_database = Some(target.to_owned());
+        }
+        DatabaseKind::Sqlite => {
+            if req.target_database.is_some() {
+                return Err(AppError::unprocessable(
+                    "target_database",
+                    "an SQLite dump is restored to a new file: give `target_path`",
+                )
+                .into());
+            }
+            let Some(raw) = req.target_path.as_deref() else {
+                return Err(AppError::unprocessable(
+                    "target_path",
+                    "an SQLite dump is restored to a new file: give its absolute path",
+                )
+                .into());
+            };
+            let target = check_target(state, raw)?;
+            if Path::new(&target).exists() {
+                return Err(AppError::unprocessable(
+                    "target_path",
+                    format!("{target} exists (a database is restored to a new file)"),
+                )
+                .into());
+            }
+            params.target_path = Some(target);
+        }
+    }
+    queue(state, caller, &p, JobKind::RestoreDatabase, params).await
 }
 
 /// A restore's target: absolute, no `..`, new (absent, or an empty folder; taken atomically when
@@ -291,4 +412,12 @@ pub(super) fn info(j: job::Model) -> JobInfo {
         started_at: j.started_at.map(|t| t.to_rfc3339()),
         finished_at: j.finished_at.map(|t| t.to_rfc3339()),
     }
+}
+
+/// Whether a backup holds database dumps and no files (its policy backs up no paths).
+pub(super) fn only_dumps(s: &super::entities::snapshot::Model) -> bool {
+    let dumps: Vec<DumpInfo> = serde_json::from_str(&s.dumps).unwrap_or_default();
+    s.snapshot
+        .as_ref()
+        .is_some_and(|id| dumps.iter().any(|d| &d.restic_id == id))
 }

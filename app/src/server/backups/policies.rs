@@ -3,7 +3,7 @@
 //! repository's password to an admin so plain `restic` can open it.
 
 use super::entities::policy;
-use super::repo;
+use super::{databases, repo};
 use crate::error::AppError;
 use crate::models::backups::{
     BackupSchedule, CreatePolicyRequest, KeepRule, PolicyInfo, RepositoryInfo, UpdatePolicyRequest,
@@ -90,12 +90,13 @@ fn check_name(name: &str) -> ServerResult<String> {
     Ok(name.to_owned())
 }
 
-/// Checks paths relative to the project's folder: inside it, and there.
-fn check_paths(root: &Path, paths: &[String]) -> ServerResult<Vec<String>> {
-    if paths.is_empty() {
+/// Checks paths relative to the project's folder: inside it, and there. None at all only
+/// when the policy dumps databases (it backs up only those).
+fn check_paths(root: &Path, paths: &[String], databases: bool) -> ServerResult<Vec<String>> {
+    if paths.is_empty() && !databases {
         return Err(AppError::unprocessable(
             "paths",
-            "name at least one path (`.` is the whole folder)",
+            "name at least one path (`.` is the whole folder), or databases to dump",
         )
         .into());
     }
@@ -184,9 +185,11 @@ pub async fn create(
     caller.authorize(Operation::EditBackups)?;
     let project = project_of(state, req.project_id).await?;
     let name = check_name(req.name.as_deref().unwrap_or("default"))?;
+    let wanted_dbs = req.databases.as_deref().unwrap_or(&[]);
     let paths = check_paths(
         Path::new(&project.path),
         req.paths.as_deref().unwrap_or(&[".".to_owned()]),
+        !wanted_dbs.is_empty(),
     )?;
     let excludes = check_excludes(req.excludes.as_deref().unwrap_or(&[]))?;
     let schedule = req.schedule.as_ref().map(check_schedule).transpose()?;
@@ -210,6 +213,7 @@ pub async fn create(
         .unwrap_or(repository)
         .display()
         .to_string();
+    let databases = databases::check(state, Path::new(&project.path), &repository, wanted_dbs)?;
     let sealed = state
         .crypto
         .seal(&context(&repository), &random_password())
@@ -223,6 +227,7 @@ pub async fn create(
         schedule: Set(schedule.and_then(|s| serde_json::to_string(&s).ok())),
         schedule_checked_at: Set(Some(now)),
         keep: Set(serde_json::to_string(&keep).unwrap_or_else(|_| "{}".into())),
+        databases: Set(serde_json::to_string(&databases).unwrap_or_else(|_| "[]".into())),
         repository: Set(repository),
         password: Set(sealed),
         paused: Set(false),
@@ -269,8 +274,21 @@ pub async fn update(
         }
         row.name = Set(name);
     }
-    if let Some(paths) = &req.paths {
-        let paths = check_paths(Path::new(&project.path), paths)?;
+    let dbs_after = match &req.databases {
+        Some(d) => !d.is_empty(),
+        None => !databases::stored(&p.databases).is_empty(),
+    };
+    if let Some(dbs) = &req.databases {
+        let stored = databases::check(state, Path::new(&project.path), &p.repository, dbs)?;
+        row.databases = Set(serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into()));
+    }
+    let paths = match &req.paths {
+        Some(paths) => paths.clone(),
+        None => super::policies::paths(&p),
+    };
+    // Removing the last database of a policy with no paths is refused on `paths`.
+    if req.paths.is_some() || (!dbs_after && paths.is_empty()) {
+        let paths = check_paths(Path::new(&project.path), &paths, dbs_after)?;
         row.paths = Set(serde_json::to_string(&paths).unwrap_or_else(|_| "[\".\"]".into()));
     }
     if let Some(ex) = &req.excludes {
@@ -392,6 +410,51 @@ pub async fn repository(
     })
 }
 
+/// Why a policy's backups need attention at `now`, when they do: the newest good one (or, with
+/// none, the policy itself) is older than twice the schedule's interval plus five minutes, or
+/// than a week when it is not scheduled.
+fn alert(
+    schedule: Option<&BackupSchedule>,
+    last_good: Option<chrono::DateTime<Utc>>,
+    created: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> Option<String> {
+    let interval = schedule.and_then(|s| {
+        let next = super::schedules::next(s, now, 2);
+        (next.len() == 2).then(|| next[1] - next[0])
+    });
+    let allowed = match interval {
+        Some(i) => i * 2 + chrono::Duration::minutes(5),
+        None => chrono::Duration::days(7),
+    };
+    let hours = |d: chrono::Duration| {
+        let h = d.num_hours();
+        if h >= 48 {
+            format!("{} days", h / 24)
+        } else if h >= 1 {
+            format!("{h} h")
+        } else {
+            format!("{} min", d.num_minutes().max(1))
+        }
+    };
+    let every = match interval {
+        Some(i) => format!("its schedule runs every {}", hours(i)),
+        None => "it has no schedule".to_owned(),
+    };
+    match last_good {
+        Some(at) if now - at > allowed => Some(format!(
+            "the newest good backup is {} old and {every}",
+            hours(now - at)
+        )),
+        None if now - created > allowed => Some(format!(
+            "no good backup since the policy was made {} ago, and {every}",
+            hours(now - created)
+        )),
+        None if interval.is_none() => Some("no good backup yet: run one".to_owned()),
+        _ => None,
+    }
+}
+
 pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<PolicyInfo> {
     let latest = repo::snapshots::latest(&state.db, p.id).await?;
     let good = repo::snapshots::latest_good(&state.db, p.id).await?;
@@ -400,7 +463,20 @@ pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<Pol
         .schedule
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok());
+    let now = Utc::now();
+    let alert = alert(
+        schedule.as_ref().filter(|_| !p.paused),
+        good.as_ref().map(|g| g.started_at),
+        p.created_at,
+        now,
+    );
+    let project = catalog::find_project(&state.db, p.project_id)
+        .await?
+        .map(|pr| pr.name)
+        .unwrap_or_default();
     Ok(PolicyInfo {
+        alert,
+        project,
         id: p.id,
         project_id: p.project_id,
         name: p.name.clone(),
@@ -415,6 +491,10 @@ pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<Pol
         },
         schedule,
         keep: keep(&p),
+        databases: databases::stored(&p.databases)
+            .iter()
+            .map(|d| databases::shown(state, &p.repository, d))
+            .collect(),
         repository: p.repository.clone(),
         paused: p.paused,
         last_good_at: good.map(|g| g.started_at.to_rfc3339()),
@@ -424,4 +504,38 @@ pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<Pol
         created_by: p.created_by,
         created_at: p.created_at.to_rfc3339(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: i64) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
+            + chrono::Duration::hours(h)
+    }
+
+    #[test]
+    fn a_backup_older_than_twice_its_schedule_needs_attention() {
+        let hourly = BackupSchedule {
+            cron: "0 * * * *".into(),
+            timezone: "UTC".into(),
+        };
+        // Fresh enough: no alert.
+        assert_eq!(alert(Some(&hourly), Some(at(9)), at(0), at(10)), None);
+        // Three hours with an hourly schedule: too old, and it says so.
+        let a = alert(Some(&hourly), Some(at(7)), at(0), at(10)).unwrap_or_default();
+        assert!(a.contains("3 h old") && a.contains("every 1 h"), "{a}");
+        // Never backed up: fine at first, an alert once the schedule should have run twice.
+        assert_eq!(alert(Some(&hourly), None, at(10), at(11)), None);
+        assert!(alert(Some(&hourly), None, at(0), at(10)).is_some());
+        // Unscheduled: a week is allowed; none at all is worth saying at once.
+        assert_eq!(alert(None, Some(at(0)), at(0), at(24 * 6)), None);
+        assert!(alert(None, Some(at(0)), at(0), at(24 * 8))
+            .is_some_and(|a| a.contains("8 days") && a.contains("no schedule")));
+        assert!(alert(None, None, at(0), at(1)).is_some_and(|a| a.contains("no good backup yet")));
+    }
 }

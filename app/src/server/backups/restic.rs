@@ -8,14 +8,15 @@
 
 use crate::models::backups::{KeepRule, SnapshotEntry, VerifyLevel};
 use rustic_backend::BackendOptions;
-use rustic_core::repofile::{NodeType, SnapshotFile};
+use rustic_core::repofile::{Metadata, Node, NodeType, SnapshotFile, SnapshotId};
 use rustic_core::{
     BackupOptions, CheckOptions, ConfigOptions, Credentials, ForgetGroups, Grouped, KeepOptions,
-    KeyOptions, LocalDestination, LocalSourceFilterOptions, LsOptions, OpenStatus, PathList,
-    Progress, ProgressBars, ProgressType, PruneOptions, ReadSubsetOption, Repository,
-    RepositoryOptions, RestoreOptions, RusticError, RusticProgress, SnapshotGroupCriterion,
-    SnapshotOptions,
+    KeyOptions, LocalDestination, LocalSourceFilterOptions, LsOptions, OpenStatus, ParentOptions,
+    PathList, Progress, ProgressBars, ProgressType, PruneOptions, ReadSource, ReadSourceEntry,
+    ReadSubsetOption, Repository, RepositoryOptions, RestoreOptions, RusticError, RusticProgress,
+    RusticResult, SnapshotGroupCriterion, SnapshotOptions,
 };
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -196,55 +197,195 @@ pub struct Made {
     pub added_bytes: u64,
 }
 
-/// What a backup did: the snapshot, then the structure check and retention (each may fail
-/// without making the snapshot any less good).
+/// A database dump stored with a backup: a stream kept as one file in its own snapshot
+/// (tagged `database:<name>`), judged only once it has been read to its end.
+pub trait Dump: Send {
+    /// The policy's name for the database.
+    fn name(&self) -> &str;
+    /// The file's name inside its snapshot.
+    fn file(&self) -> String;
+    /// Starts the dump: its bytes.
+    fn start(&mut self) -> Result<Box<dyn Read + Send>, String>;
+    /// After every byte was stored: `Err` when the dump failed or is incomplete (its snapshot
+    /// is then removed, and with it the whole backup).
+    fn finish(&mut self) -> Result<(), String>;
+}
+
+/// A stored dump.
+#[derive(Debug, Clone)]
+pub struct Dumped {
+    pub name: String,
+    pub file: String,
+    pub made: Made,
+    pub millis: u64,
+}
+
+/// What a backup did: the files' snapshot (when it backs up paths) and the dumps', then the
+/// structure check and retention (each may fail without making the snapshots any less good).
 #[derive(Debug)]
 pub struct BackedUp {
-    pub made: Made,
+    pub made: Option<Made>,
+    pub dumps: Vec<Dumped>,
     pub checked: Result<(), String>,
     pub removed: Result<Vec<String>, String>,
 }
 
-/// Backs up `paths` (relative to `root`) as one snapshot labelled `label`, leaving out what the
-/// `excludes` globs and the folders' `.gitignore` files exclude; then checks the repository's
-/// structure and applies `keep`. The repository is opened once (its key derivation is costly).
-pub fn backup(
-    repo: &Repo,
-    root: &Path,
-    paths: &[String],
-    excludes: &[String],
-    label: &str,
-    keep: &KeepRule,
-    counters: Arc<Counters>,
-) -> Result<BackedUp, String> {
-    let mut sources = Vec::with_capacity(paths.len());
-    for p in paths {
-        sources.push(inside(root, p)?.display().to_string());
+/// What a backup is of.
+pub struct Plan {
+    /// The project's folder; `paths` and `excludes` are relative to it.
+    pub root: PathBuf,
+    pub paths: Vec<String>,
+    pub excludes: Vec<String>,
+    pub dumps: Vec<Box<dyn Dump>>,
+    /// Its snapshots' label.
+    pub label: String,
+    pub keep: KeepRule,
+}
+
+/// One stream as a source: a single file.
+struct StreamSource {
+    path: PathBuf,
+    open: std::sync::Mutex<Option<Box<dyn Read + Send>>>,
+}
+
+impl ReadSource for StreamSource {
+    type Open = Box<dyn Read + Send>;
+    type Iter = std::iter::Once<RusticResult<ReadSourceEntry<Self::Open>>>;
+
+    fn size(&self) -> RusticResult<Option<u64>> {
+        Ok(None)
     }
-    let list = PathList::from_iter(sources.iter().map(PathBuf::from))
-        .sanitize()
-        .map_err(|e| format!("the paths to back up: {e}"))?;
-    let snap = SnapshotOptions::default()
+
+    fn entries(&self) -> Self::Iter {
+        let open = self.open.lock().ok().and_then(|mut o| o.take());
+        let meta = Metadata {
+            mode: Some(0o100_600),
+            mtime: Some(rustic_core::jiff::Timestamp::now()),
+            ..Default::default()
+        };
+        let node = Node::new_node(self.path.as_os_str(), NodeType::File, meta);
+        std::iter::once(Ok(ReadSourceEntry {
+            path: self.path.clone(),
+            node,
+            open,
+        }))
+    }
+}
+
+fn snapshot_options(
+    label: &str,
+    tags: &str,
+    time: &rustic_core::jiff::Zoned,
+) -> Result<SnapshotFile, String> {
+    SnapshotOptions::default()
         .label(label.to_owned())
         .command("optimus backup".to_owned())
-        .add_tags("optimus")
+        .time(time.clone())
+        .add_tags(tags)
         .map_err(line)?
         .to_snapshot()
-        .map_err(line)?;
-    let globs = excludes.iter().map(|g| format!("!{g}")).collect::<Vec<_>>();
-    let opts = BackupOptions::default()
-        .excludes(rustic_core::Excludes::default().globs(globs))
-        .ignore_filter_opts(
-            LocalSourceFilterOptions::default()
-                .git_ignore(true)
-                .no_require_git(true),
-        );
+        .map_err(line)
+}
+
+/// Backs up: each database dump into its own snapshot, then `paths` (relative to `root`) as one
+/// snapshot, leaving out what the `excludes` globs and the folders' `.gitignore` files exclude;
+/// every snapshot of one backup has the same time, so retention treats them alike. Then checks
+/// the repository's structure and applies `keep`. A dump that fails removes every snapshot this
+/// backup wrote: a backup is whole or it is not there. The repository is opened once (its key
+/// derivation is costly).
+pub fn backup(repo: &Repo, plan: Plan, counters: Arc<Counters>) -> Result<BackedUp, String> {
+    let Plan {
+        root,
+        paths,
+        excludes,
+        mut dumps,
+        label,
+        keep,
+    } = plan;
+    let mut sources = Vec::with_capacity(paths.len());
+    for p in &paths {
+        sources.push(inside(&root, p)?.display().to_string());
+    }
+    let time = jiff_now();
     counters.enter("opening");
     let indexed = open(repo, Some(counters.clone()), true)?
         .to_indexed_ids()
         .map_err(line)?;
-    counters.enter("backing up");
-    let made = made_of(&indexed.backup(&opts, &list, snap).map_err(line)?);
+    let mut written: Vec<SnapshotId> = Vec::new();
+    let mut stored = Vec::new();
+    let undo = |written: &[SnapshotId], why: String| -> String {
+        match indexed.delete_snapshots(written) {
+            Ok(()) => why,
+            Err(e) => format!(
+                "{why} (and its snapshots could not be removed from the repository: {})",
+                line(e)
+            ),
+        }
+    };
+    for d in dumps.iter_mut() {
+        counters.go_on()?;
+        counters.enter("dumping databases");
+        let name = d.name().to_owned();
+        let file = d.file();
+        let started = std::time::Instant::now();
+        let reader = match d.start() {
+            Ok(r) => r,
+            Err(why) => return Err(undo(&written, format!("database `{name}`: {why}"))),
+        };
+        let src = StreamSource {
+            path: PathBuf::from(&file),
+            open: std::sync::Mutex::new(Some(reader)),
+        };
+        // No parent: a stream has no metadata to tell a changed dump from an unchanged one.
+        let opts = BackupOptions::default().parent_opts(ParentOptions::default().force(true));
+        let snap = snapshot_options(&label, &format!("optimus,database:{name}"), &time)?;
+        let archived = indexed.archive(&opts, &src, snap, &[PathBuf::from(&file)]);
+        let finished = d.finish();
+        let snap = match archived {
+            Ok(s) => s,
+            Err(e) => return Err(undo(&written, format!("database `{name}`: {}", line(e)))),
+        };
+        written.push(snap.id);
+        if let Err(why) = finished {
+            return Err(undo(&written, format!("database `{name}`: {why}")));
+        }
+        stored.push(Dumped {
+            name,
+            file,
+            made: made_of(&snap),
+            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
+    }
+    let made = if sources.is_empty() {
+        None
+    } else {
+        counters.go_on()?;
+        let list = PathList::from_iter(sources.iter().map(PathBuf::from))
+            .sanitize()
+            .map_err(|e| format!("the paths to back up: {e}"))?;
+        let snap = snapshot_options(&label, "optimus", &time)?;
+        let globs = excludes.iter().map(|g| format!("!{g}")).collect::<Vec<_>>();
+        // The parent is the policy's last backup of these paths, whichever instance made it.
+        let parent = ParentOptions::default().group_by(
+            SnapshotGroupCriterion::new()
+                .label(true)
+                .paths(true)
+                .tags(true),
+        );
+        let opts = BackupOptions::default()
+            .parent_opts(parent)
+            .excludes(rustic_core::Excludes::default().globs(globs))
+            .ignore_filter_opts(
+                LocalSourceFilterOptions::default()
+                    .git_ignore(true)
+                    .no_require_git(true),
+            );
+        counters.enter("backing up");
+        match indexed.backup(&opts, &list, snap) {
+            Ok(s) => Some(made_of(&s)),
+            Err(e) => return Err(undo(&written, line(e))),
+        }
+    };
     let opened = indexed.drop_index();
     counters.go_on()?;
     counters.enter("checking");
@@ -253,11 +394,12 @@ pub fn backup(
     // Retention only after a good check: a damaged repository is not pruned.
     counters.enter("retention");
     let removed = match &checked {
-        Ok(()) => forget_opened(&opened, keep),
+        Ok(()) => forget_opened(&opened, &keep),
         Err(_) => Ok(Vec::new()),
     };
     Ok(BackedUp {
         made,
+        dumps: stored,
         checked,
         removed,
     })
@@ -279,8 +421,9 @@ pub fn forget(repo: &Repo, keep: &KeepRule) -> Result<Vec<String>, String> {
     forget_opened(&open(repo, None, false)?, keep)
 }
 
-/// Removes the snapshots `keep` does not keep (with `restic forget`'s meaning, all of the
-/// repository's snapshots in one group) and the data only they used; the ids removed.
+/// Removes the snapshots `keep` does not keep and the data only they used; the ids removed.
+/// `keep` means what it means to `restic forget --group-by tags`: the files' snapshots are one
+/// group and each database's dumps another.
 fn forget_opened(repo: &Repository<OpenStatus>, keep: &KeepRule) -> Result<Vec<String>, String> {
     if keep.keeps_all() {
         return Ok(Vec::new());
@@ -294,7 +437,7 @@ fn forget_opened(repo: &Repository<OpenStatus>, keep: &KeepRule) -> Result<Vec<S
     k.keep_monthly = n(keep.monthly);
     k.keep_yearly = n(keep.yearly);
     let snapshots = repo.get_all_snapshots().map_err(line)?;
-    let groups = Grouped::from_items(snapshots, SnapshotGroupCriterion::new());
+    let groups = Grouped::from_items(snapshots, SnapshotGroupCriterion::new().tags(true));
     let plan = ForgetGroups::from_grouped_snapshots_with_retention(groups, &k, &jiff_now())
         .map_err(line)?;
     let ids = plan.into_forget_ids();
@@ -403,6 +546,87 @@ pub fn list(
         });
     }
     Ok(out)
+}
+
+/// A dump found in a repository.
+#[derive(Debug, Clone)]
+pub struct FoundDump {
+    /// The snapshot's id.
+    pub id: String,
+    /// The dump's file inside it.
+    pub file: String,
+    pub time: String,
+}
+
+/// Snapshot `id`, else the newest snapshot tagged `tag`, and the file it holds.
+pub fn find_dump(repo: &Repo, id: Option<&str>, tag: &str) -> Result<FoundDump, String> {
+    let opened = open(repo, None, false)?;
+    let snap = match id {
+        Some(id) => opened.get_snapshot_from_str(id, |_| true).map_err(line)?,
+        None => opened
+            .get_all_snapshots()
+            .map_err(line)?
+            .into_iter()
+            .filter(|s| s.tags.contains(tag))
+            .max_by_key(|s| s.time.timestamp())
+            .ok_or_else(|| {
+                format!(
+                    "there is no snapshot tagged `{tag}` in {}",
+                    repo.path.display()
+                )
+            })?,
+    };
+    let file = snap
+        .paths
+        .iter()
+        .next()
+        .cloned()
+        .ok_or_else(|| format!("snapshot {} holds no file", snap.id))?;
+    Ok(FoundDump {
+        id: snap.id.to_hex().as_str().to_owned(),
+        file,
+        time: snap.time.to_string(),
+    })
+}
+
+/// Writes file `file` of snapshot `id` (a dump: a single file at the snapshot's top) to `w`.
+pub fn read_dump(
+    repo: &Repo,
+    id: &str,
+    file: &str,
+    w: &mut impl std::io::Write,
+    counters: Arc<Counters>,
+) -> Result<(), String> {
+    counters.enter("opening");
+    let repo = open(repo, None, false)?.to_indexed().map_err(line)?;
+    let snap = repo.get_snapshot_from_str(id, |_| true).map_err(line)?;
+    let node = repo
+        .node_from_snapshot_and_path(&snap, file)
+        .map_err(|_| format!("{file} is not in snapshot {id}"))?;
+    counters.total.store(node.meta.size, Relaxed);
+    counters.done.store(0, Relaxed);
+    counters.enter("restoring");
+    let mut counted = CountingWriter {
+        inner: w,
+        counters: &counters,
+    };
+    repo.dump(&node, &mut counted).map_err(line)
+}
+
+struct CountingWriter<'a, W> {
+    inner: &'a mut W,
+    counters: &'a Counters,
+}
+
+impl<W: std::io::Write> std::io::Write for CountingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.counters.done.fetch_add(n as u64, Relaxed);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// What a restore wrote (or, in a dry run, would write).

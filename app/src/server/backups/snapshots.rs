@@ -41,9 +41,41 @@ pub async fn list(
                 verified: s.verified,
                 verified_at: s.verified_at.map(|t| t.to_rfc3339()),
                 verify_error: s.verify_error,
+                dumps: serde_json::from_str(&s.dumps).unwrap_or_default(),
             })
             .collect(),
     )
+}
+
+/// What a project's backups say about it, for other features (the council's evidence): `None`
+/// when it has no backup policy.
+pub async fn state_of_project(
+    db: &impl sea_orm::ConnectionTrait,
+    project_id: i64,
+) -> Result<Option<ProjectBackups>, sea_orm::DbErr> {
+    let policies = repo::policies::list(db, Some(project_id)).await?;
+    if policies.is_empty() {
+        return Ok(None);
+    }
+    let good = repo::snapshots::latest_good_of_project(db, project_id).await?;
+    let latest = repo::snapshots::latest_of_project(db, project_id).await?;
+    Ok(Some(ProjectBackups {
+        policies: policies.len(),
+        last_good_at: good.map(|g| g.started_at),
+        last_failed: latest
+            .filter(|l| l.status == repo::snapshots::FAILED)
+            .map(|l| l.reason.unwrap_or_default()),
+    }))
+}
+
+/// A project's backups in brief.
+#[derive(Debug, Clone)]
+pub struct ProjectBackups {
+    pub policies: usize,
+    /// When its newest good snapshot was taken.
+    pub last_good_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why its newest backup failed, when it did.
+    pub last_failed: Option<String>,
 }
 
 /// The entries of one folder of a good snapshot.
@@ -56,6 +88,16 @@ pub async fn files(
     let s = repo::snapshots::find(&state.db, req.snapshot_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("snapshot {}", req.snapshot_id)))?;
+    if super::jobs::only_dumps(&s) {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!(
+                "backup {} holds only database dumps (see its `dumps`)",
+                s.id
+            ),
+        )
+        .into());
+    }
     let Some(restic_id) = s.snapshot.clone().filter(|_| s.forgotten_at.is_none()) else {
         return Err(AppError::unprocessable(
             "snapshot_id",

@@ -8,14 +8,16 @@
 
 use super::entities::{job, policy, snapshot};
 use super::restic::{self, Counters, Repo};
-use super::{jobs, policies, repo};
-use crate::models::backups::{JobKind, JobParams, JobProgress, JobResult, JobStatus, VerifyLevel};
+use super::{databases, jobs, policies, repo};
+use crate::models::backups::{
+    DatabaseKind, DumpInfo, JobKind, JobParams, JobProgress, JobResult, JobStatus, VerifyLevel,
+};
 use crate::server::catalog;
 use crate::server::notifications::{self, NewNotification};
 use crate::server::AppState;
 use chrono::{DateTime, Utc};
 use sea_orm::Set;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -263,6 +265,7 @@ async fn carry_out(state: &AppState, j: job::Model, fence: i64, counters: Arc<Co
                     Some(JobKind::Backup) => back_up(&run, &p, r).await,
                     Some(JobKind::Verify) => verify(&run, &p, r, &params).await,
                     Some(JobKind::Restore) => restore(&run, r, &params).await,
+                    Some(JobKind::RestoreDatabase) => restore_database(&run, &p, r, &params).await,
                     None => Err(format!("unknown job kind `{}`", j.kind)),
                 }
             }
@@ -287,23 +290,47 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         Ok(None) => return fail_backup(run, started, "its project was removed".into()).await,
         Err(e) => return fail_backup(run, started, format!("the database: {e}")).await,
     };
-    let paths = policies::paths(p);
-    let excludes = policies::excludes(p);
-    let keep = policies::keep(p);
-    let label = format!("optimus-policy-{}", p.id);
-    let (root2, counters) = (root.clone(), run.counters.clone());
+    let stored = databases::stored(&p.databases);
+    let mut dumps: Vec<Box<dyn restic::Dump>> = Vec::with_capacity(stored.len());
+    for d in &stored {
+        match d.kind {
+            DatabaseKind::Postgres => match databases::conn(state, &p.repository, d) {
+                Ok(c) => dumps.push(Box::new(databases::PgDump::new(&d.name, c))),
+                Err(why) => {
+                    let why = format!("database `{}`: {why}", d.name);
+                    return fail_backup(run, started, why).await;
+                }
+            },
+            DatabaseKind::Sqlite => {
+                let rel = d.path.clone().unwrap_or_default();
+                let source = match restic::inside(Path::new(&root), &rel) {
+                    Ok(s) => s,
+                    Err(why) => {
+                        let why = format!("database `{}`: {why}", d.name);
+                        return fail_backup(run, started, why).await;
+                    }
+                };
+                let copy = state
+                    .settings
+                    .data_dir
+                    .join("backups")
+                    .join("tmp")
+                    .join(format!("job-{}-{}.sqlite3", run.job.id, d.name));
+                dumps.push(Box::new(databases::SqliteDump::new(&d.name, source, copy)));
+            }
+        }
+    }
+    let plan = restic::Plan {
+        root: PathBuf::from(&root),
+        paths: policies::paths(p),
+        excludes: policies::excludes(p),
+        dumps,
+        label: format!("optimus-policy-{}", p.id),
+        keep: policies::keep(p),
+    };
+    let counters = run.counters.clone();
     let done = run
-        .blocking(move || {
-            restic::backup(
-                &r,
-                &PathBuf::from(&root2),
-                &paths,
-                &excludes,
-                &label,
-                &keep,
-                counters,
-            )
-        })
+        .blocking(move || restic::backup(&r, plan, counters))
         .await;
     let done = match done {
         Ok(d) => d,
@@ -313,7 +340,33 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         // Another instance may own the policy's repository now: record nothing as good.
         return fail_backup(run, started, why).await;
     }
-    let made = &done.made;
+    let made = done.made.clone().unwrap_or_default();
+    let dumped: Vec<DumpInfo> = done
+        .dumps
+        .iter()
+        .map(|d| DumpInfo {
+            name: d.name.clone(),
+            kind: stored
+                .iter()
+                .find(|s| s.name == d.name)
+                .map(|s| s.kind)
+                .unwrap_or(DatabaseKind::Postgres),
+            restic_id: d.made.id.clone(),
+            file: d.file.clone(),
+            bytes: d.made.bytes,
+            duration_ms: d.millis,
+        })
+        .collect();
+    // The files' snapshot names the backup; a backup of databases only is named by its first.
+    let primary = match &done.made {
+        Some(m) => m.id.clone(),
+        None => dumped
+            .first()
+            .map(|d| d.restic_id.clone())
+            .unwrap_or_default(),
+    };
+    let bytes = made.bytes + done.dumps.iter().map(|d| d.made.bytes).sum::<u64>();
+    let added = made.added_bytes + done.dumps.iter().map(|d| d.made.added_bytes).sum::<u64>();
     // Written but failing the structure check: kept in the repository for inspection, never
     // counted good.
     let (status, reason) = match &done.checked {
@@ -329,7 +382,7 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         policy_id: Set(p.id),
         project_id: Set(p.project_id),
         job_id: Set(Some(run.job.id)),
-        snapshot: Set(Some(made.id.clone())),
+        snapshot: Set(Some(primary.clone())),
         root: Set(root),
         status: Set(status.into()),
         reason: Set(reason),
@@ -337,14 +390,15 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         finished_at: Set(Utc::now()),
         files: Set(count(made.files)),
         dirs: Set(count(made.dirs)),
-        bytes: Set(count(made.bytes)),
-        added_bytes: Set(count(made.added_bytes)),
+        bytes: Set(count(bytes)),
+        added_bytes: Set(count(added)),
+        dumps: Set(serde_json::to_string(&dumped).unwrap_or_else(|_| "[]".into())),
         ..Default::default()
     };
     let s = repo::snapshots::insert(&state.db, row)
         .await
         .map_err(|e| format!("the snapshot was written but could not be recorded: {e}"))?;
-    let ids = [made.id.clone()];
+    let ids = [primary];
     let (level, error) = match &done.checked {
         Ok(()) => (Some(VerifyLevel::Structure.as_str()), None),
         Err(e) => (None, Some(e.as_str())),
@@ -369,17 +423,25 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
     let forgotten = repo::snapshots::forgotten(&state.db, p.id, removed, Utc::now())
         .await
         .unwrap_or(0);
-    let summary = format!(
-        "backup of {} files ({} bytes, {} new)",
-        made.files, made.bytes, made.added_bytes
-    );
+    let summary = if dumped.is_empty() {
+        format!(
+            "backup of {} files ({} bytes, {} new)",
+            made.files, made.bytes, made.added_bytes
+        )
+    } else {
+        format!(
+            "backup of {} files and {} database dumps ({bytes} bytes, {added} new)",
+            made.files,
+            dumped.len()
+        )
+    };
     let _ = catalog::record_activity(&state.db, p.project_id, "backup", &summary, None).await;
     Ok(JobResult {
         snapshot_id: Some(s.id),
         files: made.files,
         dirs: made.dirs,
-        bytes: made.bytes,
-        added_bytes: made.added_bytes,
+        bytes,
+        added_bytes: added,
         forgotten,
         ..Default::default()
     })
@@ -529,4 +591,117 @@ async fn restore(run: &Running, r: Repo, params: &JobParams) -> Result<JobResult
         verified: done.verified,
         ..Default::default()
     })
+}
+
+/// Restores a database dump: PostgreSQL into a new database on the server it was dumped from
+/// (dropped again if the restore fails), SQLite into a new file (removed again if it fails
+/// SQLite's integrity check).
+async fn restore_database(
+    run: &Running,
+    p: &policy::Model,
+    r: Repo,
+    params: &JobParams,
+) -> Result<JobResult, String> {
+    let state = &run.state;
+    let sid = params.snapshot_id.ok_or("no snapshot was named")?;
+    let s = repo::snapshots::find(&state.db, sid)
+        .await
+        .map_err(|e| format!("the database: {e}"))?
+        .ok_or_else(|| format!("snapshot {sid} is gone"))?;
+    let name = params.database.clone().ok_or("no database was named")?;
+    let dumps: Vec<DumpInfo> = serde_json::from_str(&s.dumps).unwrap_or_default();
+    let dump = dumps
+        .into_iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| format!("backup {sid} holds no dump of `{name}`"))?;
+    let counters = run.counters.clone();
+    match dump.kind {
+        DatabaseKind::Postgres => {
+            let stored = databases::stored(&p.databases)
+                .into_iter()
+                .find(|d| d.name == name)
+                .ok_or_else(|| {
+                    format!("the policy no longer names database `{name}`: its server is unknown")
+                })?;
+            let admin = databases::conn(state, &p.repository, &stored)?;
+            let target = params
+                .target_database
+                .clone()
+                .ok_or("no target database was given")?;
+            databases::create_database(&admin, &target)
+                .await
+                .map_err(|e| format!("database `{target}` could not be created: {e}"))?;
+            let into = admin.with_database(&target);
+            let (id, file) = (dump.restic_id.clone(), dump.file.clone());
+            let psql_into = admin.with_database(&target);
+            let written = run
+                .blocking(move || {
+                    let (mut child, stderr) = databases::psql(&psql_into)?;
+                    let fed = match child.stdin.take() {
+                        Some(mut stdin) => restic::read_dump(&r, &id, &file, &mut stdin, counters),
+                        None => Err("psql has no input".to_owned()),
+                    };
+                    let ended = databases::psql_ended(&mut child, stderr);
+                    // psql's own complaint says more than a broken pipe.
+                    ended.and(fed)
+                })
+                .await;
+            if let Err(why) = written {
+                if let Err(e) = databases::drop_database(&admin, &target).await {
+                    tracing::warn!(job.id = run.job.id, error = %e, "could not drop a database whose restore failed");
+                }
+                return Err(format!("the restore into `{target}` failed: {why}"));
+            }
+            let tables = databases::pg_tables(&into).await?;
+            Ok(JobResult {
+                database: Some(target),
+                tables,
+                restored_bytes: dump.bytes,
+                verified: true,
+                ..Default::default()
+            })
+        }
+        DatabaseKind::Sqlite => {
+            let target = PathBuf::from(
+                params
+                    .target_path
+                    .clone()
+                    .ok_or("no target path was given")?,
+            );
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&target)
+                .map_err(|e| format!("{}: {e} (restores go to a new path)", target.display()))?;
+            let (id, file) = (dump.restic_id.clone(), dump.file.clone());
+            let written = run
+                .blocking(move || {
+                    restic::read_dump(&r, &id, &file, &mut f, counters)?;
+                    f.sync_all().map_err(|e| e.to_string())
+                })
+                .await;
+            let checked = match written {
+                Ok(()) => databases::sqlite_check(&target).await,
+                Err(why) => Err(why),
+            };
+            match checked {
+                Ok(tables) => Ok(JobResult {
+                    database: Some(target.display().to_string()),
+                    tables,
+                    restored_files: 1,
+                    restored_bytes: dump.bytes,
+                    verified: true,
+                    ..Default::default()
+                }),
+                Err(why) => {
+                    // The file is ours (made by this job) and not a good database.
+                    let _ = std::fs::remove_file(&target);
+                    Err(why)
+                }
+            }
+        }
+    }
 }

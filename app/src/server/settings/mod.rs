@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 36] = [
+pub const KEYS: [&str; 38] = [
     "bind",
     "data_dir",
     "site_root",
@@ -53,6 +53,8 @@ pub const KEYS: [&str; 36] = [
     "llm_timeout_ms",
     "llm_token_budget",
     "otlp_endpoint",
+    "self_backup_cron",
+    "self_backup_dir",
 ];
 
 /// `OPTIMUS_*` variables that are not settings but what the command line's client commands
@@ -139,6 +141,12 @@ pub struct Settings {
     /// OTLP/HTTP collector base address (`http://collector:4318`): request and job spans are
     /// exported to `<it>/v1/traces` when set.
     pub otlp_endpoint: Option<String>,
+    /// When Optimus backs up its own database (cron, 5 or 6 fields, UTC); empty: never on its
+    /// own (`optimus self-backup` and the API still do).
+    pub self_backup_cron: String,
+    /// The restic repository of those backups (default `<data_dir>/self-backup`; put it on
+    /// another disk).
+    pub self_backup_dir: Option<PathBuf>,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.
@@ -170,6 +178,7 @@ struct Defaults {
     sample_interval_ms: u64,
     llm_timeout_ms: u64,
     llm_token_budget: u64,
+    self_backup_cron: &'static str,
 }
 
 const DEFAULTS: Defaults = Defaults {
@@ -199,6 +208,7 @@ const DEFAULTS: Defaults = Defaults {
     sample_interval_ms: 2000,
     llm_timeout_ms: 30_000,
     llm_token_budget: 40_000,
+    self_backup_cron: "0 0 3 * * *",
 };
 
 /// A configuration problem, naming the key.
@@ -442,6 +452,11 @@ impl Settings {
         if tracing_filter_is_invalid(&self.log) {
             return Err(invalid("log", "is not a valid log filter"));
         }
+        if !self.self_backup_cron.trim().is_empty() {
+            if let Err(e) = crate::server::pipelines::definitions::cron(&self.self_backup_cron) {
+                return Err(invalid("self_backup_cron", &e));
+            }
+        }
         Ok(())
     }
 
@@ -520,6 +535,37 @@ impl Settings {
             self.master_key = stored.master_key.map(Secret::new);
         }
         Ok(())
+    }
+}
+
+impl Settings {
+    /// Writes the master key in use into the data dir's `secrets.toml` when that holds none
+    /// (after `optimus restore-self`, so the restored instance starts with the key its sealed
+    /// data needs).
+    pub fn keep_master_key(&self) -> Result<(), SettingsError> {
+        let Some(key) = &self.master_key else {
+            return Ok(());
+        };
+        let path = self.data_dir.join("secrets.toml");
+        let io_err = |source| SettingsError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        let mut stored: GeneratedSecrets = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                SettingsError::Parse(format!("{} is not valid: {e}", path.display()))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => GeneratedSecrets::default(),
+            Err(e) => return Err(io_err(e)),
+        };
+        if stored.master_key.is_some() {
+            return Ok(());
+        }
+        stored.master_key = Some(key.expose().to_owned());
+        let text = toml::to_string(&stored)
+            .map_err(|e| SettingsError::Parse(format!("cannot encode secrets: {e}")))?;
+        std::fs::create_dir_all(&self.data_dir).map_err(io_err)?;
+        write_private(&path, &text).map_err(io_err)
     }
 }
 

@@ -3,4 +3,5 @@
 
 pub mod job;
 pub mod policy;
+pub mod self_backup;
 pub mod snapshot;

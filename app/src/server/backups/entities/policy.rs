@@ -25,6 +25,9 @@ pub struct Model {
     /// The repository's password, sealed with the master key (context: the repository's
     /// folder).
     pub password: String,
+    /// JSON list of [`crate::server::backups::databases::Stored`]: the databases dumped, their
+    /// connection URLs sealed.
+    pub databases: String,
     pub paused: bool,
     pub created_by: Option<String>,
     pub created_at: ChronoDateTimeUtc,

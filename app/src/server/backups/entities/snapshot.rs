@@ -28,6 +28,9 @@ pub struct Model {
     pub verified: Option<String>,
     pub verified_at: Option<ChronoDateTimeUtc>,
     pub verify_error: Option<String>,
+    /// JSON list of [`crate::models::backups::DumpInfo`]: the database dumps it holds, each in
+    /// its own restic snapshot.
+    pub dumps: String,
     /// When retention removed it from the repository.
     pub forgotten_at: Option<ChronoDateTimeUtc>,
 }

@@ -2,4 +2,5 @@
 
 pub mod jobs;
 pub mod policies;
+pub mod self_backups;
 pub mod snapshots;

@@ -68,6 +68,32 @@ pub async fn latest_good(
         .await
 }
 
+/// A project's newest backup, good or failed, over all its policies.
+pub async fn latest_of_project(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Option<snapshot::Model>, DbErr> {
+    snapshot::Entity::find()
+        .filter(snapshot::Column::ProjectId.eq(project_id))
+        .order_by_desc(snapshot::Column::StartedAt)
+        .one(db)
+        .await
+}
+
+/// A project's newest good snapshot still kept, over all its policies.
+pub async fn latest_good_of_project(
+    db: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Option<snapshot::Model>, DbErr> {
+    snapshot::Entity::find()
+        .filter(snapshot::Column::ProjectId.eq(project_id))
+        .filter(snapshot::Column::Status.eq(GOOD))
+        .filter(snapshot::Column::ForgottenAt.is_null())
+        .order_by_desc(snapshot::Column::StartedAt)
+        .one(db)
+        .await
+}
+
 /// How many good snapshots a policy keeps.
 pub async fn count_good(db: &impl ConnectionTrait, policy_id: i64) -> Result<i64, DbErr> {
     let n = snapshot::Entity::find()

@@ -136,19 +136,33 @@ pub(super) fn tests(
     }
 }
 
-/// Backups: the newest Optimus knows of, or the asker's statement, weighed against a schema
-/// change and whether the question is about data.
+/// Backups: what the project's backup policies recorded (it replaces what the asker stated),
+/// else the asker's statement, weighed against a schema change and whether the question is
+/// about data. A newest backup that failed is evidence of its own.
 pub(super) fn backups(b: &mut Book, s: &Situation) {
     let about_data = s
         .topics
         .iter()
         .any(|t| matches!(t.as_str(), "data" | "deploy" | "backup"));
-    let stated = stated_backup(&s.facts);
+    let stated = stated_backup(&s.facts).filter(|_| s.backups.is_none());
     let stated_age = stated.flatten();
-    let backup = match stated {
-        Some(said) => said,
-        None => s.backup_age_hours,
+    let backup = match (&s.backups, stated) {
+        (Some(recorded), _) => recorded.last_good_age_hours,
+        (None, Some(said)) => said,
+        (None, None) => s.backup_age_hours,
     };
+    if let Some(why) = s.backups.as_ref().and_then(|r| r.last_failed.as_deref()) {
+        b.add(
+            "backups",
+            format!("The newest backup failed: {why}"),
+            vec![(
+                Category::DataSafety,
+                if about_data { 0.4 } else { 0.2 },
+                "the last backup attempt failed".to_owned(),
+                Some("fix the backup and run it again".to_owned()),
+            )],
+        );
+    }
     let schema_change = s
         .facts
         .iter()
@@ -169,7 +183,12 @@ pub(super) fn backups(b: &mut Book, s: &Situation) {
             };
             b.add(
                 "backups",
-                "No backup of this project is recorded".to_owned(),
+                if s.backups.is_some() {
+                    "No good backup of this project is recorded (its policies have made none)"
+                        .to_owned()
+                } else {
+                    "No backup of this project is recorded".to_owned()
+                },
                 vec![(
                     Category::DataSafety,
                     risk,
@@ -211,6 +230,8 @@ pub(super) fn backups(b: &mut Book, s: &Situation) {
                     "Newest backup: {age:.0} hour(s) ago{}",
                     if stated_age.is_some() {
                         " (stated)"
+                    } else if s.backups.is_some() {
+                        " (recorded by its backup policies)"
                     } else {
                         ""
                     }
@@ -230,6 +251,59 @@ pub(super) fn backups(b: &mut Book, s: &Situation) {
 mod tests {
     use super::super::assess;
     use super::*;
+
+    #[test]
+    fn recorded_backups_replace_what_was_stated_and_a_failed_one_counts_against() {
+        use crate::server::council::evidence::BackupFacts;
+        let stated = Situation {
+            facts: [("backup".to_owned(), Value::from("recent"))]
+                .into_iter()
+                .collect(),
+            topics: vec!["deploy".into()],
+            ..Default::default()
+        };
+        let (evidence, _) = assess(&stated);
+        let said = evidence
+            .iter()
+            .find(|e| e.source == "backups")
+            .expect("backups");
+        assert!(said.summary.contains("(stated)"), "{}", said.summary);
+
+        let recorded = Situation {
+            backups: Some(BackupFacts {
+                policies: 1,
+                last_good_age_hours: Some(24.0 * 30.0),
+                last_failed: Some("database `main`: pg_dump exited with status 1".into()),
+            }),
+            ..stated
+        };
+        let (evidence, signals) = assess(&recorded);
+        let texts: Vec<&str> = evidence
+            .iter()
+            .filter(|e| e.source == "backups")
+            .map(|e| e.summary.as_str())
+            .collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("recorded by its backup policies")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("pg_dump exited")),
+            "{texts:?}"
+        );
+        assert!(!texts.iter().any(|t| t.contains("(stated)")), "{texts:?}");
+        let risk: f64 = signals
+            .iter()
+            .filter(|s| s.category == Category::DataSafety)
+            .map(|s| s.risk)
+            .sum();
+        assert!(
+            risk > 0.5,
+            "a month-old backup and a failed one weigh: {risk}"
+        );
+    }
 
     #[test]
     fn recorded_test_counts_and_a_failure_streak_replace_what_was_stated() {

@@ -19,7 +19,8 @@ mod stated;
 
 pub use signal::{Category, Signal};
 pub use situation::{
-    GitFacts, PipelineFacts, ProjectFacts, Recalled, ResourceFacts, ServiceFacts, Situation,
+    BackupFacts, GitFacts, PipelineFacts, ProjectFacts, Recalled, ResourceFacts, ServiceFacts,
+    Situation,
 };
 
 use crate::models::council::Evidence;

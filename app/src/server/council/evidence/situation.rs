@@ -84,6 +84,17 @@ pub struct PipelineFacts {
     pub tests: Option<(String, u32, u32, u32)>,
 }
 
+/// What a project's backups recorded.
+#[derive(Debug, Clone, Default)]
+pub struct BackupFacts {
+    /// Its backup policies.
+    pub policies: u32,
+    /// Hours since its newest good backup (none: no good backup yet).
+    pub last_good_age_hours: Option<f64>,
+    /// Why its newest backup failed, when it did.
+    pub last_failed: Option<String>,
+}
+
 /// Everything the tools found.
 #[derive(Debug, Clone, Default)]
 pub struct Situation {
@@ -103,6 +114,8 @@ pub struct Situation {
     pub audit_7d: Option<u32>,
     /// Hours since the newest backup Optimus knows of (none: no backup recorded).
     pub backup_age_hours: Option<f64>,
+    /// What the project's backup policies recorded (none: it has no policy).
+    pub backups: Option<BackupFacts>,
     /// Facts the asker stated.
     pub facts: BTreeMap<String, Value>,
     /// Memories recalled for the question.

@@ -1,9 +1,10 @@
 //! The read-only tools: one module per source of evidence, each reading through its owner's
 //! public functions (the catalog, the runtime, the audit log) or the council's own memory and
-//! graph, gathered into a [`Situation`]. A new source (deployments, backups) is one more module
+//! graph, gathered into a [`Situation`]. A new source (deployments) is one more module
 //! here and one more line in [`situation`].
 
 pub mod activity;
+pub mod backups;
 pub mod graph;
 pub mod memories;
 pub mod pipelines;
@@ -37,6 +38,7 @@ pub async fn situation(
             project::gather(db, &p, now, &mut s).await?;
             runtime::gather(db, p.id, now, &mut s).await?;
             pipelines::gather(db, p.id, &mut s).await?;
+            backups::gather(db, p.id, now, &mut s).await?;
             activity::gather(db, &p, now, &mut s).await?;
             graph::gather(db, &p, now, &mut s).await?;
         }

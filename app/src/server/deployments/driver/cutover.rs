@@ -4,6 +4,7 @@
 use super::{local, Drive, Instance, Part};
 use crate::models::deployments::{DeployPolicy, Strategy};
 use crate::models::runtime::{Probe, ProbeCheck, ServiceState};
+use crate::server::backups;
 use crate::server::deployments::entities::release;
 use crate::server::deployments::targets::{self, Handle, Launch, Seen};
 use crate::server::deployments::{proxy, releases};
@@ -30,14 +31,56 @@ impl Drive {
         }
     }
 
+    /// Checks the project's newest good backup is recent enough for every service that asks
+    /// (`require_backup_hours`), before anything runs.
+    async fn backup_required(&mut self, parts: &[Part]) -> Result<(), String> {
+        let Some((name, hours)) = parts
+            .iter()
+            .filter_map(|p| {
+                p.def
+                    .deploy
+                    .require_backup_hours
+                    .map(|h| (p.def.name.clone(), h))
+            })
+            .min_by_key(|(_, h)| *h)
+        else {
+            return Ok(());
+        };
+        let i = self.step("backup check").await;
+        let found = backups::snapshots::state_of_project(&self.state.db, self.d.project_id).await;
+        let why = match found {
+            Err(e) => format!("the project's backups could not be read: {e}"),
+            Ok(None) => "the project has no backup policy".to_owned(),
+            Ok(Some(b)) => match b.last_good_at {
+                None => "the project has no good backup".to_owned(),
+                Some(at) => {
+                    let age = chrono::Utc::now() - at;
+                    if age <= chrono::Duration::hours(i64::from(hours)) {
+                        let detail = format!(
+                            "newest good backup {} minute(s) old (at most {hours} h)",
+                            age.num_minutes()
+                        );
+                        self.done_step(i, Some(detail)).await;
+                        return Ok(());
+                    }
+                    format!("the newest good backup is {} hour(s) old", age.num_hours())
+                }
+            },
+        };
+        let why = format!("`{name}` requires a backup at most {hours} h old, and {why}: back the project up first");
+        self.fail_step(i, why.clone()).await;
+        Err(why)
+    }
+
     /// Runs each service's pre-deploy command (a migration, say) in dependency order, before
     /// any instance starts: one that fails or overruns fails the deployment with nothing
-    /// started.
+    /// started. A service requiring a recent backup is checked first.
     pub(super) async fn pre_deploy(
         &mut self,
         release: &release::Model,
         parts: &[Part],
     ) -> Result<(), String> {
+        self.backup_required(parts).await?;
         let folder: PathBuf = releases::folder(&self.state, release);
         for part in parts {
             let Some(command) = part.def.deploy.pre_deploy.clone() else {
