@@ -35,8 +35,10 @@ FROM ${BINARIES} AS binaries
 FROM ${RUNTIME_BASE} AS runtime
 # tini is PID 1: it forwards SIGTERM to Optimus and reaps the processes Optimus's services leave
 # behind. ca-certificates serve the services Optimus supervises (Optimus itself carries its roots).
+# postgresql-client (pg_dump, psql; version 15) dumps and restores PostgreSQL databases for
+# backups, Optimus's own included: servers up to version 15.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates tini \
+ && apt-get install -y --no-install-recommends ca-certificates tini postgresql-client \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/optimus \
       --shell /usr/sbin/nologin optimus \

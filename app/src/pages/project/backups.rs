@@ -134,7 +134,7 @@ fn NewPolicy(project_id: i64, version: RwSignal<u32>) -> impl IntoView {
                 <label>"Paths (comma-separated, relative to the project)" <input name="paths" bind:value=paths /></label>
                 <label>"Excludes (gitignore globs, comma-separated)" <input name="excludes" placeholder="*.log, tmp/" bind:value=excludes /></label>
                 <label>"Schedule (cron, UTC; empty: by hand)" <input name="cron" placeholder="0 30 2 * * *" bind:value=cron /></label>
-                <div class="actions"><button class="primary" type="submit" data-testid="create-backup-policy">"Add policy"</button></div>
+                <div class="actions"><button class="button primary" type="submit" data-testid="create-backup-policy">"Add policy"</button></div>
             </form>
         </details>
     }
@@ -204,8 +204,8 @@ fn Policy(p: PolicyInfo, can: Can, version: RwSignal<u32>) -> impl IntoView {
                 </p>
                 {(can.run).then(|| view! {
                     <div class="actions">
-                        <button class="primary" data-testid="backup-now" on:click=back_up>"Back up now"</button>
-                        <button data-testid="verify-backups" on:click=verify>"Verify all data"</button>
+                        <button class="button primary" data-testid="backup-now" on:click=back_up>"Back up now"</button>
+                        <button class="button" data-testid="verify-backups" on:click=verify>"Verify all data"</button>
                     </div>
                 })}
             </header>
@@ -268,7 +268,7 @@ fn Snapshots(list: Vec<SnapshotInfo>, browsing: RwSignal<Option<SnapshotInfo>>) 
                             <td>{verified}</td>
                             <td class="actions">
                                 {good.then(|| view! {
-                                    <button data-testid="browse-snapshot" on:click=move |_| browsing.set(Some(chosen.clone()))>"Browse & restore"</button>
+                                    <button class="button small" data-testid="browse-snapshot" on:click=move |_| browsing.set(Some(chosen.clone()))>"Browse & restore"</button>
                                 })}
                             </td>
                         </tr>
@@ -320,7 +320,7 @@ fn Browser(s: SnapshotInfo, can: Can, toasts: Toasts) -> impl IntoView {
                 <span class="muted">{move || format!(" — /{}", folder.get().unwrap_or_default())}</span>
                 " "
                 {move || folder.get().map(|f| view! {
-                    <button data-testid="folder-up" on:click=move |_| folder.set(parent_of(&f))>"Up"</button>
+                    <button class="button small" data-testid="folder-up" on:click=move |_| folder.set(parent_of(&f))>"Up"</button>
                 })}
             </p>
             <Transition fallback=|| view! { <p class="muted">"Reading the snapshot…"</p> }>
@@ -343,7 +343,7 @@ fn Browser(s: SnapshotInfo, can: Can, toasts: Toasts) -> impl IntoView {
                                             <td>{if dir { String::new() } else { size(e.size) }}</td>
                                             <td class="actions">
                                                 {can.restore.then(|| view! {
-                                                    <button data-testid="choose-restore" on:click=move |_| chosen.set(Some(path2.clone()))>"Restore…"</button>
+                                                    <button class="button small" data-testid="choose-restore" on:click=move |_| chosen.set(Some(path2.clone()))>"Restore…"</button>
                                                 })}
                                             </td>
                                         </tr>
@@ -360,7 +360,7 @@ fn Browser(s: SnapshotInfo, can: Can, toasts: Toasts) -> impl IntoView {
                     <p>{move || format!("Restore {} to a new path (it must not exist; nothing is overwritten):",
                         chosen.get().map(|c| format!("`{c}`")).unwrap_or_else(|| "everything".into()))}</p>
                     <label>"Target path" <input name="target_path" placeholder="/home/you/restored" bind:value=target required /></label>
-                    <div class="actions"><button class="primary" type="submit" data-testid="restore">"Restore"</button></div>
+                    <div class="actions"><button class="button primary" type="submit" data-testid="restore">"Restore"</button></div>
                 </form>
             })}
         </div>

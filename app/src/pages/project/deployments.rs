@@ -116,11 +116,11 @@ fn DeploymentsBody(project_id: i64) -> impl IntoView {
                         }}
                         {can_deploy.then(|| view! {
                             <div class="actions">
-                                <button class="primary" data-testid="deploy" title="Deploy the project's files as a new release (D)"
+                                <button class="button primary" data-testid="deploy" title="Deploy the project's files as a new release (D)"
                                     on:click=move |_| leptos::task::spawn_local(start(toasts, project_id, None, false))>
                                     "Deploy"
                                 </button>
-                                <button data-testid="rollback" title="Roll back to the release before (B)"
+                                <button class="button" data-testid="rollback" title="Roll back to the release before (B)"
                                     on:click=move |_| leptos::task::spawn_local(start(toasts, project_id, None, true))>
                                     "Roll back"
                                 </button>
@@ -245,12 +245,12 @@ fn Releases(
                                 <td>{when(&r.created_at)}</td>
                                 <td class="actions">
                                     {(can_deploy && !r.pruned).then(|| view! {
-                                        <button data-testid="pin" on:click=move |_| pin(n, !r.pinned)>
+                                        <button class="button" data-testid="pin" on:click=move |_| pin(n, !r.pinned)>
                                             {if r.pinned { "Unpin" } else { "Pin" }}
                                         </button>
                                     })}
                                     {(can_deploy && !r.pruned && !r.current).then(|| view! {
-                                        <button data-testid="rollback-to" on:click=move |_| leptos::task::spawn_local(start(toasts, project_id, Some(n), true))>
+                                        <button class="button" data-testid="rollback-to" on:click=move |_| leptos::task::spawn_local(start(toasts, project_id, Some(n), true))>
                                             "Roll back to this"
                                         </button>
                                     })}
@@ -299,7 +299,7 @@ fn Compare(list: Vec<i64>, project_id: i64) -> impl IntoView {
             <label>"From " <select name="from" on:change=move |ev| from.set(event_target_value(&ev).parse().unwrap_or_default())>{from_options}</select></label>
             <label>" to " <select name="to" on:change=move |ev| to.set(event_target_value(&ev).parse().unwrap_or_default())>{to_options}</select></label>
             " "
-            <button data-testid="compare-releases" on:click=compare>"Compare"</button>
+            <button class="button" data-testid="compare-releases" on:click=compare>"Compare"</button>
             {move || shown.get().map(|r| match r {
                 Ok(d) => view! { <DiffView d /> }.into_any(),
                 Err(e) => view! { <p class="error">{e}</p> }.into_any(),

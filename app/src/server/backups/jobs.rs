@@ -58,23 +58,7 @@ pub async fn restore(
     req: RestoreRequest,
 ) -> ServerResult<JobInfo> {
     caller.authorize(Operation::RestoreBackups)?;
-    let s = repo::snapshots::find(&state.db, req.snapshot_id)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("snapshot {}", req.snapshot_id)))?;
-    if s.status != repo::snapshots::GOOD || s.snapshot.is_none() {
-        return Err(AppError::unprocessable(
-            "snapshot_id",
-            format!("backup {} failed: it has nothing to restore", s.id),
-        )
-        .into());
-    }
-    if s.forgotten_at.is_some() {
-        return Err(AppError::unprocessable(
-            "snapshot_id",
-            format!("snapshot {} was removed by retention", s.id),
-        )
-        .into());
-    }
+    let s = restorable(state, req.snapshot_id).await?;
     if only_dumps(&s) {
         return Err(AppError::unprocessable(
             "snapshot_id",
@@ -106,23 +90,7 @@ pub async fn restore_database(
     req: RestoreDatabaseRequest,
 ) -> ServerResult<JobInfo> {
     caller.authorize(Operation::RestoreBackups)?;
-    let s = repo::snapshots::find(&state.db, req.snapshot_id)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("snapshot {}", req.snapshot_id)))?;
-    if s.status != repo::snapshots::GOOD {
-        return Err(AppError::unprocessable(
-            "snapshot_id",
-            format!("backup {} failed: it has nothing to restore", s.id),
-        )
-        .into());
-    }
-    if s.forgotten_at.is_some() {
-        return Err(AppError::unprocessable(
-            "snapshot_id",
-            format!("snapshot {} was removed by retention", s.id),
-        )
-        .into());
-    }
+    let s = restorable(state, req.snapshot_id).await?;
     let dumps: Vec<DumpInfo> = serde_json::from_str(&s.dumps).unwrap_or_default();
     let Some(dump) = dumps.iter().find(|d| d.name == req.database) else {
         let held = dumps.iter().map(|d| d.name.as_str()).collect::<Vec<_>>();
@@ -412,6 +380,28 @@ pub(super) fn info(j: job::Model) -> JobInfo {
         started_at: j.started_at.map(|t| t.to_rfc3339()),
         finished_at: j.finished_at.map(|t| t.to_rfc3339()),
     }
+}
+
+/// Backup `id`, when it is good and still in its repository (else a 422 on `snapshot_id`).
+async fn restorable(state: &AppState, id: i64) -> ServerResult<super::entities::snapshot::Model> {
+    let s = repo::snapshots::find(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("snapshot {id}")))?;
+    if s.status != repo::snapshots::GOOD || s.snapshot.is_none() {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!("backup {} failed: it has nothing to restore", s.id),
+        )
+        .into());
+    }
+    if s.forgotten_at.is_some() {
+        return Err(AppError::unprocessable(
+            "snapshot_id",
+            format!("snapshot {} was removed by retention", s.id),
+        )
+        .into());
+    }
+    Ok(s)
 }
 
 /// Whether a backup holds database dumps and no files (its policy backs up no paths).
