@@ -425,6 +425,22 @@ async fn a_dump_that_fails_fails_the_backup_and_leaves_no_snapshot() {
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{out}");
     let notes = ok(&app, &owner, "notifications/list", json!({})).await;
     assert!(notes.to_string().contains("pg_dump"), "{notes}");
+    // The council reads it, whatever the asker states.
+    let asked = ok(
+        &app,
+        &owner,
+        "council/deliberate",
+        json!({"question": "Is it safe to deploy the schema change today?", "project_id": project,
+               "facts": {"backup": "recent"}}),
+    )
+    .await;
+    let evidence = asked["evidence"].to_string();
+    assert!(evidence.contains("The newest backup failed"), "{evidence}");
+    assert!(
+        evidence.contains("recorded by its backup policies"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("(stated)"), "{evidence}");
 
     // Fixed, the next backup is good again.
     admin(&format!("CREATE DATABASE {missing}")).await;
@@ -508,6 +524,27 @@ async fn optimus_backs_itself_up_and_restore_self_brings_it_back_in_a_fresh_data
         serde_json::from_str::<Value>(&out).expect("json")[0]["id"],
         done["restic_id"]
     );
+
+    // The command line runs one too, against the instance's own data dir and database.
+    let cli = Command::new(env!("CARGO_BIN_EXE_optimus"))
+        .arg("self-backup")
+        .env("OPTIMUS_DATA_DIR", &app.settings.data_dir)
+        .env("OPTIMUS_DATABASE_URL", &app.database_url)
+        .env("OPTIMUS_LOG", "warn")
+        .env_remove("OPTIMUS_MASTER_KEY")
+        .env_remove("OPTIMUS_CONFIG")
+        .output()
+        .expect("run optimus self-backup");
+    assert!(
+        cli.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&cli.stdout),
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    assert!(String::from_utf8_lossy(&cli.stdout).contains("backed up: snapshot"));
+    let info = ok(&app, &owner, "backups/self_backups", json!({})).await;
+    assert_eq!(info["runs"][0]["status"], "succeeded", "{info}");
+    assert_eq!(info["runs"][0]["triggered_by"], "optimus self-backup");
 
     let optimus = |data: &Path, url: &str, key: Option<&str>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_optimus"));

@@ -808,6 +808,89 @@ async fn a_deployment_requiring_a_recent_backup_runs_nothing_until_there_is_one(
     );
 }
 
+#[tokio::test]
+async fn a_release_made_from_a_pipeline_run_serves_what_the_run_built() {
+    use crate::pipeline_runs::{pipeline, start, until_status};
+    let (app, token) = setup().await;
+    let app = &app;
+    let _guard = app.guard();
+    let token = token.as_str();
+    let s = site(app, token, json!({"watch_secs": 0, "ready_passes": 1})).await;
+    // The run builds `version.txt`; the working folder changes after it.
+    let build = pipeline(
+        app,
+        token,
+        s.project,
+        json!({"name": "build", "steps": [
+            {"name": "build", "command": "printf built-by-the-run > version.txt",
+             "artifacts": ["serve.py", "version.txt"]}
+        ]}),
+    )
+    .await;
+    let run = start(app, token, build, json!({})).await;
+    let run = run["id"].as_i64().expect("run id");
+    until_status(app, token, run, "succeeded", Duration::from_secs(30)).await;
+    s.write("version.txt", "the-working-folder");
+    let d = deployed(
+        app,
+        token,
+        json!({"project_id": s.project, "pipeline_run_id": run}),
+        "succeeded",
+    )
+    .await;
+    assert_eq!(
+        fetch(s.public, "/").await,
+        Ok((200, "built-by-the-run".into())),
+        "{d}"
+    );
+    let releases = app
+        .post_anon(
+            "deployments/releases",
+            json!({"project_id": s.project}),
+            Some(token),
+        )
+        .await
+        .body;
+    assert_eq!(releases[0]["source"], "pipeline_run", "{releases}");
+    assert_eq!(releases[0]["pipeline_run_id"], run, "{releases}");
+
+    // A run that failed, or kept nothing, makes no release.
+    let failing = pipeline(
+        app,
+        token,
+        s.project,
+        json!({"name": "broken", "steps": [{"name": "x", "command": "exit 3"}]}),
+    )
+    .await;
+    let bad = start(app, token, failing, json!({})).await["id"]
+        .as_i64()
+        .expect("run id");
+    until_status(app, token, bad, "failed", Duration::from_secs(30)).await;
+    let empty = pipeline(
+        app,
+        token,
+        s.project,
+        json!({"name": "empty", "steps": [{"name": "x", "command": "true"}]}),
+    )
+    .await;
+    let none = start(app, token, empty, json!({})).await["id"]
+        .as_i64()
+        .expect("run id");
+    until_status(app, token, none, "succeeded", Duration::from_secs(30)).await;
+    for (id, why) in [(bad, "not succeeded"), (none, "kept no artifacts")] {
+        let r = app
+            .post_anon(
+                "deployments/deploy",
+                json!({"project_id": s.project, "pipeline_run_id": id}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.field(), Some("pipeline_run_id"), "{}", r.body);
+        assert!(r.body.to_string().contains(why), "{}", r.body);
+    }
+}
+
 /// Whether a file named `name` is anywhere under `dir`.
 fn walk_has(dir: &std::path::Path, name: &str) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
