@@ -611,3 +611,44 @@ async fn optimus_backs_itself_up_and_restore_self_brings_it_back_in_a_fresh_data
     .await;
     assert!(envs.to_string().contains("sealed-value-42"), "{envs}");
 }
+
+#[tokio::test]
+async fn two_instances_back_optimus_up_once_per_fire_time() {
+    use crate::helpers::{eventually, spawn_app_with, spawn_sharing};
+    use std::collections::BTreeSet;
+    use std::time::Duration;
+    let a = spawn_app_with(|s| s.self_backup_cron = "*/3 * * * * *".into()).await;
+    let b = spawn_sharing(a.state.settings.as_ref().clone()).await;
+    let owner = a.setup_owner().await;
+    let info = eventually(
+        Duration::from_secs(60),
+        "three scheduled self-backups",
+        || async {
+            let info = ok(&a, &owner, "backups/self_backups", json!({})).await;
+            let done = info["runs"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter(|r| r["status"] == "succeeded" && r["scheduled_for"].is_string())
+                        .count()
+                })
+                .unwrap_or(0);
+            (done >= 3).then_some(info)
+        },
+    )
+    .await;
+    assert_eq!(info["schedule"], "*/3 * * * * *");
+    assert!(info["next"].is_string(), "{info}");
+    let runs = info["runs"].as_array().expect("runs");
+    let fired: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r["scheduled_for"].as_str())
+        .collect();
+    let distinct: BTreeSet<&str> = fired.iter().copied().collect();
+    assert_eq!(distinct.len(), fired.len(), "a fire time ran twice: {info}");
+    assert!(
+        runs.iter().all(|r| r["triggered_by"].is_null()),
+        "scheduled runs have no person: {info}"
+    );
+    drop(b);
+}

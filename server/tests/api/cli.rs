@@ -11,6 +11,8 @@ fn optimus() -> Command {
             cmd.env_remove(k);
         }
     }
+    // No self-backup at start: these tests time start-up and shutdown.
+    cmd.env("OPTIMUS_SELF_BACKUP_CRON", "");
     cmd
 }
 

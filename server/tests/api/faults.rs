@@ -75,6 +75,8 @@ pub(crate) async fn serve(
         .env("OPTIMUS_PORT_RANGE_END", (port_block + 49).to_string())
         .env("OPTIMUS_LOG", "warn,server::cli=info")
         .env("OPTIMUS_LOG_FORMAT", "json")
+        // No self-backup beside what a test times (the backups tests run it).
+        .env("OPTIMUS_SELF_BACKUP_CRON", "")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in extra {

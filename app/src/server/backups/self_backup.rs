@@ -36,6 +36,9 @@ const TICK: Duration = Duration::from_secs(5);
 const LAPSE_HOURS: i64 = 6;
 /// How far back a missed fire time is caught up at start.
 const CATCH_UP_HOURS: i64 = 25;
+/// How long after start a missed fire time waits (start-up has its own work, and a process
+/// that lives a few seconds makes no backup).
+const CATCH_UP_AFTER_SECS: i64 = 60;
 /// The name of the dump inside the repository (`optimus.sql` or `optimus.sqlite3`).
 const NAME: &str = "optimus";
 
@@ -200,6 +203,7 @@ pub fn spawn(state: &AppState) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut tried: Option<DateTime<Utc>> = None;
+        let started = Utc::now();
         loop {
             tokio::select! {
                 _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => return,
@@ -214,6 +218,22 @@ pub fn spawn(state: &AppState) {
             let Some(at) = owed(&parsed, now).filter(|at| tried != Some(*at)) else {
                 continue;
             };
+            if at < started && now < started + chrono::Duration::seconds(CATCH_UP_AFTER_SECS) {
+                continue;
+            }
+            // One run at a time (rustic takes no locks): a fire time that finds one under way
+            // is skipped; that run has what there is.
+            match repo::self_backups::running(&state.db).await {
+                Ok(true) => {
+                    tried = Some(at);
+                    continue;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not look at running self-backups");
+                    continue;
+                }
+            }
             let key = format!(
                 "schedule:{}",
                 at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
