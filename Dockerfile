@@ -32,13 +32,23 @@ COPY prebuilt/ /out/
 
 FROM ${BINARIES} AS binaries
 
+# pg_dump and psql (PostgreSQL 15) for database backups and restores, without the rest of Debian's
+# postgresql-client package: its wrapper scripts pull in all of perl (about 85 MiB).
+FROM ${RUNTIME_BASE} AS pgclient
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-15 \
+ && mkdir -p /out \
+ && cp /usr/lib/postgresql/15/bin/pg_dump /usr/lib/postgresql/15/bin/psql /out/
+
 FROM ${RUNTIME_BASE} AS runtime
 # tini is PID 1: it forwards SIGTERM to Optimus and reaps the processes Optimus's services leave
 # behind. ca-certificates serve the services Optimus supervises (Optimus itself carries its roots).
-# postgresql-client (pg_dump, psql; version 15) dumps and restores PostgreSQL databases for
-# backups, Optimus's own included: servers up to version 15.
+# libpq5, libreadline8, liblz4-1 and libzstd1 are what pg_dump and psql (copied below) link to:
+# they dump and restore PostgreSQL databases for backups, Optimus's own included (servers up to
+# version 15).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates tini postgresql-client \
+ && apt-get install -y --no-install-recommends ca-certificates tini \
+      libpq5 libreadline8 liblz4-1 libzstd1 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/optimus \
       --shell /usr/sbin/nologin optimus \
@@ -48,6 +58,7 @@ LABEL org.opencontainers.image.title="optimus" \
       org.opencontainers.image.description="A self-hosted control center for software projects"
 COPY --from=binaries /out/optimus /out/optimus-shim /out/optimus-proxy /usr/local/bin/
 COPY --from=binaries /out/site /usr/share/optimus/site
+COPY --from=pgclient /out/pg_dump /out/psql /usr/local/bin/
 ENV OPTIMUS_BIND=0.0.0.0:8005 \
     OPTIMUS_DATA_DIR=/var/lib/optimus \
     OPTIMUS_SITE_ROOT=/usr/share/optimus/site \

@@ -8,7 +8,8 @@
 #      in through the API, and `docker stop` must end it with exit code 0.
 #   3. deploy/docker-compose.yml brings it up with PostgreSQL and Redis, those two from stand-in
 #      images made from Debian's packages (scripts/container/), with the same checks, and
-#      /readyz must report both reachable.
+#      /readyz must report both reachable; `optimus self-backup` run inside it dumps that
+#      PostgreSQL with the image's own pg_dump.
 # Prints the image size and the start-to-healthy times. Needs root (the engine runs as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -144,6 +145,11 @@ assert r["database"] == "ok" and r["redis"] == "ok", r
 sign_in "$port"
 docker-compose "${COMPOSE_ARGS[@]}" exec -T postgres psql -U optimus -d optimus -Atc "SELECT username FROM users" |
   grep -qx owner || fail "the owner signed in but is not in the compose PostgreSQL"
+# pg_dump in the image (copied without Debian's wrapper package) dumps the compose PostgreSQL.
+backed="$(docker-compose "${COMPOSE_ARGS[@]}" exec -T optimus optimus self-backup 2>&1)" ||
+  fail "optimus self-backup in the image failed: $backed"
+echo "$backed" | grep -q '^backed up: snapshot ' || fail "optimus self-backup said: $backed"
+log "compose: $backed"
 docker-compose "${COMPOSE_ARGS[@]}" stop -t 20 optimus >/dev/null 2>&1
 code="$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$optimus")"
 [ "$code" = 0 ] || fail "compose stop ended Optimus with exit code $code"
