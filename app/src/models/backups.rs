@@ -373,6 +373,12 @@ pub struct JobParams {
     /// Database restore (PostgreSQL): the new database's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_database: Option<String>,
+    /// Restore: over the project's folder (`target_path` is then that folder, or `path` in it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_place: bool,
+    /// Restore in place: stop the project's running services for it, start them after.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_services: bool,
 }
 
 /// How far a running job is.
@@ -420,6 +426,16 @@ pub struct JobResult {
     /// Restore: every restored file read back and found equal to the snapshot.
     #[serde(default)]
     pub verified: bool,
+    /// Restore in place: files and folders at the target the snapshot does not hold (left as
+    /// they are; a folder counts once).
+    #[serde(default)]
+    pub extra_files: u64,
+    /// Restore in place: the safety snapshot taken of the target first (its id in Optimus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety_snapshot_id: Option<i64>,
+    /// Restore in place: the services stopped for it (and started again after it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped_services: Vec<String>,
     /// Database restore: the database made (PostgreSQL) and its tables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
@@ -475,14 +491,17 @@ pub struct VerifyRequest {
     pub subset_percent: Option<u32>,
 }
 
-/// Restores a snapshot, or one file or folder of it, to a new path.
+/// Restores a snapshot, or one file or folder of it: to a new path (`target_path`), or in place
+/// over the project's folder (`in_place`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestoreRequest {
     pub snapshot_id: i64,
-    /// An absolute path that does not exist yet or is an empty folder.
+    /// An absolute path that does not exist yet or is an empty folder. Required unless
+    /// `in_place`.
+    #[serde(default)]
     #[cfg_attr(feature = "ssr", schema(max_length = 4096))]
-    pub target_path: String,
+    pub target_path: Option<String>,
     /// Only this file or folder (relative to the project's folder, as listed by
     /// `backups/files`).
     #[serde(default)]
@@ -491,6 +510,16 @@ pub struct RestoreRequest {
     /// List what would be written; write nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// Restore over the project's folder (or `path` in it): files that differ from the
+    /// snapshot are rewritten, missing ones recreated, files the snapshot does not hold are
+    /// left as they are. A safety snapshot of what is there is taken first. Refused (409) while
+    /// the project's services run, unless `stop_services`.
+    #[serde(default)]
+    pub in_place: bool,
+    /// In place: stop the project's running services for the restore and start them again
+    /// after it.
+    #[serde(default)]
+    pub stop_services: bool,
 }
 
 /// Restores a database dump of a backup: PostgreSQL into a new database on the server it was
@@ -538,6 +567,9 @@ pub struct SnapshotInfo {
     pub verify_error: Option<String>,
     /// The database dumps it holds.
     pub dumps: Vec<DumpInfo>,
+    /// `backup` (the policy's own) or `safety` (the files an in-place restore was about to
+    /// overwrite, taken just before it).
+    pub kind: String,
 }
 
 /// Asks for a policy's snapshots, newest first.

@@ -45,9 +45,16 @@ pub fn JobLine(
     let status = j.status.as_str();
     let kind = j.kind.as_str();
     let what = match (&j.params.target_path, &j.params.path) {
+        (Some(_), Some(p)) if j.params.in_place => format!("restore {p} in place"),
+        (Some(_), None) if j.params.in_place => "restore in place".into(),
         (Some(t), Some(p)) => format!("{} {p} → {t}", kind.replace('_', " ")),
         (Some(t), None) => format!("{} → {t}", kind.replace('_', " ")),
         _ => kind.replace('_', " "),
+    };
+    let what = if j.params.dry_run {
+        format!("{what} (dry run)")
+    } else {
+        what
     };
     let progress = (!j.status.is_final()).then(|| {
         j.progress.clone().map(|p| {
@@ -69,17 +76,7 @@ pub fn JobLine(
                 size(r.added_bytes),
                 r.seconds
             ),
-            crate::models::backups::JobKind::Restore => format!(
-                "{} files, {} written{} in {:.1} s",
-                r.restored_files,
-                size(r.restored_bytes),
-                if r.verified {
-                    ", read back and verified"
-                } else {
-                    ""
-                },
-                r.seconds
-            ),
+            crate::models::backups::JobKind::Restore => restore_outcome(&j.params, &r),
             crate::models::backups::JobKind::RestoreDatabase => format!(
                 "{} ({} tables){} in {:.1} s",
                 r.database.clone().unwrap_or_default(),
@@ -93,7 +90,17 @@ pub fn JobLine(
                 r.seconds
             ),
         };
-        view! { <span class="muted">{format!(" — {text}")}</span> }
+        let listed = (j.kind == crate::models::backups::JobKind::Restore && !r.changes.is_empty())
+            .then(|| {
+                let n = r.changes.len();
+                view! {
+                    <details class="small" data-testid="restore-changes">
+                        <summary>{format!("{n}{} files written", if n >= 1000 { "+" } else { "" })}</summary>
+                        <ul>{r.changes.iter().take(200).map(|c| view! { <li><code>{c.clone()}</code></li> }).collect_view()}</ul>
+                    </details>
+                }
+            });
+        view! { <span class="muted">{format!(" — {text}")}</span> {listed} }
     });
     view! {
         <li data-testid="backup-job" data-kind=kind data-status=status>
@@ -104,6 +111,39 @@ pub fn JobLine(
             {j.reason.clone().map(|r| view! { <div class="muted small" data-testid="backup-job-reason">{r}</div> })}
         </li>
     }
+}
+
+/// What a restore did (or, in a dry run, would do), in a line.
+fn restore_outcome(
+    p: &crate::models::backups::JobParams,
+    r: &crate::models::backups::JobResult,
+) -> String {
+    let mut parts = vec![format!(
+        "{} files, {} {}",
+        r.restored_files,
+        size(r.restored_bytes),
+        if p.dry_run {
+            "would be written"
+        } else {
+            "written"
+        }
+    )];
+    if r.unchanged_files > 0 {
+        parts.push(format!("{} unchanged", r.unchanged_files));
+    }
+    if p.in_place && r.extra_files > 0 {
+        parts.push(format!("{} not in the backup, kept", r.extra_files));
+    }
+    if let Some(id) = r.safety_snapshot_id {
+        parts.push(format!("safety snapshot #{id} taken first"));
+    }
+    if !r.stopped_services.is_empty() {
+        parts.push(format!("restarted {}", r.stopped_services.join(", ")));
+    }
+    if r.verified {
+        parts.push("read back and verified".into());
+    }
+    format!("{} in {:.1} s", parts.join(", "), r.seconds)
 }
 
 /// Whether a job is still under way.

@@ -259,6 +259,7 @@ fn Snapshots(list: Vec<SnapshotInfo>, browsing: RwSignal<Option<SnapshotInfo>>) 
                             <td>{when(&s.time)}</td>
                             <td>
                                 <span class=status_class(&s.status)>{s.status.clone()}</span>
+                                {(s.kind == "safety").then(|| view! { <span class="tag" title="Taken just before an in-place restore overwrote these files">"safety"</span> })}
                                 {s.reason.clone().map(|r| view! { <div class="muted small">{r}</div> })}
                             </td>
                             <td>{size(s.bytes.max(0) as u64)}</td>
@@ -298,20 +299,32 @@ fn Browser(s: SnapshotInfo, can: Can, toasts: Toasts) -> impl IntoView {
             path: folder.get(),
         })
     });
-    let restore = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let in_place = RwSignal::new(false);
+    let stop_services = RwSignal::new(false);
+    let send = move |dry_run: bool| {
+        let here = in_place.get_untracked();
         let req = RestoreRequest {
             snapshot_id,
-            target_path: target.get_untracked().trim().to_owned(),
+            target_path: (!here).then(|| target.get_untracked().trim().to_owned()),
             path: chosen.get_untracked(),
-            dry_run: false,
+            dry_run,
+            in_place: here,
+            stop_services: here && stop_services.get_untracked(),
         };
         leptos::task::spawn_local(async move {
             match restore_backup(req).await {
+                Ok(j) if dry_run => toasts.info(format!(
+                    "Dry run #{} queued: its result lists what would be written",
+                    j.id
+                )),
                 Ok(j) => toasts.info(format!("Restore #{} queued", j.id)),
                 Err(e) => toasts.error(e.to_string()),
             }
         });
+    };
+    let restore = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send(false);
     };
     view! {
         <div class="backup-browser card" data-testid="snapshot-browser">
@@ -357,10 +370,28 @@ fn Browser(s: SnapshotInfo, can: Can, toasts: Toasts) -> impl IntoView {
             </Transition>
             {can.restore.then(|| view! {
                 <form class="edit-form" data-testid="restore-form" on:submit=restore>
-                    <p>{move || format!("Restore {} to a new path (it must not exist; nothing is overwritten):",
-                        chosen.get().map(|c| format!("`{c}`")).unwrap_or_else(|| "everything".into()))}</p>
-                    <label>"Target path" <input name="target_path" placeholder="/home/you/restored" bind:value=target required /></label>
-                    <div class="actions"><button class="button primary" type="submit" data-testid="restore">"Restore"</button></div>
+                    <p>{move || {
+                        let what = chosen.get().map(|c| format!("`{c}`")).unwrap_or_else(|| "everything".into());
+                        if in_place.get() {
+                            format!("Restore {what} over the project's folder: files that differ are rewritten, files the backup does not hold are kept, and a safety snapshot of what is there is taken first.")
+                        } else {
+                            format!("Restore {what} to a new path (it must not exist; nothing is overwritten):")
+                        }
+                    }}</p>
+                    <label class="check"><input type="checkbox" data-testid="restore-in-place" bind:checked=in_place />" In place"</label>
+                    {move || if in_place.get() {
+                        view! {
+                            <label class="check"><input type="checkbox" data-testid="restore-stop-services" bind:checked=stop_services />" Stop the project's services for it (they start again after)"</label>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <label>"Target path" <input name="target_path" placeholder="/home/you/restored" bind:value=target required /></label>
+                        }.into_any()
+                    }}
+                    <div class="actions">
+                        <button class="button" type="button" data-testid="restore-dry-run" on:click=move |_| send(true)>"Dry run"</button>
+                        <button class="button primary" type="submit" data-testid="restore">"Restore"</button>
+                    </div>
                 </form>
             })}
         </div>

@@ -356,6 +356,10 @@ impl Dump for PgDump {
         &self.name
     }
 
+    fn kind(&self) -> DatabaseKind {
+        DatabaseKind::Postgres
+    }
+
     fn file(&self) -> String {
         format!("{}.sql", self.name)
     }
@@ -427,15 +431,24 @@ impl SqliteDump {
     }
 }
 
+/// A read-only connection to the SQLite file at `p`.
+async fn sqlite_read_only(
+    p: &Path,
+) -> Result<sea_orm::sqlx::SqliteConnection, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+    use sea_orm::sqlx::ConnectOptions;
+    SqliteConnectOptions::new()
+        .filename(p)
+        .read_only(true)
+        .connect()
+        .await
+}
+
 /// Copies SQLite database `source` to the new file `to` in one read transaction (writers may
 /// go on meanwhile).
 async fn sqlite_copy(source: &Path, to: &Path) -> Result<(), String> {
-    use sea_orm::sqlx::sqlite::SqliteConnectOptions;
-    use sea_orm::sqlx::{ConnectOptions, Connection};
-    let mut conn = SqliteConnectOptions::new()
-        .filename(source)
-        .read_only(true)
-        .connect()
+    use sea_orm::sqlx::Connection;
+    let mut conn = sqlite_read_only(source)
         .await
         .map_err(|e| format!("could not be opened: {e}"))?;
     let done = sea_orm::sqlx::query("VACUUM INTO ?")
@@ -450,12 +463,8 @@ async fn sqlite_copy(source: &Path, to: &Path) -> Result<(), String> {
 
 /// `Err` unless the SQLite file at `p` passes `PRAGMA integrity_check`; its tables otherwise.
 pub(super) async fn sqlite_check(p: &Path) -> Result<u64, String> {
-    use sea_orm::sqlx::sqlite::SqliteConnectOptions;
-    use sea_orm::sqlx::{ConnectOptions, Connection};
-    let mut conn = SqliteConnectOptions::new()
-        .filename(p)
-        .read_only(true)
-        .connect()
+    use sea_orm::sqlx::Connection;
+    let mut conn = sqlite_read_only(p)
         .await
         .map_err(|e| format!("the restored file could not be opened: {e}"))?;
     let said: Vec<String> = sea_orm::sqlx::query_scalar("PRAGMA integrity_check")
@@ -481,6 +490,10 @@ pub(super) async fn sqlite_check(p: &Path) -> Result<u64, String> {
 impl Dump for SqliteDump {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn kind(&self) -> DatabaseKind {
+        DatabaseKind::Sqlite
     }
 
     fn file(&self) -> String {
@@ -523,9 +536,15 @@ pub(super) async fn drop_database(admin: &Conn, db: &str) -> Result<(), String> 
     run_admin(admin, &format!("DROP DATABASE IF EXISTS \"{db}\"")).await
 }
 
+/// A connection to the database `c` names.
+async fn pg_connect(c: &Conn) -> Result<sea_orm::sqlx::PgConnection, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    sea_orm::sqlx::PgConnection::connect(&c.full()).await
+}
+
 async fn run_admin(admin: &Conn, sql: &str) -> Result<(), String> {
-    use sea_orm::sqlx::{Connection, PgConnection};
-    let mut c = PgConnection::connect(&admin.full())
+    use sea_orm::sqlx::Connection;
+    let mut c = pg_connect(admin)
         .await
         .map_err(|e| format!("could not connect to the server: {e}"))?;
     let done = sea_orm::sqlx::query(sql)
@@ -539,8 +558,8 @@ async fn run_admin(admin: &Conn, sql: &str) -> Result<(), String> {
 
 /// The tables of the database `c` names (outside PostgreSQL's own schemas).
 pub(super) async fn pg_tables(c: &Conn) -> Result<u64, String> {
-    use sea_orm::sqlx::{Connection, PgConnection};
-    let mut conn = PgConnection::connect(&c.full())
+    use sea_orm::sqlx::Connection;
+    let mut conn = pg_connect(c)
         .await
         .map_err(|e| format!("could not connect to the restored database: {e}"))?;
     let n: i64 = sea_orm::sqlx::query_scalar(
@@ -554,9 +573,13 @@ pub(super) async fn pg_tables(c: &Conn) -> Result<u64, String> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// Starts `psql` reading SQL from its stdin into the database `c` names, in one transaction
-/// that stops at the first error.
-pub(super) fn psql(c: &Conn) -> Result<(Child, Option<std::thread::JoinHandle<String>>), String> {
+/// Runs `psql` into the database `c` names, in one transaction that stops at the first error,
+/// with `feed` writing the SQL to its input (a dump read from a repository). Blocking. When both
+/// fail, psql's own complaint is the one kept: it says more than the broken pipe `feed` saw.
+pub(super) fn psql_from(
+    c: &Conn,
+    feed: impl FnOnce(&mut std::process::ChildStdin) -> Result<(), String>,
+) -> Result<(), String> {
     let mut child = c
         .command("psql")
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
@@ -567,16 +590,13 @@ pub(super) fn psql(c: &Conn) -> Result<(Child, Option<std::thread::JoinHandle<St
         .map_err(|e| {
             format!("psql could not be started (is the PostgreSQL client installed?): {e}")
         })?;
-    let err = stderr_of(&mut child);
-    Ok((child, err))
-}
-
-/// Waits for `psql` after its input ended.
-pub(super) fn psql_ended(
-    child: &mut Child,
-    stderr: Option<std::thread::JoinHandle<String>>,
-) -> Result<(), String> {
-    ended("psql", child, stderr)
+    let stderr = stderr_of(&mut child);
+    let fed = match child.stdin.take() {
+        // Dropped at the end of the arm: psql sees its input end.
+        Some(mut stdin) => feed(&mut stdin),
+        None => Err("psql has no input".to_owned()),
+    };
+    ended("psql", &mut child, stderr).and(fed)
 }
 
 /// Whether `name` may be a new PostgreSQL database's name here: lower-case letters, digits and

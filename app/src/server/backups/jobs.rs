@@ -15,6 +15,7 @@ use crate::server::audit;
 use crate::server::caller::Caller;
 use crate::server::error::ServerResult;
 use crate::server::AppState;
+use crate::server::{catalog, runtime};
 use chrono::Utc;
 use std::path::{Component, Path};
 
@@ -51,7 +52,9 @@ pub async fn verify(
     queue(state, caller, &p, JobKind::Verify, params).await
 }
 
-/// Queues a restore of a good snapshot (or one file or folder of it) to a new path.
+/// Queues a restore of a good snapshot (or one file or folder of it): to a new path, or in place
+/// over the project's folder (refused while its services run unless the caller, who may control
+/// services, asks for them to be stopped).
 pub async fn restore(
     state: &AppState,
     caller: &Caller,
@@ -69,17 +72,90 @@ pub async fn restore(
         )
         .into());
     }
-    let target = check_target(state, &req.target_path)?;
     let path = req.path.as_deref().map(check_inner_path).transpose()?;
+    if req.stop_services && !req.in_place {
+        return Err(AppError::unprocessable(
+            "stop_services",
+            "only an in-place restore stops the project's services",
+        )
+        .into());
+    }
+    let target = match (req.in_place, req.target_path.as_deref()) {
+        (true, Some(_)) => {
+            return Err(AppError::unprocessable(
+                "target_path",
+                "an in-place restore writes to the project's folder: give target_path or in_place, not both",
+            )
+            .into())
+        }
+        (false, None) => {
+            return Err(AppError::unprocessable(
+                "target_path",
+                "is required (or set in_place to restore over the project's folder)",
+            )
+            .into())
+        }
+        (false, Some(raw)) => check_target(state, raw)?,
+        (true, None) => in_place_target(state, caller, &s, path.as_deref(), &req).await?,
+    };
     let p = policies::policy_of(state, s.policy_id).await?;
     let params = JobParams {
         snapshot_id: Some(s.id),
         target_path: Some(target),
         path,
         dry_run: req.dry_run,
+        in_place: req.in_place,
+        stop_services: req.stop_services,
         ..Default::default()
     };
     queue(state, caller, &p, JobKind::Restore, params).await
+}
+
+/// Where an in-place restore writes: the project's folder as it is now (or `inner` in it). 409
+/// while the project's services run, unless `stop_services` (which needs the right to control
+/// services); a dry run writes nothing and may run beside them.
+async fn in_place_target(
+    state: &AppState,
+    caller: &Caller,
+    s: &super::entities::snapshot::Model,
+    inner: Option<&str>,
+    req: &RestoreRequest,
+) -> ServerResult<String> {
+    let Some(project) = catalog::find_project(&state.db, s.project_id).await? else {
+        return Err(AppError::unprocessable(
+            "in_place",
+            "the snapshot's project was removed: restore to a new path",
+        )
+        .into());
+    };
+    let root = std::path::PathBuf::from(&project.path);
+    if !root.is_dir() {
+        return Err(AppError::unprocessable(
+            "in_place",
+            format!(
+                "the project's folder {} is missing: restore to a new path",
+                root.display()
+            ),
+        )
+        .into());
+    }
+    if req.stop_services {
+        caller.authorize(Operation::ControlServices)?;
+    } else if !req.dry_run {
+        let running = runtime::pause::running(state, project.id).await?;
+        if !running.is_empty() {
+            return Err(AppError::conflict(format!(
+                "the project's services are running ({}): stop them, or ask for stop_services",
+                running.join(", ")
+            ))
+            .into());
+        }
+    }
+    let target = match inner {
+        Some(i) => root.join(i),
+        None => root,
+    };
+    Ok(target.display().to_string())
 }
 
 /// Queues a restore of one database dump of a good backup: PostgreSQL into a new database on

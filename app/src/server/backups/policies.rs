@@ -380,9 +380,15 @@ pub async fn list(
     if let Some(id) = project_id {
         project_of(state, id).await?;
     }
-    let mut out = Vec::new();
-    for p in repo::policies::list(&state.db, project_id).await? {
-        out.push(info(state, p).await?);
+    let policies = repo::policies::list(&state.db, project_id).await?;
+    let mut ids: Vec<i64> = policies.iter().map(|p| p.project_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = catalog::project_names(&state.db, ids).await?;
+    let mut out = Vec::with_capacity(policies.len());
+    for p in policies {
+        let project = names.get(&p.project_id).cloned().unwrap_or_default();
+        out.push(info_named(state, p, project).await?);
     }
     Ok(out)
 }
@@ -456,6 +462,19 @@ fn alert(
 }
 
 pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<PolicyInfo> {
+    let project = catalog::find_project(&state.db, p.project_id)
+        .await?
+        .map(|pr| pr.name)
+        .unwrap_or_default();
+    info_named(state, p, project).await
+}
+
+/// A policy as callers see it, its project's name known.
+async fn info_named(
+    state: &AppState,
+    p: policy::Model,
+    project: String,
+) -> ServerResult<PolicyInfo> {
     let latest = repo::snapshots::latest(&state.db, p.id).await?;
     let good = repo::snapshots::latest_good(&state.db, p.id).await?;
     let snapshots = repo::snapshots::count_good(&state.db, p.id).await?;
@@ -470,10 +489,6 @@ pub(super) async fn info(state: &AppState, p: policy::Model) -> ServerResult<Pol
         p.created_at,
         now,
     );
-    let project = catalog::find_project(&state.db, p.project_id)
-        .await?
-        .map(|pr| pr.name)
-        .unwrap_or_default();
     Ok(PolicyInfo {
         alert,
         project,

@@ -8,18 +8,22 @@
 
 use crate::models::backups::{KeepRule, SnapshotEntry, VerifyLevel};
 use rustic_backend::BackendOptions;
-use rustic_core::repofile::{Metadata, Node, NodeType, SnapshotFile, SnapshotId};
+use rustic_core::repofile::{NodeType, SnapshotFile, SnapshotId};
 use rustic_core::{
     BackupOptions, CheckOptions, ConfigOptions, Credentials, ForgetGroups, Grouped, KeepOptions,
-    KeyOptions, LocalDestination, LocalSourceFilterOptions, LsOptions, OpenStatus, ParentOptions,
-    PathList, Progress, ProgressBars, ProgressType, PruneOptions, ReadSource, ReadSourceEntry,
-    ReadSubsetOption, Repository, RepositoryOptions, RestoreOptions, RusticError, RusticProgress,
-    RusticResult, SnapshotGroupCriterion, SnapshotOptions,
+    KeyOptions, LocalSourceFilterOptions, LsOptions, OpenStatus, ParentOptions, PathList, Progress,
+    ProgressBars, ProgressType, PruneOptions, ReadSubsetOption, Repository, RepositoryOptions,
+    RusticError, RusticProgress, SnapshotGroupCriterion, SnapshotOptions,
 };
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+
+mod dumps;
+mod restore;
+use dumps::StreamSource;
+pub use dumps::{find_dump, read_dump, Dump, Dumped, FoundDump};
+pub use restore::{restore, Part, RestoreTo, Restored};
 
 /// A repository and its password.
 #[derive(Clone)]
@@ -197,29 +201,6 @@ pub struct Made {
     pub added_bytes: u64,
 }
 
-/// A database dump stored with a backup: a stream kept as one file in its own snapshot
-/// (tagged `database:<name>`), judged only once it has been read to its end.
-pub trait Dump: Send {
-    /// The policy's name for the database.
-    fn name(&self) -> &str;
-    /// The file's name inside its snapshot.
-    fn file(&self) -> String;
-    /// Starts the dump: its bytes.
-    fn start(&mut self) -> Result<Box<dyn Read + Send>, String>;
-    /// After every byte was stored: `Err` when the dump failed or is incomplete (its snapshot
-    /// is then removed, and with it the whole backup).
-    fn finish(&mut self) -> Result<(), String>;
-}
-
-/// A stored dump.
-#[derive(Debug, Clone)]
-pub struct Dumped {
-    pub name: String,
-    pub file: String,
-    pub made: Made,
-    pub millis: u64,
-}
-
 /// What a backup did: the files' snapshot (when it backs up paths) and the dumps', then the
 /// structure check and retention (each may fail without making the snapshots any less good).
 #[derive(Debug)]
@@ -240,36 +221,6 @@ pub struct Plan {
     /// Its snapshots' label.
     pub label: String,
     pub keep: KeepRule,
-}
-
-/// One stream as a source: a single file.
-struct StreamSource {
-    path: PathBuf,
-    open: std::sync::Mutex<Option<Box<dyn Read + Send>>>,
-}
-
-impl ReadSource for StreamSource {
-    type Open = Box<dyn Read + Send>;
-    type Iter = std::iter::Once<RusticResult<ReadSourceEntry<Self::Open>>>;
-
-    fn size(&self) -> RusticResult<Option<u64>> {
-        Ok(None)
-    }
-
-    fn entries(&self) -> Self::Iter {
-        let open = self.open.lock().ok().and_then(|mut o| o.take());
-        let meta = Metadata {
-            mode: Some(0o100_600),
-            mtime: Some(rustic_core::jiff::Timestamp::now()),
-            ..Default::default()
-        };
-        let node = Node::new_node(self.path.as_os_str(), NodeType::File, meta);
-        std::iter::once(Ok(ReadSourceEntry {
-            path: self.path.clone(),
-            node,
-            open,
-        }))
-    }
 }
 
 fn snapshot_options(
@@ -351,6 +302,7 @@ pub fn backup(repo: &Repo, plan: Plan, counters: Arc<Counters>) -> Result<Backed
         }
         stored.push(Dumped {
             name,
+            kind: d.kind(),
             file,
             made: made_of(&snap),
             millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -364,22 +316,8 @@ pub fn backup(repo: &Repo, plan: Plan, counters: Arc<Counters>) -> Result<Backed
             .sanitize()
             .map_err(|e| format!("the paths to back up: {e}"))?;
         let snap = snapshot_options(&label, "optimus", &time)?;
-        let globs = excludes.iter().map(|g| format!("!{g}")).collect::<Vec<_>>();
         // The parent is the policy's last backup of these paths, whichever instance made it.
-        let parent = ParentOptions::default().group_by(
-            SnapshotGroupCriterion::new()
-                .label(true)
-                .paths(true)
-                .tags(true),
-        );
-        let opts = BackupOptions::default()
-            .parent_opts(parent)
-            .excludes(rustic_core::Excludes::default().globs(globs))
-            .ignore_filter_opts(
-                LocalSourceFilterOptions::default()
-                    .git_ignore(true)
-                    .no_require_git(true),
-            );
+        let opts = files_options(None, &excludes);
         counters.enter("backing up");
         match indexed.backup(&opts, &list, snap) {
             Ok(s) => Some(made_of(&s)),
@@ -403,6 +341,64 @@ pub fn backup(repo: &Repo, plan: Plan, counters: Arc<Counters>) -> Result<Backed
         checked,
         removed,
     })
+}
+
+/// How files are backed up: leaving out what the `excludes` globs and the folders' `.gitignore`
+/// files exclude, with `parent` (a restic id) as the parent snapshot, or else the last one of
+/// the same label, paths and tags.
+fn files_options(parent: Option<&str>, excludes: &[String]) -> BackupOptions {
+    let parent = match parent {
+        Some(id) => ParentOptions::default().parents(vec![id.to_owned()]),
+        None => ParentOptions::default().group_by(
+            SnapshotGroupCriterion::new()
+                .label(true)
+                .paths(true)
+                .tags(true),
+        ),
+    };
+    let globs = excludes.iter().map(|g| format!("!{g}")).collect::<Vec<_>>();
+    BackupOptions::default()
+        .parent_opts(parent)
+        .excludes(rustic_core::Excludes::default().globs(globs))
+        .ignore_filter_opts(
+            LocalSourceFilterOptions::default()
+                .git_ignore(true)
+                .no_require_git(true),
+        )
+}
+
+/// Backs up `target` (a file or folder that an in-place restore is about to overwrite) into a
+/// snapshot tagged `optimus,safety`, then checks the repository's structure: the restore goes
+/// on only over what could be brought back. `parent` (a restic id, the policy's last backup)
+/// spares reading the files unchanged since. Retention treats safety snapshots as a group of
+/// their own (`--group-by tags`).
+pub fn safety(
+    repo: &Repo,
+    target: &Path,
+    excludes: &[String],
+    label: &str,
+    parent: Option<&str>,
+    counters: Arc<Counters>,
+) -> Result<Made, String> {
+    counters.enter("opening");
+    let indexed = open(repo, Some(counters.clone()), true)?
+        .to_indexed_ids()
+        .map_err(line)?;
+    counters.go_on()?;
+    counters.enter("safety snapshot");
+    let list = PathList::from_iter([target.to_path_buf()])
+        .sanitize()
+        .map_err(|e| format!("{}: {e}", target.display()))?;
+    let snap = snapshot_options(label, "optimus,safety", &jiff_now())?;
+    let made = indexed
+        .backup(&files_options(parent, excludes), &list, snap)
+        .map_err(|e| format!("the safety snapshot failed: {}", line(e)))?;
+    let opened = indexed.drop_index();
+    counters.enter("checking");
+    check_opened(&opened, VerifyLevel::Structure, 0).map_err(|e| {
+        format!("the repository failed its structure check after the safety snapshot: {e}")
+    })?;
+    Ok(made_of(&made))
 }
 
 fn made_of(s: &SnapshotFile) -> Made {
@@ -546,206 +542,4 @@ pub fn list(
         });
     }
     Ok(out)
-}
-
-/// A dump found in a repository.
-#[derive(Debug, Clone)]
-pub struct FoundDump {
-    /// The snapshot's id.
-    pub id: String,
-    /// The dump's file inside it.
-    pub file: String,
-    pub time: String,
-}
-
-/// Snapshot `id`, else the newest snapshot tagged `tag`, and the file it holds.
-pub fn find_dump(repo: &Repo, id: Option<&str>, tag: &str) -> Result<FoundDump, String> {
-    let opened = open(repo, None, false)?;
-    let snap = match id {
-        Some(id) => opened.get_snapshot_from_str(id, |_| true).map_err(line)?,
-        None => opened
-            .get_all_snapshots()
-            .map_err(line)?
-            .into_iter()
-            .filter(|s| s.tags.contains(tag))
-            .max_by_key(|s| s.time.timestamp())
-            .ok_or_else(|| {
-                format!(
-                    "there is no snapshot tagged `{tag}` in {}",
-                    repo.path.display()
-                )
-            })?,
-    };
-    let file = snap
-        .paths
-        .iter()
-        .next()
-        .cloned()
-        .ok_or_else(|| format!("snapshot {} holds no file", snap.id))?;
-    Ok(FoundDump {
-        id: snap.id.to_hex().as_str().to_owned(),
-        file,
-        time: snap.time.to_string(),
-    })
-}
-
-/// Writes file `file` of snapshot `id` (a dump: a single file at the snapshot's top) to `w`.
-pub fn read_dump(
-    repo: &Repo,
-    id: &str,
-    file: &str,
-    w: &mut impl std::io::Write,
-    counters: Arc<Counters>,
-) -> Result<(), String> {
-    counters.enter("opening");
-    let repo = open(repo, None, false)?.to_indexed().map_err(line)?;
-    let snap = repo.get_snapshot_from_str(id, |_| true).map_err(line)?;
-    let node = repo
-        .node_from_snapshot_and_path(&snap, file)
-        .map_err(|_| format!("{file} is not in snapshot {id}"))?;
-    counters.total.store(node.meta.size, Relaxed);
-    counters.done.store(0, Relaxed);
-    counters.enter("restoring");
-    let mut counted = CountingWriter {
-        inner: w,
-        counters: &counters,
-    };
-    repo.dump(&node, &mut counted).map_err(line)
-}
-
-struct CountingWriter<'a, W> {
-    inner: &'a mut W,
-    counters: &'a Counters,
-}
-
-impl<W: std::io::Write> std::io::Write for CountingWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.counters.done.fetch_add(n as u64, Relaxed);
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// What a restore wrote (or, in a dry run, would write).
-#[derive(Debug, Clone, Default)]
-pub struct Restored {
-    pub files: u64,
-    pub bytes: u64,
-    pub unchanged: u64,
-    pub changes: Vec<String>,
-    pub verified: bool,
-}
-
-/// Restores `inner` (relative to `root`; all of it when `None`) of snapshot `id` into
-/// `target`, then reads every restored file back and compares it with the snapshot.
-pub fn restore(
-    repo: &Repo,
-    id: &str,
-    root: &str,
-    inner: Option<&str>,
-    target: &Path,
-    dry_run: bool,
-    counters: Arc<Counters>,
-) -> Result<Restored, String> {
-    counters.enter("opening");
-    let repo = open(repo, Some(counters.clone()), false)?
-        .to_indexed()
-        .map_err(line)?;
-    let snap = repo.get_snapshot_from_str(id, |_| true).map_err(line)?;
-    let at = node_path(root, inner);
-    let node = repo
-        .node_from_snapshot_and_path(&snap, &at)
-        .map_err(|_| format!("{} is not in the snapshot", inner.unwrap_or(".")))?;
-    if !dry_run {
-        claim_target(target, node.is_dir())?;
-    }
-    let target_s = target.display().to_string();
-    let dest = LocalDestination::new(&target_s, !dry_run, !node.is_dir()).map_err(line)?;
-    let opts = RestoreOptions::default().no_ownership(true);
-    let ls = repo.ls(&node, &LsOptions::default()).map_err(line)?;
-    let mut changes = Vec::new();
-    for item in ls.clone() {
-        let (path, n) = item.map_err(line)?;
-        if changes.len() >= 1000 {
-            break;
-        }
-        if !n.is_dir() {
-            changes.push(path.display().to_string());
-        }
-    }
-    counters.enter("planning");
-    let plan = repo
-        .prepare_restore(&opts, ls.clone(), &dest, dry_run)
-        .map_err(line)?;
-    let mut out = Restored {
-        files: plan.stats.files.restore + plan.stats.files.modify,
-        bytes: plan.restore_size,
-        unchanged: plan.stats.files.unchanged + plan.stats.files.verified,
-        changes,
-        verified: false,
-    };
-    if dry_run {
-        return Ok(out);
-    }
-    counters.enter("restoring");
-    repo.restore(plan, &opts, ls.clone(), &dest).map_err(line)?;
-    counters.enter("reading back");
-    // Read back: every file is hashed against the snapshot; nothing may be left to restore.
-    let check = RestoreOptions::default()
-        .no_ownership(true)
-        .verify_existing(true);
-    let again = repo
-        .prepare_restore(&check, ls, &dest, true)
-        .map_err(line)?;
-    let left = again.stats.files.restore + again.stats.files.modify;
-    if left > 0 || again.restore_size > 0 {
-        return Err(format!(
-            "the restore could not be verified: {left} files ({} bytes) differ from the snapshot after it was written",
-            again.restore_size
-        ));
-    }
-    out.verified = true;
-    Ok(out)
-}
-
-/// Takes `target` for a restore at once, so two restores can never write into one place: a new
-/// folder is made (it must not exist, or be an empty folder), a new file created empty.
-fn claim_target(target: &Path, dir: bool) -> Result<(), String> {
-    let taken =
-        |e: std::io::Error| format!("{}: {e} (restores go to a new path)", target.display());
-    if dir {
-        match std::fs::create_dir(target) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let empty = std::fs::read_dir(target)
-                    .map(|mut d| d.next().is_none())
-                    .unwrap_or(false);
-                if empty && target.is_dir() {
-                    Ok(())
-                } else {
-                    Err(taken(e))
-                }
-            }
-            Err(e) => {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).map_err(taken)?;
-                    return std::fs::create_dir(target).map_err(taken);
-                }
-                Err(taken(e))
-            }
-        }
-    } else {
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(taken)?;
-        }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(target)
-            .map(|_| ())
-            .map_err(taken)
-    }
 }

@@ -410,14 +410,9 @@ pub async fn restore(
             let c = databases::conn_of(&url)?;
             let done = counters.clone();
             tokio::task::spawn_blocking(move || {
-                let (mut child, stderr) = databases::psql(&c)?;
-                let fed = match child.stdin.take() {
-                    Some(mut stdin) => {
-                        restic::read_dump(&r, &snap.id, &snap.file, &mut stdin, done)
-                    }
-                    None => Err("psql has no input".to_owned()),
-                };
-                databases::psql_ended(&mut child, stderr).and(fed)
+                databases::psql_from(&c, |input| {
+                    restic::read_dump(&r, &snap.id, &snap.file, input, done)
+                })
             })
             .await
             .map_err(|e| e.to_string())??;

@@ -42,6 +42,7 @@ pub async fn list(
                 verified_at: s.verified_at.map(|t| t.to_rfc3339()),
                 verify_error: s.verify_error,
                 dumps: serde_json::from_str(&s.dumps).unwrap_or_default(),
+                kind: s.kind,
             })
             .collect(),
     )

@@ -6,6 +6,8 @@
 //! A backup that fails for any reason is recorded as a failed backup with its reason and never
 //! as a snapshot: the policy's last good backup stays what it was, and a notification says why.
 
+mod restore;
+
 use super::entities::{job, policy, snapshot};
 use super::restic::{self, Counters, Repo};
 use super::{databases, jobs, policies, repo};
@@ -264,8 +266,10 @@ async fn carry_out(state: &AppState, j: job::Model, fence: i64, counters: Arc<Co
                 match JobKind::parse(&j.kind) {
                     Some(JobKind::Backup) => back_up(&run, &p, r).await,
                     Some(JobKind::Verify) => verify(&run, &p, r, &params).await,
-                    Some(JobKind::Restore) => restore(&run, r, &params).await,
-                    Some(JobKind::RestoreDatabase) => restore_database(&run, &p, r, &params).await,
+                    Some(JobKind::Restore) => restore::restore(&run, &p, r, &params).await,
+                    Some(JobKind::RestoreDatabase) => {
+                        restore::restore_database(&run, &p, r, &params).await
+                    }
                     None => Err(format!("unknown job kind `{}`", j.kind)),
                 }
             }
@@ -346,11 +350,7 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         .iter()
         .map(|d| DumpInfo {
             name: d.name.clone(),
-            kind: stored
-                .iter()
-                .find(|s| s.name == d.name)
-                .map(|s| s.kind)
-                .unwrap_or(DatabaseKind::Postgres),
+            kind: d.kind,
             restic_id: d.made.id.clone(),
             file: d.file.clone(),
             bytes: d.made.bytes,
@@ -393,6 +393,7 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         bytes: Set(count(bytes)),
         added_bytes: Set(count(added)),
         dumps: Set(serde_json::to_string(&dumped).unwrap_or_else(|_| "[]".into())),
+        kind: Set(repo::snapshots::BACKUP.into()),
         ..Default::default()
     };
     let s = repo::snapshots::insert(&state.db, row)
@@ -543,165 +544,6 @@ async fn verify(
                 "the repository failed its {} check: {e}",
                 level.as_str()
             ))
-        }
-    }
-}
-
-/// Restores a snapshot (or part of it) to a new path and verifies what was written.
-async fn restore(run: &Running, r: Repo, params: &JobParams) -> Result<JobResult, String> {
-    let state = &run.state;
-    let sid = params.snapshot_id.ok_or("no snapshot was named")?;
-    let s = repo::snapshots::find(&state.db, sid)
-        .await
-        .map_err(|e| format!("the database: {e}"))?
-        .ok_or_else(|| format!("snapshot {sid} is gone"))?;
-    let restic_id = s
-        .snapshot
-        .clone()
-        .ok_or("the backup failed: nothing to restore")?;
-    let target = PathBuf::from(
-        params
-            .target_path
-            .clone()
-            .ok_or("no target path was given")?,
-    );
-    // Checked again now: something may have appeared there since the job was queued.
-    jobs::target_is_new(&target)?;
-    let inner = params.path.clone();
-    let dry_run = params.dry_run;
-    let (root, counters) = (s.root.clone(), run.counters.clone());
-    let done = run
-        .blocking(move || {
-            restic::restore(
-                &r,
-                &restic_id,
-                &root,
-                inner.as_deref(),
-                &target,
-                dry_run,
-                counters,
-            )
-        })
-        .await?;
-    Ok(JobResult {
-        restored_files: done.files,
-        restored_bytes: done.bytes,
-        unchanged_files: done.unchanged,
-        changes: done.changes,
-        verified: done.verified,
-        ..Default::default()
-    })
-}
-
-/// Restores a database dump: PostgreSQL into a new database on the server it was dumped from
-/// (dropped again if the restore fails), SQLite into a new file (removed again if it fails
-/// SQLite's integrity check).
-async fn restore_database(
-    run: &Running,
-    p: &policy::Model,
-    r: Repo,
-    params: &JobParams,
-) -> Result<JobResult, String> {
-    let state = &run.state;
-    let sid = params.snapshot_id.ok_or("no snapshot was named")?;
-    let s = repo::snapshots::find(&state.db, sid)
-        .await
-        .map_err(|e| format!("the database: {e}"))?
-        .ok_or_else(|| format!("snapshot {sid} is gone"))?;
-    let name = params.database.clone().ok_or("no database was named")?;
-    let dumps: Vec<DumpInfo> = serde_json::from_str(&s.dumps).unwrap_or_default();
-    let dump = dumps
-        .into_iter()
-        .find(|d| d.name == name)
-        .ok_or_else(|| format!("backup {sid} holds no dump of `{name}`"))?;
-    let counters = run.counters.clone();
-    match dump.kind {
-        DatabaseKind::Postgres => {
-            let stored = databases::stored(&p.databases)
-                .into_iter()
-                .find(|d| d.name == name)
-                .ok_or_else(|| {
-                    format!("the policy no longer names database `{name}`: its server is unknown")
-                })?;
-            let admin = databases::conn(state, &p.repository, &stored)?;
-            let target = params
-                .target_database
-                .clone()
-                .ok_or("no target database was given")?;
-            databases::create_database(&admin, &target)
-                .await
-                .map_err(|e| format!("database `{target}` could not be created: {e}"))?;
-            let into = admin.with_database(&target);
-            let (id, file) = (dump.restic_id.clone(), dump.file.clone());
-            let psql_into = admin.with_database(&target);
-            let written = run
-                .blocking(move || {
-                    let (mut child, stderr) = databases::psql(&psql_into)?;
-                    let fed = match child.stdin.take() {
-                        Some(mut stdin) => restic::read_dump(&r, &id, &file, &mut stdin, counters),
-                        None => Err("psql has no input".to_owned()),
-                    };
-                    let ended = databases::psql_ended(&mut child, stderr);
-                    // psql's own complaint says more than a broken pipe.
-                    ended.and(fed)
-                })
-                .await;
-            if let Err(why) = written {
-                if let Err(e) = databases::drop_database(&admin, &target).await {
-                    tracing::warn!(job.id = run.job.id, error = %e, "could not drop a database whose restore failed");
-                }
-                return Err(format!("the restore into `{target}` failed: {why}"));
-            }
-            let tables = databases::pg_tables(&into).await?;
-            Ok(JobResult {
-                database: Some(target),
-                tables,
-                restored_bytes: dump.bytes,
-                verified: true,
-                ..Default::default()
-            })
-        }
-        DatabaseKind::Sqlite => {
-            let target = PathBuf::from(
-                params
-                    .target_path
-                    .clone()
-                    .ok_or("no target path was given")?,
-            );
-            if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            }
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&target)
-                .map_err(|e| format!("{}: {e} (restores go to a new path)", target.display()))?;
-            let (id, file) = (dump.restic_id.clone(), dump.file.clone());
-            let written = run
-                .blocking(move || {
-                    restic::read_dump(&r, &id, &file, &mut f, counters)?;
-                    f.sync_all().map_err(|e| e.to_string())
-                })
-                .await;
-            let checked = match written {
-                Ok(()) => databases::sqlite_check(&target).await,
-                Err(why) => Err(why),
-            };
-            match checked {
-                Ok(tables) => Ok(JobResult {
-                    database: Some(target.display().to_string()),
-                    tables,
-                    restored_files: 1,
-                    restored_bytes: dump.bytes,
-                    verified: true,
-                    ..Default::default()
-                }),
-                Err(why) => {
-                    // The file is ours (made by this job) and not a good database.
-                    let _ = std::fs::remove_file(&target);
-                    Err(why)
-                }
-            }
         }
     }
 }

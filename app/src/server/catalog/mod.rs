@@ -47,6 +47,14 @@ pub async fn find_project(db: &impl ConnectionTrait, id: i64) -> Result<Option<P
     repo::projects::find(db, id).await
 }
 
+/// The names of the projects with these ids (those that exist), in one query.
+pub async fn project_names(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    repo::projects::names(db, ids).await
+}
+
 /// The projects `id` depends on.
 pub async fn dependencies_of(db: &impl ConnectionTrait, id: i64) -> Result<Vec<i64>, DbErr> {
     repo::dependencies::of(db, id).await

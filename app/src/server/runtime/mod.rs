@@ -20,6 +20,7 @@ pub mod entities;
 pub mod health;
 pub mod history;
 pub mod logs;
+pub mod pause;
 pub mod pending;
 pub mod ports;
 pub mod probes;

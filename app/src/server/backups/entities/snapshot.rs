@@ -33,6 +33,8 @@ pub struct Model {
     pub dumps: String,
     /// When retention removed it from the repository.
     pub forgotten_at: Option<ChronoDateTimeUtc>,
+    /// `backup` (the policy's own) or `safety` (taken before an in-place restore).
+    pub kind: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

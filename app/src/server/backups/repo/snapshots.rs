@@ -10,6 +10,10 @@ use sea_orm::{
 
 pub const GOOD: &str = "good";
 pub const FAILED: &str = "failed";
+/// A policy's own backup (by schedule or on demand).
+pub const BACKUP: &str = "backup";
+/// The files an in-place restore was about to overwrite, backed up first.
+pub const SAFETY: &str = "safety";
 
 pub async fn insert(
     db: &impl ConnectionTrait,
@@ -42,12 +46,13 @@ pub async fn of_policy(
         .await
 }
 
-/// A policy's newest backup, good or failed.
+/// A policy's newest backup, good or failed (safety snapshots are not counted).
 pub async fn latest(
     db: &impl ConnectionTrait,
     policy_id: i64,
 ) -> Result<Option<snapshot::Model>, DbErr> {
     snapshot::Entity::find()
+        .filter(snapshot::Column::Kind.eq(BACKUP))
         .filter(snapshot::Column::PolicyId.eq(policy_id))
         .order_by_desc(snapshot::Column::Id)
         .one(db)
@@ -60,6 +65,7 @@ pub async fn latest_good(
     policy_id: i64,
 ) -> Result<Option<snapshot::Model>, DbErr> {
     snapshot::Entity::find()
+        .filter(snapshot::Column::Kind.eq(BACKUP))
         .filter(snapshot::Column::PolicyId.eq(policy_id))
         .filter(snapshot::Column::Status.eq(GOOD))
         .filter(snapshot::Column::ForgottenAt.is_null())
@@ -74,6 +80,7 @@ pub async fn latest_of_project(
     project_id: i64,
 ) -> Result<Option<snapshot::Model>, DbErr> {
     snapshot::Entity::find()
+        .filter(snapshot::Column::Kind.eq(BACKUP))
         .filter(snapshot::Column::ProjectId.eq(project_id))
         .order_by_desc(snapshot::Column::StartedAt)
         .one(db)
@@ -86,6 +93,7 @@ pub async fn latest_good_of_project(
     project_id: i64,
 ) -> Result<Option<snapshot::Model>, DbErr> {
     snapshot::Entity::find()
+        .filter(snapshot::Column::Kind.eq(BACKUP))
         .filter(snapshot::Column::ProjectId.eq(project_id))
         .filter(snapshot::Column::Status.eq(GOOD))
         .filter(snapshot::Column::ForgottenAt.is_null())

@@ -315,6 +315,22 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<project::
     project::Entity::find_by_id(id).one(db).await
 }
 
+/// The names of the projects with these ids (those that exist), in one query.
+pub async fn names(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    let rows: Vec<(i64, String)> = project::Entity::find()
+        .select_only()
+        .column(project::Column::Id)
+        .column(project::Column::Name)
+        .filter(project::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Filters for a page of projects.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
