@@ -120,6 +120,12 @@ def main():
               f"{j2['result']['added_bytes'] / MB:.2f} MiB; the restore read every file back "
               f"(verified: {j3['result']['verified']}); job times include the structure check and "
               f"retention after each backup, and the API round trips.")
+        for name, j in (("first backup", j1), ("rebackup", j2), ("restore", j3)):
+            phases = ", ".join(f"{p['phase']} {p['seconds']:.2f}" for p in j["result"].get("phases", []))
+            print(f"Optimus {name}, by phase (s): {phases}")
+        backing = sum(p["seconds"] for p in j1["result"].get("phases", []) if p["phase"] == "backing up")
+        if backing > 0:
+            print(f"{'first backup, data phase only (MiB/s)':34} {mib / backing:12.1f} {mib / r_first:12.1f}")
         print(json.dumps({"tree_mib": round(mib), "files": files, "optimus": [o_first, o_again, o_restore],
                           "restic": [r_first, r_again, r_restore]}))
     finally:

@@ -1,7 +1,8 @@
 // Backups in the browser: a backup policy is added on a project's Backups tab, run with
 // "Back up now" (its job shows up running, with its progress, then succeeded), the snapshot is
-// browsed and one file of it restored to a new path, byte for byte; `g b` lists the policies
-// across projects.
+// browsed and one file of it restored to a new path, byte for byte, then in place over a changed
+// copy (a dry run first, which writes nothing; the restore takes a safety snapshot); `g b` lists
+// the policies across projects.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, ARTIFACTS, launch, signIn, hydrated } from './helpers.mjs';
@@ -79,6 +80,27 @@ test('browse the snapshot and restore one file to a new path', async () => {
   assert.match(line, /read back and verified/);
   assert.equal(readFileSync(target, 'utf8'), hello);
   await page.screenshot({ path: `${ARTIFACTS}61-backup-restored.png`, fullPage: true });
+});
+
+test('restore the file in place: a dry run writes nothing, the restore takes a safety snapshot first', async () => {
+  const policy = '[data-testid=backup-policy][data-name=nightly]';
+  const file = join(folder, 'data', 'hello.txt');
+  writeFileSync(file, 'changed\n');
+  await page.check('[data-testid=restore-in-place]');
+  await page.waitForSelector('[data-testid=restore-form]:has-text("over the project\'s folder")');
+  assert.equal(await page.$('[data-testid=restore-form] input[name=target_path]'), null, 'in place needs no target path');
+  await page.click('[data-testid=restore-dry-run]');
+  const dry = `${policy} ${job('restore', 'succeeded')}:has-text("dry run")`;
+  await page.waitForSelector(dry, { timeout: 30_000 });
+  assert.match(await page.textContent(dry), /1 files, .* would be written/);
+  assert.equal(readFileSync(file, 'utf8'), 'changed\n', 'a dry run wrote');
+  await page.click('[data-testid=restore]');
+  const done = `${policy} ${job('restore', 'succeeded')}:has-text("safety snapshot")`;
+  await page.waitForSelector(done, { timeout: 30_000 });
+  assert.match(await page.textContent(done), /in place.*read back and verified/s);
+  assert.equal(readFileSync(file, 'utf8'), hello);
+  await page.waitForSelector(`${policy} [data-testid=backup-snapshot] .tag:has-text("safety")`, { timeout: 10_000 });
+  await page.screenshot({ path: `${ARTIFACTS}61b-backup-restored-in-place.png`, fullPage: true });
 });
 
 test('`g b` opens the backups across projects', async () => {

@@ -381,6 +381,15 @@ pub struct JobParams {
     pub stop_services: bool,
 }
 
+/// How long a job spent in one of its phases.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PhaseTime {
+    /// `opening`, `dumping databases`, `backing up`, `checking`, `retention`, `restoring`…
+    pub phase: String,
+    pub seconds: f64,
+}
+
 /// How far a running job is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -447,6 +456,10 @@ pub struct JobResult {
     /// Seconds it took.
     #[serde(default)]
     pub seconds: f64,
+    /// Where those seconds went, phase by phase (the time before the first phase, claiming
+    /// the job and reading the database, is not in any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<PhaseTime>,
 }
 
 /// A job.

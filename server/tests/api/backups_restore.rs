@@ -141,6 +141,16 @@ async fn an_in_place_restore_stops_the_services_takes_a_safety_snapshot_and_keep
     assert_eq!(result["stopped_services"], json!(["worker"]), "{j}");
     assert_eq!(result["restored_files"], 2, "{j}");
     assert_eq!(result["extra_files"], 1, "{j}");
+    // Where the time went, phase by phase, in order.
+    let phases: Vec<&str> = result["phases"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["phase"].as_str()).collect())
+        .unwrap_or_default();
+    let at = |name: &str| phases.iter().position(|p| *p == name);
+    assert!(
+        at("safety snapshot").is_some() && at("safety snapshot") < at("restoring"),
+        "{phases:?}"
+    );
     assert_eq!(read(&root.join("a.txt")), "one\n");
     assert_eq!(read(&root.join("src/b.txt")), "two\n");
     assert_eq!(read(&root.join("same.txt")), "same\n");

@@ -51,6 +51,10 @@ fn BackupsBody(project_id: i64) -> impl IntoView {
     };
     // Bumped by every change to one of the project's jobs: the parts below refetch.
     let version = RwSignal::new(0u32);
+    // The snapshot being browsed, kept here: the policies re-render as their jobs change, and
+    // the restore form must not lose what was typed into it.
+    let browsing = RwSignal::new(None::<SnapshotInfo>);
+    let toasts = use_toasts();
     let policies = LocalResource::new(move || {
         version.track();
         list_backup_policies(PoliciesRequest {
@@ -78,12 +82,13 @@ fn BackupsBody(project_id: i64) -> impl IntoView {
                 }.into_any(),
                 Ok(list) => list
                     .into_iter()
-                    .map(|p| view! { <Policy p can version /> })
+                    .map(|p| view! { <Policy p can version browsing /> })
                     .collect_view()
                     .into_any(),
                 Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
             })}
         </Transition>
+        {move || browsing.get().map(|s| view! { <Browser s can toasts browsing /> })}
     }
 }
 
@@ -142,7 +147,12 @@ fn NewPolicy(project_id: i64, version: RwSignal<u32>) -> impl IntoView {
 
 /// One policy: what it keeps, its jobs, its snapshots, and the browser of the one picked.
 #[component]
-fn Policy(p: PolicyInfo, can: Can, version: RwSignal<u32>) -> impl IntoView {
+fn Policy(
+    p: PolicyInfo,
+    can: Can,
+    version: RwSignal<u32>,
+    browsing: RwSignal<Option<SnapshotInfo>>,
+) -> impl IntoView {
     let toasts = use_toasts();
     let policy_id = p.id;
     let jobs = LocalResource::new(move || {
@@ -156,7 +166,6 @@ fn Policy(p: PolicyInfo, can: Can, version: RwSignal<u32>) -> impl IntoView {
             good_only: false,
         })
     });
-    let browsing = RwSignal::new(None::<SnapshotInfo>);
     let back_up = move |_| {
         leptos::task::spawn_local(async move {
             match run_backup(PolicyRequest { policy_id }).await {
@@ -229,7 +238,6 @@ fn Policy(p: PolicyInfo, can: Can, version: RwSignal<u32>) -> impl IntoView {
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
-            {move || browsing.get().map(|s| view! { <Browser s can toasts /> })}
         </section>
     }
 }
@@ -288,7 +296,12 @@ fn parent_of(path: &str) -> Option<String> {
 
 /// A snapshot's folders, a file or folder to restore, and where to.
 #[component]
-fn Browser(s: SnapshotInfo, can: Can, toasts: Toasts) -> impl IntoView {
+fn Browser(
+    s: SnapshotInfo,
+    can: Can,
+    toasts: Toasts,
+    browsing: RwSignal<Option<SnapshotInfo>>,
+) -> impl IntoView {
     let snapshot_id = s.id;
     let folder = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(None::<String>);
@@ -335,6 +348,8 @@ fn Browser(s: SnapshotInfo, can: Can, toasts: Toasts) -> impl IntoView {
                 {move || folder.get().map(|f| view! {
                     <button class="button small" data-testid="folder-up" on:click=move |_| folder.set(parent_of(&f))>"Up"</button>
                 })}
+                " "
+                <button class="button small ghost" data-testid="close-browser" on:click=move |_| browsing.set(None)>"Close"</button>
             </p>
             <Transition fallback=|| view! { <p class="muted">"Reading the snapshot…"</p> }>
                 {move || files.get().map(|r| match r {

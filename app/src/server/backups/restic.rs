@@ -6,7 +6,7 @@
 //! later open. rustic takes no restic locks: the worker runs one job at a time per repository,
 //! and nothing else should write to it while Optimus does (reading with `restic` is fine).
 
-use crate::models::backups::{KeepRule, SnapshotEntry, VerifyLevel};
+use crate::models::backups::{KeepRule, PhaseTime, SnapshotEntry, VerifyLevel};
 use rustic_backend::BackendOptions;
 use rustic_core::repofile::{NodeType, SnapshotFile, SnapshotId};
 use rustic_core::{
@@ -47,6 +47,8 @@ pub struct Counters {
     pub done: AtomicU64,
     pub total: AtomicU64,
     pub phase: std::sync::Mutex<&'static str>,
+    /// Each phase entered and when, in order.
+    entered: std::sync::Mutex<Vec<(&'static str, std::time::Instant)>>,
     /// Set when the job lost its lease: it must stop writing (another instance may take the
     /// repository over).
     pub cancelled: std::sync::atomic::AtomicBool,
@@ -58,6 +60,31 @@ impl Counters {
         if let Ok(mut p) = self.phase.lock() {
             *p = phase;
         }
+        if let Ok(mut e) = self.entered.lock() {
+            e.push((phase, std::time::Instant::now()));
+        }
+    }
+
+    /// How long each phase took so far, in the order first entered (a phase entered twice
+    /// counts both times).
+    pub fn timings(&self) -> Vec<PhaseTime> {
+        let Ok(entered) = self.entered.lock() else {
+            return Vec::new();
+        };
+        let now = std::time::Instant::now();
+        let mut out: Vec<PhaseTime> = Vec::new();
+        for (i, (phase, at)) in entered.iter().enumerate() {
+            let until = entered.get(i + 1).map_or(now, |(_, t)| *t);
+            let seconds = until.saturating_duration_since(*at).as_secs_f64();
+            match out.iter_mut().find(|p| p.phase == *phase) {
+                Some(p) => p.seconds += seconds,
+                None => out.push(PhaseTime {
+                    phase: (*phase).to_owned(),
+                    seconds,
+                }),
+            }
+        }
+        out
     }
 
     /// Stops the job before its next step.

@@ -277,6 +277,7 @@ async fn carry_out(state: &AppState, j: job::Model, fence: i64, counters: Arc<Co
     };
     let outcome = outcome.map(|mut r| {
         r.seconds = started.elapsed().as_secs_f64();
+        r.phases = run.counters.timings();
         r
     });
     if let Err(why) = &outcome {
