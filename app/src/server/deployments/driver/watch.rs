@@ -131,8 +131,8 @@ impl Drive {
             }),
         )
         .await;
-        self.finish(DeploymentStatus::RolledBack, Some(reason.clone()), None)
-            .await;
+        // Its own entry and the notification first: whoever sees this deployment `rolled_back`
+        // finds both.
         let old = self.before.clone();
         if let Some(previous) = self.d.previous_release_id {
             crate::server::deployments::deploying::record_automatic_rollback(
@@ -156,6 +156,8 @@ impl Drive {
             },
         )
         .await;
+        self.finish(DeploymentStatus::RolledBack, Some(reason), None)
+            .await;
     }
 
     /// Points each public port back at the instance that served before (starting it again
