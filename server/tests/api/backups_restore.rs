@@ -3,7 +3,7 @@
 //! be stopped; a safety snapshot of what is there is taken first (and brings it back); files
 //! the backup does not hold are kept; the services stopped for it run again after it.
 
-use crate::backups::{back_up, ended, ok, project, restic};
+use crate::backups::{back_up, ok, project, restic, restore_job};
 use crate::helpers::spawn_app;
 use crate::runtime::{create, get, wait_state};
 use reqwest::StatusCode;
@@ -71,14 +71,12 @@ async fn an_in_place_restore_stops_the_services_takes_a_safety_snapshot_and_keep
     std::fs::write(root.join("new.txt"), "mine\n").expect("write");
 
     // A dry run may run beside the services: it lists what would be written, writes nothing.
-    let job = ok(
+    let dry = restore_job(
         &app,
         &owner,
-        "backups/restore",
         json!({"snapshot_id": good, "in_place": true, "dry_run": true}),
     )
     .await;
-    let dry = ended(&app, &owner, &job["id"]).await;
     assert_eq!(dry["status"], "succeeded", "{dry}");
     assert_eq!(
         sorted(&dry["result"]["changes"]),
@@ -127,14 +125,12 @@ async fn an_in_place_restore_stops_the_services_takes_a_safety_snapshot_and_keep
     assert_eq!(read(&root.join("a.txt")), "changed\n");
 
     // Asked to stop them: stopped, safety snapshot, restore, read back, started again.
-    let job = ok(
+    let j = restore_job(
         &app,
         &owner,
-        "backups/restore",
         json!({"snapshot_id": good, "in_place": true, "stop_services": true}),
     )
     .await;
-    let j = ended(&app, &owner, &job["id"]).await;
     assert_eq!(j["status"], "succeeded", "{j}");
     let result = &j["result"];
     assert_eq!(result["verified"], true, "{j}");
@@ -211,14 +207,12 @@ async fn an_in_place_restore_stops_the_services_takes_a_safety_snapshot_and_keep
     assert!(out.contains(&restic_id), "{out}");
 
     // It brings back what the restore overwrote: one file of it, in place.
-    let job = ok(
+    let j = restore_job(
         &app,
         &owner,
-        "backups/restore",
         json!({"snapshot_id": safety, "in_place": true, "path": "a.txt", "stop_services": true}),
     )
     .await;
-    let j = ended(&app, &owner, &job["id"]).await;
     assert_eq!(j["status"], "succeeded", "{j}");
     assert_eq!(read(&root.join("a.txt")), "changed\n");
     assert_eq!(

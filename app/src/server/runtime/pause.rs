@@ -41,15 +41,13 @@ pub async fn pause(state: &AppState, project_id: i64) -> ServerResult<Vec<Paused
         .collect())
 }
 
-/// Starts again the services [`pause`] stopped (those still there), dependencies first.
-pub async fn resume(state: &AppState, paused: &[Paused]) -> ServerResult<()> {
-    let Some(first) = paused.first() else {
+/// Starts again the services of `project_id` that [`pause`] stopped (those still there),
+/// dependencies first.
+pub async fn resume(state: &AppState, project_id: i64, paused: &[Paused]) -> ServerResult<()> {
+    if paused.is_empty() {
         return Ok(());
-    };
-    let Some(one) = repo::services::find(&state.db, first.id).await? else {
-        return Ok(());
-    };
-    let wanted: Vec<_> = repo::services::of_project(&state.db, one.project_id)
+    }
+    let wanted: Vec<_> = repo::services::of_project(&state.db, project_id)
         .await?
         .into_iter()
         .filter(|m| paused.iter().any(|p| p.id == m.id))

@@ -40,7 +40,16 @@ pub(super) async fn restore(
         RestoreTo::New
     };
     if into == RestoreTo::InPlace && !params.dry_run {
-        return in_place(run, p, r, &s, restic_id, target, params).await;
+        let over = Over {
+            run,
+            p,
+            r,
+            s: &s,
+            restic_id,
+            target,
+            params,
+        };
+        return in_place(over).await;
     }
     let inner = params.path.clone();
     let dry_run = params.dry_run;
@@ -82,15 +91,8 @@ fn result_of(done: restic::Restored) -> JobResult {
 /// An in-place restore: the project's services stopped when asked (and refused if they run
 /// otherwise), a safety snapshot of the target taken and checked, the snapshot written over
 /// the target and read back, and the services stopped for it started again whatever happened.
-async fn in_place(
-    run: &Running,
-    p: &policy::Model,
-    r: Repo,
-    s: &snapshot::Model,
-    restic_id: String,
-    target: PathBuf,
-    params: &JobParams,
-) -> Result<JobResult, String> {
+async fn in_place(over: Over<'_>) -> Result<JobResult, String> {
+    let (run, s, params) = (over.run, over.s, over.params);
     let state = &run.state;
     let paused: Vec<Paused> = if params.stop_services {
         pause::pause(state, s.project_id)
@@ -109,29 +111,41 @@ async fn in_place(
         }
         Vec::new()
     };
-    let restored = over_target(run, p, r, s, restic_id, target, params).await;
-    let resumed = pause::resume(state, &paused).await;
+    let restored = over_target(over).await;
+    let resumed = pause::resume(state, s.project_id, &paused).await;
     let mut done = restored?;
     done.stopped_services = paused.into_iter().map(|s| s.name).collect();
     if let Err(e) = resumed {
         return Err(format!(
-            "the files were restored and verified, but the services stopped for it could not be              started again ({}): {e}",
+            "the files were restored and verified, but the services stopped for it could not be started again ({}): {e}",
             done.stopped_services.join(", ")
         ));
     }
     Ok(done)
 }
 
-/// The safety snapshot, then the restore over the target.
-async fn over_target(
-    run: &Running,
-    p: &policy::Model,
+/// What an in-place restore writes, from where, over what.
+struct Over<'a> {
+    run: &'a Running,
+    p: &'a policy::Model,
     r: Repo,
-    s: &snapshot::Model,
+    s: &'a snapshot::Model,
     restic_id: String,
     target: PathBuf,
-    params: &JobParams,
-) -> Result<JobResult, String> {
+    params: &'a JobParams,
+}
+
+/// The safety snapshot, then the restore over the target.
+async fn over_target(over: Over<'_>) -> Result<JobResult, String> {
+    let Over {
+        run,
+        p,
+        r,
+        s,
+        restic_id,
+        target,
+        params,
+    } = over;
     let state = &run.state;
     let root = match catalog::find_project(&state.db, s.project_id).await {
         Ok(Some(project)) => project.path,
