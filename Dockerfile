@@ -45,10 +45,10 @@ FROM ${RUNTIME_BASE} AS runtime
 # behind. ca-certificates serve the services Optimus supervises (Optimus itself carries its roots).
 # libpq5, libreadline8, liblz4-1 and libzstd1 are what pg_dump and psql (copied below) link to:
 # they dump and restore PostgreSQL databases for backups, Optimus's own included (servers up to
-# version 15).
+# version 15). rclone reaches backup repositories kept on an SFTP server.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tini \
-      libpq5 libreadline8 liblz4-1 libzstd1 \
+      libpq5 libreadline8 liblz4-1 libzstd1 rclone \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
  && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/optimus \
       --shell /usr/sbin/nologin optimus \

@@ -104,6 +104,9 @@ cp -r "$ROOT/target/site" "$context/prebuilt/site"
 "$DOCKER" image prune -f --filter "label=org.opencontainers.image.title=optimus" >/dev/null
 size="$("$DOCKER" image inspect -f '{{.Size}}' "$IMAGE")"
 log "image $IMAGE: $((size / 1024 / 1024)) MiB"
+# Remote backup repositories need rclone in the image (and it must run as Optimus's user).
+"$DOCKER" run --rm --entrypoint rclone "$IMAGE" version >/dev/null \
+  || fail "the image's rclone does not run"
 
 log "running the image alone (SQLite in its volume)"
 port="$(free_port)"

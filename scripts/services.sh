@@ -47,3 +47,16 @@ if ! command -v restic >/dev/null; then
   log "installing Debian's restic"
   apt_install restic
 fi
+
+# Remote backup repositories go through Debian's `rclone` (`rclone serve restic`); the tests
+# serve SFTP on loopback with it too.
+if ! command -v rclone >/dev/null; then
+  log "installing Debian's rclone"
+  apt_install rclone
+fi
+
+# The remote-repository tests make the SFTP server's keys with `ssh-keygen`.
+if ! command -v ssh-keygen >/dev/null; then
+  log "installing Debian's OpenSSH client"
+  apt_install openssh-client
+fi

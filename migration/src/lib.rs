@@ -25,6 +25,7 @@ mod m20261207_000020_create_backups;
 mod m20261208_000021_add_backup_databases;
 mod m20261208_000022_create_self_backups;
 mod m20261209_000023_add_snapshot_kind;
+mod m20261210_000024_add_policy_remote;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000021_add_backup_databases::Migration),
             Box::new(m20261208_000022_create_self_backups::Migration),
             Box::new(m20261209_000023_add_snapshot_kind::Migration),
+            Box::new(m20261210_000024_add_policy_remote::Migration),
         ]
     }
 }

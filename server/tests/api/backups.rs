@@ -117,6 +117,12 @@ pub(crate) async fn ended(app: &TestApp, token: &str, id: &Value) -> Value {
     .await
 }
 
+/// Runs a restore (`backups/restore` with `body`) to its end; the job.
+pub(crate) async fn restore_job(app: &TestApp, token: &str, body: Value) -> Value {
+    let job = ok(app, token, "backups/restore", body).await;
+    ended(app, token, &job["id"]).await
+}
+
 /// Runs a backup of `policy` to its end; the job.
 pub(crate) async fn back_up(app: &TestApp, token: &str, policy: i64) -> Value {
     let job = ok(app, token, "backups/run", json!({"policy_id": policy})).await;
@@ -253,14 +259,12 @@ async fn a_tree_is_restored_byte_identical_and_plain_restic_reads_the_repository
 
     // Everything, to a new path: byte-identical, verified by reading back.
     let target = work.path().join("restored");
-    let job = ok(
+    let restored = restore_job(
         &app,
         &owner,
-        "backups/restore",
         json!({"snapshot_id": snapshot_id, "target_path": target}),
     )
     .await;
-    let restored = ended(&app, &owner, &job["id"]).await;
     assert_eq!(restored["status"], "succeeded", "{restored}");
     assert_eq!(restored["result"]["verified"], true, "{restored}");
     assert_eq!(
@@ -271,14 +275,12 @@ async fn a_tree_is_restored_byte_identical_and_plain_restic_reads_the_repository
 
     // One file, to a new path.
     let one = work.path().join("one");
-    let job = ok(
+    let j = restore_job(
         &app,
         &owner,
-        "backups/restore",
         json!({"snapshot_id": snapshot_id, "target_path": one, "path": "src/deep/deeper/data.txt"}),
     )
     .await;
-    let j = ended(&app, &owner, &job["id"]).await;
     assert_eq!(j["status"], "succeeded", "{j}");
     assert_eq!(
         std::fs::read_to_string(&one).expect("restored file"),
@@ -287,14 +289,12 @@ async fn a_tree_is_restored_byte_identical_and_plain_restic_reads_the_repository
 
     // A dry run lists what it would write and writes nothing.
     let dry = work.path().join("dry");
-    let job = ok(
+    let j = restore_job(
         &app,
         &owner,
-        "backups/restore",
         json!({"snapshot_id": snapshot_id, "target_path": dry, "path": "src", "dry_run": true}),
     )
     .await;
-    let j = ended(&app, &owner, &job["id"]).await;
     assert_eq!(j["status"], "succeeded", "{j}");
     let changes = j["result"]["changes"].to_string();
     assert!(
@@ -646,6 +646,7 @@ async fn retention_keeps_exactly_what_restic_forget_keeps() {
     let r = Repo {
         path: repo.clone(),
         password: password.into(),
+        remote: None,
     };
     let mut ours = tokio::task::spawn_blocking(move || forget(&r, &keep))
         .await

@@ -652,3 +652,78 @@ async fn two_instances_back_optimus_up_once_per_fire_time() {
     );
     drop(b);
 }
+
+/// A `pg_dump` (in `pg_bin_dir`) that writes the start of a dump and says it succeeded: the
+/// backup fails as incomplete, and no snapshot of it is good.
+#[tokio::test]
+async fn a_dump_cut_short_fails_the_backup_even_when_pg_dump_says_it_succeeded() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().expect("tempdir");
+    let bin = work.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let fake = bin.join("pg_dump");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nprintf -- '--\\n-- PostgreSQL database dump\\n--\\n\\nCREATE TABLE public.items (\\n'\nexit 0\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let app = crate::helpers::spawn_app_with(|s| s.pg_bin_dir = Some(bin.clone())).await;
+    let owner = app.setup_owner().await;
+    let src = work.path().join("proj");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("README"), "hello").expect("write");
+    let project = project(&app, &owner, &src).await;
+    let policy_id = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project, "databases": [
+            {"name": "main", "kind": "postgres", "url": url_of("postgres")},
+        ]}),
+    )
+    .await["id"]
+        .as_i64()
+        .expect("policy id");
+    let cut = back_up(&app, &owner, policy_id).await;
+    assert_eq!(cut["status"], "failed", "{cut}");
+    let reason = cut["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("database `main`") && reason.contains("incomplete"),
+        "{reason}"
+    );
+    let policy = ok(
+        &app,
+        &owner,
+        "backups/get_policy",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert!(policy["last_good_at"].is_null(), "{policy}");
+    let snaps = ok(
+        &app,
+        &owner,
+        "backups/snapshots",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert!(
+        snaps
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|s| s["status"] != "good"),
+        "{snaps}"
+    );
+
+    // The same fake saying it failed: its own words reach the reason.
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nprintf 'CREATE TABLE'\necho 'pg_dump: error: out of disk space' >&2\nexit 3\n",
+    )
+    .expect("write");
+    let failed = back_up(&app, &owner, policy_id).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let reason = failed["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("out of disk space"), "{reason}");
+}

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod backups;
 mod backups_databases;
+mod backups_remote;
 mod backups_restore;
 mod catalog;
 mod cli;

@@ -10,8 +10,8 @@ use crate::components::browser::ClientOnly;
 use crate::components::toasts::{use_toasts, Toasts};
 use crate::models::auth::Me;
 use crate::models::backups::{
-    BackupSchedule, CreatePolicyRequest, FilesRequest, PoliciesRequest, PolicyInfo, PolicyRequest,
-    RestoreRequest, SnapshotInfo, SnapshotsRequest, VerifyLevel, VerifyRequest,
+    BackupRemote, BackupSchedule, CreatePolicyRequest, FilesRequest, PoliciesRequest, PolicyInfo,
+    PolicyRequest, RestoreRequest, SnapshotInfo, SnapshotsRequest, VerifyLevel, VerifyRequest,
 };
 use crate::models::events::{Event, ServerMessage};
 use crate::models::Operation;
@@ -100,6 +100,7 @@ fn NewPolicy(project_id: i64, version: RwSignal<u32>) -> impl IntoView {
     let paths = RwSignal::new(".".to_owned());
     let excludes = RwSignal::new(String::new());
     let cron = RwSignal::new(String::new());
+    let remote = RemoteFields::default();
     let list = |s: String| {
         s.split(',')
             .map(str::trim)
@@ -119,6 +120,7 @@ fn NewPolicy(project_id: i64, version: RwSignal<u32>) -> impl IntoView {
                 cron: cron_text,
                 timezone: "UTC".into(),
             }),
+            remote: remote.request(),
             ..Default::default()
         };
         leptos::task::spawn_local(async move {
@@ -139,8 +141,55 @@ fn NewPolicy(project_id: i64, version: RwSignal<u32>) -> impl IntoView {
                 <label>"Paths (comma-separated, relative to the project)" <input name="paths" bind:value=paths /></label>
                 <label>"Excludes (gitignore globs, comma-separated)" <input name="excludes" placeholder="*.log, tmp/" bind:value=excludes /></label>
                 <label>"Schedule (cron, UTC; empty: by hand)" <input name="cron" placeholder="0 30 2 * * *" bind:value=cron /></label>
+                <RemoteForm remote />
                 <div class="actions"><button class="button primary" type="submit" data-testid="create-backup-policy">"Add policy"</button></div>
             </form>
+        </details>
+    }
+}
+
+/// Where a new policy's repository lives when not under Optimus's data dir: an SFTP server.
+#[derive(Clone, Copy, Default)]
+struct RemoteFields {
+    host: RwSignal<String>,
+    port: RwSignal<String>,
+    user: RwSignal<String>,
+    password: RwSignal<String>,
+    private_key: RwSignal<String>,
+    host_key: RwSignal<String>,
+    path: RwSignal<String>,
+}
+
+impl RemoteFields {
+    /// The remote asked for (`None` while no host is given: the repository stays local).
+    fn request(self) -> Option<BackupRemote> {
+        let host = self.host.get_untracked().trim().to_owned();
+        let given = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.trim().is_empty());
+        (!host.is_empty()).then(|| BackupRemote {
+            kind: "sftp".into(),
+            host,
+            port: self.port.get_untracked().trim().parse().ok(),
+            user: self.user.get_untracked().trim().to_owned(),
+            password: given(self.password),
+            private_key: given(self.private_key),
+            host_key: given(self.host_key),
+            path: self.path.get_untracked().trim().to_owned(),
+        })
+    }
+}
+
+#[component]
+fn RemoteForm(remote: RemoteFields) -> impl IntoView {
+    view! {
+        <details data-testid="backup-remote">
+            <summary>"Keep the repository on an SFTP server"</summary>
+            <label>"Host" <input name="remote-host" placeholder="backup.example.org" bind:value=remote.host /></label>
+            <label>"Port" <input name="remote-port" inputmode="numeric" placeholder="22" bind:value=remote.port /></label>
+            <label>"User" <input name="remote-user" autocomplete="off" bind:value=remote.user /></label>
+            <label>"Password" <input name="remote-password" type="password" autocomplete="new-password" bind:value=remote.password /></label>
+            <label>"Or a private key (PEM)" <textarea name="remote-private-key" rows="3" bind:value=remote.private_key></textarea></label>
+            <label>"Server's host key (ssh-ed25519 AAAA…; empty: not checked)" <input name="remote-host-key" bind:value=remote.host_key /></label>
+            <label>"Folder on the server (a new one)" <input name="remote-path" placeholder="backups/my-project" bind:value=remote.path /></label>
         </details>
     }
 }
@@ -223,6 +272,7 @@ fn Policy(
                     p.keep.last, p.keep.daily, p.keep.weekly, p.keep.monthly,
                     p.last_good_at.as_deref().map(when).unwrap_or_else(|| "never".into()))}
             </p>
+            <p class="muted small" data-testid="backup-repository">{format!("Repository: {}", p.repository)}</p>
             {p.alert.clone().map(|a| view! { <p class="error" data-testid="backup-alert">{a}</p> })}
             <Transition fallback=|| ()>
                 {move || jobs.get().and_then(|r| r.ok()).map(|list| {

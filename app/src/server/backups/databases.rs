@@ -209,11 +209,16 @@ pub(super) fn shown(state: &AppState, repository: &str, s: &Stored) -> BackupDat
 pub(super) struct Conn {
     pub url: url::Url,
     pub password: Option<String>,
+    /// Where `pg_dump` and `psql` are (`None`: on `PATH`).
+    pub bin: Option<PathBuf>,
 }
 
 impl Conn {
     fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
+        let mut c = match &self.bin {
+            Some(dir) => Command::new(dir.join(program)),
+            None => Command::new(program),
+        };
         c.arg("--no-password")
             .arg(format!("--dbname={}", self.url))
             .env("PGCONNECT_TIMEOUT", "15")
@@ -231,6 +236,7 @@ impl Conn {
         Conn {
             url,
             password: self.password.clone(),
+            bin: self.bin.clone(),
         }
     }
 
@@ -244,12 +250,17 @@ impl Conn {
     }
 }
 
-/// The connection a PostgreSQL URL names.
-pub(super) fn conn_of(raw: &str) -> Result<Conn, String> {
+/// The connection a PostgreSQL URL names, dumped and restored with the `pg_dump` and `psql`
+/// in `bin` (else on `PATH`).
+pub(super) fn conn_of(raw: &str, bin: Option<&Path>) -> Result<Conn, String> {
     let mut url = parse_url(raw)?;
     let password = url.password().map(percent_decode);
     let _ = url.set_password(None);
-    Ok(Conn { url, password })
+    Ok(Conn {
+        url,
+        password,
+        bin: bin.map(Path::to_path_buf),
+    })
 }
 
 /// A stored PostgreSQL database's connection.
@@ -259,7 +270,7 @@ pub(super) fn conn(state: &AppState, repository: &str, s: &Stored) -> Result<Con
         .crypto
         .open(&context(repository, &s.name), sealed)
         .map_err(|_| "its URL could not be opened (was the master key changed?)".to_owned())?;
-    conn_of(&plain)
+    conn_of(&plain, state.settings.pg_bin_dir.as_deref())
 }
 
 /// Reads a child's stderr in a thread, keeping its last 2,000 characters.

@@ -1,12 +1,14 @@
-//! Backup policies as callers see them: create (a new restic repository under the data dir,
-//! with a random password sealed with the master key), change, remove, list, and reveal the
-//! repository's password to an admin so plain `restic` can open it.
+//! Backup policies as callers see them: create (a new restic repository under the data dir or
+//! on an SFTP server, with a random password sealed with the master key), change, remove, list,
+//! and reveal the repository's password to an admin so plain `restic` can open it.
 
 use super::entities::policy;
+use super::restic::{self, Repo};
 use super::{databases, repo};
 use crate::error::AppError;
 use crate::models::backups::{
-    BackupSchedule, CreatePolicyRequest, KeepRule, PolicyInfo, RepositoryInfo, UpdatePolicyRequest,
+    BackupRemote, BackupSchedule, CreatePolicyRequest, KeepRule, PolicyInfo, RepositoryInfo,
+    UpdatePolicyRequest,
 };
 use crate::models::Operation;
 use crate::server::audit;
@@ -22,6 +24,11 @@ use std::path::{Component, Path};
 /// opened for another repository.
 fn context(repository: &str) -> String {
     format!("backup-repository:{repository}")
+}
+
+/// The sealing context of a remote repository's server and credentials.
+fn remote_context(repository: &str) -> String {
+    format!("backup-remote:{repository}")
 }
 
 pub(super) async fn project_of(state: &AppState, id: i64) -> ServerResult<Project> {
@@ -45,6 +52,33 @@ pub(super) fn password(state: &AppState, p: &policy::Model) -> ServerResult<Stri
             tracing::error!(policy.id = p.id, error = %e, "a backup repository's password could not be opened");
             AppError::Internal.into()
         })
+}
+
+/// The remote server holding the repository (credentials included), when it is not local.
+pub(super) fn remote(state: &AppState, p: &policy::Model) -> ServerResult<Option<BackupRemote>> {
+    let Some(sealed) = &p.remote else {
+        return Ok(None);
+    };
+    let json = state
+        .crypto
+        .open(&remote_context(&p.repository), sealed)
+        .map_err(|e| {
+            tracing::error!(policy.id = p.id, error = %e, "a backup repository's remote could not be opened");
+            AppError::Internal
+        })?;
+    serde_json::from_str(&json).map(Some).map_err(|e| {
+        tracing::error!(policy.id = p.id, error = %e, "a backup repository's remote is not readable");
+        AppError::Internal.into()
+    })
+}
+
+/// The policy's repository, ready to open.
+pub(super) fn repo(state: &AppState, p: &policy::Model) -> ServerResult<Repo> {
+    Ok(Repo {
+        path: std::path::PathBuf::from(&p.repository),
+        password: password(state, p)?,
+        remote: remote(state, p)?,
+    })
 }
 
 /// The paths a policy backs up.
@@ -157,6 +191,28 @@ fn check_excludes(excludes: &[String]) -> ServerResult<Vec<String>> {
     Ok(excludes.iter().map(|g| g.trim().to_owned()).collect())
 }
 
+/// Checks a remote repository as given, then reaches its server: it must answer, and hold no
+/// repository yet (Optimus makes its own, with a password of its own).
+async fn check_remote(r: &BackupRemote) -> ServerResult<BackupRemote> {
+    let r = restic::check_remote(r).map_err(|(field, why)| AppError::unprocessable(field, why))?;
+    let probed = r.clone();
+    let exists = tokio::task::spawn_blocking(move || restic::probe_remote(&probed))
+        .await
+        .map_err(|_| AppError::Internal)?
+        .map_err(|why| AppError::unprocessable("remote", why))?;
+    if exists {
+        return Err(AppError::unprocessable(
+            "remote.path",
+            format!(
+                "{} holds a restic repository already; give a folder of its own to this policy",
+                restic::remote_location(&r)
+            ),
+        )
+        .into());
+    }
+    Ok(r)
+}
+
 fn check_schedule(s: &BackupSchedule) -> ServerResult<BackupSchedule> {
     use crate::server::pipelines::definitions;
     definitions::cron(&s.cron).map_err(|e| AppError::unprocessable("schedule.cron", e))?;
@@ -203,16 +259,34 @@ pub async fn create(
         ))
         .into());
     }
-    let suffix: String = random_password().chars().take(8).collect();
-    let repository = state
-        .settings
-        .data_dir
-        .join("backups")
-        .join(format!("project-{}-{name}-{suffix}", project.id));
-    let repository = std::path::absolute(&repository)
-        .unwrap_or(repository)
-        .display()
-        .to_string();
+    let remote = match &req.remote {
+        None => None,
+        Some(r) => Some(check_remote(r).await?),
+    };
+    let repository = match &remote {
+        Some(r) => restic::remote_location(r),
+        None => {
+            let suffix: String = random_password().chars().take(8).collect();
+            let repository = state
+                .settings
+                .data_dir
+                .join("backups")
+                .join(format!("project-{}-{name}-{suffix}", project.id));
+            std::path::absolute(&repository)
+                .unwrap_or(repository)
+                .display()
+                .to_string()
+        }
+    };
+    let sealed_remote = match &remote {
+        None => None,
+        Some(r) => Some(
+            serde_json::to_string(r)
+                .ok()
+                .and_then(|json| state.crypto.seal(&remote_context(&repository), &json).ok())
+                .ok_or(AppError::Internal)?,
+        ),
+    };
     let databases = databases::check(state, Path::new(&project.path), &repository, wanted_dbs)?;
     let sealed = state
         .crypto
@@ -230,6 +304,7 @@ pub async fn create(
         databases: Set(serde_json::to_string(&databases).unwrap_or_else(|_| "[]".into())),
         repository: Set(repository),
         password: Set(sealed),
+        remote: Set(sealed_remote),
         paused: Set(false),
         created_by: Set(Some(caller.username.clone())),
         created_at: Set(now),
@@ -402,6 +477,15 @@ pub async fn repository(
     caller.authorize(Operation::RevealBackupPassword)?;
     let p = policy_of(state, id).await?;
     let password = password(state, &p)?;
+    let (path, env) = match remote(state, &p)? {
+        None => (p.repository, Default::default()),
+        Some(r) => {
+            let shown = tokio::task::spawn_blocking(move || restic::restic_env(&r))
+                .await
+                .map_err(|_| AppError::Internal)?;
+            shown.map_err(|message| AppError::Unavailable { message })?
+        }
+    };
     audit::record(
         state,
         caller.into(),
@@ -411,8 +495,9 @@ pub async fn repository(
     )
     .await?;
     Ok(RepositoryInfo {
-        path: p.repository,
+        path,
         password,
+        env,
     })
 }
 

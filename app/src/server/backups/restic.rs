@@ -20,16 +20,21 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 mod dumps;
+mod remote;
 mod restore;
 use dumps::StreamSource;
 pub use dumps::{find_dump, read_dump, Dump, Dumped, FoundDump};
+pub use remote::{check as check_remote, location as remote_location, restic_env};
 pub use restore::{restore, Part, RestoreTo, Restored};
 
 /// A repository and its password.
 #[derive(Clone)]
 pub struct Repo {
+    /// Its folder, or for a remote repository where it is (as shown).
     pub path: PathBuf,
     pub password: String,
+    /// The server holding it, when it is not a local folder.
+    pub remote: Option<crate::models::backups::BackupRemote>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -155,18 +160,26 @@ fn options() -> RepositoryOptions {
     RepositoryOptions::default().no_cache(true)
 }
 
-fn new(repo: &Repo, counters: Option<Arc<Counters>>) -> Result<Repository<()>, String> {
-    let backends = BackendOptions::default()
-        .repository(format!("local:{}", repo.path.display()))
-        .to_backends()
-        .map_err(line)?;
-    match counters {
-        Some(c) => Repository::new_with_progress(&options(), &backends, Bars(c)).map_err(line),
-        None => Repository::new(&options(), &backends).map_err(line),
-    }
+/// The repository's backend, and whether a repository is there already.
+fn new(repo: &Repo, counters: Option<Arc<Counters>>) -> Result<(Repository<()>, bool), String> {
+    let (backends, exists) = match &repo.remote {
+        None => (
+            BackendOptions::default()
+                .repository(format!("local:{}", repo.path.display()))
+                .to_backends()
+                .map_err(line)?,
+            repo.path.join("config").exists(),
+        ),
+        Some(r) => remote::backends(r)?,
+    };
+    let repository = match counters {
+        Some(c) => Repository::new_with_progress(&options(), &backends, Bars(c)).map_err(line)?,
+        None => Repository::new(&options(), &backends).map_err(line)?,
+    };
+    Ok((repository, exists))
 }
 
-/// Opens the repository. With `create`, a folder holding none gets a new one (only a policy's
+/// Opens the repository. With `create`, a place holding none gets a new one (only a policy's
 /// backup may make it: anything else finding no repository reports it missing, so a lost or
 /// unmounted repository is never silently replaced by an empty one).
 pub fn open(
@@ -175,8 +188,9 @@ pub fn open(
     create: bool,
 ) -> Result<Repository<OpenStatus>, String> {
     let credentials = Credentials::password(&repo.password);
-    if repo.path.join("config").exists() {
-        return new(repo, counters)?.open(&credentials).map_err(line);
+    let (repository, exists) = new(repo, counters)?;
+    if exists {
+        return repository.open(&credentials).map_err(line);
     }
     if !create {
         return Err(format!(
@@ -184,18 +198,28 @@ pub fn open(
             repo.path.display()
         ));
     }
-    std::fs::create_dir_all(&repo.path)
-        .map_err(|e| format!("could not create {}: {e}", repo.path.display()))?;
-    let opened = new(repo, counters)?
+    if repo.remote.is_none() {
+        std::fs::create_dir_all(&repo.path)
+            .map_err(|e| format!("could not create {}: {e}", repo.path.display()))?;
+    }
+    let opened = repository
         .init(
             &credentials,
             &KeyOptions::default().with_created(true),
             &ConfigOptions::default(),
         )
         .map_err(line)?;
-    // restic writes its locks here; rustic takes none and does not make the folder.
-    let _ = std::fs::create_dir_all(repo.path.join("locks"));
+    if repo.remote.is_none() {
+        // restic writes its locks here; rustic takes none and does not make the folder.
+        let _ = std::fs::create_dir_all(repo.path.join("locks"));
+    }
     Ok(opened)
+}
+
+/// Whether a remote repository can be reached, and holds no repository yet (a new policy's
+/// repository is made by its first backup, with a password of its own).
+pub fn probe_remote(remote: &crate::models::backups::BackupRemote) -> Result<bool, String> {
+    remote::backends(remote).map(|(_, exists)| exists)
 }
 
 /// `root/rel` when it resolves inside `root` (a symlink may not lead a backup out of the

@@ -56,6 +56,7 @@ pub fn repository(settings: &Settings) -> Result<Repo, String> {
     Ok(Repo {
         path,
         password: password(master.expose()),
+        remote: None,
     })
 }
 
@@ -91,7 +92,10 @@ fn dump_of(settings: &Settings) -> Result<Box<dyn Dump>, String> {
                 .join(format!("self-{}.sqlite3", uuid::Uuid::new_v4().simple()));
             Ok(Box::new(SqliteDump::new(NAME, file, copy)))
         }
-        None => Ok(Box::new(PgDump::new(NAME, databases::conn_of(&url)?))),
+        None => Ok(Box::new(PgDump::new(
+            NAME,
+            databases::conn_of(&url, settings.pg_bin_dir.as_deref())?,
+        ))),
     }
 }
 
@@ -399,7 +403,7 @@ pub async fn restore(
                     found.id, found.file
                 ));
             }
-            let conn = databases::conn_of(&url)?;
+            let conn = databases::conn_of(&url, settings.pg_bin_dir.as_deref())?;
             let tables = databases::pg_tables(&conn).await?;
             if tables > 0 {
                 return Err(format!(
@@ -407,7 +411,7 @@ pub async fn restore(
                 ));
             }
             let (r, snap) = (repo.clone(), found.clone());
-            let c = databases::conn_of(&url)?;
+            let c = databases::conn_of(&url, settings.pg_bin_dir.as_deref())?;
             let done = counters.clone();
             tokio::task::spawn_blocking(move || {
                 databases::psql_from(&c, |input| {

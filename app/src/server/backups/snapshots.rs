@@ -1,6 +1,6 @@
 //! A policy's snapshots as callers see them, and the files inside one.
 
-use super::restic::{self, Repo};
+use super::restic;
 use super::{policies, repo};
 use crate::error::AppError;
 use crate::models::backups::{FilesRequest, SnapshotEntry, SnapshotInfo, SnapshotsRequest};
@@ -8,7 +8,6 @@ use crate::models::Operation;
 use crate::server::caller::Caller;
 use crate::server::error::ServerResult;
 use crate::server::AppState;
-use std::path::PathBuf;
 
 /// Snapshots listed per policy.
 const LISTED: u64 = 500;
@@ -115,10 +114,7 @@ pub async fn files(
         .map(super::jobs::check_inner_path)
         .transpose()?;
     let p = policies::policy_of(state, s.policy_id).await?;
-    let r = Repo {
-        path: PathBuf::from(&p.repository),
-        password: policies::password(state, &p)?,
-    };
+    let r = policies::repo(state, &p)?;
     let root = s.root.clone();
     let listed =
         tokio::task::spawn_blocking(move || restic::list(&r, &restic_id, &root, inner.as_deref()))

@@ -248,20 +248,16 @@ async fn carry_out(state: &AppState, j: job::Model, fence: i64, counters: Arc<Co
     let outcome = match repo::policies::find(&state.db, j.policy_id).await {
         Err(e) => Err(format!("the database: {e}")),
         Ok(None) => Err("its backup policy was removed".to_owned()),
-        Ok(Some(p)) => match policies::password(state, &p) {
+        Ok(Some(p)) => match policies::repo(state, &p) {
             Err(_) => {
                 let why =
-                    "the repository's password could not be opened (was the master key changed?)";
+                    "the repository's password or server could not be opened (was the master key changed?)";
                 if j.kind == JobKind::Backup.as_str() {
                     record_failed(state, &j, Utc::now(), why).await;
                 }
                 Err(why.to_owned())
             }
-            Ok(password) => {
-                let r = Repo {
-                    path: PathBuf::from(&p.repository),
-                    password,
-                };
+            Ok(r) => {
                 let params: JobParams = serde_json::from_str(&j.params).unwrap_or_default();
                 match JobKind::parse(&j.kind) {
                     Some(JobKind::Backup) => back_up(&run, &p, r).await,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 38] = [
+pub const KEYS: [&str; 39] = [
     "bind",
     "data_dir",
     "site_root",
@@ -55,6 +55,7 @@ pub const KEYS: [&str; 38] = [
     "otlp_endpoint",
     "self_backup_cron",
     "self_backup_dir",
+    "pg_bin_dir",
 ];
 
 /// `OPTIMUS_*` variables that are not settings but what the command line's client commands
@@ -147,6 +148,10 @@ pub struct Settings {
     /// The restic repository of those backups (default `<data_dir>/self-backup`; put it on
     /// another disk).
     pub self_backup_dir: Option<PathBuf>,
+    /// The folder holding the `pg_dump` and `psql` that dump and restore PostgreSQL databases
+    /// (default: found on `PATH`); say `/usr/lib/postgresql/16/bin` to pick a version at least
+    /// as new as the servers dumped.
+    pub pg_bin_dir: Option<PathBuf>,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.

@@ -20,11 +20,15 @@ pub struct Model {
     pub schedule_checked_at: Option<ChronoDateTimeUtc>,
     /// JSON [`crate::models::backups::KeepRule`].
     pub keep: String,
-    /// The restic repository's folder.
+    /// The restic repository's folder, or for a remote one its `sftp://user@host:port/path`.
     pub repository: String,
     /// The repository's password, sealed with the master key (context: the repository's
     /// folder).
     pub password: String,
+    /// The remote server holding the repository (JSON
+    /// [`crate::models::backups::BackupRemote`], credentials included), sealed with the master
+    /// key (context: `repository`); `None` for a local repository.
+    pub remote: Option<String>,
     /// JSON list of [`crate::server::backups::databases::Stored`]: the databases dumped, their
     /// connection URLs sealed.
     pub databases: String,
