@@ -59,8 +59,14 @@ def make_tree(root):
     return size, files
 
 
+# With BENCH_REMOTE=1 both repositories live on an SFTP server on loopback (`rclone serve sftp`):
+# restic reaches it through its rclone backend, Optimus through the policy's `remote`.
+REMOTE = os.environ.get("BENCH_REMOTE") == "1"
+SFTP_ENV = {}
+
+
 def restic(repo, *args):
-    env = dict(os.environ, RESTIC_PASSWORD="bench passphrase")
+    env = dict(os.environ, RESTIC_PASSWORD="bench passphrase", **SFTP_ENV)
     start = time.monotonic()
     subprocess.run(["restic", "--no-cache", "-q", "-r", repo, *args], env=env, check=True,
                    stdout=subprocess.DEVNULL)
@@ -83,6 +89,7 @@ def optimus_job(o, path, body):
 
 def main():
     work = tempfile.mkdtemp(prefix="optimus-bench-backups-")
+    sftp = None
     try:
         tree = os.path.join(work, "tree")
         size, files = make_tree(tree)
@@ -90,6 +97,25 @@ def main():
         subprocess.run(["sync"], check=False)
 
         repo = os.path.join(work, "restic-repo")
+        remote = None
+        if REMOTE:
+            served = os.path.join(work, "sftp")
+            os.makedirs(served)
+            port = bench_common.free_port()
+            sftp = subprocess.Popen(["rclone", "serve", "sftp", served, "--addr", f"127.0.0.1:{port}",
+                                     "--user", "bench", "--pass", "bench"],
+                                    env=dict(os.environ, RCLONE_CONFIG=""),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.5)
+            obscured = subprocess.run(["rclone", "obscure", "bench"], capture_output=True, text=True,
+                                      check=True).stdout.strip()
+            SFTP_ENV.update(RCLONE_CONFIG="", RCLONE_SFTP_HOST="127.0.0.1", RCLONE_SFTP_PORT=str(port),
+                            RCLONE_SFTP_USER="bench", RCLONE_SFTP_PASS=obscured,
+                            RCLONE_SFTP_SHELL_TYPE="none")
+            repo = "rclone::sftp:restic-repo"
+            remote = {"kind": "sftp", "host": "127.0.0.1", "port": port, "user": "bench",
+                      "password": "bench", "path": "optimus-repo"}
+            print(f"repositories on SFTP (rclone serve sftp on 127.0.0.1:{port})")
         restic(repo, "init", "--repository-version", "2")
         r_first = restic(repo, "backup", tree)
         r_again = restic(repo, "backup", tree)
@@ -99,7 +125,10 @@ def main():
         try:
             o.sign_in()
             project = o.call("projects/create", {"path": tree})["id"]
-            policy = o.call("backups/create_policy", {"project_id": project, "keep": {"last": 100}})
+            body = {"project_id": project, "keep": {"last": 100}}
+            if remote:
+                body["remote"] = remote
+            policy = o.call("backups/create_policy", body)
             o_first, j1 = optimus_job(o, "backups/run", {"policy_id": policy["id"]})
             o_again, j2 = optimus_job(o, "backups/run", {"policy_id": policy["id"]})
             snap = j1["result"]["snapshot_id"]
@@ -129,6 +158,8 @@ def main():
         print(json.dumps({"tree_mib": round(mib), "files": files, "optimus": [o_first, o_again, o_restore],
                           "restic": [r_first, r_again, r_restore]}))
     finally:
+        if sftp:
+            sftp.terminate()
         shutil.rmtree(work, ignore_errors=True)
 
 

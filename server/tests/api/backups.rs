@@ -1059,3 +1059,71 @@ async fn a_policy_changes_and_jobs_say_what_is_missing() {
     let all = ok(&app, &owner, "backups/policies", json!({})).await;
     assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
 }
+
+/// A folder too deep to open by its path (past `PATH_MAX`, which even root cannot open): the
+/// backup keeps everything else, stays good, and counts and names what it could not read.
+#[tokio::test]
+async fn a_backup_names_what_it_could_not_read_and_keeps_the_rest() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let src = work.path().join("proj");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(src.join("kept.txt"), "kept\n").expect("write");
+    // 24 folders of 200 characters: made one step at a time from inside the last.
+    let name = "d".repeat(200);
+    let script = format!(
+        "set -e; mkdir deep; cd deep; for i in $(seq 24); do mkdir {name}; cd {name}; done; echo lost > lost.txt"
+    );
+    // bash, not dash: dash's `cd` refuses a folder whose whole path is too long.
+    let made = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(&src)
+        .status()
+        .expect("sh");
+    assert!(made.success(), "the deep folders were not made");
+    let project = project(&app, &owner, &src).await;
+    let policy_id = ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project}),
+    )
+    .await["id"]
+        .as_i64()
+        .expect("policy id");
+    let job = back_up(&app, &owner, policy_id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let result = &job["result"];
+    assert!(result["unreadable"].as_u64().unwrap_or(0) >= 1, "{result}");
+    let named = result["unreadable_paths"].to_string();
+    assert!(
+        named.contains(&name),
+        "the unreadable path is named: {result}"
+    );
+    let snaps = ok(
+        &app,
+        &owner,
+        "backups/snapshots",
+        json!({"policy_id": policy_id}),
+    )
+    .await;
+    assert_eq!(snaps[0]["status"], "good", "{snaps}");
+    assert!(
+        snaps[0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("could not be read"),
+        "{snaps}"
+    );
+    let top = ok(
+        &app,
+        &owner,
+        "backups/files",
+        json!({"snapshot_id": snaps[0]["id"]}),
+    )
+    .await;
+    assert!(top.to_string().contains("kept.txt"), "{top}");
+    let told = ok(&app, &owner, "notifications/list", json!({})).await;
+    assert!(told.to_string().contains("Backup incomplete"), "{told}");
+}

@@ -180,6 +180,13 @@ pub struct JobResult {
     /// Backup: snapshots retention removed.
     #[serde(default)]
     pub forgotten: u64,
+    /// Backup: files and folders that could not be read (permissions, I/O errors), so are not
+    /// in the snapshot; the snapshot holds everything else.
+    #[serde(default)]
+    pub unreadable: u64,
+    /// Backup: the first of those, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable_paths: Vec<String>,
     /// Restore: files written (or, in a dry run, that would be).
     #[serde(default)]
     pub restored_files: u64,

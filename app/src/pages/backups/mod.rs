@@ -70,11 +70,16 @@ pub fn JobLine(
     let outcome = j.result.clone().map(|r| {
         let text = match j.kind {
             crate::models::backups::JobKind::Backup => format!(
-                "{} files, {} ({} new) in {:.1} s",
+                "{} files, {} ({} new) in {:.1} s{}",
                 r.files,
                 size(r.bytes),
                 size(r.added_bytes),
-                r.seconds
+                r.seconds,
+                if r.unreadable > 0 {
+                    format!(" — {} could not be read, left out", r.unreadable)
+                } else {
+                    String::new()
+                }
             ),
             crate::models::backups::JobKind::Restore => restore_outcome(&j.params, &r),
             crate::models::backups::JobKind::RestoreDatabase => format!(

@@ -22,10 +22,12 @@ use std::sync::Arc;
 mod dumps;
 mod remote;
 mod restore;
+mod source;
 use dumps::StreamSource;
 pub use dumps::{find_dump, read_dump, Dump, Dumped, FoundDump};
 pub use remote::{check as check_remote, location as remote_location, restic_env};
 pub use restore::{restore, Part, RestoreTo, Restored};
+pub use source::Unread;
 
 /// A repository and its password.
 #[derive(Clone)]
@@ -250,6 +252,8 @@ pub struct Made {
     pub dirs: u64,
     pub bytes: u64,
     pub added_bytes: u64,
+    /// Files and folders that could not be read, and so are not in the snapshot.
+    pub unread: Unread,
 }
 
 /// What a backup did: the files' snapshot (when it backs up paths) and the dumps', then the
@@ -370,8 +374,11 @@ pub fn backup(repo: &Repo, plan: Plan, counters: Arc<Counters>) -> Result<Backed
         // The parent is the policy's last backup of these paths, whichever instance made it.
         let opts = files_options(None, &excludes);
         counters.enter("backing up");
-        match indexed.backup(&opts, &list, snap) {
-            Ok(s) => Some(made_of(&s)),
+        match source::back_up(&indexed, &opts, &list, snap) {
+            Ok((s, unread)) => Some(Made {
+                unread,
+                ..made_of(&s)
+            }),
             Err(e) => return Err(undo(&written, line(e))),
         }
     };
@@ -441,15 +448,17 @@ pub fn safety(
         .sanitize()
         .map_err(|e| format!("{}: {e}", target.display()))?;
     let snap = snapshot_options(label, "optimus,safety", &jiff_now())?;
-    let made = indexed
-        .backup(&files_options(parent, excludes), &list, snap)
+    let (made, unread) = source::back_up(&indexed, &files_options(parent, excludes), &list, snap)
         .map_err(|e| format!("the safety snapshot failed: {}", line(e)))?;
     let opened = indexed.drop_index();
     counters.enter("checking");
     check_opened(&opened, VerifyLevel::Structure, 0).map_err(|e| {
         format!("the repository failed its structure check after the safety snapshot: {e}")
     })?;
-    Ok(made_of(&made))
+    Ok(Made {
+        unread,
+        ..made_of(&made)
+    })
 }
 
 fn made_of(s: &SnapshotFile) -> Made {
@@ -460,6 +469,7 @@ fn made_of(s: &SnapshotFile) -> Made {
         dirs: summary.total_dirs_processed,
         bytes: summary.total_bytes_processed,
         added_bytes: summary.data_added,
+        unread: Unread::default(),
     }
 }
 

@@ -364,10 +364,25 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
     };
     let bytes = made.bytes + done.dumps.iter().map(|d| d.made.bytes).sum::<u64>();
     let added = made.added_bytes + done.dumps.iter().map(|d| d.made.added_bytes).sum::<u64>();
+    // Files that could not be read are not in the snapshot: it stays good (it holds all the
+    // rest, as `restic` keeps its snapshot), and says what it lacks.
+    let unread = &made.unread;
+    let lacks = (unread.count > 0).then(|| {
+        format!(
+            "{} files or folders could not be read and are not in this backup: {}{}",
+            unread.count,
+            unread.first.join("; "),
+            if unread.count > unread.first.len() as u64 {
+                "; …"
+            } else {
+                ""
+            }
+        )
+    });
     // Written but failing the structure check: kept in the repository for inspection, never
     // counted good.
     let (status, reason) = match &done.checked {
-        Ok(()) => (repo::snapshots::GOOD, None),
+        Ok(()) => (repo::snapshots::GOOD, lacks.clone()),
         Err(e) => (
             repo::snapshots::FAILED,
             Some(format!(
@@ -433,7 +448,14 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
             dumped.len()
         )
     };
+    let summary = match &lacks {
+        Some(_) => format!("{summary}; {} unreadable, left out", unread.count),
+        None => summary,
+    };
     let _ = catalog::record_activity(&state.db, p.project_id, "backup", &summary, None).await;
+    if let Some(lacks) = lacks {
+        notify(state, p, "Backup incomplete", lacks).await;
+    }
     Ok(JobResult {
         snapshot_id: Some(s.id),
         files: made.files,
@@ -441,6 +463,8 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
         bytes,
         added_bytes: added,
         forgotten,
+        unreadable: unread.count,
+        unreadable_paths: unread.first.clone(),
         ..Default::default()
     })
 }

@@ -205,6 +205,14 @@ async fn safety_snapshot(
     let made = run
         .blocking(move || restic::safety(&r, &t, &excludes, &label, parent.as_deref(), counters))
         .await?;
+    // What could not be read could not be put back either: nothing is overwritten then.
+    if made.unread.count > 0 {
+        return Err(format!(
+            "the safety snapshot could not read {} files or folders ({}): nothing was restored",
+            made.unread.count,
+            made.unread.first.join("; ")
+        ));
+    }
     run.counters.go_on()?;
     let row = snapshot::ActiveModel {
         policy_id: Set(p.id),
