@@ -1058,6 +1058,24 @@ async fn a_policy_changes_and_jobs_say_what_is_missing() {
     assert_eq!(jobs[1]["kind"], "verify");
     let all = ok(&app, &owner, "backups/policies", json!({})).await;
     assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+
+    // Its repository gone (an unmounted disk): the next backup fails, and makes no new one.
+    let folder = PathBuf::from(plain["repository"].as_str().expect("repository"));
+    assert!(folder.join("config").is_file(), "{plain}");
+    std::fs::remove_dir_all(&folder).expect("rm");
+    let lost = back_up(&app, &owner, id.as_i64().expect("id")).await;
+    assert_eq!(lost["status"], "failed", "{lost}");
+    assert!(
+        lost["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no repository"),
+        "{lost}"
+    );
+    assert!(
+        !folder.exists(),
+        "an empty repository replaced the lost one"
+    );
 }
 
 /// A folder too deep to open by its path (past `PATH_MAX`, which even root cannot open): the

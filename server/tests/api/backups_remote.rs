@@ -2,8 +2,9 @@
 //! made by `ssh-keygen`), reached by password and by private key. Backups land on the server,
 //! restore byte-identical and verify in full; plain `restic` opens the repository with what
 //! `backups/repository` gives; a server with another host key, a wrong password, a folder
-//! holding a repository already and a remote that makes no sense are refused by name, with
-//! nothing saved.
+//! holding a repository already or taken by another policy, and a remote that makes no sense
+//! are refused by name, with nothing saved; no rclone or host key file outlives its job, and
+//! no answer holds the server's password.
 
 use crate::backups::{back_up, ended, ok, project, restore_job};
 use crate::helpers::spawn_app;
@@ -248,14 +249,36 @@ async fn a_repository_on_an_sftp_server_backs_up_restores_and_opens_with_plain_r
     };
     let (field, why) = refused(with("path", json!("repos/by-password"))).await;
     assert_eq!(field, "remote.path", "{why}");
+    assert!(why.contains("keeps its repository there already"), "{why}");
+    // A repository Optimus did not make (its password is not Optimus's to know), made through
+    // the server (rclone's SFTP server would not see a folder made behind its back at once).
+    let foreign =
+        json!({"path": "rclone::sftp:repos/foreign", "password": "not ours", "env": repo["env"]});
+    let (made, _, err) = restic(&foreign, &["init"]);
+    assert!(made, "restic init: {err}");
+    let (field, why) = refused(with("path", json!("repos/foreign"))).await;
+    assert_eq!(field, "remote.path", "{why}");
     assert!(why.contains("holds a restic repository"), "{why}");
     let other_key = read(&work.path().join("keys/client.pub"));
     let (field, why) = refused(with("host_key", json!(other_key))).await;
     assert_eq!(field, "remote", "{why}");
     assert!(why.contains("key mismatch"), "{why}");
+    assert!(!why.contains("hunter2"), "{why}");
     let (field, why) = refused(with("password", json!("wrong"))).await;
     assert_eq!(field, "remote", "{why}");
     assert!(why.contains("unable to authenticate"), "{why}");
+    assert!(!why.contains("wrong"), "{why}");
+    // Two policies cannot share a folder, even before the first one's repository is there.
+    ok(
+        &app,
+        &owner,
+        "backups/create_policy",
+        json!({"project_id": project, "name": "first-here", "remote": with("path", json!("repos/shared/"))}),
+    )
+    .await;
+    let (field, why) = refused(with("path", json!("./repos/shared"))).await;
+    assert_eq!(field, "remote.path", "{why}");
+    assert!(why.contains("first-here"), "{why}");
     let (field, why) = refused(with("kind", json!("s3"))).await;
     assert_eq!(field, "remote.kind", "{why}");
     let (field, _) = refused(with("password", Value::Null)).await;
@@ -267,9 +290,40 @@ async fn a_repository_on_an_sftp_server_backs_up_restores_and_opens_with_plain_r
         json!({"project_id": project}),
     )
     .await;
-    assert_eq!(policies.as_array().map(Vec::len), Some(2), "{policies}");
+    assert_eq!(policies.as_array().map(Vec::len), Some(3), "{policies}");
     assert!(
         !served.join("repos/other").exists(),
         "a refused policy wrote nothing on the server"
     );
+    // Nothing of the jobs is left running or lying around, and no answer held the password.
+    assert!(!first.to_string().contains("hunter2"), "{first}");
+    assert_eq!(
+        rclones_serving(),
+        0,
+        "an rclone serve restic outlived its job"
+    );
+    let known_hosts = std::fs::read_dir(std::env::temp_dir())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with("optimus-known-hosts-")
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(known_hosts, 0, "a host key file outlived its job");
+}
+
+/// How many `rclone serve restic` run now.
+fn rclones_serving() -> usize {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .filter(|c| c.starts_with(b"rclone\0serve\0restic\0"))
+                .count()
+        })
+        .unwrap_or(0)
 }

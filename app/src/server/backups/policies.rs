@@ -193,8 +193,22 @@ fn check_excludes(excludes: &[String]) -> ServerResult<Vec<String>> {
 
 /// Checks a remote repository as given, then reaches its server: it must answer, and hold no
 /// repository yet (Optimus makes its own, with a password of its own).
-async fn check_remote(r: &BackupRemote) -> ServerResult<BackupRemote> {
+async fn check_remote(state: &AppState, r: &BackupRemote) -> ServerResult<BackupRemote> {
     let r = restic::check_remote(r).map_err(|(field, why)| AppError::unprocessable(field, why))?;
+    // Its repository is made by its first backup: until then the server cannot tell that
+    // another policy has the folder already.
+    if let Some(other) =
+        repo::policies::by_repository(&state.db, &restic::remote_location(&r)).await?
+    {
+        return Err(AppError::unprocessable(
+            "remote.path",
+            format!(
+                "backup policy {} (`{}`) keeps its repository there already",
+                other.id, other.name
+            ),
+        )
+        .into());
+    }
     let probed = r.clone();
     let exists = tokio::task::spawn_blocking(move || restic::probe_remote(&probed))
         .await
@@ -261,7 +275,7 @@ pub async fn create(
     }
     let remote = match &req.remote {
         None => None,
-        Some(r) => Some(check_remote(r).await?),
+        Some(r) => Some(check_remote(state, r).await?),
     };
     let repository = match &remote {
         Some(r) => restic::remote_location(r),

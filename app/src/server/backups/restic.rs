@@ -153,12 +153,17 @@ impl ProgressBars for Bars {
 
 /// One line for a rustic error (its `Display` spans lines and carries a backtrace).
 fn line(e: impl AsRef<RusticError>) -> String {
-    let s = e.as_ref().display_log();
+    line_of(e.as_ref())
+}
+
+fn line_of(e: &RusticError) -> String {
+    let s = e.display_log();
     s.strip_prefix("Error: ").unwrap_or(&s).trim().to_owned()
 }
 
 fn options() -> RepositoryOptions {
-    // The repository is local: a cache would only copy it (and would go to $HOME).
+    // No cache: for a local repository it would only copy it, and it would go to $HOME. A
+    // remote repository's index is read from the server again by each job.
     RepositoryOptions::default().no_cache(true)
 }
 
@@ -276,6 +281,8 @@ pub struct Plan {
     /// Its snapshots' label.
     pub label: String,
     pub keep: KeepRule,
+    /// Whether a missing repository is made (the policy's first backup) or is an error.
+    pub create: bool,
 }
 
 fn snapshot_options(
@@ -307,6 +314,7 @@ pub fn backup(repo: &Repo, plan: Plan, counters: Arc<Counters>) -> Result<Backed
         mut dumps,
         label,
         keep,
+        create,
     } = plan;
     let mut sources = Vec::with_capacity(paths.len());
     for p in &paths {
@@ -314,7 +322,7 @@ pub fn backup(repo: &Repo, plan: Plan, counters: Arc<Counters>) -> Result<Backed
     }
     let time = jiff_now();
     counters.enter("opening");
-    let indexed = open(repo, Some(counters.clone()), true)?
+    let indexed = open(repo, Some(counters.clone()), create)?
         .to_indexed_ids()
         .map_err(line)?;
     let mut written: Vec<SnapshotId> = Vec::new();
@@ -439,7 +447,7 @@ pub fn safety(
     counters: Arc<Counters>,
 ) -> Result<Made, String> {
     counters.enter("opening");
-    let indexed = open(repo, Some(counters.clone()), true)?
+    let indexed = open(repo, Some(counters.clone()), false)?
         .to_indexed_ids()
         .map_err(line)?;
     counters.go_on()?;

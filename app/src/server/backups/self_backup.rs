@@ -110,6 +110,8 @@ async fn back_up(settings: &Settings) -> Result<(String, i64), String> {
         dumps: vec![dump_of(settings)?],
         label: "optimus-self".into(),
         keep: KeepRule::default(),
+        // Its folder is made on the first self-backup, and again if it is replaced by an empty disk.
+        create: true,
     };
     let done = tokio::task::spawn_blocking(move || {
         restic::backup(&repo, plan, Arc::new(Counters::default()))

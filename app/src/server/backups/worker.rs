@@ -321,7 +321,15 @@ async fn back_up(run: &Running, p: &policy::Model, r: Repo) -> Result<JobResult,
             }
         }
     }
+    // Only a policy's first good backup may make its repository: one gone missing later
+    // (unmounted, emptied, a server's folder removed) fails the backup instead of being
+    // replaced by an empty one.
+    let first = repo::snapshots::latest_good(&state.db, p.id)
+        .await
+        .map(|g| g.is_none())
+        .unwrap_or(false);
     let plan = restic::Plan {
+        create: first,
         root: PathBuf::from(&root),
         paths: policies::paths(p),
         excludes: policies::excludes(p),

@@ -37,6 +37,17 @@ pub async fn by_name(
         .await
 }
 
+/// The policy whose repository is `repository` (a folder, or a remote's `sftp://…`).
+pub async fn by_repository(
+    db: &impl ConnectionTrait,
+    repository: &str,
+) -> Result<Option<policy::Model>, DbErr> {
+    policy::Entity::find()
+        .filter(policy::Column::Repository.eq(repository))
+        .one(db)
+        .await
+}
+
 /// A project's policies (every project's when `None`), by project then name.
 pub async fn list(
     db: &impl ConnectionTrait,

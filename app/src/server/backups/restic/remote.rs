@@ -22,6 +22,8 @@ use std::time::Duration;
 /// How long rclone may take to reach the server and start serving (it retries a failing
 /// connection for about ten seconds before giving up).
 const START_WITHIN: Duration = Duration::from_secs(60);
+/// How often a request is tried (with pauses of 0.5, 1, 2 and 4 s between).
+const ATTEMPTS: u32 = 5;
 /// What rclone prints once it serves.
 const SERVING: &str = "Serving restic REST API on ";
 
@@ -67,6 +69,12 @@ pub fn check(r: &BackupRemote) -> Result<BackupRemote, (&'static str, String)> {
         ));
     }
     let password = r.password.clone().filter(|p| !p.is_empty());
+    if password
+        .as_deref()
+        .is_some_and(|p| p.contains(['\n', '\r', '\0']))
+    {
+        return Err(("remote.password", "may not contain line breaks".into()));
+    }
     let private_key = r
         .private_key
         .as_deref()
@@ -121,7 +129,9 @@ pub fn check(r: &BackupRemote) -> Result<BackupRemote, (&'static str, String)> {
             }
         }
     };
-    let path = r.path.trim();
+    // One spelling per folder (a policy's repository is found again by it).
+    let path = r.path.trim().trim_end_matches('/');
+    let path = path.strip_prefix("./").unwrap_or(path);
     if path.is_empty() || path.len() > 1000 || path.contains(['\n', '\r', '\0']) {
         return Err((
             "remote.path",
@@ -159,14 +169,14 @@ fn obscure(password: &str) -> Result<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not run rclone (is Debian's `rclone` installed?): {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(password.as_bytes())
-            .map_err(|e| format!("rclone obscure: {e}"))?;
-    }
+    let written = match child.stdin.take() {
+        Some(mut stdin) => stdin.write_all(password.as_bytes()),
+        None => Ok(()),
+    };
     let out = child
         .wait_with_output()
         .map_err(|e| format!("rclone obscure: {e}"))?;
+    written.map_err(|e| format!("rclone obscure: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "rclone obscure failed: {}",
@@ -422,16 +432,18 @@ impl Rest {
         }
     }
 
-    /// Sends a request, again after a pause when the server failed (5xx) or could not be
-    /// reached: every request here is idempotent (files are named by their content).
-    fn send(
+    /// Sends a request and reads its answer with `read`, again after a pause when the server
+    /// failed (5xx), could not be reached or broke off its answer: every request here is
+    /// idempotent (files are named by their content). `None` for a 404 when `ok_404`.
+    fn send<T>(
         &self,
         what: &str,
         build: impl Fn() -> reqwest::blocking::RequestBuilder,
         ok_404: bool,
-    ) -> RusticResult<Option<reqwest::blocking::Response>> {
+        read: impl Fn(reqwest::blocking::Response) -> Result<T, String>,
+    ) -> RusticResult<Option<T>> {
         let mut last = String::new();
-        for attempt in 0..4u32 {
+        for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(250 << attempt));
             }
@@ -439,7 +451,10 @@ impl Rest {
                 .basic_auth(&self.served.user, Some(&self.served.pass))
                 .send()
             {
-                Ok(r) if r.status().is_success() => return Ok(Some(r)),
+                Ok(r) if r.status().is_success() => match read(r) {
+                    Ok(t) => return Ok(Some(t)),
+                    Err(e) => last = e,
+                },
                 Ok(r) if ok_404 && r.status() == reqwest::StatusCode::NOT_FOUND => return Ok(None),
                 Ok(r) if r.status().is_server_error() => {
                     last = format!("{}", r.status());
@@ -456,6 +471,11 @@ impl Rest {
     }
 }
 
+/// The answer's body.
+fn body(r: reqwest::blocking::Response) -> Result<Bytes, String> {
+    r.bytes().map_err(|e| e.without_url().to_string())
+}
+
 impl ReadBackend for Rest {
     fn location(&self) -> String {
         self.location.clone()
@@ -464,20 +484,21 @@ impl ReadBackend for Rest {
     fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
         if tpe == FileType::Config {
             let url = format!("{}config", self.served.url);
-            let head = self.send("config", || self.client.head(&url), true)?;
-            return Ok(head
-                .map(|r| {
-                    let size = r
-                        .headers()
+            let size = self.send(
+                "config",
+                || self.client.head(&url),
+                true,
+                |r| {
+                    Ok(r.headers()
                         .get(reqwest::header::CONTENT_LENGTH)
                         .and_then(|v| v.to_str().ok()?.parse().ok())
-                        .unwrap_or(0);
-                    vec![(Id::default(), size)]
-                })
-                .unwrap_or_default());
+                        .unwrap_or(0))
+                },
+            )?;
+            return Ok(size.map(|n| vec![(Id::default(), n)]).unwrap_or_default());
         }
         let url = format!("{}{}/", self.served.url, tpe.dirname());
-        let Some(r) = self.send(
+        let listed = self.send(
             tpe.dirname(),
             || {
                 self.client
@@ -485,14 +506,17 @@ impl ReadBackend for Rest {
                     .header(reqwest::header::ACCEPT, "application/vnd.x.restic.rest.v2")
             },
             true,
-        )?
-        else {
-            return Ok(Vec::new());
-        };
-        let listed: Vec<Listed> = r.json().map_err(|e| failed(tpe.dirname(), e))?;
-        let mut out = Vec::with_capacity(listed.len());
-        for l in listed {
-            let id = l.name.parse::<Id>().map_err(|e| failed(tpe.dirname(), e))?;
+            |r| {
+                r.json::<Option<Vec<Listed>>>()
+                    .map_err(|e| e.without_url().to_string())
+            },
+        )?;
+        let mut out = Vec::new();
+        // A file not named by an id (left there by someone else) is not the repository's.
+        for l in listed.flatten().unwrap_or_default() {
+            let Some(id) = Id::parse_some(&l.name, tpe) else {
+                continue;
+            };
             let size = u32::try_from(l.size)
                 .map_err(|_| failed(tpe.dirname(), format!("{} is too large", l.name)))?;
             out.push((id, size));
@@ -502,10 +526,8 @@ impl ReadBackend for Rest {
 
     fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
         let url = self.url(tpe, id);
-        let r = self
-            .send(tpe.dirname(), || self.client.get(&url), false)?
-            .ok_or_else(|| failed(tpe.dirname(), "not found"))?;
-        r.bytes().map_err(|e| failed(tpe.dirname(), e))
+        self.send(tpe.dirname(), || self.client.get(&url), false, body)?
+            .ok_or_else(|| failed(tpe.dirname(), "not found"))
     }
 
     fn read_partial(
@@ -516,17 +538,29 @@ impl ReadBackend for Rest {
         offset: u32,
         length: u32,
     ) -> RusticResult<Bytes> {
+        if length == 0 {
+            return Ok(Bytes::new());
+        }
         let url = self.url(tpe, id);
-        let end = u64::from(offset) + u64::from(length).saturating_sub(1);
+        let end = u64::from(offset) + u64::from(length) - 1;
         let range = format!("bytes={offset}-{end}");
-        let r = self
-            .send(
-                tpe.dirname(),
-                || self.client.get(&url).header(reqwest::header::RANGE, &range),
-                false,
-            )?
-            .ok_or_else(|| failed(tpe.dirname(), "not found"))?;
-        r.bytes().map_err(|e| failed(tpe.dirname(), e))
+        let want = length as usize;
+        self.send(
+            tpe.dirname(),
+            || self.client.get(&url).header(reqwest::header::RANGE, &range),
+            false,
+            |r| {
+                if r.status() != reqwest::StatusCode::PARTIAL_CONTENT {
+                    return Err(format!("asked for a range, got {}", r.status()));
+                }
+                let b = body(r)?;
+                if b.len() != want {
+                    return Err(format!("asked for {want} bytes, got {}", b.len()));
+                }
+                Ok(b)
+            },
+        )?
+        .ok_or_else(|| failed(tpe.dirname(), "not found"))
     }
 
     fn warmup_path(&self, tpe: FileType, id: &Id) -> String {
@@ -537,7 +571,7 @@ impl ReadBackend for Rest {
 impl WriteBackend for Rest {
     fn create(&self) -> RusticResult<()> {
         let url = format!("{}?create=true", self.served.url);
-        self.send("create", || self.client.post(&url), false)?;
+        self.send("create", || self.client.post(&url), false, |_| Ok(()))?;
         Ok(())
     }
 
@@ -559,13 +593,14 @@ impl WriteBackend for Rest {
             tpe.dirname(),
             || self.client.post(&url).body(body.clone()),
             false,
+            |_| Ok(()),
         )?;
         Ok(())
     }
 
     fn remove(&self, tpe: FileType, id: &Id, _cacheable: bool) -> RusticResult<()> {
         let url = self.url(tpe, id);
-        self.send(tpe.dirname(), || self.client.delete(&url), true)?;
+        self.send(tpe.dirname(), || self.client.delete(&url), true, |_| Ok(()))?;
         Ok(())
     }
 }
@@ -574,9 +609,13 @@ impl WriteBackend for Rest {
 /// whether a repository is there already.
 pub fn backends(r: &BackupRemote) -> Result<(RepositoryBackends, bool), String> {
     let served = serve(r)?;
+    // rclone is on loopback: never through a proxy (it would see the made-up credentials).
+    // rclone gives up on a stalled server after its own idle timeout (5 minutes); this is a
+    // backstop past it.
     let client = reqwest::blocking::Client::builder()
+        .no_proxy()
         .connect_timeout(Duration::from_secs(10))
-        .timeout(None)
+        .timeout(Duration::from_secs(900))
         .build()
         .map_err(|e| format!("could not make an HTTP client: {e}"))?;
     let rest = Rest {
@@ -586,7 +625,7 @@ pub fn backends(r: &BackupRemote) -> Result<(RepositoryBackends, bool), String> 
     };
     let exists = !rest
         .list_with_size(FileType::Config)
-        .map_err(|e| e.display_log())?
+        .map_err(super::line)?
         .is_empty();
     Ok((RepositoryBackends::new(Arc::new(rest), None), exists))
 }
@@ -697,6 +736,25 @@ mod tests {
             }),
             Some("remote.path")
         );
+        assert_eq!(
+            bad(BackupRemote {
+                path: "/".into(),
+                ..sftp()
+            }),
+            Some("remote.path")
+        );
+        assert_eq!(
+            bad(BackupRemote {
+                password: Some("a\nb".into()),
+                ..sftp()
+            }),
+            Some("remote.password")
+        );
+        let same = check(&BackupRemote {
+            path: "./repos/optimus/".into(),
+            ..sftp()
+        });
+        assert_eq!(same.ok().map(|r| r.path).as_deref(), Some("repos/optimus"));
         let ok = check(&BackupRemote {
             host_key: Some(" ssh-ed25519 AAAAC3Nz comment ".into()),
             ..sftp()

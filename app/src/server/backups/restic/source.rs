@@ -1,9 +1,10 @@
 //! The project's files as a backup reads them, watched for what cannot be read. rustic logs a
 //! file or folder it cannot read (permissions, an I/O error half way) and leaves it out of the
 //! snapshot, as `restic` does before exiting with status 3; Optimus counts them and names the
-//! first, so a backup that is missing files says so instead of passing for whole.
+//! first, so a backup that is missing files says so instead of passing for whole. A file gone
+//! between listing and reading (a temporary file) is not counted: there was nothing to keep.
 
-use super::line;
+use super::line_of;
 use rustic_core::repofile::SnapshotFile;
 use rustic_core::{
     BackupOptions, IndexedIds, LocalSource, PathList, ReadSource, ReadSourceEntry, ReadSourceOpen,
@@ -35,6 +36,28 @@ impl Tally {
             }
         }
     }
+}
+
+/// What went wrong underneath a rustic error, said briefly: the error it wraps (the walker's
+/// names the path), else rustic's own line.
+fn said(e: &rustic_core::RusticError) -> String {
+    match std::error::Error::source(e) {
+        Some(inner) => inner.to_string(),
+        None => line_of(e),
+    }
+}
+
+/// Whether the path was gone by the time it was read (a temporary file removed between listing
+/// and reading): not a file the backup failed to keep.
+fn vanished(e: &rustic_core::RusticError) -> bool {
+    let mut cur = std::error::Error::source(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::NotFound;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 type Inner = <LocalSource as ReadSource>::Open;
@@ -86,7 +109,10 @@ impl ReadSourceOpen for WatchedOpen {
                 failed: false,
             }),
             Err(e) => {
-                self.tally.note(line(&e));
+                if !vanished(&e) {
+                    self.tally
+                        .note(format!("{}: {}", self.path.display(), said(&e)));
+                }
                 Err(e)
             }
         }
@@ -107,7 +133,9 @@ impl ReadSource for Watched {
         let tally = self.tally.clone();
         Box::new(self.inner.entries().map(move |entry| match entry {
             Err(e) => {
-                tally.note(line(&e));
+                if !vanished(&e) {
+                    tally.note(said(&e));
+                }
                 Err(e)
             }
             Ok(ReadSourceEntry { path, node, open }) => Ok(ReadSourceEntry {
