@@ -219,6 +219,7 @@ pub struct BackupRemote {
     pub host: String,
     /// Default 22.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 65535))]
     pub port: Option<u16>,
     #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub user: String,
