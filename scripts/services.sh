@@ -60,3 +60,12 @@ if ! command -v ssh-keygen >/dev/null; then
   log "installing Debian's OpenSSH client"
   apt_install openssh-client
 fi
+
+# The email-channel tests receive mail with aiosmtpd (PyPI), in a virtualenv of its own.
+AIOSMTPD_VERSION=1.4.6
+SMTP_VENV="${OPTIMUS_SMTP_VENV:-$HOME/.cache/optimus/aiosmtpd}"
+if ! "$SMTP_VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  log "installing aiosmtpd $AIOSMTPD_VERSION into $SMTP_VENV"
+  python3 -m venv "$SMTP_VENV"
+  "$SMTP_VENV/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+fi

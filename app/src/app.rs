@@ -3,9 +3,9 @@
 use crate::pages::shell::Shell;
 use crate::pages::{
     audit::AuditPage, backups::BackupsPage, council::CouncilPage, deployments::DeploymentsPage,
-    home::HomePage, login::LoginPage, not_found::NotFound, pipelines::run::RunPage,
-    pipelines::PipelinesPage, project::ProjectPage, projects::ProjectsPage, setup::SetupPage,
-    tokens::TokensPage, users::UsersPage,
+    home::HomePage, login::LoginPage, not_found::NotFound, notifications::NotificationsPage,
+    pipelines::run::RunPage, pipelines::PipelinesPage, project::ProjectPage,
+    projects::ProjectsPage, setup::SetupPage, tokens::TokensPage, users::UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("pipelines") view=PipelinesPage ssr=SsrMode::Async />
                     <Route path=path!("deployments") view=DeploymentsPage ssr=SsrMode::Async />
                     <Route path=path!("backups") view=BackupsPage ssr=SsrMode::Async />
+                    <Route path=path!("notifications") view=NotificationsPage ssr=SsrMode::Async />
                     <Route path=path!("pipelines/runs/:id") view=RunPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

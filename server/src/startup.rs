@@ -145,6 +145,8 @@ impl Application {
         app::server::backups::spawn_worker(&state);
         app::server::backups::schedules::spawn(&state);
         app::server::backups::self_backup::spawn(&state);
+        // Notifications that leave Optimus: due deliveries are taken, one instance each.
+        app::server::notifications::spawn_worker(&state);
         app::server::runtime::sampler::spawn(
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),

@@ -23,7 +23,7 @@ struct NavItem {
     requires: Option<Operation>,
 }
 
-const NAV: [NavItem; 9] = [
+const NAV: [NavItem; 10] = [
     NavItem {
         href: "/",
         label: "Dashboard",
@@ -53,6 +53,11 @@ const NAV: [NavItem; 9] = [
         href: "/council",
         label: "Council",
         requires: Some(Operation::ReadCouncil),
+    },
+    NavItem {
+        href: "/notifications",
+        label: "Notifications",
+        requires: Some(Operation::ReadNotificationChannels),
     },
     NavItem {
         href: "/tokens",
@@ -159,6 +164,9 @@ pub fn Layout(
                     "l" if Operation::ReadPipelines.allowed_for(role) => Some("/pipelines"),
                     "e" if Operation::ReadDeployments.allowed_for(role) => Some("/deployments"),
                     "b" if Operation::ReadBackups.allowed_for(role) => Some("/backups"),
+                    "n" if Operation::ReadNotificationChannels.allowed_for(role) => {
+                        Some("/notifications")
+                    }
                     "t" => Some("/tokens"),
                     "u" if Operation::ListUsers.allowed_for(role) => Some("/users"),
                     "a" if Operation::ReadAudit.allowed_for(role) => Some("/audit"),

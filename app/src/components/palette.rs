@@ -32,7 +32,7 @@ pub struct Command {
 }
 
 /// Every command.
-pub const COMMANDS: [Command; 15] = [
+pub const COMMANDS: [Command; 16] = [
     Command {
         id: "go-dashboard",
         label: "Go to dashboard",
@@ -74,6 +74,13 @@ pub const COMMANDS: [Command; 15] = [
         keys: "g b",
         requires: Some(Operation::ReadBackups),
         action: CommandAction::Go("/backups"),
+    },
+    Command {
+        id: "go-notifications",
+        label: "Go to notification channels",
+        keys: "g n",
+        requires: Some(Operation::ReadNotificationChannels),
+        action: CommandAction::Go("/notifications"),
     },
     Command {
         id: "add-workspace",

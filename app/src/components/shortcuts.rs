@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// A shortcut and what it does.
-pub const SHORTCUTS: [(&str, &str); 20] = [
+pub const SHORTCUTS: [(&str, &str); 21] = [
     ("Ctrl/⌘ K", "Open the command palette"),
     ("?", "Show this list"),
     ("Esc", "Close a dialog"),
@@ -21,6 +21,7 @@ pub const SHORTCUTS: [(&str, &str); 20] = [
     ("g l", "Go to pipelines"),
     ("g e", "Go to deployments"),
     ("g b", "Go to backups"),
+    ("g n", "Go to notification channels (operators)"),
     (
         "D B",
         "Deploy, or roll back to the release before (on a project's Deployments tab)",

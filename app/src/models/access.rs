@@ -207,11 +207,18 @@ pub enum Operation {
     RevealBackupPassword,
     /// See Optimus's backups of itself and back it up now.
     BackUpOptimus,
+    /// See notification channels (without their secrets), rules, maintenance windows and the
+    /// delivery log.
+    ReadNotificationChannels,
+    /// Add, change, remove and test notification channels and rules; resend dead deliveries.
+    ManageNotificationChannels,
+    /// Add and end maintenance windows that mute notifications.
+    MuteNotifications,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 38] = [
+    pub const ALL: [Operation; 41] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -250,6 +257,9 @@ impl Operation {
         Operation::RestoreBackups,
         Operation::RevealBackupPassword,
         Operation::BackUpOptimus,
+        Operation::ReadNotificationChannels,
+        Operation::ManageNotificationChannels,
+        Operation::MuteNotifications,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -264,12 +274,17 @@ impl Operation {
             Deploy => (Role::Operator, Scope::Deploy),
             ManageWorkspaces | EditProjects | ControlServices | EditServices | EditEnvironments
             | Deliberate | ManageMemories | EditPipelines | RunPipelines | DecideGates
-            | EditBackups | RunBackups | RestoreBackups => (Role::Operator, Scope::Write),
+            | EditBackups | RunBackups | RestoreBackups | MuteNotifications => {
+                (Role::Operator, Scope::Write)
+            }
+            ReadNotificationChannels => (Role::Operator, Scope::Read),
             ListTokens => (Role::Viewer, Scope::Read),
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
             RevealSecrets | RevealBackupPassword => (Role::Admin, Scope::ReadSecrets),
-            EditPersonas | BackUpOptimus => (Role::Admin, Scope::Write),
+            EditPersonas | BackUpOptimus | ManageNotificationChannels => {
+                (Role::Admin, Scope::Write)
+            }
             CreateUser | ChangeUserRole | DeleteUser => (Role::Admin, Scope::Admin),
         }
     }
@@ -331,6 +346,9 @@ impl Operation {
             RestoreBackups => "backups.restore",
             RevealBackupPassword => "backups.password",
             BackUpOptimus => "backups.self",
+            ReadNotificationChannels => "notifications.channels.read",
+            ManageNotificationChannels => "notifications.channels.manage",
+            MuteNotifications => "notifications.mute",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod notifications;
 pub mod pipelines;
 pub mod project;
 pub mod projects;

@@ -27,6 +27,7 @@ mod jobs;
 mod limits;
 mod llm;
 mod monitoring;
+mod notifications_out;
 mod outages;
 mod pipeline_instances;
 mod pipeline_runs;

@@ -127,6 +127,20 @@ const POLICY: &[Rule] = &[
     rule("environments/import_dotenv", OPERATOR, W),
     rule("notifications/list", VIEWER, R),
     rule("notifications/mark_read", VIEWER, R),
+    rule("notifications/channels", OPERATOR, R),
+    rule("notifications/create_channel", ADMIN, W),
+    rule("notifications/update_channel", ADMIN, W),
+    rule("notifications/delete_channel", ADMIN, W),
+    rule("notifications/test_channel", ADMIN, W),
+    rule("notifications/rules", OPERATOR, R),
+    rule("notifications/create_rule", ADMIN, W),
+    rule("notifications/delete_rule", ADMIN, W),
+    rule("notifications/mutes", OPERATOR, R),
+    rule("notifications/create_mute", OPERATOR, W),
+    rule("notifications/delete_mute", OPERATOR, W),
+    rule("notifications/deliveries", OPERATOR, R),
+    rule("notifications/delivery", OPERATOR, R),
+    rule("notifications/resend", ADMIN, W),
     rule("council/list", VIEWER, R),
     rule("council/get", VIEWER, R),
     rule("council/personas", VIEWER, R),
@@ -409,6 +423,29 @@ impl World<'_> {
             .expect("a memory after an outcome")
     }
 
+    /// A Slack channel pointing at a port nothing listens on.
+    async fn channel(&self) -> i64 {
+        let body = json!({
+            "name": self.unique("channel-"),
+            "config": {"kind": "slack", "url": "http://127.0.0.1:9/hook"},
+        });
+        self.ok("notifications/create_channel", body).await["channel"]["id"]
+            .as_i64()
+            .expect("a channel id")
+    }
+
+    /// A delivery that failed its one attempt (the app allows one): dead.
+    async fn dead_delivery(&self) -> i64 {
+        let d = self
+            .ok(
+                "notifications/test_channel",
+                json!({"id": self.channel().await}),
+            )
+            .await;
+        assert_eq!(d["status"], "dead", "{d}");
+        d["id"].as_i64().expect("a delivery id")
+    }
+
     /// A valid body for `rule`, called by the holder of `session` (the session behind the
     /// credential used: a token to revoke must be theirs).
     /// `held`: the scopes of the API token the call is made with (a token grants only those).
@@ -531,6 +568,41 @@ impl World<'_> {
             }
             ("notifications/list", _) => json!({"unread_only": false}),
             ("notifications/mark_read", _) => json!({}),
+            ("notifications/channels" | "notifications/deliveries", _) => json!({}),
+            ("notifications/rules" | "notifications/mutes", _) => json!({}),
+            ("notifications/create_channel", _) => json!({
+                "name": self.unique("channel-"),
+                "config": {"kind": "slack", "url": "http://127.0.0.1:9/hook"},
+            }),
+            ("notifications/update_channel", _) => {
+                json!({"id": self.channel().await, "enabled": false})
+            }
+            ("notifications/delete_channel" | "notifications/test_channel", _) => {
+                json!({"id": self.channel().await})
+            }
+            ("notifications/create_rule", _) => {
+                json!({"channel_id": self.channel().await, "kinds": ["backup_failed"]})
+            }
+            ("notifications/delete_rule", _) => {
+                let channel = self.channel().await;
+                let rule = self
+                    .ok("notifications/create_rule", json!({"channel_id": channel}))
+                    .await;
+                json!({"id": rule["id"]})
+            }
+            ("notifications/create_mute", _) => json!({"minutes": 5, "reason": "upgrade"}),
+            ("notifications/delete_mute", _) => {
+                let m = self
+                    .ok(
+                        "notifications/create_mute",
+                        json!({"minutes": 5, "reason": "upgrade"}),
+                    )
+                    .await;
+                json!({"id": m["id"]})
+            }
+            ("notifications/delivery" | "notifications/resend", _) => {
+                json!({"id": self.dead_delivery().await})
+            }
             ("council/graph", _) => json!({"project_id": self.project().await}),
             ("council/list" | "council/personas" | "council/memories", _) => {
                 json!({})
@@ -690,6 +762,7 @@ async fn every_endpoint_answers_each_role_and_scope_as_the_written_policy_says()
     let app = spawn_app_with(|s| {
         s.auth_rate_per_minute = 100_000;
         s.api_rate_per_minute = 1_000_000;
+        s.notification_attempts = 1;
     })
     .await;
     let owner = app.setup_owner().await;

@@ -518,7 +518,7 @@ pub async fn repository(
 /// Why a policy's backups need attention at `now`, when they do: the newest good one (or, with
 /// none, the policy itself) is older than twice the schedule's interval plus five minutes, or
 /// than a week when it is not scheduled.
-fn alert(
+pub(super) fn alert(
     schedule: Option<&BackupSchedule>,
     last_good: Option<chrono::DateTime<Utc>>,
     created: chrono::DateTime<Utc>,

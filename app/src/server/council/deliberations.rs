@@ -18,6 +18,7 @@ use crate::server::council::repo::deliberations::{self as repo, Deliberation, Ne
 use crate::server::council::repo::memories;
 use crate::server::council::{evidence, graph, personas, sources, Context, Engine, Offline};
 use crate::server::error::ServerResult;
+use crate::server::notifications::{self, NewNotification};
 use crate::server::state::AppState;
 use crate::server::stored::Undecodable;
 use chrono::Utc;
@@ -353,6 +354,27 @@ pub async fn deliberate(
         })
         .await;
     remember(state, &done, &last, &result).await?;
+    notifications::notify(
+        state,
+        NewNotification {
+            level: "info",
+            kind: "council_decided",
+            title: format!(
+                "The council answered “{}”: {}",
+                short_question(&done.question),
+                result.option.as_deref().unwrap_or("no consensus")
+            ),
+            body: format!(
+                "{}\nConfidence {:.0} %. {}",
+                done.question,
+                result.confidence * 100.0,
+                result.explanation
+            ),
+            project_id: done.project_id,
+            service_id: None,
+        },
+    )
+    .await;
     audit::record(
         state,
         caller.into(),
@@ -363,6 +385,17 @@ pub async fn deliberate(
     .await?;
     let turns = turns_of(state, id).await?;
     Ok(info(done, turns)?)
+}
+
+/// A question cut to fit a notification's title.
+fn short_question(q: &str) -> String {
+    let q = q.trim();
+    if q.chars().count() <= 120 {
+        return q.to_owned();
+    }
+    let mut s: String = q.chars().take(119).collect();
+    s.push('…');
+    s
 }
 
 /// Stores the deliberation and each final turn as memories, and links the decision into the

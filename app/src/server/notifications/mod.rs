@@ -1,10 +1,20 @@
 //! The notification centre: notifications are shared by every user (alerts, crash loops);
 //! each user has a read marker. Creating one publishes it live on `notifications`.
+//!
+//! Notifications also leave Optimus: [`channels`] (signed webhook, Slack-compatible, email),
+//! [`routing`] (rules and maintenance windows), the [`outbox`] written with each notification and
+//! its delivery log, and the [`worker`] that delivers with retries.
 
+pub mod channels;
 pub mod entities;
+pub mod outbox;
 pub mod repo;
+pub mod routing;
+mod send;
+pub mod worker;
 
 pub use repo::NewNotification;
+pub use worker::spawn as spawn_worker;
 
 use crate::error::AppError;
 use crate::models::events::Event;
@@ -17,6 +27,7 @@ use crate::server::error::ServerResult;
 use crate::server::notifications::entities::notification;
 use crate::server::state::AppState;
 use chrono::Utc;
+use sea_orm::TransactionTrait;
 
 fn info(m: notification::Model, read_up_to: i64) -> NotificationInfo {
     NotificationInfo {
@@ -32,11 +43,15 @@ fn info(m: notification::Model, read_up_to: i64) -> NotificationInfo {
     }
 }
 
-/// Adds a notification and publishes it. Failing to notify never fails what it reports, so
-/// errors are logged here, not returned.
+/// Adds a notification with its deliveries to the channels whose rules match it (in one
+/// transaction), publishes it, and wakes the delivery worker. Failing to notify never fails what
+/// it reports, so errors are logged here, not returned.
 pub async fn notify(state: &AppState, n: NewNotification) {
-    match repo::insert(&state.db, n, Utc::now()).await {
-        Ok(m) => {
+    match record(state, n).await {
+        Ok((m, queued)) => {
+            if queued > 0 {
+                worker::wake();
+            }
             state
                 .bus
                 .publish(Event::Notification {
@@ -46,6 +61,18 @@ pub async fn notify(state: &AppState, n: NewNotification) {
         }
         Err(e) => tracing::warn!(error = %e, "could not record a notification"),
     }
+}
+
+async fn record(
+    state: &AppState,
+    n: NewNotification,
+) -> Result<(notification::Model, usize), sea_orm::DbErr> {
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let m = repo::insert(&txn, n, now).await?;
+    let queued = outbox::enqueue(&txn, &m, now).await?;
+    txn.commit().await?;
+    Ok((m, queued))
 }
 
 /// Notifications newest first, with the caller's unread count.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Every key Optimus reads, as written in `optimus.toml`; the environment variable is
 /// `OPTIMUS_` followed by the key in upper case.
-pub const KEYS: [&str; 39] = [
+pub const KEYS: [&str; 40] = [
     "bind",
     "data_dir",
     "site_root",
@@ -56,6 +56,7 @@ pub const KEYS: [&str; 39] = [
     "self_backup_cron",
     "self_backup_dir",
     "pg_bin_dir",
+    "notification_attempts",
 ];
 
 /// `OPTIMUS_*` variables that are not settings but what the command line's client commands
@@ -152,6 +153,9 @@ pub struct Settings {
     /// (default: found on `PATH`); say `/usr/lib/postgresql/16/bin` to pick a version at least
     /// as new as the servers dumped.
     pub pg_bin_dir: Option<PathBuf>,
+    /// How many times a notification delivery is tried (backing off from 5 s to 2 h between
+    /// tries) before it goes to the dead-letter list.
+    pub notification_attempts: u32,
 }
 
 /// The built-in defaults, as a serialisable layer under the file and the environment.
@@ -184,6 +188,7 @@ struct Defaults {
     llm_timeout_ms: u64,
     llm_token_budget: u64,
     self_backup_cron: &'static str,
+    notification_attempts: u32,
 }
 
 const DEFAULTS: Defaults = Defaults {
@@ -214,6 +219,7 @@ const DEFAULTS: Defaults = Defaults {
     llm_timeout_ms: 30_000,
     llm_token_budget: 40_000,
     self_backup_cron: "0 0 3 * * *",
+    notification_attempts: 8,
 };
 
 /// A configuration problem, naming the key.
@@ -453,6 +459,9 @@ impl Settings {
         }
         if !(1..=1000).contains(&self.keep_releases) {
             return Err(invalid("keep_releases", "must be between 1 and 1000"));
+        }
+        if !(1..=50).contains(&self.notification_attempts) {
+            return Err(invalid("notification_attempts", "must be between 1 and 50"));
         }
         if tracing_filter_is_invalid(&self.log) {
             return Err(invalid("log", "is not a valid log filter"));

@@ -33,6 +33,9 @@ pub struct Model {
     /// connection URLs sealed.
     pub databases: String,
     pub paused: bool,
+    /// The staleness last notified: the newest good backup's time (RFC 3339) when it was found
+    /// too old, or `never`.
+    pub stale_notified: Option<String>,
     pub created_by: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,

@@ -77,6 +77,20 @@ pub async fn scheduled(db: &impl ConnectionTrait) -> Result<Vec<policy::Model>, 
         .await
 }
 
+/// Records that `key` (a staleness) was notified for policy `id`; false when it already was
+/// (by this or another instance).
+pub async fn mark_stale(db: &impl ConnectionTrait, id: i64, key: &str) -> Result<bool, DbErr> {
+    let q = policy::Entity::update_many()
+        .col_expr(policy::Column::StaleNotified, Expr::value(key))
+        .filter(policy::Column::Id.eq(id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(policy::Column::StaleNotified.is_null())
+                .add(policy::Column::StaleNotified.ne(key)),
+        );
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
 /// Moves a policy's schedule window to `to` if it still starts at `from` (another instance
 /// may have moved it meanwhile; then this look's jobs were duplicates and were refused).
 pub async fn advance(

@@ -32,6 +32,7 @@ use crate::models::deployments::{CouncilVerdict, DeployStep, DeploymentStatus, S
 use crate::models::events::Event;
 use crate::models::runtime::ServiceDefinition;
 use crate::server::council;
+use crate::server::notifications::{self, NewNotification};
 use crate::server::AppState;
 use chrono::Utc;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -153,6 +154,21 @@ impl Drive {
         self.retire(&parts, &serving).await;
         self.finish(DeploymentStatus::Succeeded, None, Some(&new_serving))
             .await;
+        notifications::notify(
+            &state,
+            NewNotification {
+                level: "info",
+                kind: "deployment_succeeded",
+                title: format!("Release {} is live", self.d.release_number),
+                body: format!(
+                    "Deployment {} of release {} passed its health checks and serves traffic.",
+                    self.d.id, self.d.release_number
+                ),
+                project_id: Some(self.d.project_id),
+                service_id: None,
+            },
+        )
+        .await;
         if let Err(e) = releases::prune(&state, self.d.project_id).await {
             tracing::warn!(project.id = self.d.project_id, error = %e, "could not prune releases");
         }

@@ -1,4 +1,8 @@
-//! The notification centre and each user's read marker.
+//! The notification centre and each user's read marker; channels, rules and maintenance
+//! windows ([`channels`]); the delivery outbox and its log ([`deliveries`]).
+
+pub mod channels;
+pub mod deliveries;
 
 use crate::server::notifications::entities::{notification, notification_read};
 use chrono::{DateTime, Utc};

@@ -65,3 +65,6 @@ pub struct MarkReadRequest {
     #[cfg_attr(feature = "ssr", schema(minimum = 0))]
     pub up_to: Option<i64>,
 }
+
+mod channels;
+pub use channels::*;
