@@ -149,7 +149,9 @@ pub async fn api_guard(State(state): State<AppState>, req: Request, next: Next) 
         || path == "/api/v1/openapi.json"
         || path == "/api/v1/events"
         // Webhook deliveries: signed, not signed in; their handler reads the raw body.
-        || path.starts_with(crate::hooks::PREFIX);
+        || path.starts_with(crate::hooks::PREFIX)
+        // MCP: JSON-RPC, authenticated and checked by its handler, each tool call by its endpoint.
+        || path == crate::mcp::PATH;
     if post && !declared && !get_route {
         return error_response(&AppError::not_found(format!("endpoint {path}")));
     }

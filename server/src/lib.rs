@@ -9,6 +9,7 @@ pub mod events;
 pub mod export;
 pub mod hooks;
 pub mod log_download;
+pub mod mcp;
 pub mod openapi;
 pub mod ops;
 pub mod request_schema;

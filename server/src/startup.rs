@@ -408,13 +408,17 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
             get(crate::step_log_download::download_step_log),
         )
         .route("/api/v1/hooks/{id}", post(crate::hooks::deliver))
+        .route(
+            crate::mcp::PATH,
+            post(crate::mcp::post_mcp).get(crate::mcp::get_mcp),
+        )
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
         .layer(axum::Extension(shutdown));
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -434,5 +438,8 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(CompressionLayer::new())
-        .with_state(state)
+        .with_state(state);
+    // MCP tools call the API through the very router a client reaches.
+    let inner = crate::mcp::Inner(app.clone());
+    app.layer(axum::Extension(inner))
 }

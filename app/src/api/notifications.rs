@@ -3,7 +3,7 @@
 
 use crate::models::notifications::{
     ChannelCreated, ChannelInfo, CreateChannelRequest, CreateMuteRequest, CreateRuleRequest,
-    DeliveriesRequest, DeliveryInfo, IdRequest, MarkReadRequest, MuteInfo, MutesRequest,
+    DeliveriesRequest, DeliveryInfo, ItemRequest, MarkReadRequest, MuteInfo, MutesRequest,
     NotificationList, NotificationsQuery, RuleInfo, RulesRequest, UpdateChannelRequest,
 };
 
@@ -59,7 +59,7 @@ endpoint! {
 endpoint! {
     /// Remove a notification channel with its rules and delivery log
     "notifications/delete_channel", requires ManageNotificationChannels, |state, caller|
-    pub async fn delete_notification_channel(request: IdRequest) -> () {
+    pub async fn delete_notification_channel(request: ItemRequest) -> () {
         use crate::server::notifications::channels;
         Ok(channels::delete(&state, &caller, request.id).await?)
     }
@@ -68,7 +68,7 @@ endpoint! {
 endpoint! {
     /// Send a test notification through a channel now, and see how it went
     "notifications/test_channel", requires ManageNotificationChannels, |state, caller|
-    pub async fn test_notification_channel(request: IdRequest) -> DeliveryInfo {
+    pub async fn test_notification_channel(request: ItemRequest) -> DeliveryInfo {
         use crate::server::notifications::channels;
         Ok(channels::test(&state, &caller, request.id).await?)
     }
@@ -95,7 +95,7 @@ endpoint! {
 endpoint! {
     /// Remove a notification rule
     "notifications/delete_rule", requires ManageNotificationChannels, |state, caller|
-    pub async fn delete_notification_rule(request: IdRequest) -> () {
+    pub async fn delete_notification_rule(request: ItemRequest) -> () {
         use crate::server::notifications::routing;
         Ok(routing::delete_rule(&state, &caller, request.id).await?)
     }
@@ -122,7 +122,7 @@ endpoint! {
 endpoint! {
     /// End (remove) a maintenance window
     "notifications/delete_mute", requires MuteNotifications, |state, caller|
-    pub async fn delete_notification_mute(request: IdRequest) -> () {
+    pub async fn delete_notification_mute(request: ItemRequest) -> () {
         use crate::server::notifications::routing;
         Ok(routing::delete_mute(&state, &caller, request.id).await?)
     }
@@ -140,7 +140,7 @@ endpoint! {
 endpoint! {
     /// One delivery with every attempt (status, latency, error)
     "notifications/delivery", requires ReadNotificationChannels, |state, caller|
-    pub async fn get_notification_delivery(request: IdRequest) -> DeliveryInfo {
+    pub async fn get_notification_delivery(request: ItemRequest) -> DeliveryInfo {
         use crate::server::notifications::outbox;
         Ok(outbox::get(&state, &caller, request.id).await?)
     }
@@ -149,7 +149,7 @@ endpoint! {
 endpoint! {
     /// Resend a dead delivery (a fresh budget of attempts)
     "notifications/resend", requires ManageNotificationChannels, |state, caller|
-    pub async fn resend_notification_delivery(request: IdRequest) -> DeliveryInfo {
+    pub async fn resend_notification_delivery(request: ItemRequest) -> DeliveryInfo {
         use crate::server::notifications::outbox;
         Ok(outbox::resend(&state, &caller, request.id).await?)
     }

@@ -26,6 +26,7 @@ mod input;
 mod jobs;
 mod limits;
 mod llm;
+mod mcp;
 mod monitoring;
 mod notifications_out;
 mod outages;

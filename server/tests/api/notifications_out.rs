@@ -118,6 +118,12 @@ async fn ok(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     r.body
 }
 
+/// Adds a channel named `name`; the answer (`channel`, `secret`).
+async fn add_channel(app: &TestApp, token: &str, name: &str, config: Value) -> Value {
+    let body = json!({"name": name, "config": config});
+    ok(app, token, "notifications/create_channel", body).await
+}
+
 async fn deliberate(app: &TestApp, token: &str, body: Value) -> Value {
     ok(app, token, "council/deliberate", body).await
 }
@@ -150,11 +156,11 @@ async fn webhooks_are_signed_and_retried_as_the_receiver_asks_until_they_land() 
     let owner = app.setup_owner().await;
     // 500, then 429 asking for a second's patience, then 200.
     let receiver = Receiver::start(&[(500, None), (429, Some("1"))], 200).await;
-    let created = ok(
+    let created = add_channel(
         &app,
         &owner,
-        "notifications/create_channel",
-        json!({"name": "ops hook", "config": {"kind": "webhook", "url": receiver.url}}),
+        "ops hook",
+        json!({"kind": "webhook", "url": receiver.url}),
     )
     .await;
     let secret = created["secret"]
@@ -239,11 +245,11 @@ async fn a_delivery_that_keeps_failing_goes_to_the_dead_letters_and_changes_noth
     let app = spawn_app_with(|s| s.notification_attempts = 2).await;
     let owner = app.setup_owner().await;
     let receiver = Receiver::start(&[], 503).await;
-    let created = ok(
+    let created = add_channel(
         &app,
         &owner,
-        "notifications/create_channel",
-        json!({"name": "down", "config": {"kind": "slack", "url": receiver.url}}),
+        "down",
+        json!({"kind": "slack", "url": receiver.url}),
     )
     .await;
     let channel = created["channel"]["id"].as_i64().expect("id");
@@ -304,11 +310,11 @@ async fn rules_route_by_kind_level_and_project_windows_mute_and_repeats_are_sent
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let receiver = Receiver::start(&[], 200).await;
-    let channel = ok(
+    let channel = add_channel(
         &app,
         &owner,
-        "notifications/create_channel",
-        json!({"name": "team", "config": {"kind": "slack", "url": receiver.url}}),
+        "team",
+        json!({"kind": "slack", "url": receiver.url}),
     )
     .await["channel"]["id"]
         .as_i64()
@@ -414,11 +420,11 @@ async fn two_instances_send_each_delivery_once() {
     let owner = first.setup_owner().await;
     let second = spawn_sharing(first.settings.clone()).await;
     let receiver = Receiver::start(&[], 200).await;
-    let channel = ok(
+    let channel = add_channel(
         &first,
         &owner,
-        "notifications/create_channel",
-        json!({"name": "once", "config": {"kind": "webhook", "url": receiver.url}}),
+        "once",
+        json!({"kind": "webhook", "url": receiver.url}),
     )
     .await["channel"]["id"]
         .as_i64()
@@ -529,13 +535,7 @@ async fn email_channels_send_through_smtp_with_a_login() {
             "from": "Optimus <optimus@example.test>", "to": ["ops@example.test", "Dev <dev@example.test>"],
         })
     };
-    let created = ok(
-        &app,
-        &owner,
-        "notifications/create_channel",
-        json!({"name": "mail", "config": email("s3cret")}),
-    )
-    .await;
+    let created = add_channel(&app, &owner, "mail", email("s3cret")).await;
     let channel = &created["channel"];
     assert_eq!(channel["kind"], "email");
     assert!(!created.to_string().contains("s3cret"), "{created}");

@@ -144,7 +144,7 @@ pub struct UpdateChannelRequest {
 /// Names a channel, a rule, a maintenance window or a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct IdRequest {
+pub struct ItemRequest {
     /// Its id.
     pub id: i64,
 }

@@ -6,7 +6,9 @@ use crate::api::notifications::{
     get_notification_delivery, list_notification_deliveries, resend_notification_delivery,
 };
 use crate::components::toasts::use_toasts;
-use crate::models::notifications::{DeliveriesRequest, DeliveryInfo, IdRequest, DELIVERY_STATUSES};
+use crate::models::notifications::{
+    DeliveriesRequest, DeliveryInfo, ItemRequest, DELIVERY_STATUSES,
+};
 use crate::pages::error::ErrorPage;
 use leptos::prelude::*;
 
@@ -70,7 +72,9 @@ fn Delivery(d: DeliveryInfo, manage: bool, version: Version) -> impl IntoView {
         move || open.get(),
         move |open| async move {
             if open {
-                get_notification_delivery(IdRequest { id }).await.map(Some)
+                get_notification_delivery(ItemRequest { id })
+                    .await
+                    .map(Some)
             } else {
                 Ok(None)
             }
@@ -78,7 +82,7 @@ fn Delivery(d: DeliveryInfo, manage: bool, version: Version) -> impl IntoView {
     );
     let resend = move |_| {
         leptos::task::spawn_local(async move {
-            match resend_notification_delivery(IdRequest { id }).await {
+            match resend_notification_delivery(ItemRequest { id }).await {
                 Ok(_) => toasts.info("Queued again"),
                 Err(e) => toasts.error(e.to_string()),
             }

@@ -13,7 +13,7 @@ use crate::api::notifications::{
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
 use crate::models::notifications::{
-    ChannelConfig, ChannelInfo, CreateChannelRequest, CreateRuleRequest, IdRequest, RuleInfo,
+    ChannelConfig, ChannelInfo, CreateChannelRequest, CreateRuleRequest, ItemRequest, RuleInfo,
     RulesRequest, UpdateChannelRequest, EVENT_KINDS, LEVELS,
 };
 use crate::models::Operation;
@@ -89,7 +89,7 @@ fn Channel(c: ChannelInfo, rules: Vec<RuleInfo>, manage: bool, version: Version)
     let enabled = c.enabled;
     let test = move |_| {
         leptos::task::spawn_local(async move {
-            match test_notification_channel(IdRequest { id }).await {
+            match test_notification_channel(ItemRequest { id }).await {
                 Ok(d) if d.status == "delivered" => toasts.info("Test delivered"),
                 Ok(d) => toasts.error(format!(
                     "Test not delivered: {}",
@@ -117,7 +117,7 @@ fn Channel(c: ChannelInfo, rules: Vec<RuleInfo>, manage: bool, version: Version)
     };
     let remove = move |_| {
         leptos::task::spawn_local(async move {
-            if let Err(e) = delete_notification_channel(IdRequest { id }).await {
+            if let Err(e) = delete_notification_channel(ItemRequest { id }).await {
                 toasts.error(e.to_string());
             }
             bump(version);
@@ -150,7 +150,7 @@ fn Channel(c: ChannelInfo, rules: Vec<RuleInfo>, manage: bool, version: Version)
                                 <Show when=move || manage>
                                     <button class="button small" on:click=move |_| {
                                         leptos::task::spawn_local(async move {
-                                            if let Err(e) = delete_notification_rule(IdRequest { id: rid }).await {
+                                            if let Err(e) = delete_notification_rule(ItemRequest { id: rid }).await {
                                                 toasts.error(e.to_string());
                                             }
                                             bump(version);

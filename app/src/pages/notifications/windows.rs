@@ -6,7 +6,7 @@ use crate::api::notifications::{
 };
 use crate::components::toasts::use_toasts;
 use crate::models::auth::Me;
-use crate::models::notifications::{CreateMuteRequest, IdRequest, MutesRequest};
+use crate::models::notifications::{CreateMuteRequest, ItemRequest, MutesRequest};
 use crate::models::Operation;
 use crate::pages::error::ErrorPage;
 use leptos::prelude::*;
@@ -46,7 +46,7 @@ pub fn Windows() -> impl IntoView {
     };
     let end = move |id: i64| {
         leptos::task::spawn_local(async move {
-            if let Err(e) = delete_notification_mute(IdRequest { id }).await {
+            if let Err(e) = delete_notification_mute(ItemRequest { id }).await {
                 toasts.error(e.to_string());
             }
             version.update(|v| *v += 1);
