@@ -15,11 +15,12 @@ use app::models::Operation;
 use app::server::{audit, AppState, Caller};
 use app::AppError;
 use axum::body::{to_bytes, Body};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use serde_json::{json, Map, Value};
+use std::net::SocketAddr;
 use tower::ServiceExt;
 
 /// The path.
@@ -214,24 +215,37 @@ pub async fn get_mcp() -> Response {
         .into_response()
 }
 
+/// Whether a browser `Origin` may call: only pages of Optimus itself (the same host and port as
+/// the request was sent to). Agents send no `Origin`.
+fn origin_allowed(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    // `scheme://host[:port]`, as browsers send it (default ports left out, like `Host`).
+    let Some(seen) = origin.to_str().ok().and_then(|o| o.split_once("://")) else {
+        return false;
+    };
+    seen.1.trim_end_matches('/').to_ascii_lowercase() == host
+}
+
 /// The handler.
 pub async fn post_mcp(
     State(state): State<AppState>,
     Extension(inner): Extension<Inner>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request<Body>,
 ) -> Response {
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let origin_host = origin.split("://").nth(1).unwrap_or_default();
-        if origin_host != host {
-            return error_response(&AppError::forbidden(format!(
-                "requests from the origin {origin} are not accepted"
-            )));
-        }
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied();
+    if !origin_allowed(&headers) {
+        return error_response(&AppError::forbidden(
+            "MCP requests from web pages other than Optimus's own are not accepted",
+        ));
     }
     if let Some(v) = headers
         .get("mcp-protocol-version")
@@ -247,7 +261,7 @@ pub async fn post_mcp(
             ));
         }
     }
-    let caller = match authenticate(&state, &headers).await {
+    let caller = match authenticate(&state, &headers, peer).await {
         Ok(c) => c,
         Err(e) => {
             let mut res = error_response(&e);
@@ -313,7 +327,7 @@ pub async fn post_mcp(
         }
         "ping" => json!({}),
         "tools/list" => tool_list(&caller),
-        "tools/call" => match call(&state, &inner, &headers, &caller, &params).await {
+        "tools/call" => match call(&state, &inner, &headers, peer, &caller, &params).await {
             Ok(r) => r,
             Err(why) => return json_response(StatusCode::OK, &rpc_error(id, -32602, why)),
         },
@@ -330,10 +344,14 @@ pub async fn post_mcp(
     )
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<ConnectInfo<SocketAddr>>,
+) -> Result<Caller, AppError> {
     let ctx = app::server::context::RequestCtx::new(
         headers.clone(),
-        None,
+        peer.map(|c| c.0),
         state.settings.trust_forwarded_for,
     );
     Ok(app::server::accounts::caller::authenticate(state, &ctx).await?)
@@ -345,6 +363,7 @@ async fn call(
     state: &AppState,
     inner: &Inner,
     headers: &HeaderMap,
+    peer: Option<ConnectInfo<SocketAddr>>,
     caller: &Caller,
     params: &Value,
 ) -> Result<Value, String> {
@@ -372,19 +391,25 @@ async fn call(
         }
     }
     let (status, body) = match request.body(Body::from(arguments.to_string())) {
-        Ok(r) => match inner.0.clone().oneshot(r).await {
-            Ok(res) => {
-                let status = res.status();
-                let bytes = to_bytes(res.into_body(), 16 * 1024 * 1024)
-                    .await
-                    .unwrap_or_default();
-                (
-                    status,
-                    serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-                )
+        Ok(mut r) => {
+            // The caller's address, for the endpoint's audit entry and rate-limit budget.
+            if let Some(p) = peer {
+                r.extensions_mut().insert(p);
             }
-            Err(e) => match e {},
-        },
+            match inner.0.clone().oneshot(r).await {
+                Ok(res) => {
+                    let status = res.status();
+                    let bytes = to_bytes(res.into_body(), 16 * 1024 * 1024)
+                        .await
+                        .unwrap_or_default();
+                    (
+                        status,
+                        serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+                    )
+                }
+                Err(e) => match e {},
+            }
+        }
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({"message": format!("could not build the call: {e}")}),

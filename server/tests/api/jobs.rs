@@ -34,6 +34,7 @@ async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
         "council.graph_feed".into(),
         "deployments.worker".into(),
         "instances.heartbeat".into(),
+        "notifications.deliveries".into(),
         "ops.gauges".into(),
         "pipelines.executor".into(),
         "pipelines.triggers".into(),

@@ -64,6 +64,29 @@ async fn agents_use_optimus_through_mcp_within_their_tokens_scopes() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().contains_key("www-authenticate"));
 
+    // A web page of another site may not drive it, even with the caller's credentials.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/mcp", app.addr))
+        .bearer_auth(&reader)
+        .header("origin", "http://evil.example")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Optimus's own pages may.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/mcp", app.addr))
+        .bearer_auth(&reader)
+        .header("origin", app.addr.clone())
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::OK);
+
     // The handshake.
     let (status, init) = rpc(
         &app,
@@ -163,10 +186,11 @@ async fn agents_use_optimus_through_mcp_within_their_tokens_scopes() {
     // Bad input: the endpoint's own 400/422 naming the field.
     let bad = call(&app, &writer, "start_service", json!({"id": "seven"})).await;
     assert_eq!(bad["isError"], true, "{bad}");
+    assert_eq!(bad["structuredContent"]["field"], "id", "{bad}");
     assert!(
         bad["content"][0]["text"]
             .as_str()
-            .is_some_and(|t| t.contains("id")),
+            .is_some_and(|t| t.starts_with("400") && t.contains("id:")),
         "{bad}"
     );
 
@@ -233,4 +257,20 @@ async fn agents_use_optimus_through_mcp_within_their_tokens_scopes() {
     assert!(line("start_service", "error 403"), "{items:?}");
     assert!(line("start_service", "ok"), "{items:?}");
     assert!(line("list_projects", "ok"), "{items:?}");
+    // The endpoint's own entry names the caller's address, as a direct call's would.
+    let started = app
+        .post_anon(
+            "audit/list",
+            json!({"action": "services.start"}),
+            Some(&owner),
+        )
+        .await;
+    let entry = &started.body["items"][0];
+    assert_eq!(entry["outcome"], "ok", "{entry}");
+    assert!(
+        entry["client_addr"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127.0.0.1")),
+        "{entry}"
+    );
 }

@@ -270,6 +270,10 @@ async fn a_delivery_that_keeps_failing_goes_to_the_dead_letters_and_changes_noth
         .expect("a delivery");
     let dead = delivery_when(&app, &owner, id, "dead", Duration::from_secs(30)).await;
     assert_eq!(dead["attempts"], 2, "{dead}");
+    assert!(
+        !dead.to_string().contains("t0ps3cret"),
+        "no URL token in the log: {dead}"
+    );
     assert_eq!(dead["last_status"], 503);
     assert_eq!(receiver.got().len(), 2);
     // Listed as a dead letter, counted on its channel.
@@ -449,6 +453,8 @@ async fn two_instances_send_each_delivery_once() {
     for id in &ids {
         delivery_when(&first, &owner, *id, "delivered", Duration::from_secs(15)).await;
     }
+    // A late second send would show up after its delivery was marked delivered.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let mut seen: Vec<String> = receiver
         .got()
         .iter()
@@ -717,7 +723,7 @@ async fn a_backup_too_old_is_notified_once_whichever_instance_looks() {
     )
     .await["id"]
         .clone();
-    let policy = ok(
+    ok(
         &first,
         &owner,
         "backups/create_policy",
@@ -759,8 +765,99 @@ async fn a_backup_too_old_is_notified_once_whichever_instance_looks() {
             .is_some_and(|t| t.contains("hourly")),
         "{found:?}"
     );
+}
+
+#[tokio::test]
+async fn a_window_or_a_disabled_channel_holds_back_what_was_already_queued() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let receiver = Receiver::start(&[(500, None), (500, None)], 200).await;
+    let channel = add_channel(
+        &app,
+        &owner,
+        "flaky",
+        json!({"kind": "slack", "url": receiver.url}),
+    )
+    .await["channel"]["id"]
+        .as_i64()
+        .expect("id");
+    ok(
+        &app,
+        &owner,
+        "notifications/create_rule",
+        json!({"channel_id": channel}),
+    )
+    .await;
+    let retrying = |question: &'static str| {
+        let app = &app;
+        let owner = &owner;
+        async move {
+            deliberate(app, owner, json!({ "question": question })).await;
+            let id = deliveries(app, owner, json!({})).await[0]["id"]
+                .as_i64()
+                .expect("id");
+            eventually(
+                Duration::from_secs(10),
+                "a first failed attempt",
+                || async {
+                    let d = ok(app, owner, "notifications/delivery", json!({"id": id})).await;
+                    (d["attempts"] == 1 && d["status"] == "pending").then_some(())
+                },
+            )
+            .await;
+            id
+        }
+    };
+
+    // Queued and failing, then a maintenance window begins: its retry is muted, not sent.
+    let first = retrying("Move the database to the new disk?").await;
+    let mute = ok(
+        &app,
+        &owner,
+        "notifications/create_mute",
+        json!({"minutes": 30, "reason": "disk move"}),
+    )
+    .await;
+    let muted = delivery_when(&app, &owner, first, "muted", Duration::from_secs(15)).await;
     assert!(
-        policy["alert"].is_null(),
-        "a fresh policy has no alert: {policy}"
+        muted["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("disk move")),
+        "{muted}"
     );
+    assert_eq!(receiver.got().len(), 1);
+    ok(
+        &app,
+        &owner,
+        "notifications/delete_mute",
+        json!({"id": mute["id"]}),
+    )
+    .await;
+
+    // Queued and failing, then the channel is disabled: it waits, using no attempt.
+    let second = retrying("Rename the main branch?").await;
+    ok(
+        &app,
+        &owner,
+        "notifications/update_channel",
+        json!({"id": channel, "enabled": false}),
+    )
+    .await;
+    let waiting = eventually(Duration::from_secs(15), "the delivery waits", || async {
+        let d = ok(
+            &app,
+            &owner,
+            "notifications/delivery",
+            json!({"id": second}),
+        )
+        .await;
+        d["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("disabled"))
+            .then_some(d)
+    })
+    .await;
+    assert_eq!(waiting["status"], "pending", "{waiting}");
+    assert_eq!(waiting["attempts"], 1, "{waiting}");
+    assert_eq!(receiver.got().len(), 2);
 }

@@ -8,9 +8,14 @@ any other with 535, prints "ready" once it listens, then one JSON line per messa
 import asyncio
 import json
 import sys
+import warnings
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+# aiosmtpd warns about its own deprecated field on every login.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 class Handler:

@@ -322,7 +322,7 @@ fn NewChannel(version: Version) -> impl IntoView {
                     <label>"Port" <input name="port" type="number" min="1" max="65535" bind:value=port /></label>
                     <label>
                         "Security"
-                        <select name="security" on:change=move |ev| security.set(event_target_value(&ev))>
+                        <select name="security" prop:value=move || security.get() on:change=move |ev| security.set(event_target_value(&ev))>
                             <option value="starttls">"STARTTLS"</option>
                             <option value="tls">"TLS"</option>
                             <option value="none">"none (loopback only)"</option>

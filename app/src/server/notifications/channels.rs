@@ -49,7 +49,8 @@ fn check_url(field: &str, raw: &str) -> ServerResult<url::Url> {
     Ok(u)
 }
 
-/// `scheme://host[:port]/…`: where it goes, without the path and query that often hold tokens.
+/// `scheme://host[:port]/…`: where it goes, without the path and query that often hold tokens
+/// (at most 300 characters).
 fn url_target(u: &url::Url) -> String {
     let mut t = format!("{}://{}", u.scheme(), u.host_str().unwrap_or_default());
     if let Some(p) = u.port() {
@@ -58,7 +59,7 @@ fn url_target(u: &url::Url) -> String {
     if u.path() != "/" || u.query().is_some() {
         t.push_str("/…");
     }
-    t
+    t.chars().take(300).collect()
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -233,6 +234,16 @@ async fn found(state: &AppState, id: i64) -> ServerResult<channel::Model> {
         .ok_or_else(|| AppError::not_found(format!("notification channel {id}")).into())
 }
 
+/// A name taken meanwhile (the unique index refused it) is a 409; anything else stays a database
+/// error.
+fn taken(e: sea_orm::DbErr) -> ServerError {
+    if e.to_string().to_ascii_lowercase().contains("unique") {
+        AppError::conflict("a notification channel is already named so").into()
+    } else {
+        e.into()
+    }
+}
+
 async fn name_free(state: &AppState, name: &str, id: Option<i64>) -> ServerResult<()> {
     match repo::channels::by_name(&state.db, name).await? {
         Some(c) if Some(c.id) != id => Err(AppError::conflict(format!(
@@ -277,7 +288,7 @@ pub async fn create(
     };
     let c = repo::channels::insert(&state.db, row)
         .await
-        .map_err(|e| AppError::conflict(format!("could not add channel `{name}`: {e}")))?;
+        .map_err(taken)?;
     audit::record(
         state,
         caller.into(),
@@ -320,7 +331,9 @@ pub async fn update(
         secret = made;
     }
     row.updated_at = Set(Utc::now());
-    let c = repo::channels::update(&state.db, row).await?;
+    let c = repo::channels::update(&state.db, row)
+        .await
+        .map_err(taken)?;
     audit::record(
         state,
         caller.into(),

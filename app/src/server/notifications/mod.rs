@@ -47,11 +47,21 @@ fn info(m: notification::Model, read_up_to: i64) -> NotificationInfo {
 /// transaction), publishes it, and wakes the delivery worker. Failing to notify never fails what
 /// it reports, so errors are logged here, not returned.
 pub async fn notify(state: &AppState, n: NewNotification) {
-    match record(state, n).await {
+    let recorded = match record(state, n.clone()).await {
         Ok((m, queued)) => {
             if queued > 0 {
                 worker::wake();
             }
+            Ok(m)
+        }
+        Err(e) => {
+            // The bell still gets it when its deliveries cannot be written.
+            tracing::warn!(error = %e, "could not queue a notification's deliveries");
+            repo::insert(&state.db, n, Utc::now()).await
+        }
+    };
+    match recorded {
+        Ok(m) => {
             state
                 .bus
                 .publish(Event::Notification {

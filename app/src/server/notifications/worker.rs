@@ -3,7 +3,9 @@
 //! logs the attempt, and schedules the next one with backoff: 5 s, 30 s, 2 min, 10 min, 30 min,
 //! 1 h, then every 2 h, or when the receiver's `Retry-After` says. After `notification_attempts`
 //! attempts, or a failure that cannot pass (an SMTP 5xx), the delivery is dead: listed with
-//! `status: dead` until someone resends it.
+//! `status: dead` until someone resends it. Just before sending, a delivery whose project a
+//! maintenance window now covers is muted, and one whose channel is disabled waits (five minutes
+//! at a time, using no attempt) until the channel is enabled again.
 //!
 //! Nothing here touches what a notification reports: a delivery that fails changes only itself.
 
@@ -24,6 +26,8 @@ const LEASE: Duration = Duration::from_secs(60);
 const LOOK: Duration = Duration::from_secs(1);
 /// Deliveries taken per look.
 const BATCH: u64 = 32;
+/// How long a delivery to a disabled channel waits before it looks again (no attempt is used).
+const DISABLED_WAIT: Duration = Duration::from_secs(300);
 /// The waits between attempts; the last repeats.
 const BACKOFF: [u64; 7] = [5, 30, 120, 600, 1800, 3600, 7200];
 
@@ -93,21 +97,71 @@ pub fn config(state: &AppState, c: &channel::Model) -> Result<ChannelConfig, Str
         .map_err(|e| format!("the channel's configuration is unreadable: {e}"))
 }
 
+/// Why a delivery this instance holds is not to be sent now, if it is not: a maintenance window
+/// that began after it was queued (`None`: muted for good), or its channel being disabled (it
+/// waits, without using an attempt).
+async fn held_back(
+    state: &AppState,
+    d: &delivery::Model,
+    c: &channel::Model,
+) -> Result<Option<(Option<DateTime<Utc>>, String)>, sea_orm::DbErr> {
+    if d.kind == "test" {
+        return Ok(None);
+    }
+    if let Some(m) = repo::channels::muting(&state.db, d.project_id, Utc::now()).await? {
+        let why = format!(
+            "muted by maintenance window #{} until {}: {}",
+            m.id,
+            m.ends_at.format("%Y-%m-%d %H:%M UTC"),
+            m.reason
+        );
+        return Ok(Some((None, why)));
+    }
+    if !c.enabled {
+        let later = Utc::now() + chrono::Duration::from_std(DISABLED_WAIT).unwrap_or_default();
+        return Ok(Some((
+            Some(later),
+            "waiting: the channel is disabled".to_owned(),
+        )));
+    }
+    Ok(None)
+}
+
 /// Makes one attempt at a delivery this instance holds and logs it; the delivery as it then is.
 pub async fn attempt(state: &AppState, d: delivery::Model) -> Option<delivery::Model> {
     let started = Instant::now();
     let at = Utc::now();
-    let sent = match repo::channels::find(&state.db, d.channel_id).await {
-        Ok(Some(c)) if c.enabled || d.kind == "test" => match config(state, &c) {
-            Ok(cfg) => send::send(&cfg, &message(&d)).await,
-            Err(why) => dead(why),
-        },
-        Ok(Some(_)) => dead("the channel is disabled".to_owned()),
-        Ok(None) => dead("the channel was removed".to_owned()),
+    let channel = match repo::channels::find(&state.db, d.channel_id).await {
+        Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, delivery = d.id, "could not read a delivery's channel");
             return None;
         }
+    };
+    if let Some(c) = &channel {
+        match held_back(state, &d, c).await {
+            Ok(None) => {}
+            Ok(Some((until, why))) => {
+                if let Err(e) =
+                    repo::deliveries::set_aside(&state.db, &d, &state.instance.id, until, &why)
+                        .await
+                {
+                    tracing::warn!(error = %e, delivery = d.id, "could not set a delivery aside");
+                }
+                return repo::deliveries::find(&state.db, d.id).await.ok().flatten();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, delivery = d.id, "could not look for maintenance windows");
+                return None;
+            }
+        }
+    }
+    let sent = match channel {
+        Some(c) => match config(state, &c) {
+            Ok(cfg) => send::send(&cfg, &message(&d)).await,
+            Err(why) => dead(why),
+        },
+        None => dead("the channel was removed".to_owned()),
     };
     let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let max = i32::try_from(state.settings.notification_attempts).unwrap_or(i32::MAX);

@@ -205,6 +205,33 @@ pub async fn record(
     Ok(true)
 }
 
+/// Sets a delivery this instance holds aside without an attempt: `muted` (a maintenance window
+/// began after it was queued), or still `pending` until `until` (its channel is disabled);
+/// false when this instance no longer holds it.
+pub async fn set_aside(
+    db: &impl ConnectionTrait,
+    d: &delivery::Model,
+    owner: &str,
+    until: Option<DateTime<Utc>>,
+    why: &str,
+) -> Result<bool, DbErr> {
+    let status = if until.is_some() { "pending" } else { "muted" };
+    let moved = delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(until))
+        .col_expr(delivery::Column::LastError, Expr::value(why))
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .filter(delivery::Column::Id.eq(d.id))
+        .filter(delivery::Column::Owner.eq(owner))
+        .filter(delivery::Column::Fence.eq(d.fence))
+        .exec(db)
+        .await?;
+    Ok(moved.rows_affected == 1)
+}
+
 /// A delivery's attempts, first first.
 pub async fn attempts(
     db: &impl ConnectionTrait,
