@@ -128,9 +128,15 @@ fn operation(endpoint: &str) -> Option<(Operation, &'static app::api::endpoint::
     }
 }
 
+/// The OpenAPI document, parsed once.
+fn document() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| serde_json::from_str(crate::openapi::document_json()).unwrap_or_default())
+}
+
 /// The JSON schema of `endpoint`'s request, its references inlined.
 fn input_schema(endpoint: &str) -> Value {
-    let doc: Value = serde_json::from_str(crate::openapi::document_json()).unwrap_or_default();
+    let doc = document();
     let schema = &doc["paths"][format!("/api/v1/{endpoint}")]["post"]["requestBody"]["content"]
         ["application/json"]["schema"];
     let components = doc["components"]["schemas"]

@@ -124,6 +124,11 @@ async fn add_channel(app: &TestApp, token: &str, name: &str, config: Value) -> V
     ok(app, token, "notifications/create_channel", body).await
 }
 
+/// The id of a channel `add_channel` made.
+fn channel_id(created: Value) -> i64 {
+    created["channel"]["id"].as_i64().expect("a channel id")
+}
+
 async fn deliberate(app: &TestApp, token: &str, body: Value) -> Value {
     ok(app, token, "council/deliberate", body).await
 }
@@ -314,15 +319,15 @@ async fn rules_route_by_kind_level_and_project_windows_mute_and_repeats_are_sent
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let receiver = Receiver::start(&[], 200).await;
-    let channel = add_channel(
-        &app,
-        &owner,
-        "team",
-        json!({"kind": "slack", "url": receiver.url}),
-    )
-    .await["channel"]["id"]
-        .as_i64()
-        .expect("id");
+    let channel = channel_id(
+        add_channel(
+            &app,
+            &owner,
+            "team",
+            json!({"kind": "slack", "url": receiver.url}),
+        )
+        .await,
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let project = ok(&app, &owner, "projects/create", json!({"path": dir.path()})).await["id"]
         .as_i64()
@@ -424,15 +429,15 @@ async fn two_instances_send_each_delivery_once() {
     let owner = first.setup_owner().await;
     let second = spawn_sharing(first.settings.clone()).await;
     let receiver = Receiver::start(&[], 200).await;
-    let channel = add_channel(
-        &first,
-        &owner,
-        "once",
-        json!({"kind": "webhook", "url": receiver.url}),
-    )
-    .await["channel"]["id"]
-        .as_i64()
-        .expect("id");
+    let channel = channel_id(
+        add_channel(
+            &first,
+            &owner,
+            "once",
+            json!({"kind": "webhook", "url": receiver.url}),
+        )
+        .await,
+    );
     ok(
         &first,
         &owner,
@@ -772,15 +777,15 @@ async fn a_window_or_a_disabled_channel_holds_back_what_was_already_queued() {
     let app = spawn_app().await;
     let owner = app.setup_owner().await;
     let receiver = Receiver::start(&[(500, None), (500, None)], 200).await;
-    let channel = add_channel(
-        &app,
-        &owner,
-        "flaky",
-        json!({"kind": "slack", "url": receiver.url}),
-    )
-    .await["channel"]["id"]
-        .as_i64()
-        .expect("id");
+    let channel = channel_id(
+        add_channel(
+            &app,
+            &owner,
+            "flaky",
+            json!({"kind": "slack", "url": receiver.url}),
+        )
+        .await,
+    );
     ok(
         &app,
         &owner,
