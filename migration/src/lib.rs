@@ -27,6 +27,7 @@ mod m20261208_000022_create_self_backups;
 mod m20261209_000023_add_snapshot_kind;
 mod m20261210_000024_add_policy_remote;
 mod m20261214_000025_create_notification_channels;
+mod m20261215_000026_create_github;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000023_add_snapshot_kind::Migration),
             Box::new(m20261210_000024_add_policy_remote::Migration),
             Box::new(m20261214_000025_create_notification_channels::Migration),
+            Box::new(m20261215_000026_create_github::Migration),
         ]
     }
 }

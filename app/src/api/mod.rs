@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod council;
 pub mod deployments;
 pub mod environments;
+pub mod github;
 pub mod notifications;
 pub mod pipelines;
 pub mod runtime;

@@ -214,11 +214,13 @@ pub enum Operation {
     ManageNotificationChannels,
     /// Add and end maintenance windows that mute notifications.
     MuteNotifications,
+    /// Set the GitHub token and API base URL.
+    ConfigureGitHub,
 }
 
 impl Operation {
     /// Every operation, for tables and tests.
-    pub const ALL: [Operation; 41] = [
+    pub const ALL: [Operation; 42] = [
         Operation::ViewSelf,
         Operation::Logout,
         Operation::ChangeOwnPassword,
@@ -260,6 +262,7 @@ impl Operation {
         Operation::ReadNotificationChannels,
         Operation::ManageNotificationChannels,
         Operation::MuteNotifications,
+        Operation::ConfigureGitHub,
     ];
 
     /// The table: the lowest role, and the token scope, each operation needs.
@@ -282,7 +285,7 @@ impl Operation {
             ChangeOwnPassword | CreateToken | RevokeToken => (Role::Viewer, Scope::Admin),
             ListUsers | ReadAudit => (Role::Admin, Scope::Read),
             RevealSecrets | RevealBackupPassword => (Role::Admin, Scope::ReadSecrets),
-            EditPersonas | BackUpOptimus | ManageNotificationChannels => {
+            EditPersonas | BackUpOptimus | ManageNotificationChannels | ConfigureGitHub => {
                 (Role::Admin, Scope::Write)
             }
             CreateUser | ChangeUserRole | DeleteUser => (Role::Admin, Scope::Admin),
@@ -349,6 +352,7 @@ impl Operation {
             ReadNotificationChannels => "notifications.channels.read",
             ManageNotificationChannels => "notifications.channels.manage",
             MuteNotifications => "notifications.mute",
+            ConfigureGitHub => "github.configure",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod council;
 pub mod deployments;
 pub mod environments;
 pub mod events;
+pub mod github;
 pub mod names;
 pub mod notifications;
 pub mod page;

@@ -6,7 +6,7 @@
 //! ([`instances`]). Each folder is one feature, with its public API at its root, its queries in
 //! `repo` (the only code touching its `entities`) and submodules by concern: [`accounts`],
 //! [`audit`], [`catalog`], [`runtime`], [`environments`], [`notifications`], [`council`],
-//! [`pipelines`], [`deployments`], [`backups`].
+//! [`pipelines`], [`deployments`], [`backups`], [`github`].
 //! Server functions in `crate::api` are thin wrappers over these features.
 
 pub mod accounts;
@@ -22,6 +22,7 @@ pub mod db;
 pub mod deployments;
 pub mod environments;
 pub mod error;
+pub mod github;
 pub mod instances;
 pub mod jobs;
 pub mod metrics;

@@ -20,6 +20,7 @@ mod endpoints;
 mod endpoints_services;
 mod events;
 mod faults;
+mod github;
 mod health;
 mod helpers;
 mod input;

@@ -141,6 +141,9 @@ const POLICY: &[Rule] = &[
     rule("notifications/deliveries", OPERATOR, R),
     rule("notifications/delivery", OPERATOR, R),
     rule("notifications/resend", ADMIN, W),
+    rule("github/settings", VIEWER, R),
+    rule("github/configure", ADMIN, W),
+    rule("github/project", VIEWER, R),
     rule("council/list", VIEWER, R),
     rule("council/get", VIEWER, R),
     rule("council/personas", VIEWER, R),
@@ -566,6 +569,11 @@ impl World<'_> {
                 let env = self.environment(self.project().await).await;
                 json!({"environment_id": env, "content": "PORT=8080\n"})
             }
+            ("github/settings", _) => json!({}),
+            ("github/configure", _) => {
+                json!({"token": "ghp_policy", "base_url": "http://127.0.0.1:9/api/v3"})
+            }
+            ("github/project", _) => json!({"id": self.project().await}),
             ("notifications/list", _) => json!({"unread_only": false}),
             ("notifications/mark_read", _) => json!({}),
             ("notifications/channels" | "notifications/deliveries", _) => json!({}),

@@ -9,6 +9,7 @@ mod council;
 mod dependencies;
 mod deployments;
 mod environments;
+mod github;
 mod overview;
 mod pipelines;
 mod services;

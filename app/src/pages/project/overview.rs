@@ -1,4 +1,5 @@
-//! The overview tab: detected commands, git state, components, dependencies and the timeline.
+//! The overview tab: detected commands, git state, components, GitHub, dependencies and the
+//! timeline.
 
 use super::dependencies::Dependencies;
 use super::timeline::ActivityTimeline;
@@ -26,6 +27,7 @@ pub fn OverviewTab(
         // Drawn after hydration: server-rendered, these two failed to hydrate on quick reloads
         // (tachys expected a marker node).
         <crate::components::browser::ClientOnly>
+            <super::github::GitHubSection id />
             <Dependencies id version />
             <ActivityTimeline id version />
         </crate::components::browser::ClientOnly>

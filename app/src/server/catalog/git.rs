@@ -136,6 +136,19 @@ pub fn branch_head(dir: &Path, branch: &str) -> Result<Option<String>, String> {
     Ok(Some(commit.id().to_string()))
 }
 
+/// How many commits `head` (a commit id) has that the ref `other` (e.g.
+/// `refs/remotes/origin/main`) has not, and the reverse; `None` when either is unknown here.
+pub fn ahead_behind(dir: &Path, head: &str, other: &str) -> Option<(u32, u32)> {
+    let repo = Repository::open(dir).ok()?;
+    let local = git2::Oid::from_str(head).ok()?;
+    let theirs = repo.find_reference(other).ok()?.peel_to_commit().ok()?.id();
+    let (a, b) = repo.graph_ahead_behind(local, theirs).ok()?;
+    Some((
+        u32::try_from(a).unwrap_or(u32::MAX),
+        u32::try_from(b).unwrap_or(u32::MAX),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use super::book::Book;
 use super::stated::{number, stated_backup, stated_tests, truthy};
-use super::{Category, PipelineFacts, Situation};
+use super::{Category, GitHubFacts, PipelineFacts, Situation};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -50,6 +50,73 @@ pub(super) fn pipelines(b: &mut Book, p: &PipelineFacts) {
         ),
         sig,
     );
+}
+
+/// GitHub: the CI of the local HEAD (else of the default branch), open pull requests, and how
+/// far HEAD is behind the default branch.
+pub(super) fn github(b: &mut Book, g: &GitHubFacts) {
+    let mut sig = Vec::new();
+    let mut parts = vec![format!("GitHub {}", g.repository)];
+    let failing = |f: &[String]| {
+        if f.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", f.join(", "))
+        }
+    };
+    if let Some((commit, state, f)) = &g.head_ci {
+        parts.push(format!("CI on HEAD {commit}: {state}{}", failing(f)));
+        match state.as_str() {
+            "failure" => sig.push((
+                Category::Reliability,
+                0.6,
+                format!("CI is red on HEAD {commit}{}", failing(f)),
+                Some("make CI green on HEAD first".to_owned()),
+            )),
+            "pending" => sig.push((
+                Category::Reliability,
+                0.15,
+                format!("CI is still running on HEAD {commit}"),
+                Some("wait for CI on HEAD".to_owned()),
+            )),
+            "success" => sig.push((
+                Category::Reliability,
+                -0.3,
+                format!("CI passed on HEAD {commit}"),
+                None,
+            )),
+            _ => {}
+        }
+    }
+    if let Some((branch, state, f)) = &g.default_ci {
+        parts.push(format!("CI on {branch}: {state}{}", failing(f)));
+        if state == "failure" && g.head_ci.as_ref().is_none_or(|h| h.1 == "none") {
+            sig.push((
+                Category::Reliability,
+                0.35,
+                format!("CI is red on {branch}{}", failing(f)),
+                Some(format!("get {branch} green again")),
+            ));
+        }
+    }
+    if let Some(n) = g.open_pulls {
+        parts.push(format!("{n} open pull request(s)"));
+    }
+    if let (Some(ahead), Some(behind)) = (g.ahead_by, g.behind_by) {
+        parts.push(format!(
+            "HEAD {ahead} ahead, {behind} behind the default branch"
+        ));
+        if behind > 0 {
+            sig.push((
+                Category::Reliability,
+                if behind >= 20 { 0.25 } else { 0.1 },
+                format!("HEAD is {behind} commit(s) behind GitHub's default branch"),
+                Some("bring HEAD up to date with the default branch".to_owned()),
+            ));
+        }
+    }
+    parts.push(format!("fetched {} min ago", g.age_minutes));
+    b.add("github", parts.join("; "), sig);
 }
 
 /// Tests: as the newest pipeline run with a test report counted them, else as the asker stated.

@@ -3,7 +3,7 @@
 //! from the database; tests build it by hand.
 //!
 //! [`assess`] numbers the evidence in a fixed order, one family of signals after another:
-//! the project and its git state, the runtime, the pipelines, the tests (recorded by pipelines,
+//! the project and its git state, the runtime, the pipelines, GitHub's CI, the tests (recorded by pipelines,
 //! else stated) and backups, the asker's other facts,
 //! then what the council remembers and the knowledge graph.
 
@@ -19,8 +19,8 @@ mod stated;
 
 pub use signal::{Category, Signal};
 pub use situation::{
-    BackupFacts, GitFacts, PipelineFacts, ProjectFacts, Recalled, ResourceFacts, ServiceFacts,
-    Situation,
+    BackupFacts, GitFacts, GitHubFacts, PipelineFacts, ProjectFacts, Recalled, ResourceFacts,
+    ServiceFacts, Situation,
 };
 
 use crate::models::council::Evidence;
@@ -44,6 +44,9 @@ pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
     runtime::activity(&mut b, s);
     if let Some(p) = &s.pipelines {
         checks::pipelines(&mut b, p);
+    }
+    if let Some(g) = &s.github {
+        checks::github(&mut b, g);
     }
     checks::tests(&mut b, &s.facts, s.pipelines.as_ref());
     checks::backups(&mut b, s);

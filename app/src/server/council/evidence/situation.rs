@@ -32,6 +32,25 @@ pub struct GitFacts {
     pub days_since_commit: Option<i64>,
 }
 
+/// GitHub's side of the project, as last fetched.
+#[derive(Debug, Clone, Default)]
+pub struct GitHubFacts {
+    /// `owner/name`.
+    pub repository: String,
+    /// CI of the local HEAD: (short commit, `success|failure|pending|none`, failing checks).
+    pub head_ci: Option<(String, String, Vec<String>)>,
+    /// CI of the default branch: (branch, state, failing checks).
+    pub default_ci: Option<(String, String, Vec<String>)>,
+    /// Open pull requests.
+    pub open_pulls: Option<u32>,
+    /// Commits the default branch on GitHub has that HEAD has not.
+    pub behind_by: Option<u32>,
+    /// Commits HEAD has that the default branch on GitHub has not.
+    pub ahead_by: Option<u32>,
+    /// Minutes since it was fetched.
+    pub age_minutes: i64,
+}
+
 /// Services now.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceFacts {
@@ -116,6 +135,8 @@ pub struct Situation {
     pub backup_age_hours: Option<f64>,
     /// What the project's backup policies recorded (none: it has no policy).
     pub backups: Option<BackupFacts>,
+    /// GitHub's side (none: not on GitHub, or never fetched).
+    pub github: Option<GitHubFacts>,
     /// Facts the asker stated.
     pub facts: BTreeMap<String, Value>,
     /// Memories recalled for the question.

@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod backups;
+pub mod github;
 pub mod graph;
 pub mod memories;
 pub mod pipelines;
@@ -39,6 +40,7 @@ pub async fn situation(
             runtime::gather(db, p.id, now, &mut s).await?;
             pipelines::gather(db, p.id, &mut s).await?;
             backups::gather(db, p.id, now, &mut s).await?;
+            github::gather(db, p.id, now, &mut s).await?;
             activity::gather(db, &p, now, &mut s).await?;
             graph::gather(db, &p, now, &mut s).await?;
         }
