@@ -1,7 +1,7 @@
 //! GitHub in the project page: its configuration (one row: the API's base URL, the token sealed
 //! with the master key, and the rate limit as GitHub last reported it), GitHub's answers kept
 //! with their ETags so that asking again costs no quota when nothing changed (shared by every
-//! instance), and each project's GitHub state as last fetched.
+//! instance), and each project's GitHub state as last fetched (gone with its project).
 
 use sea_orm_migration::prelude::*;
 
@@ -31,6 +31,12 @@ enum GithubResponses {
     Body,
     NextUrl,
     FetchedAt,
+}
+
+#[derive(DeriveIden)]
+enum Projects {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden)]
@@ -109,6 +115,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(S::Body).text().not_null())
                     .col(at(S::FetchedAt))
                     .col(at(S::NextRefreshAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(S::Table, S::ProjectId)
+                            .to(Projects::Table, Projects::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
                     .to_owned(),
             )
             .await

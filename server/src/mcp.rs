@@ -66,9 +66,14 @@ const fn act(
     }
 }
 
-const TOOLS: [Tool; 16] = [
+const TOOLS: [Tool; 17] = [
     read("list_projects", "projects/list", "List projects"),
     read("get_project", "projects/get", "A project and its state"),
+    read(
+        "github_status",
+        "github/project",
+        "A project's GitHub side: CI of HEAD and the default branch, open pull requests, release",
+    ),
     read(
         "list_services",
         "services/list",

@@ -34,7 +34,7 @@ pub struct GitHubSettings {
 }
 
 /// Configures GitHub: a token (sealed with the master key) and the API's base URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigureGitHubRequest {
     /// A personal access token (classic or fine-grained) with read access to the repositories;
@@ -47,6 +47,16 @@ pub struct ConfigureGitHubRequest {
     /// Remove the token (and everything fetched with it).
     #[serde(default)]
     pub remove: bool,
+}
+
+impl std::fmt::Debug for ConfigureGitHubRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigureGitHubRequest")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("remove", &self.remove)
+            .finish()
+    }
 }
 
 /// Asks for a project's GitHub state.
@@ -112,6 +122,7 @@ pub struct ReleaseInfo {
 /// A project's GitHub state, as last fetched.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
 pub struct GitHubProject {
     /// The project.
     pub project_id: i64,

@@ -394,6 +394,25 @@ async fn github_state_is_fetched_with_etags_every_page_and_the_rate_limit_respec
     assert!(evidence.contains("CI on HEAD"), "{evidence}");
     assert!(d.to_string().contains("CI is red on HEAD"), "{d}");
 
+    // A new local commit GitHub does not have: its page is fetched again at once, CI of the old
+    // commit is no longer shown as HEAD's, and the council stops citing it.
+    std::fs::write(dir.path().join("CHANGES.md"), "- more\n").expect("write");
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "second"]);
+    let moved = git(dir.path(), &["rev-parse", "HEAD"]);
+    let r = ok(&app, &owner, "github/project", json!({"id": pid})).await;
+    assert_eq!(r["local_head"], moved, "{r}");
+    assert!(r["head_ci"].is_null(), "{r}");
+    assert_eq!(r["default_branch_ci"]["state"], "success", "{r}");
+    let d = ok(
+        &app,
+        &owner,
+        "council/deliberate",
+        json!({"question": "Should we release widget today?", "project_id": pid}),
+    )
+    .await;
+    assert!(!d.to_string().contains("CI is red on HEAD"), "{d}");
+
     // The limit is reached: the kept state stays shown, with when GitHub will be asked again,
     // and nothing is asked until then.
     let reset = {

@@ -136,6 +136,24 @@ pub fn branch_head(dir: &Path, branch: &str) -> Result<Option<String>, String> {
     Ok(Some(commit.id().to_string()))
 }
 
+/// The `origin` URL (credentials removed) and the HEAD commit of the repository at `dir`,
+/// without reading the working tree's status.
+pub fn origin_and_head(dir: &Path) -> (Option<String>, Option<String>) {
+    let Ok(repo) = Repository::open(dir) else {
+        return (None, None);
+    };
+    let origin = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| r.url().ok().map(strip_credentials));
+    let head = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .map(|c| c.id().to_string());
+    (origin, head)
+}
+
 /// How many commits `head` (a commit id) has that the ref `other` (e.g.
 /// `refs/remotes/origin/main`) has not, and the reverse; `None` when either is unknown here.
 pub fn ahead_behind(dir: &Path, head: &str, other: &str) -> Option<(u32, u32)> {

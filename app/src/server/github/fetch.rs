@@ -168,7 +168,7 @@ async fn ci<C: ConnectionTrait>(
     let r = path_ref(reference);
     let status = match c
         .get(
-            &c.url(&format!("/repos/{repo}/commits/{r}/status")),
+            &c.url(&format!("/repos/{repo}/commits/{r}/status?per_page=100")),
             trim_status,
         )
         .await
@@ -274,8 +274,10 @@ pub async fn repository<C: ConnectionTrait>(
                 into.behind_by = n("behind_by");
                 into.compared_by = Some("github".into());
             }
-            Err(Failure::NotFound) => {}
-            Err(e) => return Err(e),
+            // A comparison too large to answer (or any other failure but the rate limit) leaves
+            // it to the local copy of origin.
+            Err(e @ (Failure::Paused(_) | Failure::Db(_))) => return Err(e),
+            Err(e) => tracing::debug!(error = %e, "no comparison from GitHub"),
         }
     }
     Ok(())

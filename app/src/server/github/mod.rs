@@ -98,7 +98,11 @@ fn check_base(raw: Option<&str>) -> ServerResult<url::Url> {
             ))
         }
     }
-    if u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
+    if u.query().is_some()
+        || u.fragment().is_some()
+        || !u.username().is_empty()
+        || u.password().is_some()
+    {
         return Err(invalid(
             "base_url",
             "must not carry a query, fragment or credentials",
@@ -124,13 +128,10 @@ pub async fn configure(
     } else {
         match req.token.as_deref().map(str::trim) {
             Some(t) => {
-                if t.is_empty()
-                    || t.len() > 255
-                    || t.chars().any(|c| c.is_whitespace() || c.is_control())
-                {
+                if t.is_empty() || t.len() > 255 || !t.chars().all(|c| c.is_ascii_graphic()) {
                     return Err(invalid(
                         "token",
-                        "must be 1-255 characters without spaces or control characters",
+                        "must be 1-255 printable ASCII characters without spaces",
                     ));
                 }
                 Some(state.crypto.seal(SEAL, t).map_err(ServerError::Other)?)
@@ -142,6 +143,12 @@ pub async fn configure(
         }
     };
     let base_text = base.as_str().trim_end_matches('/').to_owned();
+    if base_text.len() > 300 {
+        return Err(invalid(
+            "base_url",
+            "must be at most 300 characters once encoded",
+        ));
+    }
     repo::configure(
         &state.db,
         &base_text,
@@ -171,16 +178,28 @@ struct Local {
 async fn local(path: &str) -> Local {
     let dir = PathBuf::from(path);
     let d = dir.clone();
-    let state = tokio::task::spawn_blocking(move || catalog::git::read_state(&d))
+    let (remote, head) = tokio::task::spawn_blocking(move || catalog::git::origin_and_head(&d))
         .await
-        .ok()
-        .and_then(Result::ok)
-        .flatten();
-    Local {
-        dir,
-        remote: state.as_ref().and_then(|s| s.remote_url.clone()),
-        head: state.and_then(|s| s.last_commit.map(|c| c.hash)),
+        .unwrap_or_default();
+    Local { dir, remote, head }
+}
+
+/// The local HEAD of the project at `path` (for the council: CI of another commit is not CI of
+/// HEAD).
+pub async fn local_head(path: &str) -> Option<String> {
+    local(path).await.head
+}
+
+/// The kept state as it applies to `head`: what was about another commit is dropped.
+fn for_head(mut p: GitHubProject, head: Option<&String>) -> GitHubProject {
+    if p.local_head.as_ref() != head {
+        p.local_head = head.cloned();
+        p.head_ci = None;
+        p.ahead_by = None;
+        p.behind_by = None;
+        p.compared_by = None;
     }
+    p
 }
 
 fn decode(row: &entities::snapshot::Model) -> Option<GitHubProject> {
@@ -207,6 +226,11 @@ async fn keep(
 }
 
 /// A project's GitHub state: the kept one while it is fresh, else fetched now.
+///
+/// Once a project has a kept state, each fetch first moves its next-refresh time with a
+/// conditional UPDATE, so of the requests (and instances) finding it stale at once one fetches
+/// and the others answer the kept state; "Refresh" goes through the same claim (and costs no
+/// quota when nothing changed).
 pub async fn project(
     state: &AppState,
     caller: &Caller,
@@ -237,36 +261,37 @@ pub async fn project(
         .as_deref()
         .and_then(|r| remote::repository(r, &remote::web_host(&base)))
     else {
+        // What was fetched for another origin no longer describes this project.
+        repo::forget_snapshot(&state.db, p.id).await?;
         out.status = "not_github".into();
         return Ok(out);
     };
     let full = format!("{owner}/{name}");
     let now = Utc::now();
     let kept = repo::snapshot(&state.db, p.id).await?;
-    let previous = kept.as_ref().and_then(decode);
+    let previous = kept
+        .as_ref()
+        .and_then(decode)
+        .filter(|x| x.repository.as_deref() == Some(full.as_str()))
+        .map(|x| for_head(x, here.head.as_ref()));
     let paused = cfg.paused_until.filter(|u| *u > now);
     if let (Some(row), Some(prev)) = (&kept, &previous) {
-        let same =
-            prev.repository.as_deref() == Some(full.as_str()) && prev.local_head == here.head;
-        let fresh = row.next_refresh_at > now;
-        if same && (paused.is_some() || (fresh && !req.refresh)) {
+        if let Some(until) = paused {
             let mut prev = prev.clone();
-            if let Some(until) = paused {
-                prev.next_refresh_at = Some(until);
-            }
+            prev.next_refresh_at = Some(until);
+            prev.error = Some(Failure::Paused(until).to_string());
             return Ok(prev);
         }
-        // Several viewers (and instances) may open the page at once: one fetches.
-        if same
-            && !req.refresh
-            && !repo::claim_refresh(
-                &state.db,
-                p.id,
-                row.next_refresh_at,
-                now + Duration::seconds(FRESH_SECS),
-            )
-            .await?
-        {
+        let unchanged_head = kept
+            .as_ref()
+            .and_then(decode)
+            .is_some_and(|x| x.local_head == here.head);
+        let fresh = row.next_refresh_at > now;
+        if unchanged_head && fresh && !req.refresh {
+            return Ok(prev.clone());
+        }
+        let next = now + Duration::seconds(FRESH_SECS);
+        if !repo::claim_refresh(&state.db, p.id, row.next_refresh_at, next).await? {
             return Ok(prev.clone());
         }
     }
@@ -289,21 +314,7 @@ pub async fn project(
     let out = match result {
         Ok(()) => {
             if fetched.compared_by.is_none() {
-                if let (Some(h), Some(b)) = (here.head.clone(), fetched.default_branch.clone()) {
-                    let dir = here.dir.clone();
-                    let other = format!("refs/remotes/origin/{b}");
-                    let local = tokio::task::spawn_blocking(move || {
-                        catalog::git::ahead_behind(&dir, &h, &other)
-                    })
-                    .await
-                    .ok()
-                    .flatten();
-                    if let Some((a, b)) = local {
-                        fetched.ahead_by = Some(a);
-                        fetched.behind_by = Some(b);
-                        fetched.compared_by = Some("local".into());
-                    }
-                }
+                compare_locally(&here, &mut fetched).await;
             }
             fetched.fetched_at = Some(now);
             let paused_now = repo::config(&state.db)
@@ -321,17 +332,15 @@ pub async fn project(
                 _ => now + Duration::seconds(FRESH_SECS),
             };
             tracing::info!(project = p.id, error = %e, "GitHub refresh failed");
-            // Older data stays shown, with what went wrong.
-            let mut shown = previous
-                .filter(|x| x.repository.as_deref() == Some(full.as_str()))
-                .unwrap_or(GitHubProject {
-                    project_id: p.id,
-                    status: "error".into(),
-                    repository: Some(full.clone()),
-                    local_head: here.head.clone(),
-                    fetched_at: Some(now),
-                    ..Default::default()
-                });
+            // Older data stays shown (what was about another commit dropped), with what went
+            // wrong.
+            let mut shown = previous.unwrap_or(GitHubProject {
+                project_id: p.id,
+                status: "error".into(),
+                repository: Some(full.clone()),
+                local_head: here.head.clone(),
+                ..Default::default()
+            });
             shown.error = Some(e.to_string());
             shown.next_refresh_at = Some(next);
             shown.requests = client.requests;
@@ -343,14 +352,35 @@ pub async fn project(
     Ok(out)
 }
 
-/// The project's GitHub state as last fetched (no request is made): for the council.
+/// Ahead/behind from the local copy of `origin`'s default branch, when GitHub could not compare.
+async fn compare_locally(here: &Local, into: &mut GitHubProject) {
+    let (Some(h), Some(b)) = (here.head.clone(), into.default_branch.clone()) else {
+        return;
+    };
+    let dir = here.dir.clone();
+    let other = format!("refs/remotes/origin/{b}");
+    let local = tokio::task::spawn_blocking(move || catalog::git::ahead_behind(&dir, &h, &other))
+        .await
+        .ok()
+        .flatten();
+    if let Some((a, b)) = local {
+        into.ahead_by = Some(a);
+        into.behind_by = Some(b);
+        into.compared_by = Some("local".into());
+    }
+}
+
+/// The project's GitHub state as last fetched (no request is made), as it applies to the local
+/// HEAD `head`: for the council.
 pub async fn last_known(
     db: &impl ConnectionTrait,
     project_id: i64,
+    head: Option<&String>,
 ) -> Result<Option<GitHubProject>, sea_orm::DbErr> {
     Ok(repo::snapshot(db, project_id)
         .await?
         .as_ref()
         .and_then(decode)
-        .filter(|p| p.status == "ok"))
+        .filter(|p| p.status == "ok")
+        .map(|p| for_head(p, head)))
 }

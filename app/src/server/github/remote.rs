@@ -15,8 +15,8 @@ pub fn web_host(base_url: &url::Url) -> String {
 pub fn repository(remote: &str, host: &str) -> Option<(String, String)> {
     let remote = remote.trim();
     let (remote_host, path) = if let Some((_, rest)) = remote.split_once("://") {
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
         let (authority, path) = rest.split_once('/')?;
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         (authority.split(':').next()?, path)
     } else {
         // scp-like: [user@]host:owner/name
@@ -79,6 +79,9 @@ mod tests {
         assert_eq!(repository("https://github.com/acme/widget/tree/x", h), None);
         assert_eq!(repository("/srv/git/widget.git", h), None);
         assert_eq!(repository("https://github.com/../widget", h), None);
+        // Only the authority's user part is dropped: a path with @ names no other host.
+        assert_eq!(repository("https://evil.example/x@github.com/a/b", h), None);
+        assert_eq!(repository("https://tok@github.com/a/b", h), pair("a", "b"));
     }
 
     #[test]

@@ -72,11 +72,17 @@ pub async fn set_rate(
         .map(|_| ())
 }
 
-/// No request before `until` (every instance reads this before asking).
+/// No request before `until` (every instance reads this before asking); a later pause already
+/// recorded (another instance's) is kept.
 pub async fn pause(db: &impl ConnectionTrait, until: DateTime<Utc>) -> Result<(), DbErr> {
     config::Entity::update_many()
         .col_expr(config::Column::PausedUntil, Expr::value(until))
         .filter(config::Column::Id.eq(ROW))
+        .filter(
+            sea_orm::Condition::any()
+                .add(config::Column::PausedUntil.is_null())
+                .add(config::Column::PausedUntil.lt(until)),
+        )
         .exec(db)
         .await
         .map(|_| ())
@@ -123,6 +129,14 @@ pub async fn snapshot(
     project_id: i64,
 ) -> Result<Option<snapshot::Model>, DbErr> {
     snapshot::Entity::find_by_id(project_id).one(db).await
+}
+
+/// Forgets a project's snapshot (its origin is no longer on GitHub).
+pub async fn forget_snapshot(db: &impl ConnectionTrait, project_id: i64) -> Result<(), DbErr> {
+    snapshot::Entity::delete_by_id(project_id)
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// Writes a project's snapshot.

@@ -1,19 +1,22 @@
 //! GitHub's view: the CI of the local HEAD and of the default branch, open pull requests and
 //! how far HEAD is behind, as last fetched for the project page (no request is made here).
 
+use crate::server::catalog::Project;
 use crate::server::council::evidence::{GitHubFacts, Situation};
 use crate::server::github;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
-/// Adds what GitHub last said about the project.
+/// Adds what GitHub last said about the project (CI of a commit that is no longer HEAD left
+/// out).
 pub async fn gather(
     db: &impl ConnectionTrait,
-    project_id: i64,
+    p: &Project,
     now: DateTime<Utc>,
     s: &mut Situation,
 ) -> Result<(), DbErr> {
-    let Some(g) = github::last_known(db, project_id).await? else {
+    let head = github::local_head(&p.path).await;
+    let Some(g) = github::last_known(db, p.id, head.as_ref()).await? else {
         return Ok(());
     };
     let short = |c: &str| c.chars().take(10).collect::<String>();

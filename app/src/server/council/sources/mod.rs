@@ -40,7 +40,7 @@ pub async fn situation(
             runtime::gather(db, p.id, now, &mut s).await?;
             pipelines::gather(db, p.id, &mut s).await?;
             backups::gather(db, p.id, now, &mut s).await?;
-            github::gather(db, p.id, now, &mut s).await?;
+            github::gather(db, &p, now, &mut s).await?;
             activity::gather(db, &p, now, &mut s).await?;
             graph::gather(db, &p, now, &mut s).await?;
         }
