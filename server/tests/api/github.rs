@@ -2,7 +2,7 @@
 //! and headers: ETags and 304 Not Modified, `x-ratelimit-*`, a 403 when the limit is reached,
 //! and `Link` pagination. The project is a real git repository whose `origin` is on that server.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{git, spawn_app, TestApp};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode as HttpStatus};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -195,28 +194,6 @@ async fn start_hub(head: String) -> (String, Shared) {
         let _ = axum::serve(listener, router).await;
     });
     (base, hub)
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// A repository with one commit whose origin is `remote`; its HEAD.

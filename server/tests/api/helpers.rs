@@ -501,3 +501,27 @@ pub fn via_port(url: &str, port: u16) -> String {
     parsed.set_port(Some(port)).expect("port");
     parsed.to_string()
 }
+
+/// Runs `git` in `dir` as a test user (default branch `main`); its trimmed standard output. A
+/// failing command fails the test with git's message.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

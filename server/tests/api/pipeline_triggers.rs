@@ -3,7 +3,9 @@
 //! followed git branch (a run per new head commit), and signed webhooks (bad signature,
 //! replay, good delivery).
 
-use crate::helpers::{eventually, spawn_app, spawn_app_with, spawn_sharing, ServiceGuard, TestApp};
+use crate::helpers::{
+    eventually, git, spawn_app, spawn_app_with, spawn_sharing, ServiceGuard, TestApp,
+};
 use crate::pipeline_runs::pipeline;
 use crate::runtime::project;
 use app::server::pipelines::entities::pipeline_trigger;
@@ -14,8 +16,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 async fn runs(app: &TestApp, token: &str, pipeline: i64) -> Vec<Value> {
@@ -223,28 +223,6 @@ async fn missed_fire_times_follow_the_policy() {
         all.windows(2).all(|w| (w[1] - w[0]).num_seconds() == 60),
         "{all:?}"
     );
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// A pipeline following `main` starts one run per new head commit: the head it first sees
