@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 /// Adds a delivery.
@@ -145,14 +145,17 @@ pub struct Attempted {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-/// Logs an attempt at delivery `d` (taken with `d.fence` by `owner`) and moves the delivery on;
-/// false (and nothing written) when this instance no longer holds it.
+/// Logs an attempt at delivery `d` (taken with `d.fence` by `owner`) and moves the delivery on,
+/// in one transaction (a reader never sees the new status without its attempt); false (and
+/// nothing written) when this instance no longer holds it.
 pub async fn record(
-    db: &impl ConnectionTrait,
+    conn: &impl TransactionTrait,
     d: &delivery::Model,
     owner: &str,
     a: Attempted,
 ) -> Result<bool, DbErr> {
+    let txn = conn.begin().await?;
+    let db = &txn;
     let status = match a.outcome {
         "delivered" => "delivered",
         "dead" => "dead",
@@ -202,6 +205,7 @@ pub async fn record(
     }
     .insert(db)
     .await?;
+    txn.commit().await?;
     Ok(true)
 }
 
