@@ -149,7 +149,7 @@ pub struct Dissent {
 }
 
 /// What the council concluded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Consensus {
     /// The winning option of the weighted vote; none when everyone abstained.
@@ -170,6 +170,37 @@ pub struct Consensus {
     pub abstained: Vec<String>,
     /// Why the confidence is what it is, in words.
     pub explanation: String,
+    /// The kind of decision recognised: `ship`, `operate`, `migration`, `rewrite`, `adopt`,
+    /// `staffing`, `spend`, `expose` or `general` (absent on deliberations older than it).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Why that kind, in words.
+    #[serde(default)]
+    pub kind_why: String,
+    /// Stated facts the council could not interpret (`name = value`).
+    #[serde(default)]
+    pub unused_facts: Vec<String>,
+    /// Evidence the kind of decision wants that was missing: it lowered the confidence.
+    #[serde(default)]
+    pub missing_evidence: Vec<String>,
+    /// What would change this call, in words.
+    #[serde(default)]
+    pub would_change: Vec<String>,
+    /// The vote's own confidence before calibration, 0–1.
+    #[serde(default)]
+    pub raw_confidence: Option<f64>,
+    /// The share of the evidence the kind wants that was there, 0–1.
+    #[serde(default)]
+    pub coverage: Option<f64>,
+    /// How much the evidence pulled both ways, 0–1.
+    #[serde(default)]
+    pub conflict: Option<f64>,
+    /// The weight of the single strongest signal, 0–1.5.
+    #[serde(default)]
+    pub strongest: Option<f64>,
+    /// How far the evidence leant one way (risks and burden less good news, absolute).
+    #[serde(default)]
+    pub net: Option<f64>,
 }
 
 /// An option of a deliberation.

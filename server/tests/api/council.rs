@@ -8,7 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn ask(app: &TestApp, token: &str, body: Value) -> Value {
+/// Deliberates on `body` as the holder of `token`; the deliberation (a 200 is asserted).
+pub(crate) async fn ask(app: &TestApp, token: &str, body: Value) -> Value {
     let r = app.post_anon("council/deliberate", body, Some(token)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.body

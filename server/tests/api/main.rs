@@ -13,6 +13,7 @@ mod backups_restore;
 mod catalog;
 mod cli;
 mod council;
+mod council_judgement;
 mod deploy;
 mod deployments;
 mod deployments_docker;

@@ -71,7 +71,7 @@ pub(crate) async fn until_status(
 }
 
 /// Waits until the run is over.
-async fn finished(app: &TestApp, token: &str, id: i64) -> Value {
+pub(crate) async fn finished(app: &TestApp, token: &str, id: i64) -> Value {
     eventually(Duration::from_secs(20), "the run ends", || async {
         let run = get_run(app, token, id).await;
         let over = ["succeeded", "failed", "cancelled", "interrupted"]

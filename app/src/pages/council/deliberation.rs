@@ -95,8 +95,21 @@ fn ConsensusCard(c: Consensus) -> impl IntoView {
                 <span class="badge" data-testid="consensus-confidence">{format!("confidence {}", percent(c.confidence))}</span>
                 <span class="badge">{format!("agreement {}", percent(c.agreement))}</span>
                 {c.majority.clone().map(|m| view! { <span class="badge subtle">{format!("plain majority: {}", m.replace('_', " "))}</span> })}
+                {c.kind.clone().map(|k| view! { <span class="badge subtle" data-testid="consensus-kind" title=c.kind_why.clone()>{format!("kind: {k}")}</span> })}
             </div>
             <p class="muted">{c.explanation.clone()}</p>
+            {(!c.would_change.is_empty()).then(|| view! {
+                <div data-testid="would-change">
+                    <strong class="small">"What would change this call"</strong>
+                    <ul class="small">{c.would_change.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+                </div>
+            })}
+            {(!c.missing_evidence.is_empty()).then(|| view! {
+                <p class="small" data-testid="missing-evidence"><strong>"Missing evidence: "</strong>{c.missing_evidence.join("; ")}</p>
+            })}
+            {(!c.unused_facts.is_empty()).then(|| view! {
+                <p class="small" data-testid="unused-facts"><strong>"Facts not used: "</strong>{c.unused_facts.join("; ")}</p>
+            })}
             <p class="small">{format!("Supporters: {}", if c.supporters.is_empty() { "none".to_owned() } else { c.supporters.join(", ") })}</p>
             {(!c.dissenters.is_empty()).then(|| view! {
                 <details>

@@ -71,6 +71,7 @@ pub fn combine(votes: &[Vote<'_>], options: &[OptionInfo]) -> Consensus {
             dissenters: Vec::new(),
             abstained,
             explanation: "Every persona abstained: there is no consensus.".into(),
+            ..Default::default()
         };
     };
     let near = |o: &str| -> f64 {
@@ -163,6 +164,7 @@ pub fn combine(votes: &[Vote<'_>], options: &[OptionInfo]) -> Consensus {
         dissenters,
         abstained,
         explanation: why,
+        ..Default::default()
     }
 }
 

@@ -16,7 +16,9 @@ use crate::server::council::llm::Llm;
 use crate::server::council::memory::{self, NewMemory};
 use crate::server::council::repo::deliberations::{self as repo, Deliberation, NewDeliberation};
 use crate::server::council::repo::memories;
-use crate::server::council::{evidence, graph, personas, sources, Context, Engine, Offline};
+use crate::server::council::{
+    evidence, graph, judgement, offline, personas, sources, Context, Engine, Offline,
+};
 use crate::server::error::ServerResult;
 use crate::server::notifications::{self, NewNotification};
 use crate::server::state::AppState;
@@ -301,12 +303,15 @@ pub async fn deliberate(
         now,
     )
     .await?;
-    let (evidence_list, signals) = evidence::assess(&situation);
+    let assessment = evidence::read(&situation);
+    let evidence_list = assessment.evidence;
+    let (frame, signals) = judgement::frame(&question, &req.options, &assessment.signals);
     let ctx = Context {
         question: &question,
         options: &options,
         evidence: &evidence_list,
         signals: &signals,
+        frame: &frame,
     };
     let last = match llm {
         Some(llm) => {
@@ -344,7 +349,20 @@ pub async fn deliberate(
             })
         })
         .collect();
-    let result: Consensus = consensus::combine(&votes, &options);
+    let mut result: Consensus = consensus::combine(&votes, &options);
+    // What would change the call is asked of the offline rules, whichever engine voted.
+    let would_change =
+        judgement::what_if::would_change(&frame, &signals, result.option.as_deref(), |variant| {
+            offline::council(&asked, &topics, &options, variant, &frame).option
+        });
+    let params = judgement::calibration::current(&state.db).await?;
+    judgement::conclude(
+        &mut result,
+        &frame,
+        assessment.unused,
+        would_change,
+        &params,
+    );
     let done = repo::finish(&state.db, row, &evidence_list, &result, Utc::now()).await?;
     state
         .bus
@@ -599,5 +617,9 @@ async fn settle(state: &AppState, actor: audit::Actor, req: OutcomeRequest) -> S
         &format!("deliberation:{did}"),
     )
     .await?;
+    // The outcome is recorded whatever happens here: a refit that fails is retried by the next.
+    if let Err(e) = judgement::calibration::refit(&state.db, now).await {
+        tracing::warn!(error = %e, "the council's calibration could not be refitted");
+    }
     Ok(())
 }

@@ -170,6 +170,22 @@ fn user_prompt(ctx: &Context<'_>, others: Option<&[(String, f64)]>) -> String {
     for o in ctx.options {
         s.push_str(&format!("- {}: {}\n", o.id, o.label));
     }
+    let f = ctx.frame;
+    s.push_str(&format!(
+        "\nKind of decision: {} ({}).\n",
+        f.recognised.kind.noun(),
+        f.recognised.why
+    ));
+    if !f.missing.is_empty() {
+        s.push_str(&format!(
+            "Missing evidence (it lowers confidence; it is not by itself a reason against): {}.\n",
+            f.missing
+                .iter()
+                .map(|(_, w)| *w)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     s.push_str("\nEvidence:\n");
     for e in ctx.evidence {
         s.push_str(&format!(

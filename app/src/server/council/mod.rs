@@ -16,6 +16,7 @@ pub mod deliberations;
 pub mod entities;
 pub mod evidence;
 pub mod graph;
+pub mod judgement;
 pub mod knowledge;
 pub mod llm;
 pub mod memories;
@@ -45,8 +46,10 @@ pub struct Context<'a> {
     pub options: &'a [OptionInfo],
     /// The numbered evidence.
     pub evidence: &'a [crate::models::council::Evidence],
-    /// Its decision signals.
+    /// Its decision signals, as the kind of decision reads them.
     pub signals: &'a [Signal],
+    /// The kind of decision and what it asks of the evidence.
+    pub frame: &'a judgement::Frame,
 }
 
 /// How a persona reaches its position: offline rules, or a language model.
@@ -84,7 +87,7 @@ impl Engine for Offline {
         persona: &PersonaInfo,
         ctx: &Context<'_>,
     ) -> impl Future<Output = Result<Turn, String>> + Send {
-        let turn = offline::position(persona, ctx.options, ctx.signals);
+        let turn = offline::position(persona, ctx.options, ctx.signals, ctx.frame);
         async move { Ok(turn) }
     }
 

@@ -8,20 +8,31 @@
 //! relevant evidence there is, and shrinks when the evidence pulls both ways. Every claim in the
 //! rationale names the evidence it comes from.
 
+use super::consensus::{self, Vote};
 use super::evidence::{Category, Signal};
-use crate::models::council::{OptionInfo, PersonaInfo, Turn};
+use super::judgement::Frame;
+use super::personas;
+use crate::models::council::{Consensus, OptionInfo, PersonaInfo, Turn};
 
 /// Net-risk boundaries between proceed | with conditions | defer | reject.
 const BANDS: [f64; 3] = [-0.25, 0.35, 0.75];
-/// How fast weighted signals saturate the net risk: one strong risk in a persona's field
-/// (≈1.2 weighted) lands on `defer`, two land on `reject`.
-const SCALE: f64 = 0.6;
+/// How fast weighted risks saturate the net risk: one strong risk in a persona's field
+/// (≈1.2 weighted) lands on `defer`, two land on `reject`, two moderate ones (≈0.35 each) stay
+/// on `proceed_with_conditions`.
+const SCALE: f64 = 0.45;
+/// How fast weighted good news does.
+const SUPPORT_SCALE: f64 = 0.6;
+/// A weighted risk this strong, with a mitigation, rules out a plain `proceed`.
+const MATERIAL: f64 = 0.25;
+/// A weighted risk this strong is a blocker: it reaches `reject` on its own.
+const BLOCKER: f64 = 1.25;
 
 /// How much a stance counts each category, and its lean (added to the net risk).
 fn stance_weights(stance: &str, c: Category) -> f64 {
     use Category::*;
     match stance {
         "cautious" => match c {
+            Need => 0.8,
             DataSafety | Security => 2.0,
             Reliability => 1.4,
             Hygiene | People | Knowledge => 1.0,
@@ -31,12 +42,14 @@ fn stance_weights(stance: &str, c: Category) -> f64 {
         },
         "pragmatic" => match c {
             Delivery => 1.6,
+            Need => 1.3,
             Reliability | DataSafety | Security | Cost | People => 1.0,
             Knowledge => 0.8,
             Hygiene | Performance => 0.6,
             Strategy => 0.5,
         },
         "bold" => match c {
+            Need => 1.3,
             Strategy | DataSafety | Security | Delivery => 1.0,
             Reliability => 0.8,
             Performance | Cost | People | Knowledge => 0.6,
@@ -44,6 +57,7 @@ fn stance_weights(stance: &str, c: Category) -> f64 {
         },
         "evidence" => match c {
             Performance | Knowledge => 1.5,
+            Need => 1.2,
             Reliability => 1.3,
             _ => 1.0,
         },
@@ -104,32 +118,53 @@ fn is_hold(option: &OptionInfo) -> bool {
     option.id.split('_').any(|w| HOLD.contains(&w))
 }
 
-/// One persona's position on the evidence.
-pub fn position(persona: &PersonaInfo, options: &[OptionInfo], signals: &[Signal]) -> Turn {
+/// One persona's position on the evidence, as the kind of decision in `frame` reads it.
+pub fn position(
+    persona: &PersonaInfo,
+    options: &[OptionInfo],
+    signals: &[Signal],
+    frame: &Frame,
+) -> Turn {
     let mut weighted: Vec<(f64, &Signal)> = signals
         .iter()
         .map(|s| (weight(persona, s.category) * s.risk, s))
         .collect();
     weighted.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
-    // Risks count fully, reassurances at 40%: good news elsewhere softens a risk but does not
-    // cancel it. A serious risk (weighted 0.5 or more) keeps at least 90% of its own weight.
+    // Risks count fully, reassurances as much as the kind of decision lets them (40% by
+    // default): good news elsewhere softens a risk but does not cancel it. What standing still
+    // costs (need) counts fully. A serious risk (weighted 0.5 or more) keeps at least 90% of its
+    // own weight. The kind's burden of proof comes on top.
+    let reassurance = frame.profile.reassurance;
+    let soft = |(w, s): &(f64, &Signal)| {
+        if s.category == Category::Need {
+            *w
+        } else {
+            reassurance * w
+        }
+    };
     let pos: f64 = weighted.iter().map(|(w, _)| w.max(0.0)).sum();
-    let neg: f64 = weighted.iter().map(|(w, _)| w.min(0.0)).sum();
+    let neg: f64 = weighted.iter().filter(|(w, _)| *w < 0.0).map(soft).sum();
     let top = weighted.iter().map(|(w, _)| *w).fold(0.0f64, f64::max);
-    let mut x = SCALE * (pos + 0.4 * neg);
+    let mut x = SCALE * pos + SUPPORT_SCALE * neg;
     if top >= 0.5 {
         x = x.max(SCALE * 0.9 * top);
     }
-    let r = (x + lean(&persona.stance)).tanh();
+    // A blocker (a failed security review before exposing something, a cost far over budget)
+    // decides on its own.
+    if top >= BLOCKER {
+        x = x.max(0.75 * top);
+    }
+    let r = (x + frame.profile.burden + lean(&persona.stance)).tanh();
     let relevant: Vec<&(f64, &Signal)> = weighted.iter().filter(|(w, _)| w.abs() >= 0.2).collect();
-    let coverage = (relevant.len() as f64 / 3.0).min(1.0);
-    // Reassurance counts at 40% here too: it takes real good news to make the evidence "mixed".
-    let pro: f64 = 0.4
-        * weighted
-            .iter()
-            .filter(|(w, _)| *w < 0.0)
-            .map(|(w, _)| -w)
-            .sum::<f64>();
+    // How much bears on it: the signals this persona weighs, and the evidence the kind wants.
+    let coverage = 0.5 * (relevant.len() as f64 / 3.0).min(1.0) + 0.5 * frame.coverage;
+    // Reassurance counts as in the net risk: it takes real good news to make the evidence
+    // "mixed".
+    let pro: f64 = -weighted
+        .iter()
+        .filter(|(w, _)| *w < 0.0)
+        .map(soft)
+        .sum::<f64>();
     let con: f64 = weighted
         .iter()
         .filter(|(w, _)| *w > 0.0)
@@ -176,8 +211,22 @@ pub fn position(persona: &PersonaInfo, options: &[OptionInfo], signals: &[Signal
         }
     }
     conditions.truncate(4);
+    // A plain "proceed" needs no condition: a material risk with a mitigation asks for one.
+    let material = weighted
+        .iter()
+        .any(|(w, s)| *w >= MATERIAL && s.mitigation.is_some());
+    let chosen = band(r)
+        .max(frame.profile.min_band)
+        .max(usize::from(material));
+    if chosen == 1 {
+        for c in frame.profile.conditions {
+            if conditions.len() < 4 && !conditions.iter().any(|x| x == c) {
+                conditions.push((*c).to_owned());
+            }
+        }
+    }
     let option = if default_set {
-        options.get(band(r)).map(|o| o.id.clone())
+        options.get(chosen).map(|o| o.id.clone())
     } else {
         let (hold, act): (Vec<&OptionInfo>, Vec<&OptionInfo>) =
             options.iter().partition(|o| is_hold(o));
@@ -197,8 +246,8 @@ pub fn position(persona: &PersonaInfo, options: &[OptionInfo], signals: &[Signal
     let Some(option) = option else {
         return abstain(persona, "no options to choose from");
     };
-    let thin = coverage < 0.34;
-    let lead = match band(r) {
+    let thin = coverage < 0.4;
+    let lead = match chosen {
         0 => "Go ahead",
         1 => "Go ahead once the risks are handled",
         2 => "Not yet",
@@ -234,6 +283,32 @@ pub fn position(persona: &PersonaInfo, options: &[OptionInfo], signals: &[Signal
         abstained: false,
         error: None,
     }
+}
+
+/// The whole council with these rules, round one: each asked persona's position on the
+/// signals, combined by relevance to the `topics` and track record. (What-if answers and the
+/// labelled-situation benchmark ask it.)
+pub fn council(
+    asked: &[&PersonaInfo],
+    topics: &[&str],
+    options: &[OptionInfo],
+    signals: &[Signal],
+    frame: &Frame,
+) -> Consensus {
+    let turns: Vec<Turn> = asked
+        .iter()
+        .map(|p| position(p, options, signals, frame))
+        .collect();
+    let votes: Vec<Vote<'_>> = turns
+        .iter()
+        .zip(asked)
+        .map(|(t, p)| Vote {
+            turn: t,
+            relevance: personas::relevance(p, topics),
+            track: consensus::track(p.decided, p.correct),
+        })
+        .collect();
+    consensus::combine(&votes, options)
 }
 
 /// An abstention with a reason.
@@ -315,6 +390,7 @@ mod tests {
             risk,
             claim: format!("claim {id}"),
             mitigation: Some(format!("fix {id}")),
+            nature: Default::default(),
         }
     }
 
@@ -326,8 +402,8 @@ mod tests {
             return;
         };
         let s = vec![signal(Category::DataSafety, 0.45, "E1")];
-        let tg = position(&g, &default_options(), &s);
-        let ti = position(&i, &default_options(), &s);
+        let tg = position(&g, &default_options(), &s, &Frame::default());
+        let ti = position(&i, &default_options(), &s, &Frame::default());
         assert_eq!(tg.option.as_deref(), Some("defer"), "{tg:?}");
         assert_eq!(
             ti.option.as_deref(),

@@ -1,8 +1,8 @@
 //! Scenario tests of the offline engine: hand-built situations with an obvious right call (and
 //! one genuinely split), run through evidence, every routed persona and the consensus.
 
-use super::evidence::{assess, GitFacts, ProjectFacts, Recalled, ServiceFacts, Situation};
-use super::{consensus, offline, personas};
+use super::evidence::{read, GitFacts, ProjectFacts, Recalled, ServiceFacts, Situation};
+use super::{consensus, judgement, offline, personas};
 use crate::models::council::{Consensus, OptionInfo, Turn, DEFAULT_OPTIONS};
 use serde_json::Value;
 
@@ -50,11 +50,22 @@ fn run_with(question: &str, mut s: Situation, options: Vec<OptionInfo>) -> (Vec<
     let all = personas::builtin_infos();
     let topics = personas::topics(question);
     s.topics = topics.iter().map(|t| (*t).to_owned()).collect();
-    let (evidence, signals) = assess(&s);
+    let a = read(&s);
+    let evidence = a.evidence;
+    let labels: Vec<String> = if options
+        .iter()
+        .map(|o| o.id.as_str())
+        .eq(DEFAULT_OPTIONS.iter().map(|(id, _)| *id))
+    {
+        Vec::new()
+    } else {
+        options.iter().map(|o| o.label.clone()).collect()
+    };
+    let (frame, signals) = judgement::frame(question, &labels, &a.signals);
     let asked = personas::route(&all, &[], &topics);
     let turns: Vec<Turn> = asked
         .iter()
-        .map(|p| offline::position(p, &options, &signals))
+        .map(|p| offline::position(p, &options, &signals, &frame))
         .collect();
     for t in &turns {
         for id in &t.evidence {
@@ -74,7 +85,14 @@ fn run_with(question: &str, mut s: Situation, options: Vec<OptionInfo>) -> (Vec<
             track: 1.0,
         })
         .collect();
-    let c = consensus::combine(&votes, &options);
+    let mut c = consensus::combine(&votes, &options);
+    judgement::conclude(
+        &mut c,
+        &frame,
+        a.unused,
+        Vec::new(),
+        &judgement::calibration::SHIPPED,
+    );
     (turns, c)
 }
 

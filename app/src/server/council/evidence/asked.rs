@@ -2,42 +2,90 @@
 //! workload, budget, users): one piece of evidence each, with the signal its value carries.
 
 use super::book::{Book, Found};
+use super::measures;
+use super::quantity::{self, Unit};
 use super::stated::{consumed, number, text, truthy};
 use super::Category;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Each stated fact not read by its own tool, in name order.
+/// Each stated fact not read by its own tool: the measures first (a latency with its objective,
+/// a cost with its budget), then the facts known by name, in name order. A fact neither
+/// interprets is shown as neutral evidence and listed as unused.
 pub(super) fn facts(b: &mut Book, facts: &BTreeMap<String, Value>) {
+    let (readings, used) = measures::read(facts);
+    for r in readings {
+        b.add_as(r.nature, "fact", r.summary, r.signals);
+    }
     for (key, value) in facts {
-        if consumed(key) || key == "ci" {
+        if consumed(key) || key == "ci" || used.contains(key) {
             continue;
         }
-        let sig = signals(key, value);
         let shown = match value {
             Value::String(s) => s.clone(),
             other => other.to_string(),
+        };
+        let Some(sig) = signals(key, value) else {
+            b.unused.push(format!("{key} = {shown}"));
+            b.add(
+                "fact",
+                format!("Stated: {key} = {shown} (not interpreted)"),
+                Vec::new(),
+            );
+            continue;
         };
         b.add("fact", format!("Stated: {key} = {shown}"), sig);
     }
 }
 
-/// What a fact of this name and value signals (nothing for a name not known).
-fn signals(key: &str, value: &Value) -> Vec<Found> {
+/// What a fact of this name and value signals; `None` when neither is understood.
+fn signals(key: &str, value: &Value) -> Option<Vec<Found>> {
     let t = text(value);
-    let n = number(value);
-    match key {
-        "deadline_days" | "days_to_deadline" => deadline(n),
-        "team_size" => team_size(n),
-        "effort" | "size" => effort(&t),
-        "risk" => risk(&t),
-        "rollback" | "rollback_plan" => rollback(truthy(value)),
-        "security_review" | "security" => security_review(&t),
-        "workload" | "overtime" | "on_call_load" => workload(&t),
-        "budget" | "cost" => budget(&t),
-        "users_affected" | "users" => users_affected(n),
-        _ => Vec::new(),
-    }
+    let n = number(value).or_else(|| {
+        quantity::parse(value).map(|q| match q.unit {
+            Unit::Seconds => q.value / 86_400.0,
+            _ => q.value,
+        })
+    });
+    let w: Vec<&str> = key.split('_').collect();
+    let is = |names: &[&str]| names.contains(&key) || names.iter().any(|n| w.contains(n));
+    let found = if is(&[
+        "deadline_days",
+        "days_to_deadline",
+        "deadline",
+        "due",
+        "days_left",
+        "expires",
+    ]) {
+        deadline(n)
+    } else if is(&[
+        "team_size",
+        "team",
+        "headcount",
+        "engineers",
+        "developers",
+        "maintainers",
+    ]) {
+        team_size(n)
+    } else if is(&["effort", "size"]) {
+        effort(&t)
+    } else if key == "risk" || w.last() == Some(&"risk") {
+        risk(&t)
+    } else if is(&["rollback", "rollback_plan", "revert"]) {
+        rollback(truthy(value))
+    } else if is(&["security_review", "security", "review"]) {
+        security_review(&t)
+    } else if is(&["workload", "overtime", "on_call_load", "load", "stress"]) {
+        workload(&t)
+    } else if is(&["budget", "cost"]) {
+        budget(&t)
+    } else if is(&["users_affected", "users", "customers"]) {
+        users_affected(n)
+    } else {
+        return None;
+    };
+    // A known name whose value says nothing this reads is not interpreted either.
+    (!found.is_empty()).then_some(found)
 }
 
 /// A deadline this close argues for going ahead; a far one leaves time to prepare.
@@ -95,9 +143,15 @@ fn effort(t: &str) -> Vec<Found> {
         )],
         s if s.contains("large") || s.contains("high") || s.contains("big") => vec![(
             Category::Delivery,
-            0.35,
+            0.25,
             "the change is large".to_owned(),
             Some("split it into smaller steps".to_owned()),
+        )],
+        s if s.contains("medium") || s.contains("moderate") => vec![(
+            Category::Delivery,
+            0.0,
+            "the change is medium-sized".to_owned(),
+            None,
         )],
         _ => Vec::new(),
     }
@@ -156,10 +210,18 @@ fn security_review(t: &str) -> Vec<Found> {
             "the security review found problems".to_owned(),
             Some("fix the security findings".to_owned()),
         )],
-        s if s.contains("pending") || s.contains("none") || s == "false" => vec![(
+        s if s.contains("pending") || s.contains("progress") || s.contains("scheduled") => {
+            vec![(
+                Category::Security,
+                0.3,
+                "the security review is not finished".to_owned(),
+                Some("finish the security review before it goes live".to_owned()),
+            )]
+        }
+        s if s.contains("none") || s.contains("no") || s == "false" => vec![(
             Category::Security,
-            0.45,
-            "no security review yet".to_owned(),
+            0.5,
+            "nobody has reviewed its security".to_owned(),
             Some("get a security review".to_owned()),
         )],
         _ => Vec::new(),
@@ -207,10 +269,16 @@ fn users_affected(n: Option<f64>) -> Vec<Found> {
     match n {
         Some(u) if u >= 1000.0 => vec![(
             Category::Reliability,
-            0.2,
+            if u >= 10_000.0 { 0.3 } else { 0.2 },
             format!("{u:.0} users are affected if it goes wrong"),
             Some("roll out gradually".to_owned()),
         )],
-        _ => Vec::new(),
+        Some(u) => vec![(
+            Category::Reliability,
+            -0.1,
+            format!("only {u:.0} users are affected if it goes wrong"),
+            None,
+        )],
+        None => Vec::new(),
     }
 }

@@ -1,6 +1,6 @@
 //! The numbered evidence and its signals, built as the tools report them.
 
-use super::{Category, Signal};
+use super::{Category, Nature, Signal};
 use crate::models::council::Evidence;
 
 /// One signal as a family reports it: (category, risk, claim, mitigation).
@@ -13,11 +13,24 @@ pub(super) struct Book {
     pub(super) evidence: Vec<Evidence>,
     /// Every signal, citing its evidence.
     pub(super) signals: Vec<Signal>,
+    /// Stated facts nothing could interpret, as `name = value`.
+    pub(super) unused: Vec<String>,
 }
 
 impl Book {
     /// Numbers one piece of evidence, rated by its strongest signal, and files its signals.
     pub(super) fn add(&mut self, source: &str, summary: String, signals: Vec<Found>) -> String {
+        self.add_as(Nature::Fact, source, summary, signals)
+    }
+
+    /// [`Book::add`] for evidence of another nature (a symptom, missing evidence).
+    pub(super) fn add_as(
+        &mut self,
+        nature: Nature,
+        source: &str,
+        summary: String,
+        signals: Vec<Found>,
+    ) -> String {
         let id = format!("E{}", self.evidence.len() + 1);
         let strongest =
             signals
@@ -45,6 +58,7 @@ impl Book {
                 risk,
                 claim,
                 mitigation,
+                nature,
             });
         }
         id

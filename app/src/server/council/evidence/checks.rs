@@ -3,7 +3,7 @@
 
 use super::book::Book;
 use super::stated::{number, stated_backup, stated_tests, truthy};
-use super::{Category, GitHubFacts, PipelineFacts, Situation};
+use super::{Category, GitHubFacts, Nature, PipelineFacts, Situation};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -185,11 +185,28 @@ pub(super) fn tests(
                 )],
             );
         }
+        Some(t)
+            if ["none", "no", "missing", "untested", "not run", "never"]
+                .iter()
+                .any(|w| t == *w || t.starts_with(&format!("{w} "))) =>
+        {
+            b.add(
+                "tests",
+                format!("Tests: {t} (stated)"),
+                vec![(
+                    Category::Reliability,
+                    0.3,
+                    "the change is untested".to_owned(),
+                    Some("try it where a mistake is cheap first".to_owned()),
+                )],
+            );
+        }
         Some(t) => {
             b.add("tests", format!("Tests: {t} (stated)"), Vec::new());
         }
         None => {
-            b.add(
+            b.add_as(
+                Nature::Absence,
                 "tests",
                 "No test results are recorded".to_owned(),
                 vec![(
@@ -248,7 +265,8 @@ pub(super) fn backups(b: &mut Book, s: &Situation) {
             } else {
                 0.15
             };
-            b.add(
+            b.add_as(
+                Nature::Absence,
                 "backups",
                 if s.backups.is_some() {
                     "No good backup of this project is recorded (its policies have made none)"

@@ -9,7 +9,16 @@ pub(super) fn memories(b: &mut Book, memories: &[Recalled]) {
         let sig = match m.outcome.as_deref() {
             Some("reject") | Some("defer") => vec![(
                 Category::Knowledge,
-                0.5,
+                // A call to go ahead that turned out wrong teaches more than a confirmed "no":
+                // the council has been here and it went badly.
+                if matches!(
+                    m.chosen.as_deref(),
+                    Some("proceed") | Some("proceed_with_conditions")
+                ) {
+                    1.0
+                } else {
+                    0.5
+                },
                 format!(
                     "a similar decision (#{}) turned out to need `{}`",
                     m.deliberation_id.unwrap_or_default(),

@@ -11,13 +11,15 @@ mod asked;
 mod book;
 mod checks;
 mod knowledge;
+mod measures;
 mod project;
+pub mod quantity;
 mod runtime;
 mod signal;
 mod situation;
 mod stated;
 
-pub use signal::{Category, Signal};
+pub use signal::{Category, Nature, Signal};
 pub use situation::{
     BackupFacts, GitFacts, GitHubFacts, PipelineFacts, ProjectFacts, Recalled, ResourceFacts,
     ServiceFacts, Situation,
@@ -26,8 +28,25 @@ pub use situation::{
 use crate::models::council::Evidence;
 use book::Book;
 
+/// What the tools found, numbered, with its signals and the stated facts nothing could read.
+#[derive(Debug, Clone, Default)]
+pub struct Assessment {
+    /// The numbered evidence.
+    pub evidence: Vec<Evidence>,
+    /// Its decision signals.
+    pub signals: Vec<Signal>,
+    /// Stated facts not interpreted, as `name = value`.
+    pub unused: Vec<String>,
+}
+
 /// The numbered evidence and its signals.
 pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
+    let a = read(s);
+    (a.evidence, a.signals)
+}
+
+/// The whole [`Assessment`] of a situation.
+pub fn read(s: &Situation) -> Assessment {
     let mut b = Book::default();
     if let Some(p) = &s.project {
         project::project(&mut b, p);
@@ -53,7 +72,11 @@ pub fn assess(s: &Situation) -> (Vec<Evidence>, Vec<Signal>) {
     asked::facts(&mut b, &s.facts);
     knowledge::memories(&mut b, &s.memories);
     knowledge::graph(&mut b, &s.graph);
-    (b.evidence, b.signals)
+    Assessment {
+        evidence: b.evidence,
+        signals: b.signals,
+        unused: b.unused,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The runtime's evidence: service health, recent crashes, the resource trend and activity.
 
 use super::book::Book;
-use super::{Category, ResourceFacts, ServiceFacts, Situation};
+use super::{Category, Nature, ResourceFacts, ServiceFacts, Situation};
 
 /// Services now, and the failed runs of the last day.
 pub(super) fn services(b: &mut Book, sv: &ServiceFacts) {
@@ -28,7 +28,8 @@ pub(super) fn services(b: &mut Book, sv: &ServiceFacts) {
             None,
         ));
     }
-    b.add(
+    b.add_as(
+        Nature::Symptom,
         "services",
         format!(
             "Services: {} defined, {} ready, {} in crash loop, {} failing",
@@ -60,7 +61,8 @@ pub(super) fn services(b: &mut Book, sv: &ServiceFacts) {
             Some("understand the recent crashes".to_owned()),
         )],
     };
-    b.add(
+    b.add_as(
+        Nature::Symptom,
         "crashes",
         format!("{} failed run(s) in the last 24 hours", sv.crashes_24h),
         crash,
@@ -94,7 +96,8 @@ pub(super) fn resources(b: &mut Book, r: &ResourceFacts) {
             None,
         ));
     }
-    b.add(
+    b.add_as(
+        Nature::Symptom,
         "resources",
         format!(
             "Resources (last hour): {:.0} MiB now ({:+.0}%), CPU mean {:.0}%",

@@ -23,6 +23,9 @@ pub enum Category {
     Knowledge,
     /// Lifecycle and long-term direction.
     Strategy,
+    /// What standing still costs: a problem the decision would remedy (negative risk argues for
+    /// acting and, unlike other reassurance, counts in full).
+    Need,
 }
 
 impl Category {
@@ -39,8 +42,29 @@ impl Category {
             Category::People => &["team", "wellbeing", "workload", "leadership"],
             Category::Knowledge => &["evidence", "learning", "knowledge", "research"],
             Category::Strategy => &["strategy", "roadmap", "lifecycle", "architecture"],
+            Category::Need => &[
+                "delivery",
+                "performance",
+                "reliability",
+                "growth",
+                "metrics",
+            ],
         }
     }
+}
+
+/// Where a signal comes from, which decides how the kind of decision reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Nature {
+    /// Something found or stated.
+    #[default]
+    Fact,
+    /// A symptom in production (crashes, error rate, latency, load): a risk for a change made on
+    /// top of it, but the very reason for a decision that remedies it.
+    Symptom,
+    /// Evidence that is missing (no test result, no backup): a risk only where the kind of
+    /// decision requires that evidence; elsewhere it lowers confidence instead.
+    Absence,
 }
 
 /// A decision signal: positive `risk` argues against proceeding, negative for it.
@@ -56,4 +80,6 @@ pub struct Signal {
     pub claim: String,
     /// What would make proceeding acceptable (a condition), when it is a risk.
     pub mitigation: Option<String>,
+    /// Found, a symptom, or missing evidence.
+    pub nature: Nature,
 }

@@ -35,10 +35,12 @@ pub(super) fn truthy(v: &Value) -> Option<bool> {
 }
 
 /// Whether a fact's name is about tests, backups or schema changes (read by their own tools).
+/// Test coverage is a measure of its own ([`super::measures`]).
 pub(super) fn consumed(key: &str) -> bool {
-    ["test", "backup", "schema", "migration"]
-        .iter()
-        .any(|w| key.contains(w))
+    !key.contains("coverage")
+        && ["test", "backup", "schema", "migration"]
+            .iter()
+            .any(|w| key.contains(w))
 }
 
 /// The tests as stated, under the names people use: `tests = failing`, `tests_passing = true`,
@@ -47,7 +49,9 @@ pub(super) fn stated_tests(facts: &BTreeMap<String, Value>) -> Option<String> {
     if let Some(v) = facts.get("tests").or_else(|| facts.get("ci")) {
         return Some(text(v));
     }
-    let (k, v) = facts.iter().find(|(k, _)| k.contains("test"))?;
+    let (k, v) = facts
+        .iter()
+        .find(|(k, _)| k.contains("test") && !k.contains("coverage"))?;
     let failing_name = k.contains("fail") || k.contains("broken") || k.contains("red");
     if let (Value::Number(_), Some(n), true) = (v, number(v), failing_name) {
         return Some(if n > 0.0 { "failing" } else { "passing" }.into());
