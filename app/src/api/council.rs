@@ -1,7 +1,7 @@
 //! `/api/v1/council/*`: the Council of Minds — deliberations, outcomes, personas.
 
 use crate::models::council::{
-    DeliberateRequest, DeliberationInfo, DeliberationRequest, DeliberationSummary,
+    CalibrationInfo, DeliberateRequest, DeliberationInfo, DeliberationRequest, DeliberationSummary,
     DeliberationsQuery, GraphNode, GraphRequest, GraphView, MemoriesQuery, MemoryInfo,
     MemoryRequest, OutcomeRequest, PathRequest, PersonaInfo, SavePersonaRequest,
     UpdateMemoryRequest,
@@ -53,6 +53,18 @@ endpoint! {
     pub async fn list_personas() -> Vec<PersonaInfo> {
         use crate::server::council;
         Ok(council::list_personas(&state, &caller).await?)
+    }
+}
+
+endpoint! {
+    /// The confidence calibration in use
+    ///
+    /// The weights that map the vote's own confidence to the one reported: those shipped
+    /// (fitted on the labelled situations) and those in use (refitted from recorded outcomes).
+    "council/calibration", requires ReadCouncil, |state, caller|
+    pub async fn calibration() -> CalibrationInfo {
+        use crate::server::council;
+        Ok(council::calibration(&state, &caller).await?)
     }
 }
 

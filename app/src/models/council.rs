@@ -548,3 +548,20 @@ pub struct PathRequest {
     /// To this one (no such project: 404).
     pub to_project_id: i64,
 }
+
+/// The council's calibration: the map from the vote's own confidence (and how much of the
+/// wanted evidence was there, how much it pulled both ways, its strongest signal and its lean)
+/// to the confidence it reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CalibrationInfo {
+    /// The weights in use: intercept, log-odds of the raw confidence, coverage, conflict,
+    /// strongest signal, lean.
+    pub weights: Vec<f64>,
+    /// The weights shipped with Optimus, fitted on its labelled situations.
+    pub shipped: Vec<f64>,
+    /// How many recorded outcomes the weights in use were refitted on (0: the shipped ones).
+    pub samples: u32,
+    /// When they were last refitted (none: never).
+    pub updated_at: Option<DateTime<Utc>>,
+}

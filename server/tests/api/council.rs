@@ -128,6 +128,23 @@ async fn a_recorded_bad_outcome_is_recalled_and_tips_the_next_similar_question()
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["outcome"], "reject");
+    // The outcome refits the calibration: the council chose otherwise, so the refit is a little
+    // less sure of calls like it than the shipped weights.
+    assert!(first["consensus"]["raw_confidence"].is_number(), "{first}");
+    let cal = app
+        .post_anon("council/calibration", json!({}), Some(&owner))
+        .await
+        .body;
+    assert_eq!(cal["samples"], 1, "{cal}");
+    assert!(cal["updated_at"].is_string(), "{cal}");
+    let (used, shipped) = (
+        cal["weights"].as_array().cloned().unwrap_or_default(),
+        cal["shipped"].as_array().cloned().unwrap_or_default(),
+    );
+    assert_eq!((used.len(), shipped.len()), (6, 6), "{cal}");
+    let intercept = |w: &[Value]| w[0].as_f64().unwrap_or_default();
+    assert_ne!(before, "reject");
+    assert!(intercept(&used) < intercept(&shipped), "{cal}");
     let second = ask(&app, &owner, json!({"question": question, "facts": facts})).await;
     let after = second["consensus"]["option"].as_str().unwrap_or_default();
     let recalled = second["evidence"]

@@ -147,6 +147,7 @@ const POLICY: &[Rule] = &[
     rule("council/list", VIEWER, R),
     rule("council/get", VIEWER, R),
     rule("council/personas", VIEWER, R),
+    rule("council/calibration", VIEWER, R),
     rule("council/graph", VIEWER, R),
     rule("council/memories", VIEWER, R),
     rule("council/path", VIEWER, R),
@@ -612,7 +613,10 @@ impl World<'_> {
                 json!({"id": self.dead_delivery().await})
             }
             ("council/graph", _) => json!({"project_id": self.project().await}),
-            ("council/list" | "council/personas" | "council/memories", _) => {
+            (
+                "council/list" | "council/personas" | "council/memories" | "council/calibration",
+                _,
+            ) => {
                 json!({})
             }
             ("council/get", _) => json!({"id": self.deliberation().await}),

@@ -30,6 +30,7 @@ mod scenarios;
 pub mod sources;
 
 pub use deliberations::{deliberate, get, list, record_observed_outcome, record_outcome};
+pub use judgement::calibration::info as calibration;
 pub use knowledge::{follow, graph_path, graph_view, record_incident, sync_projects};
 pub use memories::{forget_memory, memories, update_memory};
 pub use roster::{list_personas, save_persona, seed_personas};

@@ -103,18 +103,15 @@ fn situation(c: &Case) -> Situation {
         }
         s.pipelines = Some(facts);
     }
-    match setup.get("backup") {
-        Some(Value::Object(b)) => {
-            s.backups = Some(BackupFacts {
-                policies: 1,
-                last_good_age_hours: b.get("age_hours").and_then(Value::as_f64),
-                last_failed: b
-                    .get("last_failed")
-                    .is_some_and(|f| f == true)
-                    .then(|| "the folder to back up is missing".to_owned()),
-            })
-        }
-        _ => {}
+    if let Some(Value::Object(b)) = setup.get("backup") {
+        s.backups = Some(BackupFacts {
+            policies: 1,
+            last_good_age_hours: b.get("age_hours").and_then(Value::as_f64),
+            last_failed: b
+                .get("last_failed")
+                .is_some_and(|f| f == true)
+                .then(|| "the folder to back up is missing".to_owned()),
+        });
     }
     s
 }

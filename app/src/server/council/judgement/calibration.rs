@@ -8,7 +8,12 @@
 //! (by hand or by a deployment), pulled toward the shipped fit so that a handful of outcomes
 //! cannot swing it, and stores it for every instance.
 
+use crate::models::council::CalibrationInfo;
+use crate::models::Operation;
+use crate::server::caller::Caller;
 use crate::server::council::repo::{calibration as repo, deliberations};
+use crate::server::error::ServerResult;
+use crate::server::state::AppState;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -132,10 +137,11 @@ fn solve(mut a: [[f64; N]; N], mut b: [f64; N]) -> Option<[f64; N]> {
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
+        let pivot_row = a[col];
         for row in col + 1..N {
-            let f = a[row][col] / a[col][col];
-            for k in col..N {
-                a[row][k] -= f * a[col][k];
+            let f = a[row][col] / pivot_row[col];
+            for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -175,6 +181,20 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<Params, DbErr> {
             Ok(SHIPPED)
         }
     }
+}
+
+/// The calibration in use, for anyone who may read the council.
+pub async fn info(state: &AppState, caller: &Caller) -> ServerResult<CalibrationInfo> {
+    caller.authorize(Operation::ReadCouncil)?;
+    let row = repo::load(&state.db).await?;
+    Ok(CalibrationInfo {
+        weights: current(&state.db).await?.0.to_vec(),
+        shipped: SHIPPED.0.to_vec(),
+        samples: row
+            .as_ref()
+            .map_or(0, |r| u32::try_from(r.samples).unwrap_or(0)),
+        updated_at: row.map(|r| r.updated_at),
+    })
 }
 
 /// Refits the weights on the recorded outcomes of deliberations that kept their features
