@@ -42,13 +42,19 @@ test('a question about the project gets every persona\'s card and a confident co
   await form.locator('textarea[name=question]').fill('Should we deploy the ledger schema migration today?');
   await page.waitForSelector('select[name=project] option:has-text("ledger")', { state: 'attached' });
   await form.locator('select[name=project]').selectOption({ label: 'ledger' });
-  await form.locator('textarea[name=facts]').fill('tests = failing\nschema_change = true\nteam_size = 3');
+  await form.locator('textarea[name=facts]').fill('tests = failing\nschema_change = true\nteam_size = 3\nerror_rate = 7%\nmascot = otter');
   await page.click('[data-testid=deliberate]');
   await page.waitForSelector('[data-testid=consensus]', { timeout: 20_000 });
   const option = await page.getAttribute('[data-testid=consensus]', 'data-option');
   assert.ok(['defer', 'reject'].includes(option), option);
   const confidence = Number((await page.textContent('[data-testid=consensus-confidence]')).match(/(\d+)%/)[1]);
   assert.ok(confidence > 70, `confidence ${confidence}%`);
+  // The kind of decision, the facts it could not use, and what would change the call.
+  assert.match(await page.textContent('[data-testid=consensus-kind]'), /migration/);
+  assert.match(await page.textContent('[data-testid=unused-facts]'), /mascot = otter/);
+  assert.doesNotMatch(await page.textContent('[data-testid=unused-facts]'), /error_rate/);
+  assert.match(await page.textContent('[data-testid=would-change]'), /the call would be `\w+`/);
+  assert.match(await page.textContent('[data-testid=evidence]'), /error_rate = 7% \(an error rate\)/);
   const personas = await page.$$eval('[data-testid=turns] [data-testid=turn]', (els) => els.map((e) => e.dataset.persona));
   assert.deepEqual(personas, ['strategist', 'pragmatist', 'innovator', 'guardian', 'analyst']);
   const guardian = page.locator('[data-testid=turns] [data-persona=guardian]');

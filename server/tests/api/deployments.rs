@@ -429,6 +429,26 @@ async fn too_many_5xx_after_the_switch_roll_back_at_once_and_the_rollback_is_its
         notes.to_string().contains("deployment_rolled_back"),
         "{notes}"
     );
+    // The council reads the history: the newest release was rolled back, and why.
+    let asked = app
+        .post_anon(
+            "council/deliberate",
+            json!({"question": "Deploy release 3 now?", "project_id": s.project}),
+            Some(token),
+        )
+        .await
+        .body;
+    let seen = asked["evidence"]
+        .as_array()
+        .and_then(|e| e.iter().find(|x| x["source"] == "deployments").cloned())
+        .unwrap_or(Value::Null);
+    assert!(
+        seen["summary"]
+            .as_str()
+            .is_some_and(|t| t.contains("release #2 rolled back") && t.contains("5xx")),
+        "{asked}"
+    );
+    assert_eq!(seen["signal"], "risk", "{seen}");
     // Release 1 serves on; the next deployment replaces it as usual.
     s.write("mode.txt", "ok");
     s.write("version.txt", "v3");

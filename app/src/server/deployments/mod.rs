@@ -2,7 +2,8 @@
 //! behind `optimus-proxy` (health-gated blue-green cutover or recreate, a watch window with
 //! automatic rollback, manual rollback to any kept release).
 //!
-//! - [`deploying`]: the public API (deploy, roll back, read, pin, compare);
+//! - [`deploying`]: the public API (deploy, roll back, read, pin, compare); [`history`]: the
+//!   finished deployments as other features read them;
 //! - [`releases`]: making releases under the data dir, retention, diffs;
 //! - [`worker`]: claiming queued deployments (one at a time per project, the database decides)
 //!   and keeping their leases; [`driver`]: one deployment's steps;
@@ -16,6 +17,7 @@
 pub mod deploying;
 mod driver;
 pub mod entities;
+pub mod history;
 pub mod proxy;
 pub mod releases;
 pub mod repo;

@@ -6,13 +6,14 @@ use super::measures;
 use super::quantity::{self, Unit};
 use super::stated::{consumed, number, text, truthy};
 use super::Category;
+use chrono::NaiveDate;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Each stated fact not read by its own tool: the measures first (a latency with its objective,
 /// a cost with its budget), then the facts known by name, in name order. A fact neither
 /// interprets is shown as neutral evidence and listed as unused.
-pub(super) fn facts(b: &mut Book, facts: &BTreeMap<String, Value>) {
+pub(super) fn facts(b: &mut Book, facts: &BTreeMap<String, Value>, today: Option<NaiveDate>) {
     let (readings, used) = measures::read(facts);
     for r in readings {
         b.add_as(r.nature, "fact", r.summary, r.signals);
@@ -25,7 +26,7 @@ pub(super) fn facts(b: &mut Book, facts: &BTreeMap<String, Value>) {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let Some(sig) = signals(key, value) else {
+        let Some(sig) = signals(key, value, today) else {
             b.unused.push(format!("{key} = {shown}"));
             b.add(
                 "fact",
@@ -39,14 +40,20 @@ pub(super) fn facts(b: &mut Book, facts: &BTreeMap<String, Value>) {
 }
 
 /// What a fact of this name and value signals; `None` when neither is understood.
-fn signals(key: &str, value: &Value) -> Option<Vec<Found>> {
+/// A date counts as the days from `today` to it (`deadline = 2026-12-24`).
+fn signals(key: &str, value: &Value, today: Option<NaiveDate>) -> Option<Vec<Found>> {
     let t = text(value);
-    let n = number(value).or_else(|| {
-        quantity::parse(value).map(|q| match q.unit {
-            Unit::Seconds => q.value / 86_400.0,
-            _ => q.value,
+    let n = number(value)
+        .or_else(|| {
+            quantity::parse(value).map(|q| match q.unit {
+                Unit::Seconds => q.value / 86_400.0,
+                _ => q.value,
+            })
         })
-    });
+        .or_else(|| {
+            let d = quantity::date(value.as_str()?)?;
+            Some((d - today?).num_days() as f64)
+        });
     let w: Vec<&str> = key.split('_').collect();
     let is = |names: &[&str]| names.contains(&key) || names.iter().any(|n| w.contains(n));
     let found = if is(&[
@@ -91,6 +98,12 @@ fn signals(key: &str, value: &Value) -> Option<Vec<Found>> {
 /// A deadline this close argues for going ahead; a far one leaves time to prepare.
 fn deadline(n: Option<f64>) -> Vec<Found> {
     match n {
+        Some(d) if d < 0.0 => vec![(
+            Category::Delivery,
+            -0.45,
+            format!("the deadline passed {:.0} day(s) ago", -d),
+            None,
+        )],
         Some(d) if d <= 3.0 => vec![(
             Category::Delivery,
             -0.45,

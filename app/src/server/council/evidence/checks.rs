@@ -3,7 +3,7 @@
 
 use super::book::Book;
 use super::stated::{number, stated_backup, stated_tests, truthy};
-use super::{Category, GitHubFacts, Nature, PipelineFacts, Situation};
+use super::{Category, DeploymentFacts, GitHubFacts, Nature, PipelineFacts, Situation};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -47,6 +47,56 @@ pub(super) fn pipelines(b: &mut Book, p: &PipelineFacts) {
         format!(
             "Pipeline runs (newest first): {listed}; {} failed in a row",
             p.failure_streak
+        ),
+        sig,
+    );
+}
+
+/// The newest deployments: one that failed or was rolled back is a risk for the next; a run of
+/// good ones is reassurance.
+pub(super) fn deployments(b: &mut Book, d: &DeploymentFacts) {
+    let (release, status, reason) = &d.newest;
+    let (bad, of) = d.bad_of_last;
+    let why = reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    let mut sig = Vec::new();
+    if status == "failed" || status == "rolled_back" {
+        let what = if status == "failed" {
+            "failed"
+        } else {
+            "was rolled back"
+        };
+        sig.push((
+            Category::Reliability,
+            if bad >= 2 { 0.6 } else { 0.45 },
+            format!("the deployment of release #{release} {what}{why}"),
+            Some(format!("find out why release #{release} {what}")),
+        ));
+    } else if bad >= 2 {
+        sig.push((
+            Category::Reliability,
+            0.3,
+            format!("{bad} of the last {of} deployments failed or were rolled back"),
+            Some("find out why deployments keep failing".to_owned()),
+        ));
+    } else if d.good_streak >= 3 {
+        sig.push((
+            Category::Reliability,
+            -0.25,
+            format!("the last {} deployments succeeded", d.good_streak),
+            None,
+        ));
+    }
+    b.add(
+        "deployments",
+        format!(
+            "Newest deployment: release #{release} {}{why}{}; {bad} of the last {of} failed or were rolled back",
+            status.replace('_', " "),
+            d.newest_age_hours
+                .map(|h| format!(", {h:.0} h ago"))
+                .unwrap_or_default()
         ),
         sig,
     );

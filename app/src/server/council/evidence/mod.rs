@@ -3,7 +3,7 @@
 //! from the database; tests build it by hand.
 //!
 //! [`assess`] numbers the evidence in a fixed order, one family of signals after another:
-//! the project and its git state, the runtime, the pipelines, GitHub's CI, the tests (recorded by pipelines,
+//! the project and its git state, the runtime, the pipelines, the deployments, GitHub's CI, the tests (recorded by pipelines,
 //! else stated) and backups, the asker's other facts,
 //! then what the council remembers and the knowledge graph.
 
@@ -21,8 +21,8 @@ mod stated;
 
 pub use signal::{Category, Nature, Signal};
 pub use situation::{
-    BackupFacts, GitFacts, GitHubFacts, PipelineFacts, ProjectFacts, Recalled, ResourceFacts,
-    ServiceFacts, Situation,
+    BackupFacts, DeploymentFacts, GitFacts, GitHubFacts, PipelineFacts, ProjectFacts, Recalled,
+    ResourceFacts, ServiceFacts, Situation,
 };
 
 use crate::models::council::Evidence;
@@ -64,12 +64,15 @@ pub fn read(s: &Situation) -> Assessment {
     if let Some(p) = &s.pipelines {
         checks::pipelines(&mut b, p);
     }
+    if let Some(d) = &s.deployments {
+        checks::deployments(&mut b, d);
+    }
     if let Some(g) = &s.github {
         checks::github(&mut b, g);
     }
     checks::tests(&mut b, &s.facts, s.pipelines.as_ref());
     checks::backups(&mut b, s);
-    asked::facts(&mut b, &s.facts);
+    asked::facts(&mut b, &s.facts, s.today);
     knowledge::memories(&mut b, &s.memories);
     knowledge::graph(&mut b, &s.graph);
     Assessment {
@@ -83,6 +86,34 @@ pub fn read(s: &Situation) -> Assessment {
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    #[test]
+    fn stated_facts_are_read_by_meaning_and_what_is_not_understood_is_listed() {
+        let s = Situation {
+            facts: [
+                ("error_rate", Value::from("7%")),
+                ("p95_latency_ms", Value::from(1800)),
+                ("test_coverage", Value::from("12%")),
+                ("deadline", Value::from("2026-12-09")),
+                ("mascot", Value::from("otter")),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            today: chrono::NaiveDate::from_ymd_opt(2026, 12, 7),
+            ..Default::default()
+        };
+        let a = read(&s);
+        let claim = |part: &str| a.signals.iter().find(|x| x.claim.contains(part));
+        assert!(
+            claim("error rate is 7%").is_some_and(|x| x.risk > 0.5),
+            "{a:?}"
+        );
+        assert!(claim("p95 is 1.8 s").is_some_and(|x| x.risk > 0.3), "{a:?}");
+        assert!(claim("coverage is low (12%)").is_some(), "{a:?}");
+        assert!(claim("deadline is 2 day(s) away").is_some(), "{a:?}");
+        assert_eq!(a.unused, ["mascot = otter"]);
+    }
 
     #[test]
     fn evidence_is_numbered_and_stated_failing_tests_are_a_strong_risk() {

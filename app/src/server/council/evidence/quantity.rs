@@ -83,8 +83,11 @@ pub fn parse(v: &Value) -> Option<Quantity> {
     }
 }
 
-/// Reads a text such as `$2,000/month` or `1.2 s`.
+/// Reads a text such as `$2,000/month` or `1.2 s` (a date is not a quantity: see [`date`]).
 pub fn parse_text(text: &str) -> Option<Quantity> {
+    if date(text).is_some() {
+        return None;
+    }
     let t = text.trim().to_lowercase();
     let start = t.find(|c: char| c.is_ascii_digit())?;
     // A minus sign right before the number counts.
@@ -151,6 +154,11 @@ pub fn parse_text(text: &str) -> Option<Quantity> {
         tail
     });
     Some(Quantity { value, unit, per })
+}
+
+/// A calendar date written `2026-12-24`.
+pub fn date(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
 /// `k`, `m`, `thousand`, `million` right after the number.
@@ -258,6 +266,8 @@ mod tests {
         assert_eq!(q("99.2%"), Some((99.2, Unit::Percent, None)));
         assert_eq!(q("-3"), Some((-3.0, Unit::Plain, None)));
         assert_eq!(q("high"), None);
+        assert_eq!(q("2026-12-24"), None, "a date");
+        assert!(date("2026-12-24").is_some());
         assert_eq!(
             parse(&Value::from(12)).map(|q| q.value),
             Some(12.0),

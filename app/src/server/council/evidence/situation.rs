@@ -103,6 +103,19 @@ pub struct PipelineFacts {
     pub tests: Option<(String, u32, u32, u32)>,
 }
 
+/// How a project's newest deployments of new releases ended.
+#[derive(Debug, Clone, Default)]
+pub struct DeploymentFacts {
+    /// The newest: (release number, `succeeded|failed|rolled_back`, why it failed).
+    pub newest: (i64, String, Option<String>),
+    /// Hours since it ended.
+    pub newest_age_hours: Option<f64>,
+    /// How many of the last (up to five) failed or were rolled back: (bad, of).
+    pub bad_of_last: (u32, u32),
+    /// How many in a row, newest first, succeeded.
+    pub good_streak: u32,
+}
+
 /// What a project's backups recorded.
 #[derive(Debug, Clone, Default)]
 pub struct BackupFacts {
@@ -135,10 +148,14 @@ pub struct Situation {
     pub backup_age_hours: Option<f64>,
     /// What the project's backup policies recorded (none: it has no policy).
     pub backups: Option<BackupFacts>,
+    /// How its newest deployments ended (none: never deployed).
+    pub deployments: Option<DeploymentFacts>,
     /// GitHub's side (none: not on GitHub, or never fetched).
     pub github: Option<GitHubFacts>,
     /// Facts the asker stated.
     pub facts: BTreeMap<String, Value>,
+    /// The day it is asked (stated dates count from it).
+    pub today: Option<chrono::NaiveDate>,
     /// Memories recalled for the question.
     pub memories: Vec<Recalled>,
     /// Knowledge-graph neighbours, in words.

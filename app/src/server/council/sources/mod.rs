@@ -1,10 +1,11 @@
 //! The read-only tools: one module per source of evidence, each reading through its owner's
-//! public functions (the catalog, the runtime, the audit log) or the council's own memory and
-//! graph, gathered into a [`Situation`]. A new source (deployments) is one more module
-//! here and one more line in [`situation`].
+//! public functions (the catalog, the runtime, pipelines, deployments, backups, GitHub, the
+//! audit log) or the council's own memory and graph, gathered into a [`Situation`]. A new source
+//! is one more module here and one more line in [`situation`].
 
 pub mod activity;
 pub mod backups;
+pub mod deployments;
 pub mod github;
 pub mod graph;
 pub mod memories;
@@ -32,6 +33,7 @@ pub async fn situation(
     let mut s = Situation {
         facts: facts.clone(),
         topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+        today: Some(now.date_naive()),
         ..Default::default()
     };
     if let Some(pid) = project_id {
@@ -40,6 +42,7 @@ pub async fn situation(
             runtime::gather(db, p.id, now, &mut s).await?;
             pipelines::gather(db, p.id, &mut s).await?;
             backups::gather(db, p.id, now, &mut s).await?;
+            deployments::gather(db, p.id, now, &mut s).await?;
             github::gather(db, &p, now, &mut s).await?;
             activity::gather(db, &p, now, &mut s).await?;
             graph::gather(db, &p, now, &mut s).await?;
