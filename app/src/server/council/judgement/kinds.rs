@@ -226,14 +226,23 @@ pub fn recognise(question: &str, options: &[String]) -> Recognised {
         scores.push((k, LEADING, Vec::new()));
     }
     for (kind, cue, weight) in CUES {
-        if matches(&text, &words, cue) {
-            match scores.iter_mut().find(|(k, _, _)| *k == kind) {
-                Some(s) => {
-                    s.1 += weight;
-                    s.2.push(cue);
+        let Some(at) = position(&text, &words, cue) else {
+            continue;
+        };
+        // The word as written ("migration"), not the stem ("migrat").
+        let said = if cue.chars().all(char::is_alphanumeric) {
+            words.get(at).copied().unwrap_or(cue)
+        } else {
+            cue
+        };
+        match scores.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some(s) => {
+                s.1 += weight;
+                if !s.2.contains(&said) {
+                    s.2.push(said);
                 }
-                None => scores.push((kind, weight, vec![cue])),
             }
+            None => scores.push((kind, weight, vec![said])),
         }
     }
     // The highest score wins; on a tie, the kind listed first in CUES.

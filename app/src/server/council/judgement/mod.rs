@@ -183,7 +183,7 @@ pub fn conclude(
     why.push_str(&c.explanation);
     if !c.missing_evidence.is_empty() {
         why.push_str(&format!(
-            " Missing, which lowers the confidence: {}.",
+            " Missing evidence: {}.",
             c.missing_evidence.join(", ")
         ));
     }
