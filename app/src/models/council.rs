@@ -12,6 +12,17 @@ pub const DEFAULT_OPTIONS: [(&str, &str); 4] = [
     ("reject", "Reject"),
 ];
 
+/// The default options, as a deliberation holds them.
+pub fn default_options() -> Vec<OptionInfo> {
+    DEFAULT_OPTIONS
+        .iter()
+        .map(|(id, label)| OptionInfo {
+            id: (*id).into(),
+            label: (*label).into(),
+        })
+        .collect()
+}
+
 /// A persona: a point of view with expertise domains and a stance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -555,8 +566,8 @@ pub struct PathRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CalibrationInfo {
-    /// The weights in use: intercept, log-odds of the raw confidence, coverage, conflict,
-    /// strongest signal, lean.
+    /// The weights in use: intercept, log-odds of the raw confidence, conflict, strongest
+    /// signal, lean.
     pub weights: Vec<f64>,
     /// The weights shipped with Optimus, fitted on its labelled situations.
     pub shipped: Vec<f64>,

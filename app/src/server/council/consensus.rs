@@ -188,13 +188,7 @@ mod tests {
     }
 
     fn options() -> Vec<OptionInfo> {
-        crate::models::council::DEFAULT_OPTIONS
-            .iter()
-            .map(|(id, label)| OptionInfo {
-                id: (*id).into(),
-                label: (*label).into(),
-            })
-            .collect()
+        crate::models::council::default_options()
     }
 
     fn votes(turns: &[Turn]) -> Vec<Vote<'_>> {

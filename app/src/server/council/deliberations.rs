@@ -4,8 +4,9 @@
 use super::roster::all_personas;
 use crate::error::AppError;
 use crate::models::council::{
-    option_id, Consensus, DeliberateRequest, DeliberationInfo, DeliberationSummary,
-    DeliberationsQuery, Evidence, OptionInfo, OutcomeRequest, PersonaInfo, Turn, DEFAULT_OPTIONS,
+    default_options, option_id, Consensus, DeliberateRequest, DeliberationInfo,
+    DeliberationSummary, DeliberationsQuery, Evidence, OptionInfo, OutcomeRequest, PersonaInfo,
+    Turn,
 };
 use crate::models::events::Event;
 use crate::models::Operation;
@@ -38,13 +39,7 @@ pub(super) fn bad(field: &str, message: impl Into<String>) -> AppError {
 /// The options of a request: the asker's (2–8, distinct) or the default set.
 fn options_of(req: &DeliberateRequest) -> Result<Vec<OptionInfo>, AppError> {
     if req.options.is_empty() {
-        return Ok(DEFAULT_OPTIONS
-            .iter()
-            .map(|(id, label)| OptionInfo {
-                id: (*id).into(),
-                label: (*label).into(),
-            })
-            .collect());
+        return Ok(default_options());
     }
     if req.options.len() > 8 {
         return Err(bad(
@@ -350,11 +345,14 @@ pub async fn deliberate(
         })
         .collect();
     let mut result: Consensus = consensus::combine(&votes, &options);
-    // What would change the call is asked of the offline rules, whichever engine voted.
+    // What would change the call is asked of the offline rules, whichever engine voted: each
+    // variant is compared with what those rules answer on the evidence as it is.
+    let decide = |variant: &[evidence::Signal]| {
+        offline::council(&asked, &topics, &options, variant, &frame).option
+    };
+    let baseline = decide(&signals);
     let would_change =
-        judgement::what_if::would_change(&frame, &signals, result.option.as_deref(), |variant| {
-            offline::council(&asked, &topics, &options, variant, &frame).option
-        });
+        judgement::what_if::would_change(&frame, &signals, baseline.as_deref(), decide);
     let params = judgement::calibration::current(&state.db).await?;
     judgement::conclude(
         &mut result,

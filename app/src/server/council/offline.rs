@@ -371,17 +371,8 @@ pub fn revise(own: &Turn, others: &[(String, f64)]) -> Turn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::council::default_options;
     use crate::server::council::personas::builtin_infos;
-
-    fn default_options() -> Vec<OptionInfo> {
-        crate::models::council::DEFAULT_OPTIONS
-            .iter()
-            .map(|(id, label)| OptionInfo {
-                id: (*id).into(),
-                label: (*label).into(),
-            })
-            .collect()
-    }
 
     fn signal(c: Category, risk: f64, id: &str) -> Signal {
         Signal {

@@ -3,18 +3,8 @@
 
 use super::evidence::{read, GitFacts, ProjectFacts, Recalled, ServiceFacts, Situation};
 use super::{consensus, judgement, offline, personas};
-use crate::models::council::{Consensus, OptionInfo, Turn, DEFAULT_OPTIONS};
+use crate::models::council::{default_options, Consensus, OptionInfo, Turn, DEFAULT_OPTIONS};
 use serde_json::Value;
-
-fn default_options() -> Vec<OptionInfo> {
-    DEFAULT_OPTIONS
-        .iter()
-        .map(|(id, label)| OptionInfo {
-            id: (*id).into(),
-            label: (*label).into(),
-        })
-        .collect()
-}
 
 fn facts(pairs: &[(&str, Value)]) -> std::collections::BTreeMap<String, Value> {
     pairs

@@ -55,6 +55,23 @@ fn signals(key: &str, value: &Value, today: Option<NaiveDate>) -> Option<Vec<Fou
             Some((d - today?).num_days() as f64)
         });
     let w: Vec<&str> = key.split('_').collect();
+    // A bare number in a name that says hours or weeks (`deadline_hours = 12`) is not days.
+    let n = n.map(|x| {
+        if w.iter().any(|x| matches!(*x, "hours" | "hour" | "h")) {
+            x / 24.0
+        } else if w.iter().any(|x| matches!(*x, "weeks" | "week")) {
+            x * 7.0
+        } else {
+            x
+        }
+    });
+    // A share (`users_affected = 5%`) is not a count.
+    let n = n.filter(|_| {
+        !matches!(
+            quantity::parse(value).map(|q| q.unit),
+            Some(Unit::Percent | Unit::Money(_))
+        )
+    });
     let is = |names: &[&str]| names.contains(&key) || names.iter().any(|n| w.contains(n));
     let found = if is(&[
         "deadline_days",
@@ -80,7 +97,7 @@ fn signals(key: &str, value: &Value, today: Option<NaiveDate>) -> Option<Vec<Fou
         risk(&t)
     } else if is(&["rollback", "rollback_plan", "revert"]) {
         rollback(truthy(value))
-    } else if is(&["security_review", "security", "review"]) {
+    } else if is(&["security_review", "security", "pentest", "security_audit"]) {
         security_review(&t)
     } else if is(&["workload", "overtime", "on_call_load", "load", "stress"]) {
         workload(&t)
@@ -211,12 +228,19 @@ fn rollback(ready: Option<bool>) -> Vec<Found> {
 /// What the security review found.
 fn security_review(t: &str) -> Vec<Found> {
     match t {
-        s if s.contains("pass") || s.contains("done") || s == "true" => vec![(
-            Category::Security,
-            -0.35,
-            "the security review passed".to_owned(),
-            None,
-        )],
+        s if s.contains("pass")
+            || s.contains("done")
+            || s.contains("no issue")
+            || s.contains("no finding")
+            || s == "true" =>
+        {
+            vec![(
+                Category::Security,
+                -0.35,
+                "the security review passed".to_owned(),
+                None,
+            )]
+        }
         s if s.contains("fail") || s.contains("vuln") => vec![(
             Category::Security,
             0.85,
@@ -231,12 +255,18 @@ fn security_review(t: &str) -> Vec<Found> {
                 Some("finish the security review before it goes live".to_owned()),
             )]
         }
-        s if s.contains("none") || s.contains("no") || s == "false" => vec![(
-            Category::Security,
-            0.5,
-            "nobody has reviewed its security".to_owned(),
-            Some("get a security review".to_owned()),
-        )],
+        s if [
+            "none", "no", "false", "not done", "not yet", "missing", "never",
+        ]
+        .contains(&s) =>
+        {
+            vec![(
+                Category::Security,
+                0.5,
+                "nobody has reviewed its security".to_owned(),
+                Some("get a security review".to_owned()),
+            )]
+        }
         _ => Vec::new(),
     }
 }
@@ -257,20 +287,28 @@ fn workload(t: &str) -> Vec<Found> {
     }
 }
 
+/// Whether the text has one of these whole words.
+fn has_any_word(text: &str, any: &[&str]) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|w| any.contains(&w))
+}
+
 /// Whether it fits the budget.
 fn budget(t: &str) -> Vec<Found> {
     match t {
-        s if s.contains("over") || s.contains("exceed") || s.contains("high") => vec![(
-            Category::Cost,
-            0.5,
-            "it strains the budget".to_owned(),
-            Some("find the money first".to_owned()),
-        )],
-        s if s.contains("within")
-            || s.contains("low")
-            || s.contains("under")
-            || s.contains("ok") =>
+        s if has_any_word(
+            s,
+            &["over", "exceeds", "exceeded", "exceed", "high", "overrun"],
+        ) =>
         {
+            vec![(
+                Category::Cost,
+                0.5,
+                "it strains the budget".to_owned(),
+                Some("find the money first".to_owned()),
+            )]
+        }
+        s if has_any_word(s, &["within", "low", "under", "ok", "fits", "fine"]) => {
             vec![(Category::Cost, -0.3, "it fits the budget".to_owned(), None)]
         }
         _ => Vec::new(),

@@ -50,11 +50,18 @@ fn has(key: &str, any: &[&str]) -> bool {
         .any(|w| any.iter().any(|a| w.starts_with(a)))
 }
 
-/// A percentage: `7%`, or a bare fraction ≤ 1 (`0.07`), or a bare number > 1 read as percent.
-fn percent(q: &Quantity) -> Option<f64> {
+/// Whether the name has one of these whole words (`pages`, not `page_load`).
+fn has_word(key: &str, any: &[&str]) -> bool {
+    words(key).iter().any(|w| any.contains(w))
+}
+
+/// A percentage: `7%`; a bare number when the name says percent (`errors_pct = 0.5`); else a
+/// bare fraction ≤ 1 (`0.07`) or a bare number > 1 read as percent.
+fn percent(key: &str, q: &Quantity) -> Option<f64> {
     match q.unit {
         Unit::Percent => Some(q.value),
-        Unit::Plain if q.value.abs() <= 1.0 => Some(q.value * 100.0),
+        Unit::Plain if has_word(key, &["pct", "percent", "percentage"]) => Some(q.value),
+        Unit::Plain if q.value <= 1.0 => Some(q.value * 100.0),
         Unit::Plain => Some(q.value),
         _ => None,
     }
@@ -130,35 +137,62 @@ pub(super) fn read(facts: &BTreeMap<String, Value>) -> (Vec<Reading>, BTreeSet<S
         .collect();
     for (key, value) in q.iter() {
         let key = *key;
-        if consumed(key) {
+        // No measure here is negative: a negative value is not understood, not good news.
+        if consumed(key) || value.value < 0.0 {
             continue;
         }
         let r = if has(key, &["error", "failure"]) && has(key, &["rate", "ratio", "pct", "percent"])
         {
-            percent(value).map(|p| error_rate(key, p))
+            percent(key, value).map(|p| error_rate(key, p))
         } else if is_latency(key) && !is_objective(key) {
             seconds(key, value).map(|s| latency(key, s, &q))
         } else if has(key, &["coverage"]) {
-            percent(value).map(|p| coverage(key, p))
+            percent(key, value).map(|p| coverage(key, p))
         } else if has(key, &["uptime", "availability"]) {
-            percent(value).map(|p| uptime(key, p))
-        } else if has(key, &["over"]) && has(key, &["budget"]) {
-            percent(value).map(|p| over_budget(key, p))
+            percent(key, value).map(|p| uptime(key, p))
+        } else if has_word(key, &["over", "overrun", "overspend"]) && has(key, &["budget"]) {
+            percent(key, value).map(|p| over_budget(key, p))
         } else if has(key, &["cost", "price", "spend", "fee", "quote", "salary"])
             && matches!(value.unit, Unit::Money(_))
         {
             budget_of(&q).and_then(|(bk, b)| cost(key, value, bk, b))
-        } else if has(key, &["incident", "outage", "page", "alert"]) {
+        } else if has_word(
+            key,
+            &[
+                "incident",
+                "incidents",
+                "outage",
+                "outages",
+                "pages",
+                "alerts",
+                "pagerduty",
+            ],
+        ) && value.unit == Unit::Plain
+            && !has(key, &["time", "duration", "ms", "load", "size"])
+        {
             Some(incidents(key, value))
         } else if has(key, &["cpu", "memory", "mem", "disk", "load"])
             && matches!(value.unit, Unit::Percent)
         {
             Some(utilisation(key, value.value))
-        } else if has(
+        } else if has_word(
             key,
-            &["mismatch", "discrepanc", "differ", "diff", "lost", "loss"],
-        ) {
-            percent(value).map(|p| mismatch(key, p))
+            &[
+                "mismatch",
+                "mismatches",
+                "mismatched",
+                "discrepancy",
+                "discrepancies",
+                "differ",
+                "differs",
+                "diff",
+                "lost",
+                "loss",
+            ],
+        ) && matches!(value.unit, Unit::Percent | Unit::Plain)
+            && (value.unit == Unit::Percent || value.value <= 1.0)
+        {
+            percent(key, value).map(|p| mismatch(key, p))
         } else {
             None
         };
@@ -191,13 +225,30 @@ fn is_flag(key: &str) -> bool {
     )
 }
 
-fn reading(keys: &[&str], summary: String, nature: Nature, signals: Vec<Found>) -> Option<Reading> {
-    Some(Reading {
+/// A reading of `keys` with at most one signal: none when `risk` is 0; the mitigation (unless
+/// empty) only when it is a risk.
+fn reading(
+    keys: &[&str],
+    summary: String,
+    nature: Nature,
+    (category, risk, claim): (Category, f64, String),
+    mitigation: &str,
+) -> Reading {
+    Reading {
         keys: keys.iter().map(|k| (*k).to_owned()).collect(),
         summary,
-        signals,
+        signals: if risk == 0.0 {
+            Vec::new()
+        } else {
+            vec![(
+                category,
+                risk,
+                claim,
+                (risk > 0.0 && !mitigation.is_empty()).then(|| mitigation.to_owned()),
+            )]
+        },
         nature,
-    })
+    }
 }
 
 fn error_rate(key: &str, p: f64) -> Reading {
@@ -210,17 +261,13 @@ fn error_rate(key: &str, p: f64) -> Reading {
     } else {
         (-0.15, format!("the error rate is low ({p}%)"))
     };
-    Reading {
-        keys: vec![key.to_owned()],
-        summary: format!("Stated: {key} = {p}% (an error rate)"),
-        signals: vec![(
-            Category::Reliability,
-            risk,
-            claim,
-            (risk > 0.0).then(|| "watch the error rate and roll back if it rises".to_owned()),
-        )],
-        nature: Nature::Symptom,
-    }
+    reading(
+        &[key],
+        format!("Stated: {key} = {p}% (an error rate)"),
+        Nature::Symptom,
+        (Category::Reliability, risk, claim),
+        "watch the error rate and roll back if it rises",
+    )
 }
 
 fn latency(key: &str, s: f64, all: &BTreeMap<&str, Quantity>) -> Reading {
@@ -228,14 +275,19 @@ fn latency(key: &str, s: f64, all: &BTreeMap<&str, Quantity>) -> Reading {
     // Its objective: a latency objective naming the same percentile, else any latency objective.
     let objective = all
         .iter()
-        .filter(|(k, _)| is_objective(k) && (is_latency(k) || has(k, &["slo", "sla"])))
+        .filter(|(k, v)| {
+            is_objective(k)
+                && (is_latency(k) || has(k, &["slo", "sla"]))
+                // A bare `sla = 99.9` is an availability, not 99.9 ms.
+                && (v.unit == Unit::Seconds || is_latency(k) || has_word(k, &["ms"]))
+        })
         .filter(|(k, _)| pct.is_none() || percentile(k).is_none() || percentile(k) == pct)
         .find_map(|(k, v)| seconds(k, v).map(|o| (*k, o)));
     let label = pct.unwrap_or("latency");
-    let mut keys = vec![key.to_owned()];
+    let mut keys = vec![key];
     let (risk, claim, summary) = match objective {
         Some((ok, o)) if o > 0.0 => {
-            keys.push(ok.to_owned());
+            keys.push(ok);
             let ratio = s / o;
             let risk = if ratio >= 3.0 {
                 0.7
@@ -281,21 +333,13 @@ fn latency(key: &str, s: f64, all: &BTreeMap<&str, Quantity>) -> Reading {
             )
         }
     };
-    Reading {
-        keys,
+    reading(
+        &keys,
         summary,
-        signals: if risk == 0.0 {
-            Vec::new()
-        } else {
-            vec![(
-                Category::Performance,
-                risk,
-                claim,
-                (risk > 0.0).then(|| format!("roll out gradually and watch {label}")),
-            )]
-        },
-        nature: Nature::Symptom,
-    }
+        Nature::Symptom,
+        (Category::Performance, risk, claim),
+        &format!("roll out gradually and watch {label}"),
+    )
 }
 
 fn coverage(key: &str, p: f64) -> Reading {
@@ -308,21 +352,13 @@ fn coverage(key: &str, p: f64) -> Reading {
     } else {
         (0.0, String::new())
     };
-    Reading {
-        keys: vec![key.to_owned()],
-        summary: format!("Stated: {key} = {p}% (test coverage)"),
-        signals: if risk == 0.0 {
-            Vec::new()
-        } else {
-            vec![(
-                Category::Reliability,
-                risk,
-                claim,
-                (risk > 0.0).then(|| "add tests around what changes".to_owned()),
-            )]
-        },
-        nature: Nature::Fact,
-    }
+    reading(
+        &[key],
+        format!("Stated: {key} = {p}% (test coverage)"),
+        Nature::Fact,
+        (Category::Reliability, risk, claim),
+        "add tests around what changes",
+    )
 }
 
 fn uptime(key: &str, p: f64) -> Reading {
@@ -335,25 +371,21 @@ fn uptime(key: &str, p: f64) -> Reading {
     } else {
         0.0
     };
-    Reading {
-        keys: vec![key.to_owned()],
-        summary: format!("Stated: {key} = {p}% (uptime)"),
-        signals: if risk == 0.0 {
-            Vec::new()
-        } else {
-            vec![(
-                Category::Reliability,
-                risk,
-                if risk > 0.0 {
-                    format!("uptime is only {p}%")
-                } else {
-                    format!("uptime is {p}%")
-                },
-                (risk > 0.0).then(|| "find what takes it down".to_owned()),
-            )]
-        },
-        nature: Nature::Symptom,
-    }
+    reading(
+        &[key],
+        format!("Stated: {key} = {p}% (uptime)"),
+        Nature::Symptom,
+        (
+            Category::Reliability,
+            risk,
+            if risk > 0.0 {
+                format!("uptime is only {p}%")
+            } else {
+                format!("uptime is {p}%")
+            },
+        ),
+        "find what takes it down",
+    )
 }
 
 fn over_budget(key: &str, p: f64) -> Reading {
@@ -364,10 +396,11 @@ fn over_budget(key: &str, p: f64) -> Reading {
     } else {
         -0.2
     };
-    Reading {
-        keys: vec![key.to_owned()],
-        summary: format!("Stated: {key} = {p}% (over budget by)"),
-        signals: vec![(
+    reading(
+        &[key],
+        format!("Stated: {key} = {p}% (over budget by)"),
+        Nature::Fact,
+        (
             Category::Cost,
             risk,
             if p > 0.0 {
@@ -375,10 +408,9 @@ fn over_budget(key: &str, p: f64) -> Reading {
             } else {
                 "it fits the budget".to_owned()
             },
-            (risk > 0.0).then(|| "agree the extra spend first".to_owned()),
-        )],
-        nature: Nature::Fact,
-    }
+        ),
+        "agree the extra spend first",
+    )
 }
 
 /// The budget among the facts, as money.
@@ -442,7 +474,7 @@ fn cost(key: &str, c: &Quantity, budget_key: &str, b: Quantity) -> Option<Readin
             ),
         )
     };
-    reading(
+    Some(reading(
         &[key, budget_key],
         format!(
             "Stated: {key} = {} against {budget_key} = {} (a cost and its budget)",
@@ -450,13 +482,14 @@ fn cost(key: &str, c: &Quantity, budget_key: &str, b: Quantity) -> Option<Readin
             money(&b)
         ),
         Nature::Fact,
-        vec![(
-            Category::Cost,
-            risk,
-            claim,
-            (risk > 0.3).then(|| "find the money or a cheaper way first".to_owned()),
-        )],
-    )
+        (Category::Cost, risk, claim),
+        // A cost that fits, if tightly, needs no condition.
+        if risk > 0.3 {
+            "find the money or a cheaper way first"
+        } else {
+            ""
+        },
+    ))
 }
 
 /// Incidents, outages, pages or alerts, per month (the period from the value or the name).
@@ -483,10 +516,11 @@ fn incidents(key: &str, q: &Quantity) -> Reading {
     } else {
         -0.15
     };
-    Reading {
-        keys: vec![key.to_owned()],
-        summary: format!("Stated: {key} = {} (about {monthly:.0} a month)", q.value),
-        signals: vec![(
+    reading(
+        &[key],
+        format!("Stated: {key} = {} (about {monthly:.0} a month)", q.value),
+        Nature::Symptom,
+        (
             Category::Reliability,
             risk,
             if monthly >= 1.0 {
@@ -494,10 +528,9 @@ fn incidents(key: &str, q: &Quantity) -> Reading {
             } else {
                 "incidents are rare".to_owned()
             },
-            (risk > 0.0).then(|| "find what keeps paging people".to_owned()),
-        )],
-        nature: Nature::Symptom,
-    }
+        ),
+        "find what keeps paging people",
+    )
 }
 
 fn utilisation(key: &str, p: f64) -> Reading {
@@ -510,21 +543,17 @@ fn utilisation(key: &str, p: f64) -> Reading {
     } else {
         0.0
     };
-    Reading {
-        keys: vec![key.to_owned()],
-        summary: format!("Stated: {key} = {p}% (utilisation)"),
-        signals: if risk == 0.0 {
-            Vec::new()
-        } else {
-            vec![(
-                Category::Performance,
-                risk,
-                format!("{} is at {p}%", key.replace('_', " ")),
-                (risk > 0.0).then(|| "add capacity first".to_owned()),
-            )]
-        },
-        nature: Nature::Symptom,
-    }
+    reading(
+        &[key],
+        format!("Stated: {key} = {p}% (utilisation)"),
+        Nature::Symptom,
+        (
+            Category::Performance,
+            risk,
+            format!("{} is at {p}%", key.replace('_', " ")),
+        ),
+        "add capacity first",
+    )
 }
 
 fn mismatch(key: &str, p: f64) -> Reading {
@@ -535,10 +564,11 @@ fn mismatch(key: &str, p: f64) -> Reading {
     } else {
         -0.3
     };
-    Reading {
-        keys: vec![key.to_owned()],
-        summary: format!("Stated: {key} = {p}% (differences found)"),
-        signals: vec![(
+    reading(
+        &[key],
+        format!("Stated: {key} = {p}% (differences found)"),
+        Nature::Fact,
+        (
             Category::DataSafety,
             risk,
             if p > 0.0 {
@@ -546,10 +576,9 @@ fn mismatch(key: &str, p: f64) -> Reading {
             } else {
                 "nothing differs".to_owned()
             },
-            (risk > 0.0).then(|| "reconcile what differs before relying on it".to_owned()),
-        )],
-        nature: Nature::Fact,
-    }
+        ),
+        "reconcile what differs before relying on it",
+    )
 }
 
 /// Yes/no facts about how the change is made.
@@ -642,17 +671,13 @@ fn flag(key: &str, value: &Value) -> Option<Reading> {
     } else {
         return None;
     };
-    reading(
+    Some(reading(
         &[key],
         format!("Stated: {key} = {yes}"),
         nature,
-        vec![(
-            category,
-            risk,
-            claim.to_owned(),
-            mitigation.map(str::to_owned),
-        )],
-    )
+        (category, risk, claim.to_owned()),
+        mitigation.unwrap_or_default(),
+    ))
 }
 
 #[cfg(test)]
@@ -710,5 +735,21 @@ mod tests {
         assert_eq!(risks(&yearly)[0].1, 0.45, "500 a month against 400");
         let flags = facts(&[("failover", false.into()), ("peak", true.into())]);
         assert_eq!(risks(&flags).len(), 2);
+        // Names that only look like a measure, and values no measure takes, are not read.
+        let look_alike = facts(&[
+            ("page_load_time_ms", 1200.into()),
+            ("difficulty", 0.8.into()),
+            ("overall_budget_used", "45%".into()),
+            ("error_rate", "-5%".into()),
+        ]);
+        assert!(read(&look_alike).0.is_empty(), "{:?}", risks(&look_alike));
+        let pct = facts(&[("errors_pct", 0.5.into())]);
+        assert_eq!(risks(&pct)[0].1, 0.15, "0.5 %, not 50 %");
+        let sla = facts(&[("p95_ms", 300.into()), ("sla", 99.9.into())]);
+        assert_eq!(
+            read(&sla).0[0].keys,
+            ["p95_ms"],
+            "a bare sla is no latency objective"
+        );
     }
 }

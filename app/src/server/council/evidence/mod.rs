@@ -113,6 +113,38 @@ mod tests {
         assert!(claim("coverage is low (12%)").is_some(), "{a:?}");
         assert!(claim("deadline is 2 day(s) away").is_some(), "{a:?}");
         assert_eq!(a.unused, ["mascot = otter"]);
+        let s = Situation {
+            facts: [
+                ("code_review", Value::from("done")),
+                ("security_review", Value::from("no issues found")),
+                ("deadline_hours", Value::from(12)),
+                ("latest_error_rate", Value::from("2%")),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            ..Default::default()
+        };
+        let a = read(&s);
+        let claim = |part: &str| a.signals.iter().find(|x| x.claim.contains(part));
+        assert!(claim("the security review passed").is_some(), "{a:?}");
+        assert_eq!(
+            a.signals
+                .iter()
+                .filter(|x| x.claim.contains("security"))
+                .count(),
+            1,
+            "a code review is not a security review: {a:?}"
+        );
+        assert!(claim("deadline is 0 day(s)").is_some(), "{a:?}");
+        assert!(
+            claim("error rate is 2%").is_some(),
+            "not a test fact: {a:?}"
+        );
+        assert!(
+            a.unused.iter().any(|u| u.starts_with("code_review")),
+            "{a:?}"
+        );
     }
 
     #[test]

@@ -81,6 +81,7 @@ pub fn parse(v: &Value) -> Option<Quantity> {
         Value::String(s) => parse_text(s),
         _ => None,
     }
+    .filter(|q| q.value.is_finite())
 }
 
 /// Reads a text such as `$2,000/month` or `1.2 s` (a date is not a quantity: see [`date`]).
@@ -90,9 +91,15 @@ pub fn parse_text(text: &str) -> Option<Quantity> {
     }
     let t = text.trim().to_lowercase();
     let start = t.find(|c: char| c.is_ascii_digit())?;
-    // A minus sign right before the number counts.
-    let negative = t[..start].trim_end().ends_with('-');
-    let before = t[..start].trim_end_matches('-').trim();
+    // A minus sign before the number (or before its currency sign) counts.
+    let before = t[..start].trim_end();
+    let bare = CURRENCIES
+        .iter()
+        .find_map(|(sign, _)| before.strip_suffix(sign))
+        .unwrap_or(before)
+        .trim_end();
+    let negative = bare.ends_with('-');
+    let before = before.trim_end_matches('-').trim();
     let rest = &t[start..];
     let end = rest
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
@@ -107,8 +114,19 @@ pub fn parse_text(text: &str) -> Option<Quantity> {
         .iter()
         .find(|(sign, _)| before.ends_with(sign))
         .map(|(_, c)| *c);
-    // A multiplier: 12k, 1.5m, 2 million.
-    let (multiplier, after) = multiplier(after);
+    // A multiplier: 12k, 2 million, and 1.5m for money only (`5 m` alone is no million).
+    let money_after = CURRENCIES
+        .iter()
+        .any(|(name, _)| name.len() > 1 && after.contains(name));
+    let (multiplier, after) = if currency.is_none()
+        && !money_after
+        && after.starts_with('m')
+        && !after.starts_with("million")
+    {
+        (1.0, after)
+    } else {
+        multiplier(after)
+    };
     value *= multiplier;
     let (unit_word, tail) = split_word(after);
     let mut unit = Unit::Plain;
@@ -118,7 +136,7 @@ pub fn parse_text(text: &str) -> Option<Quantity> {
             unit = Unit::Seconds;
             value /= 1000.0;
         }
-        "µs" | "us" | "microseconds" => {
+        "µs" | "μs" | "us" | "microseconds" => {
             unit = Unit::Seconds;
             value /= 1_000_000.0;
         }
@@ -148,12 +166,15 @@ pub fn parse_text(text: &str) -> Option<Quantity> {
     if let Some(c) = currency {
         unit = Unit::Money(c);
     }
+    // The period follows the unit (`$300/month`, `$300 per month`), or is the word itself
+    // (`$500 monthly`, `14/week`).
     let per = period(if unit_word.starts_with('/') {
         after
     } else {
         tail
-    });
-    Some(Quantity { value, unit, per })
+    })
+    .or_else(|| period(unit_word));
+    Some(Quantity { value, unit, per }).filter(|q| q.value.is_finite())
 }
 
 /// A calendar date written `2026-12-24`.
@@ -190,7 +211,7 @@ fn split_word(s: &str) -> (&str, &str) {
         return ("/", s);
     }
     let end = s
-        .find(|c: char| !(c.is_alphabetic() || c == 'µ'))
+        .find(|c: char| !(c.is_alphabetic() || c == 'µ' || c == 'μ'))
         .unwrap_or(s.len());
     (&s[..end], s[end..].trim_start())
 }
@@ -265,6 +286,13 @@ mod tests {
         assert_eq!(q("14/week"), Some((14.0, Unit::Plain, Some(Period::Week))));
         assert_eq!(q("99.2%"), Some((99.2, Unit::Percent, None)));
         assert_eq!(q("-3"), Some((-3.0, Unit::Plain, None)));
+        assert_eq!(q("-$500"), Some((-500.0, Unit::Money("$"), None)));
+        assert_eq!(
+            q("$500 monthly"),
+            Some((500.0, Unit::Money("$"), Some(Period::Month)))
+        );
+        assert_eq!(q("5 m").map(|x| x.0), Some(5.0), "not a million");
+        assert_eq!(q("NaN"), None);
         assert_eq!(q("high"), None);
         assert_eq!(q("2026-12-24"), None, "a date");
         assert!(date("2026-12-24").is_some());

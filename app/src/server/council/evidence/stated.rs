@@ -18,6 +18,7 @@ pub(super) fn number(v: &Value) -> Option<f64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+    .filter(|x: &f64| x.is_finite())
 }
 
 /// A fact as yes or no, when it reads as one.
@@ -37,10 +38,20 @@ pub(super) fn truthy(v: &Value) -> Option<bool> {
 /// Whether a fact's name is about tests, backups or schema changes (read by their own tools).
 /// Test coverage is a measure of its own ([`super::measures`]).
 pub(super) fn consumed(key: &str) -> bool {
-    !key.contains("coverage")
-        && ["test", "backup", "schema", "migration"]
+    !key.contains("coverage") && about_tests(key)
+        || ["backup", "schema", "migration"]
             .iter()
-            .any(|w| key.contains(w))
+            .any(|w| has_word_start(key, w))
+}
+
+/// Whether a word of the name starts with `stem` (`latest_error_rate` has no word `test…`).
+fn has_word_start(key: &str, stem: &str) -> bool {
+    key.split('_').any(|w| w.starts_with(stem))
+}
+
+/// Whether the name speaks of tests (`tests`, `failing_tests`, `tests_passing`).
+fn about_tests(key: &str) -> bool {
+    has_word_start(key, "test")
 }
 
 /// The tests as stated, under the names people use: `tests = failing`, `tests_passing = true`,
@@ -51,7 +62,7 @@ pub(super) fn stated_tests(facts: &BTreeMap<String, Value>) -> Option<String> {
     }
     let (k, v) = facts
         .iter()
-        .find(|(k, _)| k.contains("test") && !k.contains("coverage"))?;
+        .find(|(k, _)| about_tests(k) && !k.contains("coverage"))?;
     let failing_name = k.contains("fail") || k.contains("broken") || k.contains("red");
     if let (Value::Number(_), Some(n), true) = (v, number(v), failing_name) {
         return Some(if n > 0.0 { "failing" } else { "passing" }.into());
@@ -72,7 +83,7 @@ pub(super) fn stated_tests(facts: &BTreeMap<String, Value>) -> Option<String> {
 /// The newest backup as stated: `Some(None)` when the asker says there is none, `Some(Some(h))`
 /// for its age in hours (`backup_age_hours = 30`, `backup_age_days = 2`, `backup = recent`).
 pub(super) fn stated_backup(facts: &BTreeMap<String, Value>) -> Option<Option<f64>> {
-    for (k, v) in facts.iter().filter(|(k, _)| k.contains("backup")) {
+    for (k, v) in facts.iter().filter(|(k, _)| has_word_start(k, "backup")) {
         if let (Value::Number(_), Some(n)) = (v, number(v)) {
             let hours = if k.contains("day") {
                 n * 24.0

@@ -9,7 +9,7 @@
 
 use super::calibration::{self, brier, Features, Params, Sample, SHIPPED};
 use super::{conclude, frame};
-use crate::models::council::{option_id, OptionInfo, DEFAULT_OPTIONS};
+use crate::models::council::{default_options, option_id, OptionInfo};
 use crate::server::council::evidence::{
     read, BackupFacts, GitFacts, PipelineFacts, ProjectFacts, ServiceFacts, Situation,
 };
@@ -126,18 +126,14 @@ struct Call {
     features: Features,
     /// The confidence reported with the shipped calibration.
     confidence: f64,
+    /// The share of the evidence the kind wants that was there.
+    coverage: f64,
     right: bool,
 }
 
 fn run(c: &Case) -> Call {
     let options: Vec<OptionInfo> = if c.options.is_empty() {
-        DEFAULT_OPTIONS
-            .iter()
-            .map(|(id, label)| OptionInfo {
-                id: (*id).into(),
-                label: (*label).into(),
-            })
-            .collect()
+        default_options()
     } else {
         c.options
             .iter()
@@ -175,6 +171,7 @@ fn run(c: &Case) -> Call {
         ),
         features: Features::of(consensus.raw_confidence.unwrap_or(0.0), &fr),
         confidence: consensus.confidence,
+        coverage: fr.coverage,
     }
 }
 
@@ -225,7 +222,7 @@ fn the_offline_council_is_right_and_calibrated_on_the_labelled_situations() {
             c.kind,
             c.option,
             c.features.raw,
-            c.features.coverage,
+            c.coverage,
             c.features.conflict,
             c.features.strongest,
             c.features.net,
@@ -244,7 +241,7 @@ fn the_offline_council_is_right_and_calibrated_on_the_labelled_situations() {
             target: target(c),
         })
         .collect();
-    let weak = Params([0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    let weak = Params([0.0, 1.0, 0.0, 0.0, 0.0]);
     let fitted = calibration::fit(&samples, weak, 0.1);
     // Leave one out: each call's confidence from a fit that did not see it.
     let held_out: Vec<f64> = (0..calls.len())

@@ -1,6 +1,6 @@
 //! Calibration: the confidence the council reports is a logistic map of what the vote itself
-//! shows — its raw confidence (agreement × the supporters' confidence), how much of the evidence
-//! the kind of decision wants is there, and how much the evidence pulls both ways —
+//! shows — its raw confidence (agreement × the supporters' confidence), how much the evidence
+//! pulls both ways, its strongest signal and how far it leans —
 //! fitted so that it says how often such a call is right.
 //!
 //! [`SHIPPED`] was fitted on the labelled situations (`situations.json`, by the benchmark
@@ -8,7 +8,7 @@
 //! (by hand or by a deployment), pulled toward the shipped fit so that a handful of outcomes
 //! cannot swing it, and stores it for every instance.
 
-use crate::models::council::CalibrationInfo;
+use crate::models::council::{CalibrationInfo, DEFAULT_OPTIONS};
 use crate::models::Operation;
 use crate::server::caller::Caller;
 use crate::server::council::repo::{calibration as repo, deliberations};
@@ -22,8 +22,6 @@ use sea_orm::{ConnectionTrait, DbErr};
 pub struct Features {
     /// The vote's own confidence, 0–1.
     pub raw: f64,
-    /// The share of the evidence the kind wants that is there, 0–1.
-    pub coverage: f64,
     /// How much the evidence pulls both ways, 0–1.
     pub conflict: f64,
     /// The strongest signal's weight, 0–1.5.
@@ -33,14 +31,13 @@ pub struct Features {
 }
 
 /// How many weights the map has.
-pub const N: usize = 6;
+pub const N: usize = 5;
 
 impl Features {
     /// The features of a vote with this raw confidence on evidence read as `frame`.
     pub fn of(raw: f64, frame: &super::Frame) -> Features {
         Features {
             raw,
-            coverage: frame.coverage,
             conflict: frame.conflict,
             strongest: frame.strongest,
             net: frame.net,
@@ -52,7 +49,6 @@ impl Features {
         [
             1.0,
             (raw / (1.0 - raw)).ln(),
-            self.coverage,
             self.conflict,
             self.strongest,
             self.net.min(3.0),
@@ -60,14 +56,16 @@ impl Features {
     }
 }
 
-/// The map's weights: intercept, log-odds of the raw confidence, coverage, conflict, strongest,
-/// net.
+/// The map's weights: intercept, log-odds of the raw confidence, conflict, strongest, net.
+/// (Coverage is not in the map: fitted, it took a negative weight — with the vote's own
+/// confidence held fixed, more of the wanted evidence made a call no more often right — so
+/// missing evidence lowers confidence through each persona's own confidence instead.)
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params(pub [f64; N]);
 
 /// Fitted on the labelled situations (see the module's documentation): the printout of
 /// `judgement::bench` ("refit weights"), rounded.
-pub const SHIPPED: Params = Params([1.723, 2.700, -1.042, -2.444, -0.142, 1.589]);
+pub const SHIPPED: Params = Params([1.423, 2.486, -2.660, -0.465, 1.542]);
 
 fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
@@ -162,7 +160,8 @@ pub fn brier(pairs: &[(f64, f64)]) -> f64 {
     pairs.iter().map(|(p, y)| (p - y).powi(2)).sum::<f64>() / pairs.len() as f64
 }
 
-/// How strongly the shipped fit holds against recorded outcomes: worth about this many of them.
+/// How strongly the shipped fit holds against recorded outcomes (a ridge penalty toward it; with
+/// the features unscaled, it outweighs a few dozen outcomes).
 const PRIOR_STRENGTH: f64 = 20.0;
 
 /// At most this many recorded outcomes, the newest, are refitted on.
@@ -206,20 +205,34 @@ pub async fn refit(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Para
         .filter_map(|d| {
             let c = deliberations::consensus(d).ok()??;
             let chosen = c.option.as_deref()?;
+            let outcome = d.outcome.as_deref()?;
+            // On the default scale a call is right when it falls on the same side of the line
+            // between acting and holding back (a deployment records `proceed` or `reject`, the
+            // council often says `proceed_with_conditions`); elsewhere the option must match.
+            let default = deliberations::options(d)
+                .ok()?
+                .iter()
+                .map(|o| o.id.as_str())
+                .eq(DEFAULT_OPTIONS.iter().map(|(id, _)| *id));
+            let acts = |o: &str| matches!(o, "proceed" | "proceed_with_conditions");
+            let right = if default {
+                acts(chosen) == acts(outcome)
+            } else {
+                chosen == outcome
+            };
             Some(Sample {
                 features: Features {
                     raw: c.raw_confidence?,
-                    coverage: c.coverage?,
                     conflict: c.conflict?,
                     strongest: c.strongest?,
                     net: c.net?,
                 },
-                target: f64::from(u8::from(d.outcome.as_deref() == Some(chosen))),
+                target: f64::from(u8::from(right)),
             })
         })
         .collect();
     let params = fit(&samples, SHIPPED, PRIOR_STRENGTH);
-    let weights = serde_json::to_string(&params.0).unwrap_or_else(|_| "[0,1,0,0,0,0]".to_owned());
+    let weights = serde_json::to_string(&params.0).unwrap_or_else(|_| "[0,1,0,0,0]".to_owned());
     repo::save(
         db,
         weights,
@@ -244,7 +257,6 @@ mod tests {
             samples.push(Sample {
                 features: Features {
                     raw: if strong { 0.6 } else { 0.3 },
-                    coverage: 1.0,
                     conflict: 0.0,
                     strongest: 0.5,
                     net: 0.5,
@@ -256,7 +268,6 @@ mod tests {
         let at = |raw| {
             p.apply(&Features {
                 raw,
-                coverage: 1.0,
                 conflict: 0.0,
                 strongest: 0.5,
                 net: 0.5,

@@ -68,7 +68,9 @@ pub fn frame(question: &str, options: &[String], signals: &[Signal]) -> (Frame, 
     let recognised = kinds::recognise(question, options);
     let kind = recognised.kind;
     let profile = kinds::profile(&recognised);
-    let remedy = recognised.remedy || matches!(kind, Kind::Rewrite | Kind::Adopt | Kind::Operate);
+    // A rewrite is done to remedy what the old system costs; anything else says so in words
+    // (fix, restart, scale, cache, …).
+    let remedy = recognised.remedy || kind == Kind::Rewrite;
     let framed: Vec<Signal> = signals
         .iter()
         .map(|s| {
@@ -89,9 +91,12 @@ pub fn frame(question: &str, options: &[String], signals: &[Signal]) -> (Frame, 
             s
         })
         .collect();
+    // Evidence is there in the category it was found in (a crash loop read as the need for a
+    // restart still tells the services' health), and as need once it is read so.
     let present = |c: Category| {
-        framed
+        signals
             .iter()
+            .chain(framed.iter().filter(|s| s.category == Category::Need))
             .any(|s| s.category == c && s.nature != Nature::Absence && s.risk.abs() >= 0.1)
     };
     let missing: Vec<(Category, &'static str)> = profile
@@ -175,12 +180,15 @@ pub fn conclude(
     c.kind = Some(frame.recognised.kind.id().to_owned());
     c.kind_why = frame.recognised.why.clone();
     c.missing_evidence = frame.missing.iter().map(|(_, w)| (*w).to_owned()).collect();
-    let mut why = format!(
-        "Judged as {} ({}). ",
-        frame.recognised.kind.noun(),
-        c.kind_why
-    );
-    why.push_str(&c.explanation);
+    // The vote's own wording about a low confidence is replaced by one about the reported one.
+    let mut why = format!("{}. ", capitalised(&c.kind_why));
+    why.push_str(&c.explanation.replace(
+        ". The evidence is thin or mixed, so the confidence is low",
+        "",
+    ));
+    if c.option.is_some() && c.confidence < 0.6 && c.agreement >= 0.7 {
+        why.push_str(" The evidence is thin or mixed, so the confidence is low.");
+    }
     if !c.missing_evidence.is_empty() {
         why.push_str(&format!(
             " Missing evidence: {}.",
@@ -193,6 +201,13 @@ pub fn conclude(
     c.explanation = why;
     c.unused_facts = unused;
     c.would_change = would_change;
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn round2(x: f64) -> f64 {

@@ -43,9 +43,23 @@ pub fn would_change(
         }
     };
     for (category, what) in &frame.missing {
-        for (risk, how) in [(PROBE.0, "were good"), (PROBE.1, "showed trouble")] {
-            let mut v = signals.to_vec();
-            v.push(probe(frame, *category, risk, what));
+        // What is missing comes in: the absence it stands for goes.
+        let without_absence = || -> Vec<Signal> {
+            signals
+                .iter()
+                .filter(|s| !(s.nature == Nature::Absence && s.category == *category))
+                .cloned()
+                .collect()
+        };
+        let probes: &[(f64, &str)] = if *category == Category::Need {
+            // Need only argues for acting: it is there, or it is not.
+            &[(PROBE.0, "showed a real need for it")]
+        } else {
+            &[(PROBE.0, "were good"), (PROBE.1, "showed trouble")]
+        };
+        for (risk, how) in probes {
+            let mut v = without_absence();
+            v.push(probe(frame, *category, *risk, what));
             ask(v, format!("If {what} {how}"), &mut out);
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::server::council::entities::council_calibration as row;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 /// The stored weights and how many outcomes they saw (none: never refitted).
@@ -10,7 +10,7 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Option<row::Model>, DbErr
     row::Entity::find_by_id(1).one(db).await
 }
 
-/// Stores refitted weights (`weights` is their JSON).
+/// Stores refitted weights (`weights` is their JSON), unless the stored ones saw more outcomes.
 pub async fn save(
     db: &impl ConnectionTrait,
     weights: String,
@@ -30,6 +30,11 @@ pub async fn save(
                 row::Column::Samples,
                 row::Column::UpdatedAt,
             ])
+            // Two instances refitting at once: a fit that saw fewer outcomes never overwrites
+            // one that saw more.
+            .action_and_where(
+                Expr::col((row::Entity, row::Column::Samples)).lte(Expr::cust("excluded.samples")),
+            )
             .to_owned(),
     )
     .exec_without_returning(db)
