@@ -36,5 +36,6 @@ log "building Optimus (release)"
 rm -f "$STAMP"
 # Read before building: an edit made while it builds makes the next run build again.
 fingerprint="$(inputs)"
-cargo leptos build --release
+# --split: each page is its own wasm chunk (see `lazy_page!` in app/src/app.rs).
+cargo leptos build --release --split
 built && printf '%s\n' "$fingerprint" >"$STAMP"

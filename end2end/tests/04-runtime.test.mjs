@@ -62,7 +62,9 @@ test('the dashboard shows the machine and the running service live', async () =>
   await page.goto(`${BASE}/`);
   await hydrated();
   await page.waitForFunction(() => /% of \d+ cores/.test(document.querySelector('[data-testid=host-cpu]')?.textContent ?? ''), null, { timeout: 15_000 });
-  await page.waitForSelector('#services-mem-chart canvas', { timeout: 15_000 });
+  // Drawn as inline SVG (no chart library on the first page): a line per running service.
+  await page.waitForSelector('#services-mem-chart svg polyline', { timeout: 15_000 });
+  assert.match(await page.textContent('#services-mem-chart .legend'), /ticker/);
   await page.screenshot({ path: `${ARTIFACTS}21-dashboard-host.png`, fullPage: true });
   await page.goto(`${BASE}/projects/${projectId}?tab=services`);
   await hydrated();

@@ -29,6 +29,7 @@ mod m20261210_000024_add_policy_remote;
 mod m20261214_000025_create_notification_channels;
 mod m20261215_000026_create_github;
 mod m20261216_000027_create_council_calibration;
+mod m20261217_000028_add_project_list_index;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000025_create_notification_channels::Migration),
             Box::new(m20261215_000026_create_github::Migration),
             Box::new(m20261216_000027_create_council_calibration::Migration),
+            Box::new(m20261217_000028_add_project_list_index::Migration),
         ]
     }
 }

@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! The Optimus server: HTTP routing, operations endpoints, the event WebSocket, the OpenAPI
 //! document, and the command line.
 

@@ -1,7 +1,9 @@
 //! The machine overview: host cards (CPU, memory, load, network) and charts of every running
-//! service's CPU and memory across projects, drawn from the samples it is given.
+//! service's CPU and memory across projects, drawn from the samples it is given (as inline SVG:
+//! this is the dashboard's first page, and loads no chart library).
 
-use crate::components::charts::{Series, TimeChart};
+use crate::components::charts::Series;
+use crate::components::line_chart::LineChart;
 use crate::models::runtime::{HostSample, ResourceSample};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -85,9 +87,9 @@ pub fn HostOverview(
             </section>
         </div>
         <div class="charts">
-            <TimeChart id="host-cpu-chart".to_owned() title="Host CPU".to_owned() unit="%" series=host_cpu />
-            <TimeChart id="services-mem-chart".to_owned() title="Running services: memory".to_owned() unit="MB" series=overlay(|s| s.rss_bytes as f64 / 1_048_576.0) />
-            <TimeChart id="services-cpu-chart".to_owned() title="Running services: CPU".to_owned() unit="%" series=overlay(|s| s.cpu_percent) />
+            <LineChart id="host-cpu-chart".to_owned() title="Host CPU".to_owned() unit="%" series=host_cpu />
+            <LineChart id="services-mem-chart".to_owned() title="Running services: memory".to_owned() unit="MB" series=overlay(|s| s.rss_bytes as f64 / 1_048_576.0) />
+            <LineChart id="services-cpu-chart".to_owned() title="Running services: CPU".to_owned() unit="%" series=overlay(|s| s.cpu_percent) />
         </div>
     }
 }

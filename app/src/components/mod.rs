@@ -7,6 +7,7 @@ pub mod charts;
 pub mod filter_select;
 pub mod host;
 pub mod layout;
+pub mod line_chart;
 pub mod live;
 pub mod notifications;
 pub mod palette;

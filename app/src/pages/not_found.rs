@@ -8,6 +8,8 @@ use leptos_meta::Title;
 #[component]
 pub fn NotFound() -> impl IntoView {
     set_http_status(404);
+    // Not a lazily loaded page: hydrated with the main module.
+    Effect::new(|_| crate::components::browser::mark_hydrated());
     view! {
         <Title text="Not found · Optimus" />
         <section class="error-page" data-testid="not-found">

@@ -247,6 +247,19 @@ async fn filters_search_and_stack_and_refuses_an_unknown_stack() {
         )
         .await;
     assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1));
+    // `_` and `%` are taken literally, not as SQL wildcards (`rust_cli` is not `rust-cli`).
+    for literal in ["rust_cli", "%", "rust%cli"] {
+        let none = app
+            .post_anon("projects/list", json!({"search": literal}), Some(&owner))
+            .await;
+        assert_eq!(none.status, StatusCode::OK, "{literal}");
+        assert_eq!(
+            none.body["items"].as_array().map(Vec::len),
+            Some(0),
+            "{literal}: {}",
+            none.body
+        );
+    }
     let bad = app
         .post_anon("projects/list", json!({"stack": "cobol"}), Some(&owner))
         .await;

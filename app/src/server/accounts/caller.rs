@@ -76,13 +76,11 @@ async fn authenticate_session(
     ctx: &RequestCtx,
     claims: &jwt::Claims,
 ) -> ServerResult<Caller> {
-    let session = repo::sessions::find(&state.db, claims.sid)
+    let (session, user) = repo::sessions::find_with_user(&state.db, claims.sid)
         .await?
-        .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none())
+        .filter(|(s, _)| s.user_id == claims.sub && s.revoked_at.is_none())
         .ok_or_else(|| AppError::unauthorized("session ended"))?;
-    let user = repo::users::find(&state.db, claims.sub)
-        .await?
-        .ok_or_else(|| AppError::unauthorized("user no longer exists"))?;
+    let user = user.ok_or_else(|| AppError::unauthorized("user no longer exists"))?;
     let role = Role::parse(&user.role).map_err(crate::server::ServerError::Other)?;
     Ok(Caller {
         user_id: user.id,
@@ -100,7 +98,7 @@ async fn authenticate_api_token(
     ctx: &RequestCtx,
     token: &str,
 ) -> ServerResult<Caller> {
-    let row = repo::api_tokens::find_by_hash(&state.db, &opaque::digest(token))
+    let (row, user) = repo::api_tokens::find_by_hash_with_user(&state.db, &opaque::digest(token))
         .await?
         .ok_or_else(|| AppError::unauthorized("unknown API token"))?;
     let now = Utc::now();
@@ -110,9 +108,7 @@ async fn authenticate_api_token(
     if row.expires_at <= now {
         return Err(AppError::unauthorized("API token expired").into());
     }
-    let user = repo::users::find(&state.db, row.user_id)
-        .await?
-        .ok_or_else(|| AppError::unauthorized("user no longer exists"))?;
+    let user = user.ok_or_else(|| AppError::unauthorized("user no longer exists"))?;
     let role = Role::parse(&user.role).map_err(crate::server::ServerError::Other)?;
     if row
         .last_used_at

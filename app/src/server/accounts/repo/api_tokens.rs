@@ -2,7 +2,7 @@
 
 use crate::models::tokens::TokenInfo;
 use crate::models::Scope;
-use crate::server::accounts::entities::api_token;
+use crate::server::accounts::entities::{api_token, user};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -42,13 +42,15 @@ impl From<api_token::Model> for TokenInfo {
     }
 }
 
-/// A token by the digest of its secret.
-pub async fn find_by_hash(
+/// A token by the digest of its secret, and its user, in one query (every request made with
+/// the token reads both).
+pub async fn find_by_hash_with_user(
     db: &impl ConnectionTrait,
     hash: &str,
-) -> Result<Option<api_token::Model>, DbErr> {
+) -> Result<Option<(api_token::Model, Option<user::Model>)>, DbErr> {
     api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash))
+        .find_also_related(user::Entity)
         .one(db)
         .await
 }

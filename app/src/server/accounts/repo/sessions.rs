@@ -1,6 +1,6 @@
 //! Login sessions (refresh tokens).
 
-use crate::server::accounts::entities::session;
+use crate::server::accounts::entities::{session, user};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -10,6 +10,17 @@ use sea_orm::{
 /// A session by id.
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<session::Model>, DbErr> {
     session::Entity::find_by_id(id).one(db).await
+}
+
+/// A session and its user, in one query (every signed-in request reads both).
+pub async fn find_with_user(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<(session::Model, Option<user::Model>)>, DbErr> {
+    session::Entity::find_by_id(id)
+        .find_also_related(user::Entity)
+        .one(db)
+        .await
 }
 
 /// A session by the digest of its refresh token.

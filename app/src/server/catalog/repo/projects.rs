@@ -8,7 +8,7 @@ use crate::models::catalog::{
 };
 use crate::server::catalog::entities::project;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -352,20 +352,38 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
+/// `column LIKE '%text%'` with `%`, `_` and `\` in `text` taken literally (a search for
+/// `my_app` must not match `myXapp`).
+fn contains(column: project::Column, text: &str) -> SimpleExpr {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::col((project::Entity, column)).like(LikeExpr::new(pattern).escape('\\'))
+}
+
 impl Filter {
     fn condition(&self) -> Condition {
         let mut cond = Condition::all();
         for w in &self.words {
-            cond = cond.add(project::Column::SearchText.contains(w));
+            cond = cond.add(contains(project::Column::SearchText, w));
         }
         if let Some(stack) = self.stack {
-            cond = cond.add(project::Column::Stacks.contains(format!(" {} ", stack.as_str())));
+            cond = cond.add(contains(
+                project::Column::Stacks,
+                &format!(" {} ", stack.as_str()),
+            ));
         }
         if let Some(ws) = self.workspace_id {
             cond = cond.add(project::Column::WorkspaceId.eq(ws));
         }
         if let Some(tag) = &self.tag {
-            cond = cond.add(project::Column::Tags.contains(format!("\"{tag}\"")));
+            cond = cond.add(contains(project::Column::Tags, &format!("\"{tag}\"")));
         }
         if let Some(f) = self.favorite {
             cond = cond.add(project::Column::Favorite.eq(f));
