@@ -75,4 +75,7 @@ export async function signIn(page, user = OWNER) {
   await page.fill('input[name=password]', user.password);
   await page.click('button[type=submit]');
   await page.waitForSelector('[data-testid=dashboard-title]');
+  // Signing in loads the dashboard anew: its server-rendered title shows before the shell's and
+  // the page's chunks have arrived and hydrated (keyboard shortcuts work from then on).
+  await hydrated(page);
 }
