@@ -30,6 +30,7 @@ mod m20261214_000025_create_notification_channels;
 mod m20261215_000026_create_github;
 mod m20261216_000027_create_council_calibration;
 mod m20261217_000028_add_project_list_index;
+mod m20261218_000029_add_recall_indexes;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000026_create_github::Migration),
             Box::new(m20261216_000027_create_council_calibration::Migration),
             Box::new(m20261217_000028_add_project_list_index::Migration),
+            Box::new(m20261218_000029_add_recall_indexes::Migration),
         ]
     }
 }

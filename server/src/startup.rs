@@ -1,7 +1,7 @@
 //! Building and running one Optimus instance: connections, migrations, workers, the router, and
 //! graceful shutdown on SIGINT/SIGTERM.
 
-use crate::events::{events_handler, StreamShutdown};
+use crate::events::{events_handler, Streams};
 use crate::{api_guard, openapi, ops, telemetry};
 use anyhow::Context;
 use app::server::bus::EventBus;
@@ -151,7 +151,7 @@ impl Application {
             &state,
             Duration::from_millis(state.settings.sample_interval_ms),
         );
-        let router = build_router(state.clone(), StreamShutdown(state.jobs.shutdown_signal()));
+        let router = build_router(state.clone(), Streams::start(&state));
         Ok(Self {
             listener,
             port: addr.port(),
@@ -385,7 +385,7 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
 }
 
 /// The whole router: operations endpoints, the API, the events stream, pages and static files.
-pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
+pub fn build_router(state: AppState, streams: Streams) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let api = Router::new()
@@ -413,7 +413,7 @@ pub fn build_router(state: AppState, shutdown: StreamShutdown) -> Router {
             post(crate::mcp::post_mcp).get(crate::mcp::get_mcp),
         )
         .route("/api/v1/{*fn_name}", post(server_fn_handler))
-        .layer(axum::Extension(shutdown));
+        .layer(axum::Extension(streams));
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())

@@ -228,6 +228,72 @@ async fn a_recorded_bad_outcome_is_recalled_and_tips_the_next_similar_question()
     assert!(!after_forget.to_string().contains(&format!("\"id\":{mid},")));
 }
 
+/// The titles `council/memories` recalls for `body`.
+async fn recalled(app: &TestApp, owner: &str, body: Value) -> Vec<(String, Option<i64>)> {
+    let r = app.post_anon("council/memories", body, Some(owner)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|m| {
+                    (
+                        m["title"].as_str().unwrap_or_default().to_owned(),
+                        m["project_id"].as_i64(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn recall_finds_inflected_words_ranks_the_rarer_ones_and_keeps_to_a_project() {
+    let app = spawn_app().await;
+    let owner = app.setup_owner().await;
+    let (_ledger_dir, ledger) = project(&app, &owner, &[]).await;
+    let (_other_dir, other) = project(&app, &owner, &[]).await;
+    let billing = "Should we rewrite the billing ledger before the audit?";
+    ask(
+        &app,
+        &owner,
+        json!({"question": billing, "project_id": ledger}),
+    )
+    .await;
+    for q in [
+        "Should we rewrite the search page?",
+        "Should we rewrite the export job?",
+        "Should we rewrite the login form?",
+    ] {
+        ask(&app, &owner, json!({"question": q, "project_id": other})).await;
+    }
+    // "rewrites" finds "rewrite"; "billing" is rarer than "rewrite", so its deliberation leads.
+    let found = recalled(
+        &app,
+        &owner,
+        json!({"search": "rewrites billing", "limit": 5}),
+    )
+    .await;
+    assert!(found.len() == 5, "{found:?}");
+    assert_eq!(found[0].0, billing, "{found:?}");
+    // Kept to a project: only its memories, even where another project's would rank higher.
+    let mine = recalled(
+        &app,
+        &owner,
+        json!({"search": "rewrite search page", "project_id": ledger}),
+    )
+    .await;
+    assert!(!mine.is_empty(), "the ledger's memories mention rewrite");
+    assert!(mine.iter().all(|(_, p)| *p == Some(ledger)), "{mine:?}");
+    // A word no memory has finds nothing; stop words alone are no query.
+    assert!(recalled(&app, &owner, json!({"search": "zeppelin"}))
+        .await
+        .is_empty());
+    assert!(recalled(&app, &owner, json!({"search": "the and of"}))
+        .await
+        .is_empty());
+}
+
 async fn scanned(app: &TestApp, owner: &str, wid: i64) {
     for _ in 0..200 {
         let r = app
@@ -307,6 +373,20 @@ async fn the_graph_links_projects_by_technology_and_closes_what_stops_being_true
         .map(|p| p.iter().filter_map(|x| x["label"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(labels, ["alpha", "rust", "beta"], "{path}");
+    // Asked about alpha, the council names beta as related, and why.
+    let d = ask(
+        &app,
+        &owner,
+        json!({"question": "Should alpha adopt a new logging library?", "project_id": a}),
+    )
+    .await;
+    assert!(
+        d["evidence"].as_array().is_some_and(|e| e
+            .iter()
+            .any(|x| x["summary"] == "Related project beta: also uses rust")),
+        "{}",
+        d["evidence"]
+    );
     let before = chrono::Utc::now();
     tokio::time::sleep(Duration::from_millis(50)).await;
     // Alpha stops being a Rust project: its `uses rust` edge is closed, not deleted.

@@ -25,6 +25,7 @@ use crate::server::notifications::{self, NewNotification};
 use crate::server::state::AppState;
 use crate::server::stored::Undecodable;
 use chrono::Utc;
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -137,15 +138,23 @@ async fn turns_of(state: &AppState, id: i64) -> ServerResult<Vec<Turn>> {
         .collect::<Result<_, _>>()?)
 }
 
-async fn save_turn(state: &AppState, deliberation_id: i64, t: &Turn) -> ServerResult<()> {
-    repo::insert_turn(&state.db, deliberation_id, t, Utc::now()).await?;
-    state
-        .bus
-        .publish(Event::CouncilTurn {
-            deliberation_id,
-            turn: t.clone(),
-        })
-        .await;
+/// Stores a round's turns in one transaction, then publishes each.
+async fn save_round(state: &AppState, deliberation_id: i64, turns: &[Turn]) -> ServerResult<()> {
+    let now = Utc::now();
+    let txn = crate::server::db::begin(&state.db).await?;
+    for t in turns {
+        repo::insert_turn(&txn, deliberation_id, t, now).await?;
+    }
+    txn.commit().await?;
+    for t in turns {
+        state
+            .bus
+            .publish(Event::CouncilTurn {
+                deliberation_id,
+                turn: t.clone(),
+            })
+            .await;
+    }
     Ok(())
 }
 
@@ -228,16 +237,12 @@ async fn rounds<E: Engine>(
     deadline: Duration,
 ) -> ServerResult<Vec<Turn>> {
     let first = round(engine, asked, ctx, None, deadline).await;
-    for t in &first {
-        save_turn(state, id, t).await?;
-    }
+    save_round(state, id, &first).await?;
     if !second_round {
         return Ok(first);
     }
     let second = round(engine, asked, ctx, Some(&first), deadline).await;
-    for t in &second {
-        save_turn(state, id, t).await?;
-    }
+    save_round(state, id, &second).await?;
     Ok(second)
 }
 
@@ -361,7 +366,18 @@ pub async fn deliberate(
         would_change,
         &params,
     );
-    let done = repo::finish(&state.db, row, &evidence_list, &result, Utc::now()).await?;
+    // The answer, what is remembered of it and its audit entry are one transaction.
+    let txn = crate::server::db::begin(&state.db).await?;
+    let done = repo::finish(&txn, row, &evidence_list, &result, Utc::now()).await?;
+    remember(&txn, &done, &last, &result).await?;
+    audit::commit(
+        txn,
+        &state.bus,
+        caller.into(),
+        "council.deliberate",
+        &format!("deliberation:{id}"),
+    )
+    .await?;
     state
         .bus
         .publish(Event::CouncilDone {
@@ -369,7 +385,6 @@ pub async fn deliberate(
             consensus: result.clone(),
         })
         .await;
-    remember(state, &done, &last, &result).await?;
     notifications::notify(
         state,
         NewNotification {
@@ -391,14 +406,6 @@ pub async fn deliberate(
         },
     )
     .await;
-    audit::record(
-        state,
-        caller.into(),
-        "council.deliberate",
-        &format!("deliberation:{id}"),
-        "ok",
-    )
-    .await?;
     let turns = turns_of(state, id).await?;
     Ok(info(done, turns)?)
 }
@@ -415,9 +422,9 @@ fn short_question(q: &str) -> String {
 }
 
 /// Stores the deliberation and each final turn as memories, and links the decision into the
-/// knowledge graph.
+/// knowledge graph (in the caller's transaction).
 async fn remember(
-    state: &AppState,
+    db: &impl ConnectionTrait,
     d: &Deliberation,
     turns: &[Turn],
     c: &Consensus,
@@ -436,7 +443,7 @@ async fn remember(
         ));
     }
     memory::remember(
-        &state.db,
+        db,
         NewMemory {
             kind: "deliberation",
             deliberation_id: Some(d.id),
@@ -451,7 +458,7 @@ async fn remember(
     .await?;
     for t in turns.iter().filter(|t| !t.abstained) {
         memory::remember(
-            &state.db,
+            db,
             NewMemory {
                 kind: "turn",
                 deliberation_id: Some(d.id),
@@ -465,20 +472,11 @@ async fn remember(
         )
         .await?;
     }
-    let decision = graph::node(&state.db, "decision", &d.id.to_string(), &d.question, now).await?;
+    let decision = graph::node(db, "decision", &d.id.to_string(), &d.question, now).await?;
     if let Some(pid) = d.project_id {
-        if let Some(p) = crate::server::catalog::find_project(&state.db, pid).await? {
-            let project = graph::node(&state.db, "project", &pid.to_string(), &p.name, now).await?;
-            graph::assert_edge(
-                &state.db,
-                project.id,
-                decision.id,
-                "decided",
-                1.0,
-                "council",
-                now,
-            )
-            .await?;
+        if let Some(p) = crate::server::catalog::find_project(db, pid).await? {
+            let project = graph::node(db, "project", &pid.to_string(), &p.name, now).await?;
+            graph::assert_edge(db, project.id, decision.id, "decided", 1.0, "council", now).await?;
         }
     }
     Ok(())

@@ -170,40 +170,38 @@ pub async fn shortest_path(
     Ok(Some(path))
 }
 
-/// Projects related to a project through a shared technology or a dependency (either way),
-/// with what relates them.
+/// Up to `limit` projects related to a project: those it depends on or that depend on it
+/// first, then those sharing the most technologies with it, with what relates them. Two or
+/// three queries, however large the graph.
 pub async fn related_projects(
     db: &impl ConnectionTrait,
     project_node: i64,
+    limit: usize,
 ) -> Result<Vec<(Node, String)>, DbErr> {
-    let n = neighbours(db, project_node, 2, None).await?;
-    let by_id: HashMap<i64, &Node> = n.nodes.iter().map(|(m, _)| (m.id, m)).collect();
-    let mut out: Vec<(Node, String)> = Vec::new();
-    for (m, d) in &n.nodes {
-        if m.kind != "project" || m.id == project_node {
-            continue;
-        }
-        let why = if *d == 1 {
-            "depends on or is depended on by it".to_owned()
-        } else {
-            let shared: Vec<String> = n
-                .edges
-                .iter()
-                .filter(|e| e.src == m.id && e.kind == "uses")
-                .filter(|e| {
-                    n.edges
-                        .iter()
-                        .any(|f| f.src == project_node && f.dst == e.dst && f.kind == "uses")
-                })
-                .filter_map(|e| by_id.get(&e.dst).map(|t| t.label.clone()))
-                .collect();
-            if shared.is_empty() {
-                "linked through a shared neighbour".to_owned()
-            } else {
-                format!("also uses {}", shared.join(", "))
+    let mut related: Vec<(i64, String)> = repo::dependency_neighbours(db, project_node)
+        .await?
+        .into_iter()
+        .filter(|id| *id != project_node)
+        .map(|id| (id, "depends on or is depended on by it".to_owned()))
+        .collect();
+    related.dedup_by_key(|(id, _)| *id);
+    related.truncate(limit);
+    let room = limit - related.len();
+    if room > 0 {
+        // A few more than room: a node may be a dependency already, or not a project.
+        for (id, shared) in repo::sharing_technology(db, project_node, room as u64 + 5).await? {
+            if !related.iter().any(|(r, _)| *r == id) {
+                related.push((id, format!("also uses {}", shared.join(", "))));
             }
-        };
-        out.push((m.clone(), why));
+        }
     }
-    Ok(out)
+    let nodes = repo::nodes(db, related.iter().map(|(id, _)| *id).collect()).await?;
+    Ok(related
+        .into_iter()
+        .filter_map(|(id, why)| {
+            let n = nodes.iter().find(|n| n.id == id && n.kind == "project")?;
+            Some((n.clone(), why))
+        })
+        .take(limit)
+        .collect())
 }

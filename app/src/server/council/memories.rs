@@ -44,10 +44,10 @@ pub async fn memories(
                 return Err(bad("search", "at most 500 characters").into());
             }
             let found =
-                memory::recall(&state.db, s, q.project_id, limit as usize, Utc::now()).await?;
+                memory::recall(&state.db, s, q.project_id, true, limit as usize, Utc::now())
+                    .await?;
             Ok(found
                 .into_iter()
-                .filter(|x| q.project_id.is_none() || x.memory.project_id == q.project_id)
                 .map(|x| memory_info(x.memory, Some(x.score)))
                 .collect())
         }

@@ -1,6 +1,8 @@
 //! The council's memory: every deliberation, turn and outcome is stored; recall ranks memories by
-//! full-text relevance (PostgreSQL `tsvector`, SQLite FTS5), importance and recency.
+//! relevance (candidates found by PostgreSQL `tsvector` or SQLite FTS5, weighed by BM25 here),
+//! importance and recency.
 
+use crate::server::council::relevance;
 use crate::server::council::repo::memories::{self as repo, Memory};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
@@ -73,41 +75,83 @@ pub fn score(
         + if same_project { 0.1 } else { 0.0 }
 }
 
-/// Memories relevant to `text`, best first.
+/// How many of the newest matches each of recall's candidate queries reads.
+pub const CANDIDATES: u64 = 300;
+
+/// Memories relevant to `text`, best first: of `project_id` only when `only_project`, else
+/// that project's memories get a small lift.
+///
+/// The database finds the candidates ([`repo::candidates`]: the newest that contain every
+/// term, the newest that contain any, the pinned), each part stopping at [`CANDIDATES`]; this
+/// weighs them ([`relevance::bm25`] with importance, recency, pin and project). While fewer
+/// than that many memories match, every match is weighed; beyond, the newest are, so a query
+/// of words that most memories contain stays as fast as a rare one.
 pub async fn recall(
     db: &impl ConnectionTrait,
     text: &str,
     project_id: Option<i64>,
+    only_project: bool,
     limit: usize,
     now: DateTime<Utc>,
 ) -> Result<Vec<Scored>, DbErr> {
-    let found = repo::search(db, &terms(text), 200).await?;
-    let Some(best) = found.iter().map(|(_, r)| *r).reduce(f64::max) else {
+    let terms = terms(text);
+    let scope = project_id.filter(|_| only_project);
+    let found = repo::candidates(db, &terms, scope, CANDIDATES).await?;
+    if found.is_empty() {
         return Ok(Vec::new());
-    };
-    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-    let models = repo::by_ids(db, ids).await?;
-    let mut scored: Vec<Scored> = models
+    }
+    let total = u64::try_from(repo::highest_id(db).await?).unwrap_or(0);
+    let stems: Vec<String> = terms.iter().map(|t| relevance::stem(t)).collect();
+    let texts: Vec<String> = found
+        .iter()
+        .map(|m| format!("{} {}", m.title, m.content))
+        .collect();
+    let docs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let ranks = relevance::bm25(&stems, &docs, total, CANDIDATES as usize);
+    let best = ranks.iter().copied().fold(0.0, f64::max);
+    if best <= 0.0 {
+        return Ok(Vec::new());
+    }
+    let mut scored: Vec<Scored> = found
         .into_iter()
-        .filter_map(|m| {
-            let rank = found.iter().find(|(id, _)| *id == m.id)?.1;
-            let relevance = if best > 0.0 { rank / best } else { 0.0 };
+        .zip(ranks)
+        // A pinned memory is weighed only when it matches.
+        .filter(|(_, rank)| *rank > 0.0)
+        .map(|(m, rank)| {
             let age = (now - m.created_at).num_seconds() as f64 / 86_400.0;
             let s = score(
-                relevance,
+                rank / best,
                 m.importance,
                 age,
                 m.pinned,
                 project_id.is_some() && m.project_id == project_id,
             );
-            Some(Scored {
+            Scored {
                 memory: m,
                 score: s,
-            })
+            }
         })
         .collect();
-    scored.sort_by(|a, b| b.score.total_cmp(&a.score));
+    scored.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.memory.id.cmp(&a.memory.id))
+    });
     scored.truncate(limit);
+    // The content was read cut for weighing; the chosen ones whose content may be longer are
+    // read whole.
+    let cut: Vec<i64> = scored
+        .iter()
+        .filter(|s| s.memory.content.chars().count() >= repo::WEIGHED_CHARS as usize)
+        .map(|s| s.memory.id)
+        .collect();
+    if !cut.is_empty() {
+        for whole in repo::by_ids(db, cut).await? {
+            if let Some(s) = scored.iter_mut().find(|s| s.memory.id == whole.id) {
+                s.memory = whole;
+            }
+        }
+    }
     Ok(scored)
 }
 

@@ -6,7 +6,8 @@
 //! - [`sources`] → [`evidence`]: what the tools found, numbered, and the signals it carries;
 //! - [`offline`]: the default engine, deterministic rules per persona over the signals;
 //! - [`consensus`]: the weighted vote, agreement and confidence;
-//! - [`memory`]: storage and full-text recall; [`graph`]: nodes, edges, validity intervals;
+//! - [`memory`]: storage and recall ([`relevance`]: BM25 over stemmed words); [`graph`]:
+//!   nodes, edges, validity intervals;
 //! - [`repo`]: the queries, the only code that touches [`entities`];
 //! - [`deliberations`], [`roster`], [`memories`], [`knowledge`]: the feature's public API,
 //!   re-exported below.
@@ -23,6 +24,7 @@ pub mod memories;
 pub mod memory;
 pub mod offline;
 pub mod personas;
+pub mod relevance;
 pub mod repo;
 pub mod roster;
 #[cfg(test)]

@@ -4,7 +4,8 @@ use crate::server::council::entities::{kg_edge, kg_node};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    Set, Statement,
 };
 
 /// A stored node.
@@ -21,6 +22,15 @@ pub async fn upsert_node(
     label: &str,
     now: DateTime<Utc>,
 ) -> Result<Node, DbErr> {
+    // Most calls find the node as it is: a read, not a write.
+    let found = kg_node::Entity::find()
+        .filter(kg_node::Column::Kind.eq(kind))
+        .filter(kg_node::Column::Key.eq(key))
+        .one(db)
+        .await?;
+    if let Some(n) = found.filter(|n| n.label == label) {
+        return Ok(n);
+    }
     kg_node::Entity::insert(kg_node::ActiveModel {
         kind: Set(kind.to_owned()),
         key: Set(key.to_owned()),
@@ -151,4 +161,78 @@ pub async fn open_edges_touching(
         .filter(touching(nodes))
         .all(db)
         .await
+}
+
+/// The projects a project node depends on or is depended on by (open `depends_on` edges).
+pub async fn dependency_neighbours(
+    db: &impl ConnectionTrait,
+    project_node: i64,
+) -> Result<Vec<i64>, DbErr> {
+    let rows = db
+        .query_all(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT CASE WHEN src = $1 THEN dst ELSE src END AS id FROM kg_edges \
+             WHERE kind = 'depends_on' AND valid_to IS NULL AND (src = $1 OR dst = $1) \
+             ORDER BY id",
+            [project_node.into()],
+        ))
+        .await?;
+    rows.iter().map(|r| r.try_get::<i64>("", "id")).collect()
+}
+
+/// Up to `limit` other nodes that `uses` a technology the project node uses (open edges), the
+/// most shared first, with the labels of what they share.
+pub async fn sharing_technology(
+    db: &impl ConnectionTrait,
+    project_node: i64,
+    limit: u64,
+) -> Result<Vec<(i64, Vec<String>)>, DbErr> {
+    let backend = db.get_database_backend();
+    let from = "FROM kg_edges mine JOIN kg_edges o ON o.dst = mine.dst";
+    let cond = "mine.src = $1 AND mine.kind = 'uses' AND mine.valid_to IS NULL \
+                AND o.kind = 'uses' AND o.valid_to IS NULL AND o.src <> $1";
+    let top = db
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT o.src AS id, count(*) AS n {from} WHERE {cond} GROUP BY o.src \
+                 ORDER BY n DESC, o.src LIMIT $2"
+            ),
+            [
+                project_node.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ],
+        ))
+        .await?;
+    let mut out: Vec<(i64, Vec<String>)> = Vec::with_capacity(top.len());
+    for r in &top {
+        out.push((r.try_get::<i64>("", "id")?, Vec::new()));
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    // The ids are integers read from the database, not input.
+    let list = out
+        .iter()
+        .map(|(id, _)| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let labels = db
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT o.src AS id, t.label AS label {from} JOIN kg_nodes t ON t.id = o.dst \
+                 WHERE {cond} AND o.src IN ({list}) ORDER BY t.label"
+            ),
+            [project_node.into()],
+        ))
+        .await?;
+    for r in labels {
+        let id: i64 = r.try_get("", "id")?;
+        let label: String = r.try_get("", "label")?;
+        if let Some((_, l)) = out.iter_mut().find(|(o, _)| *o == id) {
+            l.push(label);
+        }
+    }
+    Ok(out)
 }

@@ -142,50 +142,107 @@ pub async fn set_deliberation_importance(
         .map(|_| ())
 }
 
-/// Full-text matches for `terms`: (memory id, relevance where higher is better), at most `cap`.
-pub async fn search(
+/// How many characters of a memory's content recall reads to weigh it.
+pub const WEIGHED_CHARS: u32 = 4000;
+
+/// The memories recall weighs for `terms` (their content cut to [`WEIGHED_CHARS`]): the newest
+/// `cap` that contain every term, the newest `cap` that contain any, and the newest `cap`
+/// pinned ones (matching or not: the caller weighs them). Each part is read newest first and
+/// stops at `cap`, so the work is bounded however common the terms are. With `project_id`,
+/// only that project's memories.
+pub async fn candidates(
     db: &impl ConnectionTrait,
     terms: &[String],
+    project_id: Option<i64>,
     cap: u64,
-) -> Result<Vec<(i64, f64)>, DbErr> {
+) -> Result<Vec<Memory>, DbErr> {
     if terms.is_empty() {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
-    let stmt = match backend {
-        DbBackend::Postgres => {
-            // OR of the terms, each stemmed by the English configuration.
-            let q = terms.join(" | ");
-            Statement::from_sql_and_values(
-                backend,
-                "SELECT id, ts_rank(search, q)::float8 AS rank \
-                 FROM council_memories, to_tsquery('english', $1) q \
-                 WHERE search @@ q ORDER BY rank DESC LIMIT $2",
-                [q.into(), i64::try_from(cap).unwrap_or(i64::MAX).into()],
-            )
-        }
-        _ => {
-            let q = terms
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            // bm25 is lower for better matches; negate it.
-            Statement::from_sql_and_values(
-                backend,
-                "SELECT rowid AS id, -bm25(council_memories_fts) AS rank \
-                 FROM council_memories_fts WHERE council_memories_fts MATCH ? \
-                 ORDER BY rank DESC LIMIT ?",
-                [q.into(), i64::try_from(cap).unwrap_or(i64::MAX).into()],
-            )
+    let pg = backend == DbBackend::Postgres;
+    let cap = i64::try_from(cap).unwrap_or(i64::MAX);
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    // A placeholder for the next value.
+    let mut bind = |v: sea_orm::Value| {
+        values.push(v);
+        if pg {
+            format!("${}", values.len())
+        } else {
+            "?".to_owned()
         }
     };
-    let rows = db.query_all(stmt).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: i64 = r.try_get("", "id")?;
-        let rank: f64 = r.try_get("", "rank")?;
-        out.push((id, rank));
-    }
-    Ok(out)
+    let mut part = |query: String| {
+        let (from, q, order) = if pg {
+            // Each term is stemmed by the English configuration.
+            (
+                "SELECT m.id FROM council_memories m",
+                format!("m.search @@ to_tsquery('english', {})", bind(query.into())),
+                "m.id",
+            )
+        } else if project_id.is_some() {
+            (
+                "SELECT f.rowid AS id FROM council_memories_fts f \
+                 JOIN council_memories m ON m.id = f.rowid",
+                format!("council_memories_fts MATCH {}", bind(query.into())),
+                "f.rowid",
+            )
+        } else {
+            (
+                "SELECT f.rowid AS id FROM council_memories_fts f",
+                format!("council_memories_fts MATCH {}", bind(query.into())),
+                "f.rowid",
+            )
+        };
+        let project = project_id
+            .map(|p| format!(" AND m.project_id = {}", bind(p.into())))
+            .unwrap_or_default();
+        format!(
+            "SELECT id FROM ({from} WHERE {q}{project} ORDER BY {order} DESC LIMIT {}) AS c",
+            bind(cap.into())
+        )
+    };
+    let (all, any) = if pg {
+        (terms.join(" & "), terms.join(" | "))
+    } else {
+        let quoted: Vec<String> = terms.iter().map(|t| format!("\"{t}\"")).collect();
+        (quoted.join(" AND "), quoted.join(" OR "))
+    };
+    let all = part(all);
+    let any = part(any);
+    let project = project_id
+        .map(|p| format!(" AND project_id = {}", bind(p.into())))
+        .unwrap_or_default();
+    let pinned = format!(
+        "SELECT id FROM (SELECT id FROM council_memories WHERE pinned = {}{project} \
+         ORDER BY id DESC LIMIT {}) AS p",
+        if pg { "TRUE" } else { "1" },
+        bind(cap.into())
+    );
+    let cut = if pg {
+        "left(content, "
+    } else {
+        "substr(content, 1, "
+    };
+    let sql = format!(
+        "SELECT id, kind, deliberation_id, project_id, persona, title, \
+         {cut}{WEIGHED_CHARS}) AS content, importance, pinned, created_at, updated_at \
+         FROM council_memories WHERE id IN ({all} UNION {any} UNION {pinned})"
+    );
+    council_memory::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await
+}
+
+/// The highest memory id: how many memories there are, counting forgotten ones.
+pub async fn highest_id(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    Ok(council_memory::Entity::find()
+        .select_only()
+        .column_as(council_memory::Column::Id.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0))
 }

@@ -17,11 +17,7 @@ pub async fn gather(
     s: &mut Situation,
 ) -> ServerResult<()> {
     let me = graph::sync_project(db, p, now).await?;
-    for (other, why) in graph::related_projects(db, me.id)
-        .await?
-        .into_iter()
-        .take(5)
-    {
+    for (other, why) in graph::related_projects(db, me.id, 5).await? {
         s.graph
             .push(format!("Related project {}: {why}", other.label));
     }

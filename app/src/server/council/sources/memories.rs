@@ -18,7 +18,7 @@ pub async fn gather(
     now: DateTime<Utc>,
 ) -> ServerResult<()> {
     // What the council remembers of similar questions (one entry per past deliberation).
-    let recalled = memory::recall(db, question, project_id, 20, now).await?;
+    let recalled = memory::recall(db, question, project_id, false, 20, now).await?;
     let wanted = memory::terms(question);
     let mut seen = Vec::new();
     for m in recalled {
