@@ -8,13 +8,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 CLIENTS="${1:-1000}" RATE="${2:-5000}" SECONDS_="${3:-10}" TOPICS="${4:-100}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$TARGET/release/optimus"
+BIN="${OPTIMUS_BENCH_BIN:-$TARGET/release/optimus}"
 [ -x "$BIN" ] || bash scripts/build.sh
 cargo build --quiet --release -p server --example bench_events
 REDIS="${OPTIMUS_BENCH_REDIS_URL:-redis://127.0.0.1:6379}"
 PREFIX="optimus-bench-events-$$"
 # Each stream is a socket on both ends.
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((CLIENTS + 256)) ] || { echo "open-file limit $(ulimit -n) is too low for $CLIENTS streams" >&2; exit 1; }
 DATA="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 env -u OPTIMUS_DATABASE_URL OPTIMUS_DATA_DIR="$DATA" OPTIMUS_BIND="127.0.0.1:$PORT" OPTIMUS_REDIS_URL="$REDIS" \

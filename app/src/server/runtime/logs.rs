@@ -75,10 +75,18 @@ impl Tail {
 
     /// New complete lines. A segment switch (the file got shorter) starts over at its beginning.
     pub fn read(&mut self, service_id: i64, run_id: i64) -> Vec<LogLine> {
+        // Called ten times a second for every running service: while nothing was written, one
+        // `stat` and no more.
+        let Ok(len) = std::fs::metadata(&self.path).map(|m| m.len()) else {
+            return Vec::new();
+        };
+        if len == self.offset {
+            return Vec::new();
+        }
         let Ok(mut f) = File::open(&self.path) else {
             return Vec::new();
         };
-        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let len = f.metadata().map(|m| m.len()).unwrap_or(len);
         if len < self.offset {
             self.offset = 0;
             self.partial.clear();

@@ -62,10 +62,45 @@ pub struct TreeTotals {
     pub processes: u64,
 }
 
+/// Every how many samples open files are counted again (counting lists `/proc/<pid>/fd`, the
+/// dearest read of a sample; a new process is counted at once).
+const FD_EVERY: u64 = 10;
+
+/// Open-file counts by pid, recounted every [`FD_EVERY`] samples.
+#[derive(Default)]
+pub struct FdCounts {
+    counts: HashMap<i32, u64>,
+    samples: u64,
+}
+
+impl FdCounts {
+    fn fresh(&self) -> bool {
+        !self.samples.is_multiple_of(FD_EVERY)
+    }
+
+    fn of(&mut self, p: &Process) -> u64 {
+        if self.fresh() {
+            if let Some(n) = self.counts.get(&p.pid) {
+                return *n;
+            }
+        }
+        let n = p.fd_count().map(|n| n as u64).unwrap_or(0);
+        self.counts.insert(p.pid, n);
+        n
+    }
+
+    /// One sample is done: forget processes that are gone.
+    fn next(&mut self, table: &ProcTable) {
+        self.samples = self.samples.wrapping_add(1);
+        self.counts
+            .retain(|pid, _| u32::try_from(*pid).is_ok_and(|p| table.stat(p).is_some()));
+    }
+}
+
 /// One pass over `/proc` per tick serves every service.
 impl TreeTotals {
     /// Sums the counters of `pids` (processes that vanished meanwhile are skipped).
-    pub fn of(table: &ProcTable, pids: &[u32]) -> Self {
+    pub fn of(table: &ProcTable, pids: &[u32], fds: &mut FdCounts) -> Self {
         let mut t = TreeTotals::default();
         for &pid in pids {
             let Some(stat) = table.stat(pid) else {
@@ -76,7 +111,7 @@ impl TreeTotals {
             t.rss += stat.rss_bytes().get();
             t.threads += u64::try_from(stat.num_threads).unwrap_or(0);
             if let Ok(p) = Process::new(stat.pid) {
-                t.fds += p.fd_count().map(|n| n as u64).unwrap_or(0);
+                t.fds += fds.of(&p);
                 if let Ok(io) = p.io() {
                     t.read += io.read_bytes;
                     t.written += io.write_bytes;
@@ -136,6 +171,7 @@ fn host_counters() -> HostCounters {
 pub struct Sampler {
     previous: HashMap<i64, (TreeTotals, Instant)>,
     host: Option<(HostCounters, Instant)>,
+    fds: FdCounts,
 }
 
 impl Sampler {
@@ -155,7 +191,7 @@ impl Sampler {
                 continue;
             };
             let shim = run.shim_pid.and_then(|p| u32::try_from(p).ok());
-            let t = TreeTotals::of(&table, &table.tree(pid, shim));
+            let t = TreeTotals::of(&table, &table.tree(pid, shim), &mut self.fds);
             if t.processes == 0 {
                 continue;
             }
@@ -186,6 +222,7 @@ impl Sampler {
             });
         }
         self.previous.retain(|id, _| seen.contains(id));
+        self.fds.next(&table);
 
         let h = host_counters();
         let (cpu, rx, tx) = match self.host {

@@ -21,7 +21,8 @@ use tokio::sync::watch;
 
 /// How often a run's log and exit are checked.
 const TICK: Duration = Duration::from_millis(100);
-/// Every how many ticks the shim's log status is read (once a second).
+/// Every how many ticks the shim's log status is read, and the processes looked for (once a
+/// second).
 const LOG_CHECK_TICKS: u32 = 10;
 
 /// Watches a live run until it ends or a user stops it.
@@ -94,7 +95,9 @@ pub(super) async fn watch_run(
             finish_run(state, run, &dir, Some(reason.clone())).await;
             return Outcome::Ended { reason, failure };
         }
-        if !run_alive(run) {
+        // The shim's exit file is how a run normally ends; that both processes vanished
+        // without one is checked once a second.
+        if ticks.is_multiple_of(LOG_CHECK_TICKS) && !run_alive(run) {
             // Check once more: the shim may have written the exit file just now.
             if processes::exit_of(&dir).is_some() {
                 continue;
