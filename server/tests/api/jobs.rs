@@ -33,6 +33,7 @@ async fn every_background_task_is_named_while_it_runs_and_joined_at_shutdown() {
         "catalog.interrupted_scans".into(),
         "council.graph_feed".into(),
         "deployments.worker".into(),
+        "events.hub".into(),
         "instances.heartbeat".into(),
         "notifications.deliveries".into(),
         "ops.gauges".into(),
