@@ -26,7 +26,16 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         // A request that waits this long for a connection answers 503: long enough for a busy
         // pool, short enough that a database that went away is reported promptly.
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Each SQLite connection reads the database through a memory map (no system call per
+        // page read, pages shared with the kernel's cache instead of copied into each
+        // connection's own), keeps a larger page cache than SQLite's 2 MB default, and sorts in
+        // memory. Memory is taken only as pages are read. Unused on PostgreSQL.
+        .map_sqlx_sqlite_opts(|o| {
+            o.pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-8192")
+                .pragma("temp_store", "memory")
+        });
     let db = Database::connect(options).await?;
     if settings.uses_sqlite() {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;

@@ -75,8 +75,8 @@ impl Tail {
 
     /// New complete lines. A segment switch (the file got shorter) starts over at its beginning.
     pub fn read(&mut self, service_id: i64, run_id: i64) -> Vec<LogLine> {
-        // Called ten times a second for every running service: while nothing was written, one
-        // `stat` and no more.
+        // Called whenever the run's directory changes (at most ten times a second), and once a
+        // second anyway: while nothing was written, one `stat` and no more.
         let Ok(len) = std::fs::metadata(&self.path).map(|m| m.len()) else {
             return Vec::new();
         };

@@ -2,11 +2,12 @@
 //! exit, restart per policy, stop on request.
 //!
 //! [`drive`] is the loop; `launch` starts a run, `watching` follows it (with `probing` judging
-//! its probes), `restart` decides what follows its end, `process` stops its process tree, and
-//! `adopt` finds runs again after Optimus restarts ([`reconcile`]). `spec` is what a run starts
-//! with ([`RunSpec`]).
+//! its probes, woken by `changes` in its run directory), `restart` decides what follows its
+//! end, `process` stops its process tree, and `adopt` finds runs again after Optimus restarts
+//! ([`reconcile`]). `spec` is what a run starts with ([`RunSpec`]).
 
 mod adopt;
+mod changes;
 mod launch;
 mod probing;
 mod process;

@@ -1,6 +1,7 @@
 //! Following a live run: its log lines, its probes and its exit, until it ends or a user stops
 //! it; and recording how it ended.
 
+use super::changes::Changes;
 use super::probing::{Probing, Verdict};
 use super::process::{run_alive, terminate};
 use super::{announce, timeline, Outcome};
@@ -18,12 +19,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
-/// How often a run's log and exit are checked.
+/// At most how often a run's log and exit are read: when its directory changes (see
+/// [`Changes`]), or every tick where it cannot be watched.
 const TICK: Duration = Duration::from_millis(100);
-/// Every how many ticks the shim's log status is read, and the processes looked for (once a
-/// second).
-const LOG_CHECK_TICKS: u32 = 10;
+/// How often the shim's log status is read and the processes looked for, and the longest a
+/// watched run goes unread whatever happened.
+const SECOND: Duration = Duration::from_secs(1);
 
 /// Watches a live run until it ends or a user stops it.
 pub(super) async fn watch_run(
@@ -48,14 +51,25 @@ pub(super) async fn watch_run(
     if probing.judge.ready_at_once() {
         mark_ready(state, svc, run).await;
     }
-    let mut ticker = tokio::time::interval(TICK);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ticks: u32 = 0;
+    // Woken by changes in the run directory where it can be watched, polled where not.
+    let changes = Changes::watch(&dir);
+    let mut first = true;
+    let mut last_read = Instant::now();
+    let mut last_slow = Instant::now();
     loop {
-        ticks = ticks.wrapping_add(1);
         let mut probe_kill: Option<String> = None;
+        let wake = async {
+            if first {
+                return;
+            }
+            if let Some(c) = &changes {
+                // A change, or a second without one.
+                let _ = tokio::time::timeout(SECOND, c.changed()).await;
+            }
+            tokio::time::sleep_until(last_read + TICK).await;
+        };
         tokio::select! {
-            _ = ticker.tick() => {}
+            _ = wake => {}
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     announce(state, svc, ServiceState::Stopping, None, Some(run), None).await;
@@ -76,8 +90,12 @@ pub(super) async fn watch_run(
                 }
             }
         }
+        first = false;
+        last_read = Instant::now();
         publish_lines(state, svc.id, tail.read(svc.id, run.id), &probing).await;
-        if ticks.is_multiple_of(LOG_CHECK_TICKS) {
+        let slow = last_slow.elapsed() >= SECOND;
+        if slow {
+            last_slow = Instant::now();
             note_log_trouble(state, svc, run, &dir).await;
         }
         if let Some(reason) = probe_kill {
@@ -97,7 +115,7 @@ pub(super) async fn watch_run(
         }
         // The shim's exit file is how a run normally ends; that both processes vanished
         // without one is checked once a second.
-        if ticks.is_multiple_of(LOG_CHECK_TICKS) && !run_alive(run) {
+        if slow && !run_alive(run) {
             // Check once more: the shim may have written the exit file just now.
             if processes::exit_of(&dir).is_some() {
                 continue;
