@@ -132,10 +132,7 @@ fn read_events(w: &'static Watcher) {
         let waiters = w.waiters.lock().unwrap_or_else(|p| p.into_inner());
         for event in events {
             if event.mask.contains(AddWatchFlags::IN_Q_OVERFLOW) {
-                waiters
-                    .values()
-                    .flatten()
-                    .for_each(|(_, n)| n.notify_one());
+                waiters.values().flatten().for_each(|(_, n)| n.notify_one());
             } else if let Some(list) = waiters.get(&event.wd) {
                 list.iter().for_each(|(_, n)| n.notify_one());
             }
