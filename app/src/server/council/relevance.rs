@@ -25,36 +25,50 @@ pub fn stem(term: &str) -> String {
     stemmer().stem(&term.to_lowercase()).into_owned()
 }
 
-/// Query stems and which document words stem to which of them (each distinct word stemmed
-/// once per query).
-struct Matcher<'q> {
+/// Query stems and which document words stem to which of them: each distinct word of the
+/// documents is looked at once per query, then found in `seen`.
+struct Matcher<'q, 'd> {
     stems: &'q [String],
-    seen: HashMap<String, Option<usize>>,
+    /// Per stem, how many of its first characters a word must begin with to stem to it.
+    prefixes: Vec<Vec<char>>,
+    seen: HashMap<&'d str, Option<usize>>,
 }
 
-impl<'q> Matcher<'q> {
-    /// Which query stem `word` stems to, if any. Stemming only cuts or rewrites a word's end
-    /// (a stem of four letters or more keeps the word's first three; a shorter one, as "dying"
-    /// to "die", its first), so a word that begins otherwise than every stem is not stemmed.
-    fn term_of(&mut self, word: &str) -> Option<usize> {
-        let could = self.stems.iter().any(|s| {
-            let n = if s.chars().count() > 3 { 3 } else { 1 };
-            word.chars()
-                .zip(s.chars())
-                .take(n)
-                .filter(|(a, b)| a.to_lowercase().eq(b.to_lowercase()))
-                .count()
-                == n
-        });
-        if !could {
-            return None;
+impl<'q, 'd> Matcher<'q, 'd> {
+    fn new(stems: &'q [String]) -> Self {
+        // Stemming only cuts or rewrites a word's end (a stem of four letters or more keeps
+        // the word's first three; a shorter one, as "dying" to "die", its first), so a word
+        // that begins otherwise than every stem is not stemmed.
+        let prefixes = stems
+            .iter()
+            .map(|s| {
+                let n = if s.chars().count() > 3 { 3 } else { 1 };
+                s.chars().take(n).flat_map(char::to_lowercase).collect()
+            })
+            .collect();
+        Self {
+            stems,
+            prefixes,
+            seen: HashMap::new(),
         }
+    }
+
+    /// Which query stem `word` stems to, if any.
+    fn term_of(&mut self, word: &'d str) -> Option<usize> {
         if let Some(t) = self.seen.get(word) {
             return *t;
         }
-        let stemmed = stemmer().stem(&word.to_lowercase()).into_owned();
-        let t = self.stems.iter().position(|s| *s == stemmed);
-        self.seen.insert(word.to_owned(), t);
+        let could = self.prefixes.iter().any(|p| {
+            let mut begins = word.chars().flat_map(char::to_lowercase);
+            p.iter().all(|c| begins.next() == Some(*c))
+        });
+        let t = if could {
+            let stemmed = stemmer().stem(&word.to_lowercase()).into_owned();
+            self.stems.iter().position(|s| *s == stemmed)
+        } else {
+            None
+        };
+        self.seen.insert(word, t);
         t
     }
 }
@@ -68,10 +82,7 @@ pub fn bm25(stems: &[String], docs: &[&str], total: u64, cap: usize) -> Vec<f64>
     if stems.is_empty() || docs.is_empty() {
         return vec![0.0; docs.len()];
     }
-    let mut m = Matcher {
-        stems,
-        seen: HashMap::new(),
-    };
+    let mut m = Matcher::new(stems);
     // Per document: its length in words and each stem's count.
     let mut lengths = Vec::with_capacity(docs.len());
     let mut counts = Vec::with_capacity(docs.len());
