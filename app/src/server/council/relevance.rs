@@ -29,7 +29,7 @@ pub fn stem(term: &str) -> String {
 /// documents is looked at once per query, then found in `seen`.
 struct Matcher<'q, 'd> {
     stems: &'q [String],
-    /// Per stem, how many of its first characters a word must begin with to stem to it.
+    /// Per stem, the first characters (lower case) a word must begin with to stem to it.
     prefixes: Vec<Vec<char>>,
     seen: HashMap<&'d str, Option<usize>>,
 }
