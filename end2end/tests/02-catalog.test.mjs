@@ -63,6 +63,9 @@ test('the stack filter narrows the grid and is kept in the URL', async () => {
   await page.reload();
   await page.waitForSelector('[data-project="beta-web"]');
   assert.equal(await page.$$eval('[data-project]', (els) => els.length), 1, 'the filter survives a reload');
+  // The reloaded grid is server-rendered: a choice made before the page's chunks have hydrated
+  // would be lost, as it would be for a user.
+  await hydrated();
   await page.selectOption('select[name=stack]', '');
   await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 3);
 });
@@ -75,7 +78,10 @@ test('a project opens with the keyboard only', async () => {
   await page.keyboard.press('/');
   await page.keyboard.type('gamma');
   try {
-    await page.waitForFunction(() => document.querySelectorAll('[data-project]').length === 1);
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-project]').length === 1
+        && document.querySelector('[data-project="gamma-api"]') !== null,
+    );
   } catch (e) {
     const state = await page.evaluate(() => ({
       url: location.href,
