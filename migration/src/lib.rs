@@ -31,6 +31,7 @@ mod m20261215_000026_create_github;
 mod m20261216_000027_create_council_calibration;
 mod m20261217_000028_add_project_list_index;
 mod m20261218_000029_add_recall_indexes;
+mod m20261219_000030_add_catalog_version;
 
 /// Runs Optimus's migrations.
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000027_create_council_calibration::Migration),
             Box::new(m20261217_000028_add_project_list_index::Migration),
             Box::new(m20261218_000029_add_recall_indexes::Migration),
+            Box::new(m20261219_000030_add_catalog_version::Migration),
         ]
     }
 }

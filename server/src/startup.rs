@@ -108,6 +108,7 @@ impl Application {
             pipelines: app::server::pipelines::Executor::new(settings_slots),
             crypto: SecretBox::new(master_key.expose().as_bytes()),
             jobs: Jobs::new(),
+            project_pages: app::server::catalog::ProjectPages::new(),
             instance: Arc::new(instance),
         };
         instances::spawn_heartbeat(&state.jobs, state.db.clone(), (*state.instance).clone());

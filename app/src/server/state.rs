@@ -37,6 +37,8 @@ pub struct AppState {
     pub crypto: super::crypto::SecretBox,
     /// Every background task of this instance, named and joined at shutdown.
     pub jobs: super::jobs::Jobs,
+    /// The pages of the project list this instance has answered, by catalog version.
+    pub project_pages: super::catalog::ProjectPages,
     /// Which instance this is (owner of the services it supervises and the scans it runs).
     pub instance: Arc<super::instances::Instance>,
 }

@@ -1070,3 +1070,113 @@ async fn an_unreadable_stored_project_is_named_changes_nothing_and_a_rescan_repa
         "the reset is told: {errors}"
     );
 }
+
+#[tokio::test]
+async fn a_kept_page_of_the_list_never_outlives_a_change_made_elsewhere() {
+    let (app, owner, _ws, _outside, _wid) = scanned_app().await;
+    // A second instance on the same database, as behind a load balancer.
+    let other = crate::helpers::spawn_sharing(app.settings.clone()).await;
+    let names = |r: &crate::helpers::Reply| -> Vec<String> {
+        r.body["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let ask = json!({"limit": 3});
+    let first = app
+        .post_anon("projects/list", ask.clone(), Some(&owner))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let again = app
+        .post_anon("projects/list", ask.clone(), Some(&owner))
+        .await;
+    assert_eq!(again.body, first.body, "nothing changed: the same page");
+    let top = first.body["items"][0].clone();
+
+    // Renamed through the other instance: this one's kept page is not served.
+    let renamed = other
+        .post_anon(
+            "projects/update",
+            json!({"id": top["id"], "name": "zz renamed elsewhere"}),
+            Some(&owner),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    let after = app
+        .post_anon("projects/list", ask.clone(), Some(&owner))
+        .await;
+    assert!(
+        !names(&after).contains(&"zz renamed elsewhere".to_owned())
+            && !after.body["items"]
+                .as_array()
+                .is_some_and(|i| i.iter().any(|p| p["id"] == top["id"])),
+        "the renamed project sorts last now: {}",
+        after.body
+    );
+
+    // Archived straight in the database (no Optimus code involved): gone from the next page,
+    // and from the facet counts kept before.
+    let facets = app
+        .post_anon("projects/facets", json!({}), Some(&owner))
+        .await;
+    let total = facets.body["total"].as_u64().expect("a total");
+    let second = after.body["items"][0].clone();
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE projects SET archived = true WHERE id = {}",
+            second["id"]
+        ))
+        .await
+        .expect("archive in SQL");
+    let now = other
+        .post_anon("projects/list", ask.clone(), Some(&owner))
+        .await;
+    assert!(
+        !now.body["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|p| p["id"] == second["id"])),
+        "archived elsewhere: {}",
+        now.body
+    );
+    let here = app.post_anon("projects/list", ask, Some(&owner)).await;
+    assert_eq!(here.body, now.body, "both instances answer alike");
+    let facets = app
+        .post_anon("projects/facets", json!({}), Some(&owner))
+        .await;
+    assert_eq!(
+        facets.body["total"].as_u64(),
+        Some(total - 1),
+        "{}",
+        facets.body
+    );
+
+    // A cursor page, kept, then its cursor project deleted elsewhere: the cursor is refused.
+    let cursor = here.body["next_cursor"]
+        .as_str()
+        .expect("more pages")
+        .to_owned();
+    let next = json!({"limit": 3, "cursor": cursor});
+    let page2 = app
+        .post_anon("projects/list", next.clone(), Some(&owner))
+        .await;
+    assert_eq!(page2.status, StatusCode::OK, "{}", page2.body);
+    let last_id = here.body["items"][2]["id"].clone();
+    let deleted = other
+        .post_anon("projects/delete", json!({"id": last_id}), Some(&owner))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let gone = app.post_anon("projects/list", next, Some(&owner)).await;
+    assert_eq!(
+        gone.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        gone.body
+    );
+    assert_eq!(gone.field(), Some("cursor"));
+}

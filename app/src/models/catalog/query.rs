@@ -63,7 +63,7 @@ pub struct ProjectQuery {
 }
 
 /// How the project list is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ProjectSort {
     /// A→Z by name.
     #[default]

@@ -15,6 +15,7 @@ pub mod detect;
 pub mod entities;
 pub mod export;
 pub mod git;
+pub mod pages;
 pub mod projects;
 pub mod repo;
 pub mod scan;
@@ -26,6 +27,7 @@ pub use curation::{delete_project, parse_tag, set_archived, set_favorite, update
 pub use dependencies::{creates_cycle, dependencies, set_dependencies};
 pub use entities::project::Model as Project;
 pub use export::{export_projects, projects_csv};
+pub use pages::ProjectPages;
 pub use projects::{filter_from, get_project, list_projects, project_facets, sort_from};
 pub use workspaces::{
     add_workspace, check_workspace_path, get_workspace, list_workspaces, remove_workspace,

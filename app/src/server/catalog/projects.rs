@@ -7,12 +7,15 @@ use crate::models::catalog::{ProjectFacets, ProjectInfo, ProjectQuery, ProjectSo
 use crate::models::page::{Page, PageRequest};
 use crate::models::Operation;
 use crate::server::caller::Caller;
+use crate::server::catalog::pages::PageKey;
 use crate::server::catalog::repo;
 use crate::server::error::ServerResult;
 use crate::server::paging::{into_page, page_limit, parse_cursor};
 use crate::server::state::AppState;
+use std::sync::Arc;
 
-/// A page of projects, by name.
+/// A page of projects, in the order asked for. Repeated requests are answered from the pages
+/// this instance keeps while the catalog's version (read first, one indexed row) stays the same.
 pub async fn list_projects(
     state: &AppState,
     caller: &Caller,
@@ -26,6 +29,16 @@ pub async fn list_projects(
     let filter = filter_from(&query)?;
     let sort = sort_from(&query)?;
     let after = parse_cursor(query.cursor.as_deref())?;
+    let key = PageKey {
+        version: repo::projects::version(&state.db).await?,
+        filter,
+        sort,
+        after,
+        limit,
+    };
+    if let Some(page) = state.project_pages.get(&key) {
+        return Ok(Page::clone(&page));
+    }
     if let Some(id) = after {
         if repo::projects::find(&state.db, id).await?.is_none() {
             return Err(AppError::unprocessable(
@@ -35,17 +48,20 @@ pub async fn list_projects(
             .into());
         }
     }
-    let rows = repo::projects::page(&state.db, &filter, sort, after, u64::from(limit) + 1).await?;
+    let rows =
+        repo::projects::page(&state.db, &key.filter, sort, after, u64::from(limit) + 1).await?;
     // Only the rows of this page are read: one beyond it that cannot be fails its own page.
     let page = into_page(rows, limit, |r| r.id, |r| r);
-    Ok(Page {
+    let page = Page {
         items: page
             .items
             .into_iter()
             .map(ProjectInfo::try_from)
             .collect::<Result<_, _>>()?,
         next_cursor: page.next_cursor,
-    })
+    };
+    state.project_pages.insert(key, Arc::new(page.clone()));
+    Ok(page)
 }
 
 /// One project.
@@ -134,7 +150,8 @@ pub fn sort_from(query: &ProjectQuery) -> Result<ProjectSort, AppError> {
 }
 
 /// Counts per stack, tag and state over the projects matching the query (its own stack and tag
-/// filters are ignored so the sidebar shows what choosing another would give).
+/// filters are ignored so the sidebar shows what choosing another would give); kept, like pages,
+/// under the catalog's version.
 pub async fn project_facets(
     state: &AppState,
     caller: &Caller,
@@ -144,6 +161,10 @@ pub async fn project_facets(
     let mut filter = filter_from(&query)?;
     filter.stack = None;
     filter.tag = None;
+    let version = repo::projects::version(&state.db).await?;
+    if let Some(kept) = state.project_pages.facets(version, &filter) {
+        return Ok(ProjectFacets::clone(&kept));
+    }
     let rows = repo::projects::facet_rows(&state.db, &filter).await?;
     let mut f = ProjectFacets::default();
     for (id, stacks, tags, favorite, dirty, behind, status) in rows {
@@ -159,5 +180,8 @@ pub async fn project_facets(
         f.behind += u32::from(behind.is_some_and(|b| b > 0));
         f.missing += u32::from(status == "missing");
     }
+    state
+        .project_pages
+        .keep_facets(version, filter, Arc::new(f.clone()));
     Ok(f)
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 /// What a scan learned about one project.
@@ -331,8 +331,21 @@ pub async fn names(
     Ok(rows.into_iter().collect())
 }
 
+/// The catalog's version: raised by the database in the same transaction as every change to
+/// `projects` (migration `add_catalog_version`), so pages read under one version are current
+/// until it moves.
+pub async fn version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    db.query_one(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT version FROM catalog_version WHERE id = 1",
+    ))
+    .await?
+    .ok_or_else(|| DbErr::RecordNotFound("catalog_version".into()))?
+    .try_get("", "version")
+}
+
 /// Filters for a page of projects.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Filter {
     /// Lower-case words that must all occur in the search text.
     pub words: Vec<String>,
