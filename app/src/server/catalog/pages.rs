@@ -1,6 +1,6 @@
 //! Pages of the project list (and facet counts) an instance has answered, kept under the catalog
-//! version they were read at (see the `add_catalog_version` migration: the database raises the version in the same
-//! transaction as every change to a project, whoever makes it).
+//! version they were read at (see the `add_catalog_version` migration: the database raises the
+//! version in the same transaction as every change to a project, whoever makes it).
 //!
 //! A request reads the version first and then looks its page up under it. A page stored under
 //! version `v` was queried after `v` was read, so it is at least as new as `v`; while the
@@ -92,14 +92,14 @@ impl ProjectPages {
         self.cache.insert(key, page);
     }
 
-    /// The facet counts kept for `filter` at `version`, if any.
-    pub fn facets(&self, version: i64, filter: &Filter) -> Option<Arc<ProjectFacets>> {
-        self.facets.get(&(version, filter.clone()))
+    /// The facet counts kept for (version, filter), if any.
+    pub fn facets(&self, key: &(i64, Filter)) -> Option<Arc<ProjectFacets>> {
+        self.facets.get(key)
     }
 
-    /// Keeps facet counts for `filter` at `version`.
-    pub fn keep_facets(&self, version: i64, filter: Filter, facets: Arc<ProjectFacets>) {
-        self.facets.insert((version, filter), facets);
+    /// Keeps facet counts for (version, filter).
+    pub fn keep_facets(&self, key: (i64, Filter), facets: Arc<ProjectFacets>) {
+        self.facets.insert(key, facets);
     }
 }
 

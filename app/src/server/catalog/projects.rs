@@ -161,11 +161,11 @@ pub async fn project_facets(
     let mut filter = filter_from(&query)?;
     filter.stack = None;
     filter.tag = None;
-    let version = repo::projects::version(&state.db).await?;
-    if let Some(kept) = state.project_pages.facets(version, &filter) {
+    let key = (repo::projects::version(&state.db).await?, filter);
+    if let Some(kept) = state.project_pages.facets(&key) {
         return Ok(ProjectFacets::clone(&kept));
     }
-    let rows = repo::projects::facet_rows(&state.db, &filter).await?;
+    let rows = repo::projects::facet_rows(&state.db, &key.1).await?;
     let mut f = ProjectFacets::default();
     for (id, stacks, tags, favorite, dirty, behind, status) in rows {
         f.total += 1;
@@ -180,8 +180,6 @@ pub async fn project_facets(
         f.behind += u32::from(behind.is_some_and(|b| b > 0));
         f.missing += u32::from(status == "missing");
     }
-    state
-        .project_pages
-        .keep_facets(version, filter, Arc::new(f.clone()));
+    state.project_pages.keep_facets(key, Arc::new(f.clone()));
     Ok(f)
 }
